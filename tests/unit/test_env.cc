@@ -24,7 +24,7 @@ rte_mbuf* make_mbuf(std::span<const std::uint8_t> bytes) {
     rte_pktmbuf_free(m);
     throw std::runtime_error("test packet larger than one mbuf");
   }
-  std::memcpy(dst, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(dst, bytes.data(), bytes.size());
   return m;
 }
 

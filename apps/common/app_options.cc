@@ -1,0 +1,67 @@
+#include "app_options.hh"
+
+#include <cstdio>
+
+#include "dev/startup_error.hh"
+
+namespace kbt::apps {
+
+void add_common_options(CLI::App& app, common_options& opts) {
+  app.add_option("--ip", opts.ip, "this stack's address and prefix")
+      ->capture_default_str()
+      ->type_name("ADDR/PREFIX");
+  app.add_option("--gateway", opts.gateway, "next hop for destinations off the subnet")
+      ->type_name("ADDR");
+  app.add_option("--stats-interval", opts.stats_interval_s,
+                 "print a one-line summary every SECONDS (0 = off)")
+      ->capture_default_str()
+      ->type_name("SECONDS");
+}
+
+std::string eal_footer(const std::string& program) {
+  return "DPDK EAL arguments come first, then --, then the options above:\n"
+         "  " + program + " -l 0-1 --vdev=net_tap0,iface=kbt0 -- --ip 198.18.0.2/24\n"
+         "With no EAL arguments it runs on one core on a TAP device named kbt0:\n"
+         "  --no-huge -m 512 --no-shconf --no-pci -l 0 --vdev=net_tap0,iface=kbt0\n";
+}
+
+std::optional<int> parse(CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    report_error(app.get_name(), std::string(e.what()) + " (see --help)");
+    return 2;
+  }
+  return std::nullopt;
+}
+
+api::stack_config to_stack_config(const common_options& opts, const std::string& program) {
+  api::stack_config c;
+  c.program = program;
+  const auto prefix = wire::parse_ipv4_prefix(opts.ip);
+  if (!prefix || prefix->addr.is_zero() || prefix->length == 0) {
+    throw dev::startup_error("--ip '" + opts.ip + "' is not an address with a prefix, e.g. 198.18.0.2/24");
+  }
+  c.ip = *prefix;
+  if (!opts.gateway.empty()) {
+    const auto gw = wire::parse_ipv4(opts.gateway);
+    if (!gw) throw dev::startup_error("--gateway '" + opts.gateway + "' is not an IPv4 address");
+    if (!prefix->contains(*gw)) {
+      throw dev::startup_error("--gateway " + opts.gateway + " is not inside --ip " + opts.ip);
+    }
+    c.gateway = *gw;
+  }
+  c.stats_interval_s = opts.stats_interval_s;
+  return c;
+}
+
+void report_error(const std::string& program, const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n", program.c_str(), message.c_str());
+}
+
+}  // namespace kbt::apps

@@ -1,0 +1,38 @@
+#pragma once
+// Flags every kbt app shares, added to the app's CLI11 parser, and the
+// parsing step that turns --help into exit 0 and a bad flag into one line
+// on stderr and exit 2.
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/stack.hh"
+
+namespace kbt::apps {
+
+struct common_options {
+  std::string ip = "198.18.0.2/24";
+  std::string gateway;
+  unsigned stats_interval_s = 0;
+};
+
+// Adds --ip, --gateway and --stats-interval to `app`.
+void add_common_options(CLI::App& app, common_options& opts);
+
+// The --help footer every app prints: EAL arguments, then --, then flags.
+std::string eal_footer(const std::string& program);
+
+// Parses `args` (args[0] is the program). Returns an exit code when the
+// program should stop now (0 after --help, 2 after an error it printed).
+std::optional<int> parse(CLI::App& app, const std::vector<std::string>& args);
+
+// Validates the shared flags into a stack configuration; throws
+// dev::startup_error with one line naming the flag on bad input.
+api::stack_config to_stack_config(const common_options& opts, const std::string& program);
+
+// Prints "program: message" to stderr: the one line a failed start-up gives.
+void report_error(const std::string& program, const std::string& message);
+
+}  // namespace kbt::apps

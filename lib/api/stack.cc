@@ -1,0 +1,152 @@
+#include "api/stack.hh"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "core/clock.hh"
+#include "core/engine.hh"
+#include "dev/port.hh"
+#include "dev/startup_error.hh"
+#include "dev/stop_signal.hh"
+
+namespace kbt::api {
+namespace {
+
+void start_eal(const std::vector<std::string>& eal_args, const std::string& program) {
+  // EAL's start-up chatter is at info level; show warnings and worse unless
+  // the user asks for more with --log-level (parsed by rte_eal_init).
+  rte_log_set_global_level(RTE_LOG_WARNING);
+  // rte_eal_init may reorder argv, so hand it copies it can own.
+  std::vector<std::string> storage = eal_args;
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+    throw dev::startup_error("the DPDK EAL refused its arguments (" +
+                             std::string(rte_strerror(rte_errno)) +
+                             "); EAL arguments go before --, " + program +
+                             "'s own after it (see --help)");
+  }
+}
+
+}  // namespace
+
+stack::stack(const std::vector<std::string>& eal_args, const stack_config& config)
+    : _config(config) {
+  start_eal(eal_args, config.program);
+  _eal_started = true;
+  try {
+    _port_id = dev::first_port();
+    const unsigned lcores = rte_lcore_count();
+    for (unsigned i = 0; i < lcores; ++i) {
+      const std::string name = "kbt_pool_" + std::to_string(i);
+      rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), config.mbufs_per_core, 256, 0,
+                                                  RTE_MBUF_DEFAULT_BUF_SIZE,
+                                                  static_cast<int>(rte_socket_id()));
+      if (pool == nullptr) {
+        throw dev::startup_error("cannot create a pool of " +
+                                 std::to_string(config.mbufs_per_core) + " mbufs (" +
+                                 rte_strerror(rte_errno) + "): give the EAL more memory (-m)");
+      }
+      _pools.push_back(pool);
+    }
+    dev::port_config pc;
+    pc.port_id = _port_id;
+    pc.queues = static_cast<std::uint16_t>(lcores);
+    const dev::port_info info = dev::open_port(pc, _pools);
+    _port_open = true;
+
+    _counters = std::vector<core::core_counters>(lcores);
+    for (unsigned q = 0; q < lcores; ++q) {
+      core::engine_config ec;
+      ec.port_id = _port_id;
+      ec.queue_id = static_cast<std::uint16_t>(q);
+      ec.pool = _pools[q];
+      ec.mac = info.mac;
+      ec.ip = config.ip;
+      ec.gateway = config.gateway;
+      ec.offloads = info.offloads;
+      _engines.push_back(std::make_unique<core::engine>(ec, _counters[q]));
+    }
+    std::printf("%s: port %u (%s) mac %s ip %s/%u, %u core(s)\n", config.program.c_str(),
+                _port_id, info.driver.c_str(), wire::to_string(info.mac).c_str(),
+                wire::to_string(config.ip.addr).c_str(), config.ip.length, lcores);
+    std::fflush(stdout);
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+stack::~stack() { release(); }
+
+void stack::release() noexcept {
+  _engines.clear();  // frees what the engines still hold before the port goes
+  if (_port_open) {
+    dev::close_port(_port_id);
+    _port_open = false;
+  }
+  for (rte_mempool* p : _pools) rte_mempool_free(p);
+  _pools.clear();
+  if (_eal_started) rte_eal_cleanup();
+  _eal_started = false;
+}
+
+int stack::lcore_main(void* arg) {
+  auto* self = static_cast<stack*>(arg);
+  const int index = rte_lcore_index(static_cast<int>(rte_lcore_id()));
+  if (index < 0 || static_cast<std::size_t>(index) >= self->_engines.size()) {
+    self->_failed_workers.fetch_add(1, std::memory_order_relaxed);
+    dev::request_stop();
+    return -1;
+  }
+  core::engine& e = *self->_engines[static_cast<std::size_t>(index)];
+  const core::tsc_clock clock;
+  if (index == 0) e.announce(clock.now_ns());
+  while (!dev::stop_requested()) e.poll(clock.now_ns());
+  return 0;
+}
+
+int stack::run() {
+  dev::install_stop_signals();
+  std::thread stats([this] { stats_loop(); });
+  rte_eal_mp_remote_launch(&stack::lcore_main, this, CALL_MAIN);
+  rte_eal_mp_wait_lcore();
+  dev::request_stop();  // a worker that failed must also stop the stats thread
+  stats.join();
+  print_stats("final");
+  return _failed_workers.load() == 0 ? 0 : 1;
+}
+
+core::counters_snapshot stack::totals() const noexcept {
+  core::counters_snapshot s;
+  for (const auto& c : _counters) s.add(c);
+  return s;
+}
+
+void stack::print_stats(const char* when) const {
+  std::printf("kbt stats: %s when=%s\n", totals().format().c_str(), when);
+  std::fflush(stdout);
+}
+
+void stack::stats_loop() {
+  using namespace std::chrono;
+  const auto interval = seconds(_config.stats_interval_s);
+  auto next = steady_clock::now() + interval;
+  // Short sleeps so a stop is noticed within 50 ms.
+  while (!dev::stop_requested()) {
+    std::this_thread::sleep_for(milliseconds(50));
+    if (_config.stats_interval_s == 0 || steady_clock::now() < next) continue;
+    print_stats("interval");
+    next += interval;
+  }
+}
+
+}  // namespace kbt::api

@@ -1,0 +1,65 @@
+#pragma once
+// The stack as an application starts it: the EAL from command-line arguments,
+// the first DPDK port with one rx/tx queue per lcore, and one engine per lcore
+// running its run-to-completion loop until SIGINT or SIGTERM.
+//
+// Start-up errors throw dev::startup_error with a message that says what to
+// fix; nothing after start-up throws.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/counters.hh"
+#include "wire/addr.hh"
+
+struct rte_mempool;
+
+namespace kbt::core {
+class engine;
+}
+
+namespace kbt::api {
+
+struct stack_config {
+  std::string program = "kbt";  // prefix of every message and stats line
+  wire::ipv4_prefix ip = {wire::ipv4_addr::from_octets(198, 18, 0, 2), 24};
+  std::optional<wire::ipv4_addr> gateway;
+  unsigned stats_interval_s = 0;       // 0: no periodic line
+  unsigned mbufs_per_core = 16383;     // pool size per lcore (2^n - 1 suits rte_mempool)
+};
+
+class stack {
+ public:
+  // `eal_args` starts with argv[0]. Throws dev::startup_error.
+  stack(const std::vector<std::string>& eal_args, const stack_config& config);
+  ~stack();
+  stack(const stack&) = delete;
+  stack& operator=(const stack&) = delete;
+
+  // Runs every engine until a stop signal; prints a `kbt stats:` line every
+  // stats interval and once more at the end. Returns the process exit code.
+  int run();
+
+  core::counters_snapshot totals() const noexcept;
+  unsigned cores() const noexcept { return static_cast<unsigned>(_engines.size()); }
+
+ private:
+  static int lcore_main(void* self);
+  void release() noexcept;
+  void stats_loop();
+  void print_stats(const char* when) const;
+
+  stack_config _config;
+  bool _eal_started = false;
+  std::atomic<int> _failed_workers{0};
+  std::uint16_t _port_id = 0;
+  bool _port_open = false;
+  std::vector<rte_mempool*> _pools;
+  std::vector<core::core_counters> _counters;
+  std::vector<std::unique_ptr<core::engine>> _engines;
+};
+
+}  // namespace kbt::api

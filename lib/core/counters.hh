@@ -1,0 +1,91 @@
+#pragma once
+// Per-core counters. The owning core is the only writer; the stats and
+// telemetry threads read them at any time. Each counter is an atomic used with
+// relaxed loads and stores only, which on x86 compiles to plain moves: no
+// locked instruction on the packet path, and no data race for the readers.
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kbt::core {
+
+class counter {
+ public:
+  // Single writer: a load and a store, not an atomic read-modify-write.
+  void add(std::uint64_t n = 1) noexcept {
+    _v.store(_v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  std::uint64_t get() const noexcept { return _v.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> _v{0};
+};
+
+// Why a packet was dropped. Every dropped packet is counted under exactly one.
+enum class drop_reason : std::uint8_t {
+  eth_truncated,        // shorter than an Ethernet header
+  eth_not_for_us,       // unicast to another MAC
+  eth_unknown_type,     // neither ARP nor IPv4 (IPv6, LLDP, ...)
+  arp_malformed,        // not Ethernet/IPv4 ARP, or truncated
+  arp_not_for_us,       // a request for another address
+  ip_truncated,         // shorter than the IPv4 header
+  ip_bad_version,       // version field is not 4
+  ip_bad_header_len,    // IHL < 5 or past the packet
+  ip_bad_total_len,     // total length shorter than the header or past the frame
+  ip_bad_checksum,      // header checksum wrong
+  ip_fragment,          // MF or offset set: kbt does not reassemble
+  ip_not_for_us,        // destination is neither our address nor broadcast
+  ip_unknown_protocol,  // not ICMP or TCP
+  icmp_malformed,       // truncated or bad checksum
+  icmp_unsupported,     // an ICMP type we do not answer
+  tcp_truncated,        // shorter than a TCP header
+  tcp_bad_data_offset,  // data offset < 5 or past the segment
+  tcp_bad_checksum,     // checksum wrong
+  tcp_bad_option,       // an option's length is 0, 1, wrong or past the header
+  tcp_no_handler,       // no TCP layer on this engine yet
+  arp_queue_full,       // waiting for ARP resolution, queue full or resolution failed
+  no_route,             // destination off-link and no gateway configured
+  tx_ring_full,         // the NIC's tx queue refused the packet
+  no_mbuf,              // the pool was empty when we had to build a packet
+  count_
+};
+
+inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(drop_reason::count_);
+
+std::string_view to_string(drop_reason r) noexcept;
+
+struct alignas(64) core_counters {
+  counter rx_pkts;
+  counter rx_bytes;
+  counter tx_pkts;
+  counter tx_bytes;
+  counter arp_requests_in;
+  counter arp_replies_in;
+  counter arp_replies_out;
+  counter arp_requests_out;
+  counter icmp_echo_replies;
+  counter ip_with_options;  // accepted; options are recognised, not acted on
+  std::array<counter, kDropReasons> drops;
+
+  void drop(drop_reason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
+  std::uint64_t drops_total() const noexcept;
+};
+
+// A plain copy, for summing cores and printing.
+struct counters_snapshot {
+  std::uint64_t rx_pkts = 0, rx_bytes = 0, tx_pkts = 0, tx_bytes = 0;
+  std::uint64_t arp_requests_in = 0, arp_replies_in = 0, arp_replies_out = 0,
+                arp_requests_out = 0, icmp_echo_replies = 0, ip_with_options = 0;
+  std::array<std::uint64_t, kDropReasons> drops{};
+
+  void add(const core_counters& c) noexcept;
+  std::uint64_t drops_total() const noexcept;
+  // "rx_pkts=.. rx_bytes=.. ... drops=N drop.<reason>=N" with only non-zero
+  // drop reasons listed: the format the apps print and the tests parse.
+  std::string format() const;
+};
+
+}  // namespace kbt::core

@@ -1,0 +1,226 @@
+#include "core/engine.hh"
+
+#include <rte_ethdev.h>
+
+#include "core/clock.hh"
+#include "ip/arp_io.hh"
+#include "ip/icmp_echo.hh"
+#include "wire/arp.hh"
+#include "wire/ether.hh"
+#include "wire/icmp.hh"
+#include "wire/ipv4.hh"
+#include "wire/mbuf_bytes.hh"
+#include "wire/tcp.hh"
+
+namespace kbt::core {
+namespace {
+
+// How often the neighbour cache's timers are looked at: well under its 1 s
+// retry interval, rare enough to cost nothing per packet.
+constexpr std::uint64_t kNeighbourCheckNs = 100 * kNsPerMs;
+
+drop_reason ipv4_drop(wire::ipv4_error e) noexcept {
+  switch (e) {
+    case wire::ipv4_error::truncated: return drop_reason::ip_truncated;
+    case wire::ipv4_error::bad_version: return drop_reason::ip_bad_version;
+    case wire::ipv4_error::bad_header_length: return drop_reason::ip_bad_header_len;
+    case wire::ipv4_error::bad_total_length: return drop_reason::ip_bad_total_len;
+    case wire::ipv4_error::bad_checksum: return drop_reason::ip_bad_checksum;
+  }
+  return drop_reason::ip_truncated;
+}
+
+drop_reason tcp_drop(wire::tcp_error e) noexcept {
+  switch (e) {
+    case wire::tcp_error::truncated: return drop_reason::tcp_truncated;
+    case wire::tcp_error::bad_data_offset: return drop_reason::tcp_bad_data_offset;
+    case wire::tcp_error::bad_checksum: return drop_reason::tcp_bad_checksum;
+    case wire::tcp_error::bad_option: return drop_reason::tcp_bad_option;
+  }
+  return drop_reason::tcp_truncated;
+}
+
+}  // namespace
+
+engine::engine(const engine_config& config, core_counters& counters)
+    : _config(config), _counters(counters) {}
+
+engine::~engine() {
+  flush();
+  // What the port still refused after the flush is ours to free.
+  rte_pktmbuf_free_bulk(_tx.data(), _tx_count);
+  _tx_count = 0;
+}
+
+void engine::announce(std::uint64_t now_ns) noexcept {
+  send_arp_request(_config.ip.addr, now_ns);
+  flush();
+}
+
+std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
+  std::array<rte_mbuf*, kBurst> rx;
+  const std::uint16_t n = rte_eth_rx_burst(_config.port_id, _config.queue_id, rx.data(), kBurst);
+  for (std::uint16_t i = 0; i < n; ++i) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
+    input(rx[i], now_ns);
+  }
+  if (now_ns >= _next_neighbour_check_ns) {
+    service_neighbours(now_ns);
+    _next_neighbour_check_ns = now_ns + kNeighbourCheckNs;
+  }
+  flush();
+  return n;
+}
+
+void engine::input(rte_mbuf* m, std::uint64_t now_ns) noexcept {
+  _counters.rx_pkts.add();
+  _counters.rx_bytes.add(rte_pktmbuf_pkt_len(m));
+  const auto eth = wire::parse_ether(wire::mbuf_bytes(m));
+  if (!eth) return drop(m, drop_reason::eth_truncated);
+  if (eth->dst != _config.mac && !eth->dst.is_broadcast()) {
+    return drop(m, drop_reason::eth_not_for_us);
+  }
+  switch (eth->ether_type) {
+    case wire::kEthertypeArp: return input_arp(m, eth->header_len(), now_ns);
+    case wire::kEthertypeIpv4: return input_ipv4(m, eth->header_len());
+    default: return drop(m, drop_reason::eth_unknown_type);
+  }
+}
+
+void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns) noexcept {
+  const auto arp = wire::parse_arp(wire::mbuf_bytes(m).subspan(l2_len));
+  if (!arp) return drop(m, drop_reason::arp_malformed);
+  const bool for_us = arp->target_ip == _config.ip.addr;
+  if (arp->op == wire::arp_op::request) {
+    _counters.arp_requests_in.add();
+  } else {
+    _counters.arp_replies_in.add();
+  }
+
+  // RFC 826 merge: refresh the sender from any ARP we see, create an entry
+  // only when it was addressed to us. Packets that waited for it go out now.
+  if (_config.ip.contains(arp->sender_ip) && arp->sender_ip != _config.ip.addr) {
+    std::array<rte_mbuf*, 16> released;
+    const std::size_t n = _arp.update(arp->sender_ip, arp->sender_mac, now_ns, for_us, released);
+    for (std::size_t i = 0; i < n; ++i) {
+      wire::store_mac(rte_pktmbuf_mtod(released[i], std::byte*) + wire::ether_field::kDst,
+                      arp->sender_mac);
+      transmit(released[i]);
+    }
+  }
+
+  if (arp->op == wire::arp_op::request && for_us) {
+    ip::arp_request_to_reply(m, l2_len, *arp, {_config.mac, _config.ip.addr});
+    _counters.arp_replies_out.add();
+    return transmit(m);
+  }
+  if (arp->op == wire::arp_op::request) return drop(m, drop_reason::arp_not_for_us);
+  rte_pktmbuf_free(m);  // a reply: its news is merged above
+}
+
+void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len) noexcept {
+  // Trust the NIC's verdict on the header checksum when it gives one.
+  const std::uint64_t ip_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+  if (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD) return drop(m, drop_reason::ip_bad_checksum);
+  const bool verify = ip_flags != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  const auto ip = wire::parse_ipv4_header(wire::mbuf_bytes(m).subspan(l2_len), verify);
+  if (!ip) return drop(m, ipv4_drop(ip.error()));
+  // RFC 1122 §3.3.2 lets a host that does not reassemble drop fragments.
+  if (ip->is_fragment()) return drop(m, drop_reason::ip_fragment);
+  if (ip->dst != _config.ip.addr) return drop(m, drop_reason::ip_not_for_us);
+  // RFC 1122 §3.2.1.8: options we do not implement are ignored, not fatal.
+  if (ip->has_options()) _counters.ip_with_options.add();
+
+  switch (ip->protocol) {
+    case wire::kIpProtoIcmp: {
+      const auto icmp = wire::parse_icmp(
+          wire::mbuf_bytes(m).subspan(l2_len + ip->header_len, ip->payload_len()));
+      if (!icmp) return drop(m, drop_reason::icmp_malformed);
+      if (!icmp->is_echo_request() || icmp->code != 0) {
+        return drop(m, drop_reason::icmp_unsupported);
+      }
+      ip::echo_request_to_reply(m, l2_len, *ip, _config.offloads.tx_ipv4_cksum);
+      _counters.icmp_echo_replies.add();
+      return transmit(m);
+    }
+    case wire::kIpProtoTcp: return input_tcp(m, l2_len, *ip);
+    default: return drop(m, drop_reason::ip_unknown_protocol);
+  }
+}
+
+void engine::input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept {
+  const std::uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD) return drop(m, drop_reason::tcp_bad_checksum);
+  const bool verify = l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+  const auto segment = wire::mbuf_bytes(m).subspan(l2_len + ip.header_len, ip.payload_len());
+  const auto tcp = wire::parse_tcp(segment, ip.src, ip.dst, verify);
+  if (!tcp) return drop(m, tcp_drop(tcp.error()));
+  // The TCP layer comes with the engine issue; until then a valid segment has
+  // nowhere to go.
+  drop(m, drop_reason::tcp_no_handler);
+}
+
+void engine::send_arp_request(wire::ipv4_addr target, std::uint64_t) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(_config.pool);
+  if (m == nullptr) return _counters.drop(drop_reason::no_mbuf);
+  if (!ip::build_arp_request(m, {_config.mac, _config.ip.addr}, target)) {
+    return drop(m, drop_reason::no_mbuf);
+  }
+  _counters.arp_requests_out.add();
+  transmit(m);
+}
+
+void engine::service_neighbours(std::uint64_t now_ns) noexcept {
+  std::array<wire::ipv4_addr, 16> retry;
+  const std::size_t n = _arp.expire(now_ns, retry);
+  for (std::size_t i = 0; i < n; ++i) send_arp_request(retry[i], now_ns);
+}
+
+void engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) noexcept {
+  // RFC 1122 §3.3.1.1: on-link destinations directly, the rest via the gateway.
+  wire::ipv4_addr next_hop = dst;
+  if (!_config.ip.contains(dst)) {
+    if (!_config.gateway) return drop(m, drop_reason::no_route);
+    next_hop = *_config.gateway;
+  }
+  const auto r = _arp.resolve(next_hop, m, now_ns);
+  if (r.ready()) {
+    wire::store_mac(rte_pktmbuf_mtod(m, std::byte*) + wire::ether_field::kDst, *r.mac);
+    transmit(m);
+  } else if (r.status == ip::resolve_status::dropped ||
+             r.status == ip::resolve_status::dropped_send_request) {
+    _counters.drop(drop_reason::arp_queue_full);  // the cache freed it
+  }
+  if (r.send_request()) send_arp_request(next_hop, now_ns);
+}
+
+void engine::transmit(rte_mbuf* m) noexcept {
+  if (_tx_count == _tx.size()) flush();
+  if (_tx_count == _tx.size()) return drop(m, drop_reason::tx_ring_full);
+  _tx[_tx_count++] = m;
+}
+
+void engine::flush() noexcept {
+  if (_tx_count == 0) return;
+  std::uint64_t bytes = 0;
+  for (std::uint16_t i = 0; i < _tx_count; ++i) bytes += rte_pktmbuf_pkt_len(_tx[i]);
+  const std::uint16_t sent = rte_eth_tx_burst(_config.port_id, _config.queue_id, _tx.data(),
+                                              _tx_count);
+  for (std::uint16_t i = sent; i < _tx_count; ++i) {
+    bytes -= rte_pktmbuf_pkt_len(_tx[i]);
+    _counters.drop(drop_reason::tx_ring_full);
+  }
+  // As l3fwd's send_burst: what the queue refused is freed, not retried, so a
+  // stalled port cannot hold the pool.
+  if (sent < _tx_count) rte_pktmbuf_free_bulk(&_tx[sent], _tx_count - sent);
+  _counters.tx_pkts.add(sent);
+  _counters.tx_bytes.add(bytes);
+  _tx_count = 0;
+}
+
+void engine::drop(rte_mbuf* m, drop_reason why) noexcept {
+  _counters.drop(why);
+  rte_pktmbuf_free(m);
+}
+
+}  // namespace kbt::core

@@ -1,0 +1,78 @@
+#pragma once
+// One core's run-to-completion loop (DESIGN.md "The per-core loop"): poll the
+// core's rx queue in bursts, classify each frame (ARP, ICMP, TCP, or a
+// counted drop), answer what needs answering, run the timers, and flush the
+// tx batch. No locks, no system calls, no allocation after construction.
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "core/counters.hh"
+#include "dev/port.hh"
+#include "ip/arp_cache.hh"
+#include "wire/addr.hh"
+#include "wire/ipv4.hh"
+
+namespace kbt::core {
+
+struct engine_config {
+  std::uint16_t port_id = 0;
+  std::uint16_t queue_id = 0;
+  rte_mempool* pool = nullptr;  // for packets the engine builds (ARP requests)
+  wire::mac_addr mac;
+  wire::ipv4_prefix ip;
+  std::optional<wire::ipv4_addr> gateway;
+  dev::port_offloads offloads;
+};
+
+class engine {
+ public:
+  static constexpr std::uint16_t kBurst = 32;
+
+  engine(const engine_config& config, core_counters& counters);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // Announces our address with a gratuitous ARP (RFC 5227 §3 announcement).
+  void announce(std::uint64_t now_ns) noexcept;
+
+  // One iteration of the loop; returns how many frames it received.
+  std::uint16_t poll(std::uint64_t now_ns) noexcept;
+
+  // Handles one received frame; takes ownership of `m`. Public so that the
+  // unit tests and the simulator can feed frames without a port.
+  void input(rte_mbuf* m, std::uint64_t now_ns) noexcept;
+
+  // Sends the IPv4 packet `m` (Ethernet header written but for the
+  // destination MAC) towards `dst`: on-link directly, otherwise through the
+  // gateway, after ARP resolution when needed. Takes ownership.
+  void send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) noexcept;
+
+  // Queues `m` for transmission on this core's tx queue; takes ownership.
+  void transmit(rte_mbuf* m) noexcept;
+  // Hands the queued frames to the port; frees and counts what it refuses.
+  void flush() noexcept;
+
+  const engine_config& config() const noexcept { return _config; }
+  ip::arp_cache& neighbours() noexcept { return _arp; }
+
+ private:
+  void input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns) noexcept;
+  void input_ipv4(rte_mbuf* m, std::size_t l2_len) noexcept;
+  void input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept;
+  void send_arp_request(wire::ipv4_addr target, std::uint64_t now_ns) noexcept;
+  void service_neighbours(std::uint64_t now_ns) noexcept;
+  void drop(rte_mbuf* m, drop_reason why) noexcept;
+
+  engine_config _config;
+  core_counters& _counters;
+  ip::arp_cache _arp;
+  std::uint64_t _next_neighbour_check_ns = 0;
+  std::uint16_t _tx_count = 0;
+  std::array<rte_mbuf*, 2 * kBurst> _tx{};
+};
+
+}  // namespace kbt::core

@@ -1,0 +1,57 @@
+#pragma once
+// Opening a DPDK port for kbt: one rx and one tx queue per worker core,
+// checksum offloads negotiated with what the port offers, and a symmetric RSS
+// key when there is more than one queue so both directions of a flow land on
+// the same core. Start-up code: errors throw dev::startup_error.
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "wire/addr.hh"
+
+namespace kbt::dev {
+
+struct port_config {
+  std::uint16_t port_id = 0;
+  std::uint16_t queues = 1;      // one rx + one tx queue per worker core
+  std::uint16_t rx_desc = 1024;
+  std::uint16_t tx_desc = 1024;
+  std::uint16_t mtu = 1500;
+};
+
+// What the port agreed to do for us. The engine fills checksums in software
+// for whatever is false here.
+struct port_offloads {
+  bool rx_ipv4_cksum = false;
+  bool rx_tcp_cksum = false;
+  bool tx_ipv4_cksum = false;
+  bool tx_tcp_cksum = false;
+  bool rss = false;
+};
+
+struct port_info {
+  std::uint16_t port_id = 0;
+  std::uint16_t queues = 0;
+  std::string driver;
+  wire::mac_addr mac;
+  port_offloads offloads;
+};
+
+// The 40-byte Toeplitz key made of one repeated 16-bit pattern: with it the
+// hash of (src, dst, sport, dport) equals that of (dst, src, dport, sport),
+// which is what keeps a connection's two directions on one core.
+std::span<const std::uint8_t> symmetric_rss_key() noexcept;
+
+// The first port the EAL probed, or a startup_error saying how to provide one.
+std::uint16_t first_port();
+
+// Configures, sets up the queues (queue i takes its mbufs from pools[i]) and
+// starts the port. Throws startup_error with the DPDK reason on failure.
+port_info open_port(const port_config& config, std::span<rte_mempool* const> pools);
+
+// Stops and closes the port; safe to call once after open_port succeeded.
+void close_port(std::uint16_t port_id) noexcept;
+
+}  // namespace kbt::dev

@@ -1,0 +1,326 @@
+// The per-core engine on a real ethdev (DPDK's net_ring driver): frames go in
+// through the rx ring, the engine polls, and what it sent is read back from
+// the tx ring. Frames marked "scapy:" were made with /usr/bin/python3 scapy:
+//   M = '02:00:00:00:00:02' (the stack), P = '02:00:00:00:00:01' (the peer).
+#include "core/engine.hh"
+
+#include <gtest/gtest.h>
+#include <rte_ethdev.h>
+
+#include <string>
+#include <vector>
+
+#include "dev/port.hh"
+#include "dev/ring_port.hh"
+#include "test_env.hh"
+#include "wire/arp.hh"
+#include "wire/ether.hh"
+#include "wire/icmp.hh"
+#include "wire/ipv4.hh"
+
+namespace kbt::core {
+namespace {
+
+using bytes = std::vector<std::uint8_t>;
+constexpr wire::mac_addr kStackMac{{0x02, 0, 0, 0, 0, 0x02}};
+constexpr wire::mac_addr kPeerMac{{0x02, 0, 0, 0, 0, 0x01}};
+constexpr auto kStackIp = wire::ipv4_addr::from_octets(198, 18, 0, 2);
+constexpr auto kPeerIp = wire::ipv4_addr::from_octets(198, 18, 0, 1);
+
+// scapy: Ether(dst='ff:ff:ff:ff:ff:ff',src=P)/ARP(op=1,hwsrc=P,psrc='198.18.0.1',
+//                                              hwdst='00:00:00:00:00:00',pdst='198.18.0.2')
+const bytes kArpRequest = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
+    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0xc6, 0x12, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc6, 0x12, 0x00, 0x02};
+// scapy: Ether(dst=P,src=M)/ARP(op=2,hwsrc=M,psrc='198.18.0.2',hwdst=P,pdst='198.18.0.1')
+const bytes kArpReply = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x08, 0x06,
+    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02,
+    0xc6, 0x12, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x01};
+// scapy: Ether(dst=M,src=P)/IP(src='198.18.0.1',dst='198.18.0.2',id=7,ttl=64)/
+//        ICMP(type=8,id=0x1234,seq=5)/b'kbt-ping-payload'
+const bytes kEchoRequest = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45,
+    0x00, 0x00, 0x2c, 0x00, 0x07, 0x00, 0x00, 0x40, 0x01, 0xee, 0xa2, 0xc6, 0x12, 0x00, 0x01,
+    0xc6, 0x12, 0x00, 0x02, 0x08, 0x00, 0xca, 0xa8, 0x12, 0x34, 0x00, 0x05, 0x6b, 0x62, 0x74,
+    0x2d, 0x70, 0x69, 0x6e, 0x67, 0x2d, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64};
+// scapy: Ether(dst=P,src=M)/IP(src='198.18.0.2',dst='198.18.0.1',id=7,ttl=64)/
+//        ICMP(type=0,id=0x1234,seq=5)/b'kbt-ping-payload'
+const bytes kEchoReply = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x45,
+    0x00, 0x00, 0x2c, 0x00, 0x07, 0x00, 0x00, 0x40, 0x01, 0xee, 0xa2, 0xc6, 0x12, 0x00, 0x02,
+    0xc6, 0x12, 0x00, 0x01, 0x00, 0x00, 0xd2, 0xa8, 0x12, 0x34, 0x00, 0x05, 0x6b, 0x62, 0x74,
+    0x2d, 0x70, 0x69, 0x6e, 0x67, 0x2d, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64};
+
+class EngineTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    _mbufs_before = test::available_mbufs();
+    _ring = dev::make_ring_port("engine_test_" + std::to_string(_serial++));
+    dev::port_config pc;
+    pc.port_id = _ring.port_id;
+    rte_mempool* pools[] = {test::mbuf_pool()};
+    const auto info = dev::open_port(pc, pools);
+    engine_config& ec = _config;
+    ec.port_id = _ring.port_id;
+    ec.pool = test::mbuf_pool();
+    ec.mac = kStackMac;
+    ec.ip = {kStackIp, 24};
+    ec.offloads = info.offloads;
+    _engine = std::make_unique<engine>(ec, _counters);
+  }
+
+  void TearDown() override {
+    _engine.reset();
+    dev::destroy_ring_port(_ring);
+    EXPECT_EQ(test::available_mbufs(), _mbufs_before) << "mbufs leaked";
+  }
+
+  // Puts frames on the wire towards the stack and lets it poll once.
+  void receive(const std::vector<bytes>& frames) {
+    for (const auto& f : frames) {
+      ASSERT_EQ(rte_ring_enqueue(_ring.to_port, test::make_mbuf(f)), 0);
+    }
+    _engine->poll(_now);
+  }
+  void receive(const bytes& frame) { receive(std::vector<bytes>{frame}); }
+
+  // Everything the stack transmitted since the last call; with `flags`, the
+  // mbufs' ol_flags too.
+  std::vector<bytes> sent(std::vector<std::uint64_t>* flags = nullptr) {
+    std::vector<bytes> out;
+    void* obj = nullptr;
+    while (rte_ring_dequeue(_ring.from_port, &obj) == 0) {
+      auto* m = static_cast<rte_mbuf*>(obj);
+      out.push_back(test::mbuf_bytes(m));
+      if (flags != nullptr) flags->push_back(m->ol_flags);
+      rte_pktmbuf_free(m);
+    }
+    return out;
+  }
+
+  std::uint64_t dropped(drop_reason r) const {
+    return _counters.drops[static_cast<std::size_t>(r)].get();
+  }
+
+  static inline int _serial = 0;
+  unsigned _mbufs_before = 0;
+  dev::ring_port _ring;
+  engine_config _config;
+  core_counters _counters;
+  std::unique_ptr<engine> _engine;
+  std::uint64_t _now = 1'000'000'000;
+};
+
+TEST_F(EngineTest, AnswersArpRequestForOurAddress) {
+  receive(kArpRequest);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0], kArpReply);
+  EXPECT_EQ(_counters.arp_replies_out.get(), 1U);
+  // RFC 826 merge: the requester is now known without asking.
+  EXPECT_NE(_engine->neighbours().lookup(kPeerIp, _now), nullptr);
+}
+
+TEST_F(EngineTest, IgnoresArpRequestForAnotherAddress) {
+  bytes req = kArpRequest;
+  req.back() = 0x09;  // who-has 198.18.0.9
+  receive(req);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::arp_not_for_us), 1U);
+  // Not addressed to us: RFC 826 creates no entry for the sender.
+  EXPECT_EQ(_engine->neighbours().lookup(kPeerIp, _now), nullptr);
+}
+
+TEST_F(EngineTest, AnswersPingWithExactReply) {
+  receive(kEchoRequest);
+  std::vector<std::uint64_t> flags;
+  const auto out = sent(&flags);
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0], kEchoReply);
+  EXPECT_EQ(flags[0], 0U) << "no offload asked of a port that offers none";
+  EXPECT_EQ(_counters.icmp_echo_replies.get(), 1U);
+}
+
+TEST_F(EngineTest, PingReplyLeavesIpChecksumToTheNicWhenOffered) {
+  _engine.reset();
+  _config.offloads.tx_ipv4_cksum = true;
+  _engine = std::make_unique<engine>(_config, _counters);
+  receive(kEchoRequest);
+  std::vector<std::uint64_t> flags;
+  auto out = sent(&flags);
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(flags[0] & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM),
+            RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+  // The checksum field stays zero for the NIC; everything else is the reply.
+  EXPECT_EQ(out[0][24], 0);
+  EXPECT_EQ(out[0][25], 0);
+  out[0][24] = kEchoReply[24];
+  out[0][25] = kEchoReply[25];
+  EXPECT_EQ(out[0], kEchoReply);
+}
+
+TEST_F(EngineTest, PingReplyDropsIpOptionsAndEthernetPadding) {
+  // scapy: Ether(dst=M,src=P)/IP(src='198.18.0.1',dst='198.18.0.2',id=7,ttl=64,
+  //        options=[IPOption_RR(routers=['0.0.0.0'])])/ICMP(type=8,id=0x1234,seq=5)/b'kbt-ping-payload'
+  // then 10 bytes of Ethernet padding appended.
+  bytes req = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
+               0x47, 0x00, 0x00, 0x34, 0x00, 0x07, 0x00, 0x00, 0x40, 0x01, 0xe1, 0x93, 0xc6, 0x12,
+               0x00, 0x01, 0xc6, 0x12, 0x00, 0x02, 0x07, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,
+               0x08, 0x00, 0xca, 0xa8, 0x12, 0x34, 0x00, 0x05, 0x6b, 0x62, 0x74, 0x2d, 0x70, 0x69,
+               0x6e, 0x67, 0x2d, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64};
+  req.resize(req.size() + 10, 0);
+  receive(req);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0], kEchoReply);
+  EXPECT_EQ(_counters.ip_with_options.get(), 1U);
+}
+
+TEST_F(EngineTest, PingOnVlanIsAnsweredOnTheSameVlan) {
+  // scapy: Ether(dst=M,src=P)/Dot1Q(vlan=42)/IP(...)/ICMP(...) as kEchoRequest
+  bytes req = kEchoRequest;
+  const bytes tag = {0x81, 0x00, 0x00, 0x2a};
+  req.insert(req.begin() + 12, tag.begin(), tag.end());
+  bytes want = kEchoReply;
+  want.insert(want.begin() + 12, tag.begin(), tag.end());
+  receive(req);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0], want);
+}
+
+TEST_F(EngineTest, BadIpChecksumIsCountedAndNotAnswered) {
+  bytes req = kEchoRequest;
+  req[24] ^= 0x01;  // IPv4 header checksum
+  receive(req);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::ip_bad_checksum), 1U);
+  EXPECT_EQ(_counters.drops_total(), 1U);
+}
+
+TEST_F(EngineTest, TruncatedIpHeaderIsCounted) {
+  bytes req(kEchoRequest.begin(), kEchoRequest.begin() + 14 + 12);
+  receive(req);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::ip_truncated), 1U);
+}
+
+TEST_F(EngineTest, IpTotalLengthThatLiesIsCounted) {
+  bytes req = kEchoRequest;
+  req[17] = 0x60;  // total length 96 > the 44 bytes present (checksum fixed below)
+  // scapy: the same packet with IP(len=96): checksum 0xee6e
+  req[24] = 0xee;
+  req[25] = 0x6e;
+  receive(req);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::ip_bad_total_len), 1U);
+}
+
+TEST_F(EngineTest, FragmentsAreCountedAndDropped) {
+  // scapy: Ether(dst=M,src=P)/IP(src='198.18.0.1',dst='198.18.0.2',id=7,ttl=64,flags='MF')/
+  //        ICMP(type=8,id=0x1234,seq=5)/b'kbt-ping-payload'
+  bytes req = kEchoRequest;
+  req[20] = 0x20;  // MF
+  req[24] = 0xce;
+  req[25] = 0xa2;
+  receive(req);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::ip_fragment), 1U);
+}
+
+TEST_F(EngineTest, TcpWithBadDataOffsetIsCounted) {
+  // scapy: Ether(dst=M,src=P)/IP(src='198.18.0.1',dst='198.18.0.2',id=1)/
+  //        TCP(sport=40000,dport=80,flags='S',seq=1000,dataofs=3)
+  const bytes seg = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+                     0x08, 0x00, 0x45, 0x00, 0x00, 0x28, 0x00, 0x01, 0x00, 0x00, 0x40, 0x06,
+                     0xee, 0xa7, 0xc6, 0x12, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x02, 0x9c, 0x40,
+                     0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x30, 0x02,
+                     0x20, 0x00, 0x83, 0x42, 0x00, 0x00};
+  receive(seg);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::tcp_bad_data_offset), 1U);
+}
+
+TEST_F(EngineTest, FramesForOtherHostsAreCounted) {
+  bytes other_mac = kEchoRequest;
+  other_mac[5] = 0x77;
+  bytes other_ip = kEchoRequest;
+  // scapy: kEchoRequest with IP(dst='198.18.0.3'): header checksum 0xeea1
+  other_ip[33] = 0x03;
+  other_ip[24] = 0xee;
+  other_ip[25] = 0xa1;
+  bytes ipv6 = kEchoRequest;
+  ipv6[12] = 0x86;
+  ipv6[13] = 0xdd;
+  receive({other_mac, other_ip, ipv6});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::eth_not_for_us), 1U);
+  EXPECT_EQ(dropped(drop_reason::ip_not_for_us), 1U);
+  EXPECT_EQ(dropped(drop_reason::eth_unknown_type), 1U);
+  EXPECT_EQ(_counters.rx_pkts.get(), 3U);
+}
+
+TEST_F(EngineTest, AnnounceSendsGratuitousArp) {
+  _engine->announce(_now);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  const auto eth = wire::parse_ether(test::as_bytes(out[0]));
+  ASSERT_TRUE(eth);
+  EXPECT_TRUE(eth->dst.is_broadcast());
+  EXPECT_EQ(eth->src, kStackMac);
+  const auto arp = wire::parse_arp(test::as_bytes(out[0]).subspan(14));
+  ASSERT_TRUE(arp);
+  EXPECT_EQ(arp->op, wire::arp_op::request);
+  EXPECT_EQ(arp->sender_ip, kStackIp);
+  EXPECT_EQ(arp->target_ip, kStackIp);  // RFC 5227 §2.3 announcement
+  EXPECT_EQ(arp->sender_mac, kStackMac);
+}
+
+// An IPv4 packet built by the stack towards an unresolved neighbour: an ARP
+// request goes out first, the packet waits, and leaves once the reply names
+// the neighbour's MAC.
+TEST_F(EngineTest, OutgoingPacketWaitsForArpResolution) {
+  rte_mbuf* m = test::make_mbuf(kEchoReply);
+  // Clear the destination MAC: the engine must fill it in.
+  std::fill_n(rte_pktmbuf_mtod(m, std::uint8_t*), 6, 0);
+  _engine->send_ipv4(m, kPeerIp, _now);
+  _engine->flush();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  const auto arp = wire::parse_arp(test::as_bytes(out[0]).subspan(14));
+  ASSERT_TRUE(arp);
+  EXPECT_EQ(arp->op, wire::arp_op::request);
+  EXPECT_EQ(arp->target_ip, kPeerIp);
+
+  // scapy: Ether(dst=M,src=P)/ARP(op=2,hwsrc=P,psrc='198.18.0.1',hwdst=M,pdst='198.18.0.2')
+  const bytes reply = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+                       0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02, 0x02, 0x00,
+                       0x00, 0x00, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00,
+                       0x00, 0x02, 0xc6, 0x12, 0x00, 0x02};
+  receive(reply);
+  out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0], kEchoReply);  // destination MAC filled with the peer's
+}
+
+TEST_F(EngineTest, OffLinkWithoutGatewayIsNoRoute) {
+  rte_mbuf* m = test::make_mbuf(kEchoReply);
+  _engine->send_ipv4(m, wire::ipv4_addr::from_octets(198, 19, 0, 1), _now);
+  _engine->flush();
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::no_route), 1U);
+}
+
+TEST_F(EngineTest, CountsRxAndTxBytes) {
+  receive({kEchoRequest, kArpRequest});
+  EXPECT_EQ(sent().size(), 2U);
+  EXPECT_EQ(_counters.rx_pkts.get(), 2U);
+  EXPECT_EQ(_counters.rx_bytes.get(), kEchoRequest.size() + kArpRequest.size());
+  EXPECT_EQ(_counters.tx_pkts.get(), 2U);
+  EXPECT_EQ(_counters.tx_bytes.get(), kEchoReply.size() + kArpReply.size());
+}
+
+}  // namespace
+}  // namespace kbt::core
