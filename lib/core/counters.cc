@@ -4,7 +4,7 @@ namespace kbt::core {
 
 std::string_view to_string(drop_reason r) noexcept {
   static constexpr std::array<std::string_view, kDropReasons> kNames = {
-      "eth_truncated",     "eth_not_for_us",      "eth_unknown_type", "arp_malformed",
+      "eth_truncated",     "rx_multiseg",         "eth_not_for_us",      "eth_unknown_type", "arp_malformed",
       "arp_not_for_us",    "ip_truncated",        "ip_bad_version",   "ip_bad_header_len",
       "ip_bad_total_len",  "ip_bad_checksum",     "ip_fragment",      "ip_not_for_us",
       "ip_unknown_protocol", "icmp_malformed",    "icmp_unsupported", "tcp_truncated",

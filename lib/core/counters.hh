@@ -27,6 +27,7 @@ class counter {
 // Why a packet was dropped. Every dropped packet is counted under exactly one.
 enum class drop_reason : std::uint8_t {
   eth_truncated,        // shorter than an Ethernet header
+  rx_multiseg,          // a scattered frame with no room to make it flat
   eth_not_for_us,       // unicast to another MAC
   eth_unknown_type,     // neither ARP nor IPv4 (IPv6, LLDP, ...)
   arp_malformed,        // not Ethernet/IPv4 ARP, or truncated

@@ -43,9 +43,30 @@ drop_reason tcp_drop(wire::tcp_error e) noexcept {
 }  // namespace
 
 engine::engine(const engine_config& config, core_counters& counters)
-    : _config(config), _counters(counters) {}
+    : _config(config), _counters(counters) {
+  if (config.tcp) {
+    tcp::tcp_layer_config tc;
+    tc.tcp = config.tcp_settings;
+    tc.cc = config.cc;
+    tc.local_ip = config.ip.addr;
+    tc.max_conns = config.max_conns;
+    tc.pool = config.pool;
+    tc.tx_cksum_offload = config.offloads.tx_ipv4_cksum && config.offloads.tx_tcp_cksum;
+    tc.isn_key = config.isn_key;
+    if (tc.isn_key == tcp::siphash_key{}) tc.isn_key = tcp::random_siphash_key();
+    tc.start_ns = config.start_ns;
+    tc.id = config.queue_id;
+    _tcp = std::make_unique<tcp::tcp_layer>(tc, &engine::tcp_flush, this);
+  }
+}
+
+void engine::tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept {
+  auto* e = static_cast<engine*>(self);
+  for (const auto& p : packets) e->send_ipv4(p.m, p.dst, e->_now_ns);
+}
 
 engine::~engine() {
+  _tcp.reset();  // frees what TCP holds, and may queue nothing more
   flush();
   // What the port still refused after the flush is ours to free.
   rte_pktmbuf_free_bulk(_tx.data(), _tx_count);
@@ -58,11 +79,16 @@ void engine::announce(std::uint64_t now_ns) noexcept {
 }
 
 std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
+  _now_ns = now_ns;
   std::array<rte_mbuf*, kBurst> rx;
   const std::uint16_t n = rte_eth_rx_burst(_config.port_id, _config.queue_id, rx.data(), kBurst);
   for (std::uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
     input(rx[i], now_ns);
+  }
+  if (_tcp) {
+    _tcp->advance(now_ns);
+    _tcp->flush();
   }
   if (now_ns >= _next_neighbour_check_ns) {
     service_neighbours(now_ns);
@@ -73,8 +99,12 @@ std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
 }
 
 void engine::input(rte_mbuf* m, std::uint64_t now_ns) noexcept {
+  _now_ns = now_ns;
   _counters.rx_pkts.add();
   _counters.rx_bytes.add(rte_pktmbuf_pkt_len(m));
+  // The parsers read headers from the first segment; a frame a NIC
+  // scattered (or an in-process link passed as a chain) is made flat first.
+  if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) return drop(m, drop_reason::rx_multiseg);
   const auto eth = wire::parse_ether(wire::mbuf_bytes(m));
   if (!eth) return drop(m, drop_reason::eth_truncated);
   if (eth->dst != _config.mac && !eth->dst.is_broadcast()) {
@@ -155,9 +185,8 @@ void engine::input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& i
   const auto segment = wire::mbuf_bytes(m).subspan(l2_len + ip.header_len, ip.payload_len());
   const auto tcp = wire::parse_tcp(segment, ip.src, ip.dst, verify);
   if (!tcp) return drop(m, tcp_drop(tcp.error()));
-  // The TCP layer comes with the engine issue; until then a valid segment has
-  // nowhere to go.
-  drop(m, drop_reason::tcp_no_handler);
+  if (!_tcp) return drop(m, drop_reason::tcp_no_handler);
+  _tcp->input(m, ip, *tcp, static_cast<std::uint32_t>(l2_len + ip.header_len), _now_ns);
 }
 
 void engine::send_arp_request(wire::ipv4_addr target, std::uint64_t) noexcept {
@@ -177,6 +206,13 @@ void engine::service_neighbours(std::uint64_t now_ns) noexcept {
 }
 
 void engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) noexcept {
+  auto* eth = reinterpret_cast<std::byte*>(rte_pktmbuf_prepend(m, wire::kEtherHeaderLen));
+  if (eth == nullptr) return drop(m, drop_reason::no_mbuf);
+  wire::ether_repr er;
+  er.src = _config.mac;
+  er.ether_type = wire::kEthertypeIpv4;
+  (void)wire::emit_ether(er, {eth, wire::kEtherHeaderLen});
+  m->l2_len = wire::kEtherHeaderLen;
   // RFC 1122 §3.3.1.1: on-link destinations directly, the rest via the gateway.
   wire::ipv4_addr next_hop = dst;
   if (!_config.ip.contains(dst)) {

@@ -6,10 +6,13 @@
 #include <rte_mbuf.h>
 
 #include <array>
+#include <memory>
+#include <span>
 #include <cstdint>
 #include <optional>
 
 #include "core/counters.hh"
+#include "tcp/tcp_layer.hh"
 #include "dev/port.hh"
 #include "ip/arp_cache.hh"
 #include "wire/addr.hh"
@@ -25,6 +28,14 @@ struct engine_config {
   wire::ipv4_prefix ip;
   std::optional<wire::ipv4_addr> gateway;
   dev::port_offloads offloads;
+  // TCP on this core; off, TCP segments are counted as tcp_no_handler.
+  bool tcp = false;
+  tcp::tcp_config tcp_settings;
+  tcp::cc_algorithm cc = tcp::cc_algorithm::cubic;
+  std::uint32_t max_conns = 1024;
+  // RFC 6528 secret; all-zero means "draw one from getrandom at start-up".
+  tcp::siphash_key isn_key{};
+  std::uint64_t start_ns = 0;
 };
 
 class engine {
@@ -46,9 +57,10 @@ class engine {
   // unit tests and the simulator can feed frames without a port.
   void input(rte_mbuf* m, std::uint64_t now_ns) noexcept;
 
-  // Sends the IPv4 packet `m` (Ethernet header written but for the
-  // destination MAC) towards `dst`: on-link directly, otherwise through the
-  // gateway, after ARP resolution when needed. Takes ownership.
+  // Sends the IPv4 packet `m` (starting at its IPv4 header) towards `dst`:
+  // prepends the Ethernet header (in the mbuf's headroom), then on-link
+  // directly, otherwise through the gateway, after ARP resolution when
+  // needed. Takes ownership.
   void send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) noexcept;
 
   // Queues `m` for transmission on this core's tx queue; takes ownership.
@@ -57,6 +69,8 @@ class engine {
   void flush() noexcept;
 
   const engine_config& config() const noexcept { return _config; }
+  // This core's TCP, or nullptr when the engine runs without it.
+  tcp::tcp_layer* tcp() noexcept { return _tcp.get(); }
   ip::arp_cache& neighbours() noexcept { return _arp; }
 
  private:
@@ -66,11 +80,14 @@ class engine {
   void send_arp_request(wire::ipv4_addr target, std::uint64_t now_ns) noexcept;
   void service_neighbours(std::uint64_t now_ns) noexcept;
   void drop(rte_mbuf* m, drop_reason why) noexcept;
+  static void tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept;
 
   engine_config _config;
   core_counters& _counters;
   ip::arp_cache _arp;
+  std::unique_ptr<tcp::tcp_layer> _tcp;
   std::uint64_t _next_neighbour_check_ns = 0;
+  std::uint64_t _now_ns = 0;  // of the current poll, for TCP's flush hook
   std::uint16_t _tx_count = 0;
   std::array<rte_mbuf*, 2 * kBurst> _tx{};
 };

@@ -282,9 +282,8 @@ TEST_F(EngineTest, AnnounceSendsGratuitousArp) {
 // request goes out first, the packet waits, and leaves once the reply names
 // the neighbour's MAC.
 TEST_F(EngineTest, OutgoingPacketWaitsForArpResolution) {
-  rte_mbuf* m = test::make_mbuf(kEchoReply);
-  // Clear the destination MAC: the engine must fill it in.
-  std::fill_n(rte_pktmbuf_mtod(m, std::uint8_t*), 6, 0);
+  // The IPv4 packet alone: the engine prepends the Ethernet header.
+  rte_mbuf* m = test::make_mbuf(bytes(kEchoReply.begin() + 14, kEchoReply.end()));
   _engine->send_ipv4(m, kPeerIp, _now);
   _engine->flush();
   auto out = sent();
@@ -306,7 +305,7 @@ TEST_F(EngineTest, OutgoingPacketWaitsForArpResolution) {
 }
 
 TEST_F(EngineTest, OffLinkWithoutGatewayIsNoRoute) {
-  rte_mbuf* m = test::make_mbuf(kEchoReply);
+  rte_mbuf* m = test::make_mbuf(bytes(kEchoReply.begin() + 14, kEchoReply.end()));
   _engine->send_ipv4(m, wire::ipv4_addr::from_octets(198, 19, 0, 1), _now);
   _engine->flush();
   EXPECT_TRUE(sent().empty());

@@ -1,0 +1,56 @@
+#pragma once
+// Tunables of one core's TCP. Defaults follow the RFCs, and Linux where the
+// RFCs leave a choice; each says where it comes from.
+#include <cstdint>
+
+namespace kbt::tcp {
+
+inline constexpr std::uint64_t kMs = 1'000'000;  // ns
+inline constexpr std::uint64_t kSec = 1'000'000'000;
+
+struct tcp_config {
+  // Largest segment we accept, advertised in our SYN (MTU 1500 - 40).
+  std::uint16_t mss = 1460;
+  // RFC 9293 §3.7.1: the default send MSS when the peer sends no option.
+  std::uint16_t default_peer_mss = 536;
+
+  // Receive buffer per connection: the most we advertise and hold.
+  std::uint32_t rcv_buffer = 256 * 1024;
+  // Send buffer per connection: the most an application may queue.
+  std::uint32_t snd_buffer = 256 * 1024;
+  // Out-of-order segments held per connection (a bound on memory, with
+  // rcv_buffer bounding the bytes).
+  std::uint32_t ooo_segments = 256;
+
+  bool window_scaling = true;  // RFC 7323 §2
+  bool timestamps = true;      // RFC 7323 §3
+  bool sack = true;            // RFC 2018
+  bool nagle = true;           // RFC 9293 §3.7.4, per connection switchable
+
+  // RFC 9293 §3.4.2: MSL; TIME_WAIT lasts 2*MSL. Linux uses 60 s for TIME_WAIT.
+  std::uint64_t msl_ns = 30 * kSec;
+  // RFC 1337: ignore RST in TIME_WAIT (default). true honours it (counted).
+  bool time_wait_honours_rst = false;
+
+  // RFC 6298 / RFC 1122 §4.2.3.5: retransmissions before giving up.
+  std::uint8_t max_retries = 15;        // data (Linux tcp_retries2)
+  std::uint8_t max_syn_retries = 6;     // SYN (Linux tcp_syn_retries)
+  std::uint8_t max_synack_retries = 5;  // SYN-ACK (Linux tcp_synack_retries)
+
+  // RFC 1122 §4.2.3.2: delayed ACK at most 0.5 s; 40 ms like Linux's minimum.
+  std::uint64_t delayed_ack_ns = 40 * kMs;
+
+  // RFC 1122 §4.2.3.6: keepalive off by default, 2 h idle, then probes.
+  bool keepalive = false;
+  std::uint64_t keepalive_idle_ns = 7200 * kSec;
+  std::uint64_t keepalive_interval_ns = 75 * kSec;
+  std::uint8_t keepalive_probes = 9;
+
+  // RFC 5961 §7: challenge ACKs per second per core (Linux: 1000).
+  std::uint32_t challenge_ack_limit = 1000;
+
+  // RFC 1122 §4.2.2.17: persist probes back off up to this interval.
+  std::uint64_t persist_max_ns = 60 * kSec;
+};
+
+}  // namespace kbt::tcp

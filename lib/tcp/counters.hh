@@ -1,0 +1,44 @@
+#pragma once
+// TCP counters of one core: the owner writes, others read relaxed.
+#include <array>
+#include <cstdint>
+
+#include "core/counters.hh"
+#include "tcp/state.hh"
+
+namespace kbt::tcp {
+
+struct alignas(64) tcp_counters {
+  core::counter segs_in;
+  core::counter segs_out;
+  core::counter data_segs_out;
+  core::counter retransmits;         // segments sent again (RTO, fast, SACK)
+  core::counter fast_retransmits;    // recoveries entered
+  core::counter rto_expiries;
+  core::counter rst_in;
+  core::counter rst_out;
+  core::counter challenge_acks;      // RFC 5961 §3/§4/§5
+  core::counter challenge_acks_suppressed;
+  core::counter dup_acks_in;
+  core::counter out_of_window;       // unacceptable segments (answered with an ACK)
+  core::counter paws_rejected;       // RFC 7323 §5
+  core::counter ooo_queued;          // segments held for reassembly
+  core::counter ooo_dropped;         // over the reassembly bound
+  core::counter rcv_window_trimmed;  // data beyond the window, cut off
+  core::counter active_opens;
+  core::counter passive_opens;
+  core::counter resets;              // connections closed by a peer's RST
+  core::counter timeouts;            // connections closed by retransmission timeout
+  core::counter refused;             // active opens answered with RST
+  core::counter time_wait_rst_ignored;   // RFC 1337
+  core::counter time_wait_rst_honoured;
+  core::counter no_tcb;              // pool empty: SYN or connect refused
+  core::counter no_mbuf;             // could not build a segment
+  core::counter tx_dropped;          // out queue full
+  core::counter listen_overflow;     // SYN for a full listener
+  core::counter keepalive_probes;
+  core::counter zero_window_probes;
+  std::array<core::counter, kStateCount> states;  // connections in each state now
+};
+
+}  // namespace kbt::tcp

@@ -1,0 +1,334 @@
+// Segment arrival, RFC 9293 §3.10.7, with RFC 5961 (blind attacks),
+// RFC 7323 (PAWS, timestamps), RFC 5681/6582 (fast retransmit, NewReno).
+#include <algorithm>
+
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::tcp {
+
+using wire::tcp_flag::kAck;
+using wire::tcp_flag::kFin;
+using wire::tcp_flag::kRst;
+using wire::tcp_flag::kSyn;
+using wire::tcp_flag::kUrg;
+
+namespace {
+
+// RFC 7323 §5.5: TS.Recent older than 24 days is no basis for PAWS.
+constexpr std::uint64_t kPawsIdleNs = 24ULL * 24 * 3600 * kSec;
+
+// Keeps only the payload of a received frame; nullptr (frame freed) when
+// there is none.
+rte_mbuf* strip_to_payload(rte_mbuf* m, std::uint32_t offset, std::uint32_t len) noexcept {
+  if (len == 0) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  rte_pktmbuf_adj(m, static_cast<std::uint16_t>(offset));
+  // Ethernet padding may follow a short segment.
+  if (rte_pktmbuf_pkt_len(m) > len) {
+    rte_pktmbuf_trim(m, static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m) - len));
+  }
+  return m;
+}
+
+}  // namespace
+
+void tcp_layer::input(rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
+                      std::uint32_t l4_offset, std::uint64_t now_ns) noexcept {
+  _counters.segs_in.add();
+  const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
+  rte_mbuf* payload = strip_to_payload(m, l4_offset + seg.header_len, seg.payload_len);
+  tcb* c = lookup(t);
+  if (c == nullptr) {
+    if (ip.dst == _config.local_ip && listening(seg.dst_port)) {
+      input_listen(ip, seg, now_ns);
+    } else {
+      input_no_tcb(ip, seg);
+    }
+    // RFC 9293 §3.10.7.2 lets a SYN's data be queued; we drop it and the
+    // peer sends it again after the handshake.
+    rte_pktmbuf_free(payload);
+    return;
+  }
+  c->last_rx_ns = now_ns;
+  c->keepalive_sent = 0;
+  if (c->state == tcp_state::syn_sent) {
+    input_syn_sent(*c, seg, payload, now_ns);
+  } else {
+    input_synchronized(*c, seg, payload, now_ns);
+  }
+  if (c->in_use && c->state != tcp_state::closed) output(*c, now_ns);
+}
+
+// RFC 9293 §3.10.7.1: no connection. Answer with a RST that the sender
+// will accept, unless the segment was itself a RST.
+void tcp_layer::input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& seg) noexcept {
+  if (seg.has(kRst)) return;
+  const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
+  if (seg.has(kAck)) {
+    send_rst(t, seg.ack, seq32{}, false);
+  } else {
+    send_rst(t, seq32{}, seg.seq + seg.seg_len(), true);
+  }
+}
+
+// RFC 9293 §3.10.7.2: LISTEN.
+void tcp_layer::input_listen(const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
+                             std::uint64_t now_ns) noexcept {
+  if (seg.has(kRst)) return;
+  const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
+  if (seg.has(kAck)) {
+    send_rst(t, seg.ack, seq32{}, false);
+    return;
+  }
+  if (!seg.has(kSyn)) return;
+  tcb* c = alloc_tcb(t);
+  if (c == nullptr) {
+    _counters.listen_overflow.add();
+    return;
+  }
+  c->passive = true;
+  c->app_holds = false;  // the application learns of it when it is established
+  init_tcb_for_open(*c, now_ns);
+  c->irs = seg.seq;
+  c->rcv_nxt = seg.seq + 1;
+  c->rcv_adv = c->rcv_nxt;
+  take_options(*c, seg.options, false);
+  // RFC 7323 §2.2: the window of a SYN is never scaled.
+  c->snd_wnd = seg.window;
+  c->max_snd_wnd = c->snd_wnd;
+  c->snd_wl1 = seg.seq;
+  c->snd_wl2 = c->iss;
+  if (c->ts_ok) {
+    c->ts_recent = seg.options.timestamps->tsval;
+    c->ts_recent_stamp_ns = now_ns;
+  }
+  set_state(*c, tcp_state::syn_rcvd);
+  _counters.passive_opens.add();
+  send_syn(*c, now_ns);
+}
+
+void tcp_layer::take_options(tcb& c, const wire::tcp_options& o, bool syn_ack) noexcept {
+  const tcp_config& t = _config.tcp;
+  // RFC 9293 §3.7.1: without the option, 536; never above what we can send.
+  c.snd_mss = std::min<std::uint16_t>(o.mss.value_or(t.default_peer_mss), t.mss);
+  if (c.snd_mss < 64) c.snd_mss = 64;  // RFC 6691 floor: a tiny MSS is an attack
+  // RFC 7323 §2.2: both sides must send the option, else neither scales.
+  if (t.window_scaling && o.window_scale) {
+    c.snd_wscale = std::min<std::uint8_t>(*o.window_scale, 14);  // §2.3: at most 14
+  } else {
+    c.snd_wscale = 0;
+    c.rcv_wscale = 0;
+  }
+  c.ws_ok = t.window_scaling && o.window_scale.has_value();
+  c.ts_ok = t.timestamps && o.timestamps.has_value();
+  c.sack_ok = t.sack && o.sack_permitted;
+  (void)syn_ack;
+  c.cc.init(_config.cc, effective_mss(c), c.last_rx_ns);
+}
+
+// RFC 9293 §3.10.7.3: SYN_SENT.
+void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
+                               std::uint64_t now_ns) noexcept {
+  // Data on a SYN-ACK is rare; the peer sends it again after our ACK.
+  rte_pktmbuf_free(payload);
+  bool ack_ok = false;
+  if (seg.has(kAck)) {
+    // first: an ACK of something we never sent gets a RST (unless a RST).
+    if (seg.ack <= c.iss || seg.ack > c.snd_max) {
+      if (!seg.has(kRst)) send_rst(c.tuple, seg.ack, seq32{}, false);
+      return;
+    }
+    ack_ok = true;
+  }
+  if (seg.has(kRst)) {
+    // second: RFC 5961 §3.2 — a RST in SYN_SENT counts only with an ACK of our SYN.
+    if (ack_ok) {
+      _counters.rst_in.add();
+      _counters.refused.add();
+      close_connection(c, close_reason::refused);
+      to_closed(c);
+    }
+    return;
+  }
+  if (!seg.has(kSyn)) return;  // fifth: neither SYN nor RST
+
+  // fourth: the SYN.
+  c.irs = seg.seq;
+  c.rcv_nxt = seg.seq + 1;
+  c.rcv_adv = c.rcv_nxt;
+  take_options(c, seg.options, true);
+  if (c.ts_ok) {
+    c.ts_recent = seg.options.timestamps->tsval;
+    c.ts_recent_stamp_ns = now_ns;
+  }
+  c.snd_wnd = seg.window;  // RFC 7323 §2.2: unscaled in a SYN
+  c.max_snd_wnd = c.snd_wnd;
+  c.snd_wl1 = seg.seq;
+  c.snd_wl2 = seg.ack;
+  if (ack_ok) {
+    // Our SYN is acknowledged: ESTABLISHED, and ACK <SEQ=SND.NXT><ACK=RCV.NXT>.
+    c.snd_una = seg.ack;
+    if (c.rtt_timing && seg.ack > c.rtt_seq) {
+      c.rtt.on_sample(now_ns - c.rtt_start_ns);
+    } else if (c.retries > 0) {
+      // RFC 6298 §5.7: after a lost SYN, data starts with a 3 s RTO.
+      c.rtt.on_handshake_after_syn_timeout();
+    }
+    c.rtt_timing = false;
+    c.retries = 0;
+    _wheel.cancel(c.rto_timer());
+    set_state(c, tcp_state::established);
+    notify(c, event::kConnected);
+    c.ack_now = true;
+  } else {
+    // Simultaneous open (RFC 9293 §3.5 figure 8): SYN_RCVD, SYN-ACK <SEQ=ISS>.
+    set_state(c, tcp_state::syn_rcvd);
+    send_syn(c, now_ns);
+  }
+}
+
+// RFC 9293 §3.10.7.4: SYN_RCVD and every later state.
+void tcp_layer::input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
+                                   std::uint64_t now_ns) noexcept {
+  // TIME_WAIT: "the only thing that can arrive is a retransmission of the
+  // remote FIN. Acknowledge it, and restart the 2 MSL timeout."
+  if (c.state == tcp_state::time_wait && seg.has(kFin) && !seg.has(kRst) &&
+      seg.seq + seg.seg_len() == c.rcv_nxt) {
+    rte_pktmbuf_free(payload);
+    send_ack(c, now_ns);
+    _wheel.arm(c.rto_timer(), now_ns + 2 * _config.tcp.msl_ns);
+    return;
+  }
+  // A SYN_RCVD from a listener seeing its SYN again: our SYN-ACK was lost.
+  if (c.state == tcp_state::syn_rcvd && c.passive && seg.has(kSyn) && !seg.has(kAck) &&
+      seg.seq == c.irs) {
+    rte_pktmbuf_free(payload);
+    send_syn(c, now_ns);
+    return;
+  }
+  // Simultaneous open (RFC 9293 §3.5 figure 8, line 6): the peer's SYN-ACK
+  // reaches our SYN_RCVD. Its SYN is the one we already have; what is new
+  // is the ACK of our SYN, so go on with the SYN taken off.
+  if (c.state == tcp_state::syn_rcvd && !c.passive && seg.has(kSyn) && seg.has(kAck) &&
+      !seg.has(kRst) && seg.seq == c.irs) {
+    wire::tcp_repr rest = seg;
+    rest.flags = static_cast<std::uint8_t>(rest.flags & ~kSyn);
+    rest.seq = seg.seq + 1;
+    input_synchronized(c, rest, payload, now_ns);
+    return;
+  }
+  // first: sequence number (and PAWS)
+  if (!check_sequence(c, seg, now_ns)) {
+    rte_pktmbuf_free(payload);
+    return;
+  }
+  // second: RST
+  if (seg.has(kRst)) {
+    rte_pktmbuf_free(payload);
+    check_rst(c, seg);
+    return;
+  }
+  // fourth: SYN. RFC 5961 §4: in a synchronized state, challenge ACK.
+  if (seg.has(kSyn)) {
+    rte_pktmbuf_free(payload);
+    send_challenge_ack(c, now_ns);
+    return;
+  }
+  // fifth: ACK
+  if (!seg.has(kAck) || !process_ack(c, seg, now_ns)) {
+    rte_pktmbuf_free(payload);
+    return;
+  }
+  // sixth: URG (RFC 9293 §3.8.5): the data stays in line; report the mark.
+  if (seg.has(kUrg) && can_receive(c.state)) {
+    const seq32 up = seg.seq + seg.urgent;
+    if (!c.urgent_pending || up > c.rcv_up) {
+      c.rcv_up = up;
+      c.urgent_pending = true;
+      notify(c, event::kUrgent);
+    }
+  }
+  // seventh and eighth: segment text and FIN
+  if (seg.payload_len > 0 || seg.has(kFin)) {
+    process_text(c, seg, payload, now_ns);
+  } else {
+    rte_pktmbuf_free(payload);
+  }
+}
+
+// RFC 9293 §3.10.7.4 first, with PAWS (RFC 7323 §5.3) before it.
+bool tcp_layer::check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept {
+  const auto& ts = seg.options.timestamps;
+  if (c.ts_ok && ts && !seg.has(kRst)) {
+    const bool stale = now_ns - c.ts_recent_stamp_ns > kPawsIdleNs;
+    if (static_cast<std::int32_t>(ts->tsval - c.ts_recent) < 0 && !stale) {
+      _counters.paws_rejected.add();
+      send_ack(c, now_ns);
+      return false;
+    }
+  }
+  const std::uint32_t wnd =
+      c.rcv_adv > c.rcv_nxt ? static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt) : 0;
+  const std::uint32_t len = seg.seg_len();
+  bool ok = false;
+  if (len == 0) {
+    ok = wnd == 0 ? seg.seq == c.rcv_nxt : wire::in_window(seg.seq, c.rcv_nxt, wnd);
+  } else if (wnd > 0) {
+    ok = wire::in_window(seg.seq, c.rcv_nxt, wnd) ||
+         wire::in_window(seg.seq + len - 1, c.rcv_nxt, wnd);
+  } else {
+    // "special allowance should be made to accept valid ACKs, URGs, and
+    // RSTs" with a zero window: process the control part, drop the text.
+    ok = seg.seq == c.rcv_nxt;
+  }
+  if (!ok) {
+    _counters.out_of_window.add();
+    if (!seg.has(kRst)) send_ack(c, now_ns);
+    return false;
+  }
+  // RFC 7323 §4.3: update TS.Recent from a segment covering Last.ACK.sent.
+  if (c.ts_ok && ts && seg.seq <= c.last_ack_sent &&
+      c.last_ack_sent <= seg.seq + len) {
+    c.ts_recent = ts->tsval;
+    c.ts_recent_stamp_ns = now_ns;
+  }
+  return true;
+}
+
+// RFC 9293 §3.10.7.4 second, as RFC 5961 §3.2 narrows it.
+bool tcp_layer::check_rst(tcb& c, const wire::tcp_repr& seg) noexcept {
+  if (c.state == tcp_state::time_wait) {
+    // RFC 1337: a RST must not cut TIME_WAIT short (TIME-WAIT assassination).
+    if (!_config.tcp.time_wait_honours_rst) {
+      _counters.time_wait_rst_ignored.add();
+      return false;
+    }
+    _counters.time_wait_rst_honoured.add();
+    to_closed(c);
+    return true;
+  }
+  if (seg.seq != c.rcv_nxt) {
+    // In the window but not exact: prove the sender sees our traffic.
+    send_challenge_ack(c, c.last_rx_ns);
+    return false;
+  }
+  _counters.rst_in.add();
+  if (c.state == tcp_state::syn_rcvd && c.passive) {
+    // Back to LISTEN: the listener never handed this one out.
+    to_closed(c);
+    return true;
+  }
+  if (c.state == tcp_state::syn_rcvd) {
+    _counters.refused.add();
+    close_connection(c, close_reason::refused);
+  } else {
+    _counters.resets.add();
+    close_connection(c, close_reason::reset);
+  }
+  to_closed(c);
+  return true;
+}
+
+}  // namespace kbt::tcp

@@ -1,0 +1,313 @@
+// Segments out: data within min(cwnd, SND.WND) cut to the effective MSS,
+// Nagle (RFC 9293 §3.7.4), sender and receiver silly-window avoidance
+// (§3.8.6.2), options (RFC 7323, RFC 2018), ACKs, RSTs and SYNs. Payload is
+// never copied: each data segment is a header mbuf chained to indirect mbufs
+// that reference the send buffer.
+#include <algorithm>
+#include <array>
+
+#include "tcp/tcp_layer.hh"
+#include "wire/endian.hh"
+#include "wire/mbuf_bytes.hh"
+
+namespace kbt::tcp {
+
+using wire::tcp_flag::kAck;
+using wire::tcp_flag::kFin;
+using wire::tcp_flag::kPsh;
+using wire::tcp_flag::kRst;
+using wire::tcp_flag::kSyn;
+
+namespace {
+
+constexpr std::uint32_t kIpHeaderLen = wire::kIpv4MinHeaderLen;
+// RFC 7323 §3.2: the timestamps option as laid out beside NOPs: 12 bytes.
+constexpr std::uint32_t kTsOptionSpace = 12;
+
+}  // namespace
+
+std::uint32_t tcp_layer::ts_now(const tcb& c, std::uint64_t now_ns) const noexcept {
+  // RFC 7323 §5.4: a 1 ms clock, offset per connection.
+  return static_cast<std::uint32_t>(now_ns / kMs) + c.ts_offset;
+}
+
+std::uint32_t tcp_layer::effective_mss(const tcb& c) const noexcept {
+  return c.snd_mss - (c.ts_ok ? kTsOptionSpace : 0);
+}
+
+// The window field of a non-SYN segment, with receiver-side silly window
+// avoidance (RFC 9293 §3.8.6.2.2): the right edge moves only by at least
+// min(buffer / 2, MSS), and never moves left (§3.8.6.2.2 "shrinking").
+std::uint16_t tcp_layer::advertised_window(tcb& c) noexcept {
+  const seq32 right = c.rcv_nxt + receive_space(c);
+  const std::uint32_t step = std::min<std::uint32_t>(c.rcv_buffer / 2, c.snd_mss);
+  if (right > c.rcv_adv && static_cast<std::uint32_t>(right - c.rcv_adv) >= step) {
+    c.rcv_adv = right;
+  } else if (c.rcv_adv < c.rcv_nxt) {
+    c.rcv_adv = c.rcv_nxt;
+  }
+  const auto wnd = static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt);
+  return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> c.rcv_wscale, 0xffff));
+}
+
+void tcp_layer::enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept {
+  if (_out_count == _out.size()) flush();
+  if (_out_count == _out.size()) {
+    _counters.tx_dropped.add();
+    rte_pktmbuf_free(m);
+    return;
+  }
+  _out[_out_count++] = {m, dst};
+}
+
+void tcp_layer::flush() noexcept {
+  if (_out_count == 0) return;
+  const std::size_t n = _out_count;
+  _out_count = 0;
+  _flush(_flush_ctx, std::span<const out_packet>(_out.data(), n));
+}
+
+// Builds and queues one segment of `len` bytes from the send buffer at
+// `seq` (0 for control segments). Returns false when out of mbufs.
+bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t flags,
+                             std::uint64_t now_ns) noexcept {
+  rte_mbuf* h = rte_pktmbuf_alloc(_config.pool);
+  if (h == nullptr) {
+    _counters.no_mbuf.add();
+    return false;
+  }
+  rte_mbuf* payload = nullptr;
+  if (len > 0) {
+    payload = c.snd.make_segment(seq, len, _config.pool);
+    if (payload == nullptr) {
+      rte_pktmbuf_free(h);
+      _counters.no_mbuf.add();
+      return false;
+    }
+  }
+  wire::tcp_repr r;
+  r.src_port = c.tuple.local_port;
+  r.dst_port = c.tuple.remote_port;
+  r.seq = seq;
+  r.flags = flags;
+  const bool syn = (flags & kSyn) != 0;
+  if (syn) {
+    // RFC 7323 §2.2: the window in a SYN is not scaled.
+    r.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(receive_space(c), 0xffff));
+    c.rcv_adv = c.rcv_nxt + r.window;
+    r.options.mss = _config.tcp.mss;
+    const bool active = (flags & kAck) == 0;
+    if (active ? _config.tcp.window_scaling : c.ws_ok) r.options.window_scale = c.rcv_wscale;
+    r.options.sack_permitted = active ? _config.tcp.sack : c.sack_ok;
+    if (active ? _config.tcp.timestamps : c.ts_ok) {
+      r.options.timestamps = wire::tcp_timestamps{ts_now(c, now_ns), active ? 0 : c.ts_recent};
+    }
+  } else {
+    r.window = (flags & kRst) != 0 ? 0 : advertised_window(c);
+    if (c.ts_ok) r.options.timestamps = wire::tcp_timestamps{ts_now(c, now_ns), c.ts_recent};
+    if (c.sack_ok && (flags & kAck) != 0 && !c.ooo.empty()) {
+      std::array<wire::sack_block, wire::kTcpMaxSackBlocks> blocks;
+      // RFC 2018 §3: 3 blocks fit beside timestamps, 4 without.
+      const std::size_t n = c.ooo.sack_blocks(std::span(blocks).first(c.ts_ok ? 3 : 4));
+      std::copy_n(blocks.begin(), n, r.options.sack_blocks.begin());
+      r.options.sack_count = static_cast<std::uint8_t>(n);
+    }
+  }
+  if ((flags & kAck) != 0) {
+    r.ack = c.rcv_nxt;
+    c.last_ack_sent = c.rcv_nxt;
+    c.ack_now = false;
+    c.unacked_segs = 0;
+    _wheel.cancel(c.delack_timer());
+  }
+
+  const std::uint32_t plen = payload != nullptr ? rte_pktmbuf_pkt_len(payload) : 0;
+  const auto tcp_hlen = static_cast<std::uint32_t>(wire::tcp_header_len(r));
+  const auto hdr_len = static_cast<std::uint16_t>(kIpHeaderLen + tcp_hlen);
+  auto* p = reinterpret_cast<std::byte*>(rte_pktmbuf_append(h, hdr_len));
+  if (p == nullptr) {
+    rte_pktmbuf_free(h);
+    rte_pktmbuf_free(payload);
+    _counters.no_mbuf.add();
+    return false;
+  }
+  wire::ipv4_repr ip;
+  ip.src = c.tuple.local_ip;
+  ip.dst = c.tuple.remote_ip;
+  ip.protocol = wire::kIpProtoTcp;
+  ip.total_length = static_cast<std::uint16_t>(hdr_len + plen);
+  ip.dont_fragment = true;
+  const bool offload = _config.tx_cksum_offload;
+  const auto mode = offload ? wire::tx_checksum::offload : wire::tx_checksum::full;
+  const std::span<std::byte> out(p, hdr_len);
+  (void)wire::emit_ipv4_header(ip, mode, out);
+  (void)wire::emit_tcp(r, ip.src, ip.dst, {}, wire::tx_checksum::offload, out.subspan(kIpHeaderLen));
+  if (payload != nullptr && rte_pktmbuf_chain(h, payload) != 0) {
+    rte_pktmbuf_free(h);
+    rte_pktmbuf_free(payload);
+    _counters.no_mbuf.add();
+    return false;
+  }
+  // The TCP checksum covers the pseudo-header, the header and the payload
+  // that now hangs off the chain.
+  std::byte* cks = p + kIpHeaderLen + wire::tcp_field::kChecksum;
+  const auto l4_len = static_cast<std::uint16_t>(tcp_hlen + plen);
+  if (offload) {
+    wire::store_be<std::uint16_t>(
+        cks, wire::ipv4_pseudo_header_sum(ip.src, ip.dst, wire::kIpProtoTcp, l4_len));
+    h->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+    h->l3_len = kIpHeaderLen;
+    h->l4_len = tcp_hlen;
+  } else {
+    wire::store_be<std::uint16_t>(cks, 0);
+    const auto sum = wire::ipv4_l4_checksum(ip.src, ip.dst, wire::kIpProtoTcp, h, kIpHeaderLen, l4_len);
+    wire::store_be<std::uint16_t>(cks, sum.value_or(0));
+  }
+  _counters.segs_out.add();
+  if ((flags & kRst) != 0) _counters.rst_out.add();
+  c.last_send_ns = now_ns;
+  enqueue(h, c.tuple.remote_ip);
+  return true;
+}
+
+void tcp_layer::send_ack(tcb& c, std::uint64_t now_ns) noexcept {
+  send_segment(c, c.snd_nxt, 0, kAck, now_ns);
+}
+
+// RFC 5961 §7: challenge ACKs are rate-limited per core so they cannot be
+// turned into an amplifier or a side channel.
+void tcp_layer::send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept {
+  if (now_ns - _challenge_window_start_ns >= kSec) {
+    _challenge_window_start_ns = now_ns;
+    _challenge_count = 0;
+  }
+  if (_challenge_count >= _config.tcp.challenge_ack_limit) {
+    _counters.challenge_acks_suppressed.add();
+    return;
+  }
+  ++_challenge_count;
+  _counters.challenge_acks.add();
+  send_ack(c, now_ns);
+}
+
+// A RST for a tuple that may have no TCB (RFC 9293 §3.10.7.1).
+void tcp_layer::send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept {
+  rte_mbuf* h = rte_pktmbuf_alloc(_config.pool);
+  if (h == nullptr) {
+    _counters.no_mbuf.add();
+    return;
+  }
+  wire::tcp_repr r;
+  r.src_port = t.local_port;
+  r.dst_port = t.remote_port;
+  r.seq = seq;
+  r.ack = with_ack ? ack : seq32{};
+  r.flags = static_cast<std::uint8_t>(kRst | (with_ack ? kAck : 0));
+  constexpr auto len = static_cast<std::uint16_t>(kIpHeaderLen + wire::kTcpMinHeaderLen);
+  auto* p = reinterpret_cast<std::byte*>(rte_pktmbuf_append(h, len));
+  wire::ipv4_repr ip;
+  ip.src = t.local_ip;
+  ip.dst = t.remote_ip;
+  ip.protocol = wire::kIpProtoTcp;
+  ip.total_length = len;
+  ip.dont_fragment = true;
+  const std::span<std::byte> out(p, len);
+  (void)wire::emit_ipv4_header(ip, wire::tx_checksum::full, out);
+  (void)wire::emit_tcp(r, ip.src, ip.dst, {}, wire::tx_checksum::full, out.subspan(kIpHeaderLen));
+  _counters.segs_out.add();
+  _counters.rst_out.add();
+  enqueue(h, t.remote_ip);
+}
+
+// SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), first time or again.
+void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
+  const std::uint8_t flags = c.state == tcp_state::syn_rcvd ? (kSyn | kAck) : kSyn;
+  if (!send_segment(c, c.iss, 0, flags, now_ns)) return;
+  if (c.snd_max == c.iss) {
+    // Karn: only the first transmission is timed.
+    c.rtt_timing = true;
+    c.rtt_seq = c.iss;
+    c.rtt_start_ns = now_ns;
+  }
+  c.snd_nxt = c.iss + 1;
+  if (c.snd_max < c.snd_nxt) c.snd_max = c.snd_nxt;
+  arm_rto(c, now_ns);
+}
+
+void tcp_layer::retransmit_first(tcb& c, std::uint64_t now_ns) noexcept {
+  const std::uint32_t len = c.snd.segment_len(c.snd_una, effective_mss(c));
+  const bool fin = c.fin_queued && c.snd_una + len == c.fin_seq;
+  if (len == 0 && !fin) return;
+  std::uint8_t flags = kAck;
+  if (fin) flags |= kFin;
+  if (send_segment(c, c.snd_una, len, flags, now_ns)) {
+    _counters.retransmits.add();
+    c.high_rxt = c.snd_una + len + (fin ? 1 : 0);
+    if (c.rtt_timing) c.rtt_timing = false;  // Karn: the timed segment went twice
+  }
+}
+
+// Sends new (or, after an RTO, again) data and the FIN as far as the
+// windows, Nagle and SWS avoidance allow. Returns true if it sent anything.
+bool tcp_layer::send_data(tcb& c, std::uint64_t now_ns) noexcept {
+  bool sent = false;
+  const std::uint32_t mss = effective_mss(c);
+  // Bounded: each round sends a segment or stops.
+  for (int round = 0; round < 4096; ++round) {
+    const std::uint32_t unsent = c.snd.bytes_unsent(c.snd_nxt);
+    const bool fin_pending = c.fin_queued && c.snd_nxt <= c.fin_seq;
+    if (unsent == 0 && !fin_pending) break;
+    const auto flight = static_cast<std::uint32_t>(c.snd_nxt - c.snd_una);
+    const std::uint32_t wnd = std::min(c.snd_wnd, c.cc.cwnd());
+    const std::uint32_t usable = wnd > flight ? wnd - flight : 0;
+    std::uint32_t len = std::min({unsent, mss, usable});
+    if (len > 0) len = c.snd.segment_len(c.snd_nxt, len);
+    if (unsent > 0 && len == 0) break;  // window closed: persist or ACKs reopen it
+    if (len < mss && len < unsent) {
+      // §3.8.6.2.1: a window-limited runt only if it is half the peer's
+      // largest window; otherwise wait for the window to open.
+      if (len < c.max_snd_wnd / 2) break;
+    } else if (len < mss && flight > 0 && !c.nodelay && !fin_pending) {
+      // Nagle: one small segment outstanding at a time.
+      break;
+    }
+    const bool fin = fin_pending && c.snd_nxt + len == c.fin_seq;
+    if (len == 0 && !fin) break;
+    std::uint8_t flags = kAck;
+    if (fin) flags |= kFin;
+    if (len > 0 && len == unsent) flags |= kPsh;
+    const bool again = c.snd_nxt < c.snd_max;
+    if (!send_segment(c, c.snd_nxt, len, flags, now_ns)) break;
+    if (again) {
+      _counters.retransmits.add();
+    } else {
+      _counters.data_segs_out.add();
+      if (!c.rtt_timing && len > 0) {
+        c.rtt_timing = true;
+        c.rtt_seq = c.snd_nxt;
+        c.rtt_start_ns = now_ns;
+      }
+    }
+    c.snd_nxt += len + (fin ? 1 : 0);
+    if (c.snd_max < c.snd_nxt) c.snd_max = c.snd_nxt;
+    if (!c.rto_timer().armed()) arm_rto(c, now_ns);
+    sent = true;
+  }
+  return sent;
+}
+
+void tcp_layer::output(tcb& c, std::uint64_t now_ns) noexcept {
+  bool sent = false;
+  const bool may_send = c.state == tcp_state::established || c.state == tcp_state::close_wait ||
+                        c.state == tcp_state::fin_wait_1 || c.state == tcp_state::closing ||
+                        c.state == tcp_state::last_ack;
+  if (may_send) sent = send_data(c, now_ns);
+  if (!sent && c.ack_now) send_ack(c, now_ns);
+  // RFC 9293 §3.8.6.1: data waits behind a zero window: probe it.
+  if (may_send && c.snd_wnd == 0 && c.snd.bytes_unsent(c.snd_nxt) > 0 &&
+      !c.rto_timer().armed() && !c.persist_timer().armed()) {
+    _wheel.arm(c.persist_timer(), now_ns + c.rtt.rto_ns());
+  }
+}
+
+}  // namespace kbt::tcp

@@ -1,0 +1,155 @@
+// Segment text and FIN (RFC 9293 §3.10.7.4 seventh and eighth): in-order
+// delivery, out-of-order reassembly, delayed ACK (RFC 1122 §4.2.3.2,
+// RFC 5681 §4.2), and the state changes a FIN brings.
+#include <algorithm>
+
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::tcp {
+
+using wire::tcp_flag::kFin;
+
+namespace {
+
+void append_chain(tcb& c, rte_mbuf* data, std::uint32_t len) noexcept {
+  if (c.rx_head == nullptr) {
+    c.rx_head = data;
+  } else if (rte_pktmbuf_chain(c.rx_head, data) != 0) {
+    // More segments than one chain may hold: the application is far behind.
+    // The window is what stops a peer; reaching this means a tiny-segment
+    // flood inside it, so drop and let the peer send again.
+    rte_pktmbuf_free(data);
+    return;
+  }
+  c.rx_bytes += len;
+}
+
+}  // namespace
+
+void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
+                             std::uint64_t now_ns) noexcept {
+  if (!can_receive(c.state)) {
+    // After the peer's FIN nothing more can come; a retransmitted FIN or
+    // data gets our ACK again.
+    rte_pktmbuf_free(payload);
+    c.ack_now = true;
+    return;
+  }
+  seq32 seq = seg.seq;
+  std::uint32_t len = seg.payload_len;
+  bool fin = seg.has(kFin);
+  // Trim what we already have (a retransmission overlapping RCV.NXT).
+  if (seq < c.rcv_nxt) {
+    const auto old = static_cast<std::uint32_t>(c.rcv_nxt - seq);
+    if (old >= len) {
+      rte_pktmbuf_free(payload);
+      payload = nullptr;
+      len = 0;
+    } else {
+      rte_pktmbuf_adj(payload, static_cast<std::uint16_t>(old));
+      len -= old;
+    }
+    seq = c.rcv_nxt;
+  }
+  // Trim what lies past the window we offered.
+  if (seq + len > c.rcv_adv) {
+    const auto over = static_cast<std::uint32_t>((seq + len) - c.rcv_adv);
+    const std::uint32_t cut = std::min(over, len);
+    if (cut == len) {
+      rte_pktmbuf_free(payload);
+      payload = nullptr;
+    } else if (cut > 0) {
+      rte_pktmbuf_trim(payload, static_cast<std::uint16_t>(cut));
+    }
+    len -= cut;
+    fin = false;
+    _counters.rcv_window_trimmed.add();
+    c.ack_now = true;
+  }
+  if (len == 0 && payload != nullptr) {
+    rte_pktmbuf_free(payload);
+    payload = nullptr;
+  }
+  if (len == 0 && !fin) {
+    c.ack_now = true;  // a duplicate: tell the peer where we are
+    return;
+  }
+
+  const bool in_order = seq == c.rcv_nxt && c.ooo.empty();
+  if (in_order) {
+    if (len > 0) {
+      append_chain(c, payload, len);
+      c.rcv_nxt += len;
+      notify(c, event::kReadable);
+    }
+    if (fin) process_fin(c, now_ns);
+    // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: ACK at least every second
+    // segment, otherwise within the delayed-ACK time.
+    if (len > 0 && ++c.unacked_segs >= 2) c.ack_now = true;
+    if (!c.ack_now && !c.delack_timer().armed()) {
+      _wheel.arm(c.delack_timer(), now_ns + _config.tcp.delayed_ack_ns);
+    }
+    return;
+  }
+
+  // Out of order, or filling a hole: through the reassembly queue, and an
+  // immediate ACK (RFC 5681 §4.2) so the sender's fast retransmit works.
+  c.ack_now = true;
+  const auto r = c.ooo.insert(c.rcv_nxt, seq, payload, len, fin);
+  if (r.status == reassembly::insert_status::over_limit) {
+    _counters.ooo_dropped.add();
+  } else if (r.status == reassembly::insert_status::queued) {
+    _counters.ooo_queued.add();
+  }
+  for (int guard = 0; guard < 64 && !c.ooo.empty(); ++guard) {
+    const auto p = c.ooo.pop(c.rcv_nxt);
+    if (p.data == nullptr && !p.fin) break;
+    if (p.data != nullptr) {
+      append_chain(c, p.data, p.len);
+      c.rcv_nxt += p.len;
+      notify(c, event::kReadable);
+    }
+    if (p.fin) {
+      process_fin(c, now_ns);
+      break;
+    }
+  }
+}
+
+// RFC 9293 §3.10.7.4 eighth: the FIN, now in order.
+void tcp_layer::process_fin(tcb& c, std::uint64_t now_ns) noexcept {
+  c.rcv_nxt += 1;
+  c.fin_received = true;
+  c.ack_now = true;  // RFC 1122 §4.2.3.2: a FIN is ACKed at once
+  c.ooo.clear();
+  notify(c, event::kPeerFin);
+  switch (c.state) {
+    case tcp_state::syn_rcvd:
+    case tcp_state::established:
+      set_state(c, tcp_state::close_wait);
+      break;
+    case tcp_state::fin_wait_1:
+      // Our FIN not yet acknowledged: simultaneous close (RFC 9293 §3.6).
+      if (c.fin_acked()) {
+        enter_time_wait(c, now_ns);
+      } else {
+        set_state(c, tcp_state::closing);
+      }
+      break;
+    case tcp_state::fin_wait_2:
+      enter_time_wait(c, now_ns);
+      break;
+    default:
+      break;
+  }
+}
+
+void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
+  set_state(c, tcp_state::time_wait);
+  cancel_timers(c);
+  // RFC 9293 §3.6: 2 MSL before the tuple may be used again.
+  _wheel.arm(c.rto_timer(), now_ns + 2 * _config.tcp.msl_ns);
+  close_connection(c, close_reason::normal);
+}
+
+}  // namespace kbt::tcp

@@ -1,0 +1,148 @@
+#pragma once
+// The transmission control block of one connection (RFC 9293 §3.3.1), with
+// its buffers, timers, RTT estimator and congestion control. TCBs live in a
+// per-core pool made at start-up; nothing in here allocates after that.
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+#include "core/timer_wheel.hh"
+#include "tcp/congestion.hh"
+#include "tcp/reassembly.hh"
+#include "tcp/rtt_estimator.hh"
+#include "tcp/sack_scoreboard.hh"
+#include "tcp/send_buffer.hh"
+#include "tcp/state.hh"
+#include "tcp/tuple.hh"
+#include "wire/seq32.hh"
+
+namespace kbt::tcp {
+
+using wire::seq32;
+
+// Why a connection ended, as the application is told.
+enum class close_reason : std::uint8_t {
+  normal,   // both FINs exchanged (or our abort after a clean close)
+  reset,    // the peer sent an acceptable RST
+  timeout,  // retransmissions (or keepalive probes) went unanswered
+  refused,  // RST in answer to our SYN
+  aborted,  // the application called abort() (we sent RST)
+};
+
+// What happened since the application last looked; delivered by
+// tcp_layer::poll_events(), one bit per kind.
+namespace event {
+inline constexpr std::uint8_t kConnected = 0x01;  // handshake done (active or passive)
+inline constexpr std::uint8_t kReadable = 0x02;   // in-order data waits in the receive queue
+inline constexpr std::uint8_t kWritable = 0x04;   // send buffer space freed by ACKs
+inline constexpr std::uint8_t kPeerFin = 0x08;    // the peer closed its side (half-close)
+inline constexpr std::uint8_t kClosed = 0x10;     // the connection is over; see reason
+inline constexpr std::uint8_t kUrgent = 0x20;     // the urgent pointer moved (RFC 9293 §3.8.5)
+}  // namespace event
+
+struct rto_tag {};
+struct delack_tag {};
+struct persist_tag {};
+struct keepalive_tag {};
+
+struct tcb : core::tagged_timer<rto_tag>,
+             core::tagged_timer<delack_tag>,
+             core::tagged_timer<persist_tag>,
+             core::tagged_timer<keepalive_tag> {
+  tcb(std::uint32_t snd_capacity, std::uint32_t snd_segments, std::uint32_t ooo_bytes,
+      std::uint32_t ooo_segments)
+      : snd(snd_capacity, snd_segments), ooo(ooo_bytes, ooo_segments) {}
+
+  core::timer_node& rto_timer() noexcept { return static_cast<core::tagged_timer<rto_tag>&>(*this); }
+  core::timer_node& delack_timer() noexcept {
+    return static_cast<core::tagged_timer<delack_tag>&>(*this);
+  }
+  core::timer_node& persist_timer() noexcept {
+    return static_cast<core::tagged_timer<persist_tag>&>(*this);
+  }
+  core::timer_node& keepalive_timer() noexcept {
+    return static_cast<core::tagged_timer<keepalive_tag>&>(*this);
+  }
+
+  // --- identity
+  four_tuple tuple;
+  tcp_state state = tcp_state::closed;
+  std::uint32_t index = 0;       // slot in the pool
+  std::uint32_t generation = 0;  // bumped on every reuse: stale handles miss
+  bool passive = false;          // made by a listener (RFC 9293: RST in SYN_RCVD -> LISTEN)
+  bool in_use = false;
+  bool app_holds = false;        // the application has the handle (until release())
+
+  // --- RFC 9293 §3.3.1 send sequence variables
+  seq32 iss;
+  seq32 snd_una;
+  seq32 snd_nxt;
+  seq32 snd_max;  // highest sequence number sent + 1 (snd_nxt drops back on RTO)
+  seq32 snd_wl1;
+  seq32 snd_wl2;
+  std::uint32_t snd_wnd = 0;      // scaled
+  std::uint32_t max_snd_wnd = 0;  // RFC 5961 §5: MAX.SND.WND
+  // --- receive sequence variables
+  seq32 irs;
+  seq32 rcv_nxt;
+  seq32 rcv_adv;  // right edge of the window we last advertised
+  seq32 rcv_up;   // urgent pointer (RFC 9293 §3.8.5)
+  bool urgent_pending = false;
+
+  // --- options (RFC 7323, RFC 2018), settled by the handshake
+  std::uint16_t snd_mss = 536;  // the peer's MSS: our segments' payload limit before options
+  std::uint8_t snd_wscale = 0;  // shift applied to windows the peer sends
+  std::uint8_t rcv_wscale = 0;  // shift applied to windows we send
+  bool ws_ok = false;  // both sent the window scale option
+  bool ts_ok = false;
+  bool sack_ok = false;
+  std::uint32_t ts_recent = 0;          // RFC 7323 §4.3 TS.Recent
+  std::uint64_t ts_recent_stamp_ns = 0; // when TS.Recent was set (PAWS 24-day rule)
+  std::uint32_t ts_offset = 0;          // random per connection, so TSval leaks no clock
+  seq32 last_ack_sent;                  // RFC 7323 §4.3 Last.ACK.sent
+
+  // --- sending
+  send_buffer snd;
+  bool fin_queued = false;  // the application closed its side: FIN after the last byte
+  seq32 fin_seq;            // set with fin_queued: the FIN's sequence number
+  bool nodelay = false;     // Nagle off
+  std::uint8_t retries = 0;       // consecutive RTO expiries
+  std::uint8_t dupacks = 0;
+  bool in_recovery = false;
+  seq32 recover;      // RFC 6582 "recover"
+  seq32 high_rxt;     // RFC 6675 HighRxt
+  sack_scoreboard scoreboard;
+  rtt_estimator rtt;
+  congestion_control cc;
+  // RTT timing without timestamps (Karn): one segment timed at a time.
+  bool rtt_timing = false;
+  seq32 rtt_seq;
+  std::uint64_t rtt_start_ns = 0;
+  std::uint64_t last_send_ns = 0;
+  std::uint8_t persist_backoff = 0;
+  std::uint8_t keepalive_sent = 0;
+  std::uint64_t last_rx_ns = 0;
+
+  // --- receiving
+  reassembly ooo;
+  rte_mbuf* rx_head = nullptr;  // in-order data the application has not taken
+  rte_mbuf* rx_tail = nullptr;
+  std::uint32_t rx_bytes = 0;
+  std::uint32_t rcv_buffer = 0;     // the most we hold: rx queue + out of order
+  std::uint8_t unacked_segs = 0;    // full-sized segments received and not ACKed yet
+  bool ack_now = false;             // send an ACK at the end of this input
+  bool fin_received = false;
+
+  // --- application events
+  std::uint8_t events = 0;
+  close_reason reason = close_reason::normal;
+  bool on_event_list = false;
+  tcb* next_event = nullptr;
+  void* user = nullptr;  // the application's own pointer
+
+  bool fin_sent() const noexcept { return fin_queued && snd_max > fin_seq; }
+  bool fin_acked() const noexcept { return fin_queued && snd_una > fin_seq; }
+  std::uint32_t flight_size() const noexcept { return static_cast<std::uint32_t>(snd_max - snd_una); }
+};
+
+}  // namespace kbt::tcp

@@ -1,0 +1,370 @@
+#include "tcp/tcp_layer.hh"
+
+#include <rte_errno.h>
+#include <rte_jhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "dev/startup_error.hh"
+
+namespace kbt::tcp {
+
+void install_timer_callbacks(tcb& c) noexcept;  // timers.cc
+
+namespace {
+
+// RFC 6335 §6: the dynamic port range, as Linux's ip_local_port_range.
+constexpr std::uint16_t kEphemeralFirst = 32768;
+constexpr std::uint16_t kEphemeralLast = 60999;
+
+std::uint32_t tuple_hash(const void* key, std::uint32_t, std::uint32_t seed) {
+  return rte_jhash_3words(
+      reinterpret_cast<const std::uint32_t*>(key)[0], reinterpret_cast<const std::uint32_t*>(key)[1],
+      reinterpret_cast<const std::uint32_t*>(key)[2], seed);
+}
+
+}  // namespace
+
+tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void* flush_ctx)
+    : _config(config),
+      _flush(flush_fn),
+      _flush_ctx(flush_ctx),
+      _isn(config.isn_key),
+      _wheel(core::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
+             this) {
+  const std::string name = "kbt_tcp_" + std::to_string(config.id) + "_" +
+                           std::to_string(reinterpret_cast<std::uintptr_t>(this));
+  rte_hash_parameters p{};
+  p.name = name.c_str();
+  // rte_hash needs at least 8 entries; a little slack keeps cuckoo inserts cheap.
+  p.entries = std::max<std::uint32_t>(8, config.max_conns + config.max_conns / 8);
+  p.key_len = sizeof(four_tuple);
+  p.hash_func = tuple_hash;
+  p.socket_id = SOCKET_ID_ANY;
+  // The telemetry thread reads the table while the owning core writes it.
+  p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+  _table = rte_hash_create(&p);
+  if (_table == nullptr) {
+    throw dev::startup_error("connection table for " + std::to_string(config.max_conns) +
+                             " connections: " + rte_strerror(rte_errno));
+  }
+  const tcp_config& t = config.tcp;
+  _pool.reserve(config.max_conns);
+  _free.reserve(config.max_conns);
+  for (std::uint32_t i = 0; i < config.max_conns; ++i) {
+    _pool.push_back(std::make_unique<tcb>(t.snd_buffer, 4096, t.rcv_buffer, t.ooo_segments));
+    _pool.back()->index = i;
+    install_timer_callbacks(*_pool.back());
+  }
+  for (std::uint32_t i = config.max_conns; i > 0; --i) _free.push_back(_pool[i - 1].get());
+  _next_ephemeral = kEphemeralFirst;
+}
+
+tcp_layer::~tcp_layer() {
+  for (auto& c : _pool) {
+    if (c->in_use) {
+      cancel_timers(*c);
+      c->snd.clear();
+      c->ooo.clear();
+      rte_pktmbuf_free(c->rx_head);
+      c->rx_head = c->rx_tail = nullptr;
+    }
+  }
+  for (std::size_t i = 0; i < _out_count; ++i) rte_pktmbuf_free(_out[i].m);
+  _out_count = 0;
+  rte_hash_free(_table);
+}
+
+tcb* tcp_layer::lookup(const four_tuple& t) noexcept {
+  void* data = nullptr;
+  if (rte_hash_lookup_data(_table, &t, &data) < 0) return nullptr;
+  return static_cast<tcb*>(data);
+}
+
+bool tcp_layer::listening(std::uint16_t port) const noexcept {
+  for (std::size_t i = 0; i < _listener_count; ++i) {
+    if (_listeners[i] == port) return true;
+  }
+  return false;
+}
+
+bool tcp_layer::listen(std::uint16_t port) noexcept {
+  if (port == 0 || listening(port)) return port != 0;
+  if (_listener_count == kMaxListeners) return false;
+  _listeners[_listener_count++] = port;
+  return true;
+}
+
+tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
+  if (_free.empty()) {
+    _counters.no_tcb.add();
+    return nullptr;
+  }
+  tcb* c = _free.back();
+  if (rte_hash_add_key_data(_table, &t, c) < 0) {
+    _counters.no_tcb.add();
+    return nullptr;
+  }
+  _free.pop_back();
+  ++_live;
+  ++c->generation;
+  c->in_use = true;
+  c->tuple = t;
+  c->state = tcp_state::closed;
+  _counters.states[static_cast<std::size_t>(tcp_state::closed)].add();
+  return c;
+}
+
+void tcp_layer::free_tcb(tcb& c) noexcept {
+  cancel_timers(c);
+  rte_hash_del_key(_table, &c.tuple);
+  c.snd.clear();
+  c.ooo.clear();
+  rte_pktmbuf_free(c.rx_head);
+  c.rx_head = c.rx_tail = nullptr;
+  c.rx_bytes = 0;
+  c.scoreboard.reset();
+  // The state gauge leaves whatever state the TCB was in.
+  auto& gauge = _counters.states[static_cast<std::size_t>(c.state)];
+  gauge.add(static_cast<std::uint64_t>(-1));
+  c.state = tcp_state::closed;
+  c.in_use = false;
+  c.user = nullptr;
+  --_live;
+  _free.push_back(&c);
+}
+
+void tcp_layer::set_state(tcb& c, tcp_state s) noexcept {
+  _counters.states[static_cast<std::size_t>(c.state)].add(static_cast<std::uint64_t>(-1));
+  _counters.states[static_cast<std::size_t>(s)].add();
+  c.state = s;
+}
+
+void tcp_layer::notify(tcb& c, std::uint8_t ev) noexcept {
+  c.events |= ev;
+  if (c.on_event_list) return;
+  c.on_event_list = true;
+  c.next_event = nullptr;
+  if (_events_tail != nullptr) {
+    _events_tail->next_event = &c;
+  } else {
+    _events_head = &c;
+  }
+  _events_tail = &c;
+}
+
+// The connection is over for the application. The TCB itself goes back to
+// the pool once the application has released it and the protocol no longer
+// needs it (TIME_WAIT keeps it until 2MSL).
+void tcp_layer::close_connection(tcb& c, close_reason why) noexcept {
+  if ((c.events & event::kClosed) != 0 || c.state == tcp_state::closed) return;
+  c.reason = why;
+  notify(c, event::kClosed);
+}
+
+void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
+  c.user = nullptr;
+  c.app_holds = false;
+  // Still open: our side is done, so send the FIN; the close handshake and
+  // TIME_WAIT go on without the application.
+  if (c.state != tcp_state::closed) shutdown(c, now_ns);
+  reap(c);
+}
+
+void tcp_layer::reap(tcb& c) noexcept {
+  if (c.in_use && c.state == tcp_state::closed && !c.app_holds && !c.on_event_list) {
+    free_tcb(c);
+  }
+}
+
+void tcp_layer::to_closed(tcb& c) noexcept {
+  cancel_timers(c);
+  set_state(c, tcp_state::closed);
+  reap(c);
+}
+
+void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
+  const tcp_config& t = _config.tcp;
+  c.iss = _isn.generate(c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip,
+                        c.tuple.remote_port, now_ns);
+  c.snd_una = c.snd_nxt = c.snd_max = c.iss;
+  c.snd.reset(c.iss + 1);
+  c.snd_wnd = 0;
+  c.max_snd_wnd = 0;
+  c.snd_wl1 = c.snd_wl2 = seq32{};
+  c.rcv_nxt = c.rcv_adv = c.irs = seq32{};
+  c.snd_mss = t.default_peer_mss;
+  c.snd_wscale = 0;
+  c.rcv_wscale = 0;
+  c.ts_ok = false;
+  c.sack_ok = false;
+  c.ts_recent = 0;
+  c.ts_recent_stamp_ns = 0;
+  // RFC 7323 §5.4: a per-connection random offset keeps TSval from leaking
+  // the clock; the ISN hash already is such a secret value.
+  c.ts_offset = static_cast<std::uint32_t>(_isn.hash_tuple(
+      c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip, c.tuple.remote_port, 1));
+  c.fin_queued = false;
+  c.fin_received = false;
+  c.nodelay = !t.nagle;
+  c.retries = 0;
+  c.dupacks = 0;
+  c.in_recovery = false;
+  c.rtt = rtt_estimator{};
+  c.rtt_timing = false;
+  c.persist_backoff = 0;
+  c.keepalive_sent = 0;
+  c.last_rx_ns = now_ns;
+  c.last_send_ns = now_ns;
+  c.rcv_buffer = t.rcv_buffer;
+  c.unacked_segs = 0;
+  c.ack_now = false;
+  c.urgent_pending = false;
+  c.events = 0;
+  c.reason = close_reason::normal;
+  c.scoreboard.reset();
+  // RFC 7323 §2.3: the smallest shift that lets our buffer be advertised.
+  if (t.window_scaling) {
+    while (c.rcv_wscale < 14 && (t.rcv_buffer >> c.rcv_wscale) > 0xffff) ++c.rcv_wscale;
+  }
+  c.cc.init(_config.cc, c.snd_mss, now_ns);
+}
+
+tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
+                        std::uint64_t now_ns, std::uint16_t local_port) noexcept {
+  four_tuple t{_config.local_ip, remote_ip, local_port, remote_port};
+  if (local_port == 0) {
+    // Bounded search for a free ephemeral port (issue 4 replaces this with
+    // per-core RSS-aware port pools).
+    const std::uint32_t range = kEphemeralLast - kEphemeralFirst + 1;
+    bool found = false;
+    for (std::uint32_t i = 0; i < range && !found; ++i) {
+      t.local_port = _next_ephemeral;
+      _next_ephemeral = _next_ephemeral == kEphemeralLast ? kEphemeralFirst
+                                                          : static_cast<std::uint16_t>(_next_ephemeral + 1);
+      found = lookup(t) == nullptr;
+    }
+    if (!found) return nullptr;
+  } else if (lookup(t) != nullptr) {
+    return nullptr;
+  }
+  tcb* c = alloc_tcb(t);
+  if (c == nullptr) return nullptr;
+  c->passive = false;
+  c->app_holds = true;
+  init_tcb_for_open(*c, now_ns);
+  set_state(*c, tcp_state::syn_sent);
+  _counters.active_opens.add();
+  send_syn(*c, now_ns);
+  return c;
+}
+
+bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
+  if (!can_send(c.state) && c.state != tcp_state::syn_sent && c.state != tcp_state::syn_rcvd) {
+    return false;
+  }
+  if (c.fin_queued || !c.snd.append(payload)) return false;
+  if (can_send(c.state)) output(c, now_ns);
+  return true;
+}
+
+std::uint32_t tcp_layer::send_copy(tcb& c, std::span<const std::byte> data,
+                                   std::uint64_t now_ns) noexcept {
+  std::uint32_t taken = 0;
+  while (taken < data.size()) {
+    const std::uint32_t room = std::min<std::uint32_t>(c.snd.free_space(), RTE_MBUF_DEFAULT_DATAROOM);
+    const auto n = static_cast<std::uint16_t>(
+        std::min<std::size_t>(room, data.size() - taken));
+    if (n == 0) break;
+    rte_mbuf* m = rte_pktmbuf_alloc(_config.pool);
+    if (m == nullptr) {
+      _counters.no_mbuf.add();
+      break;
+    }
+    char* dst = rte_pktmbuf_append(m, n);
+    if (dst == nullptr) {
+      rte_pktmbuf_free(m);
+      break;
+    }
+    std::memcpy(dst, data.data() + taken, n);
+    if (!send(c, m, now_ns)) {
+      rte_pktmbuf_free(m);
+      break;
+    }
+    taken += n;
+  }
+  return taken;
+}
+
+std::uint32_t tcp_layer::receive_space(const tcb& c) const noexcept {
+  const std::uint32_t held = c.rx_bytes + c.ooo.bytes();
+  return held >= c.rcv_buffer ? 0 : c.rcv_buffer - held;
+}
+
+rte_mbuf* tcp_layer::recv(tcb& c, std::uint64_t now_ns) noexcept {
+  rte_mbuf* data = c.rx_head;
+  if (data == nullptr) return nullptr;
+  c.rx_head = c.rx_tail = nullptr;
+  const std::uint32_t before = receive_space(c);
+  c.rx_bytes = 0;
+  // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
+  // has grown by a full segment or half the buffer, not byte by byte.
+  const std::uint32_t opened = receive_space(c) - before;
+  const std::uint32_t advertised = static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt);
+  if (can_receive(c.state) &&
+      (advertised < c.snd_mss || opened >= c.rcv_buffer / 2) &&
+      receive_space(c) - advertised >= std::min<std::uint32_t>(c.rcv_buffer / 2, c.snd_mss)) {
+    send_ack(c, now_ns);
+  }
+  return data;
+}
+
+void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
+  switch (c.state) {
+    case tcp_state::syn_sent:
+      // RFC 9293 §3.10.4: CLOSE in SYN_SENT deletes the TCB; no RST is sent.
+      close_connection(c, close_reason::normal);
+      to_closed(c);
+      return;
+    case tcp_state::syn_rcvd:
+    case tcp_state::established:
+    case tcp_state::close_wait:
+      if (c.fin_queued) return;
+      c.fin_queued = true;
+      c.fin_seq = c.snd.end();
+      if (c.state == tcp_state::established || c.state == tcp_state::syn_rcvd) {
+        // RFC 9293 §3.10.4: SYN_RCVD with nothing to send may go to
+        // FIN_WAIT_1 at once; the FIN still waits for the handshake's ACK.
+        set_state(c, tcp_state::fin_wait_1);
+      } else {
+        set_state(c, tcp_state::last_ack);
+      }
+      output(c, now_ns);
+      return;
+    default:
+      return;  // already closing
+  }
+}
+
+void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
+  (void)now_ns;
+  // RFC 9293 §3.10.5: in synchronized states send RST <SEQ=SND.NXT>.
+  if (is_synchronized(c.state) && c.state != tcp_state::time_wait) {
+    send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+  }
+  close_connection(c, close_reason::aborted);
+  to_closed(c);
+}
+
+void tcp_layer::set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept {
+  if (!on) {
+    _wheel.cancel(c.keepalive_timer());
+    return;
+  }
+  c.keepalive_sent = 0;
+  _wheel.arm(c.keepalive_timer(), now_ns + _config.tcp.keepalive_idle_ns);
+}
+
+}  // namespace kbt::tcp

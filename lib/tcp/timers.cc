@@ -1,0 +1,145 @@
+// What the timer wheel drives per connection: retransmission (RFC 6298,
+// SYN and SYN-ACK included) and the 2MSL of TIME_WAIT on one node, delayed
+// ACK, persist (RFC 9293 §3.8.6.1) and keepalive (RFC 1122 §4.2.3.6).
+#include <algorithm>
+
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::tcp {
+
+// Plain functions for the wheel: they find the TCB from its node and the
+// layer from the wheel's context. No virtual call.
+struct tcp_timers {
+  static void rto(core::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    auto& c = core::owner_of<tcb, rto_tag>(n);
+    auto* layer = static_cast<tcp_layer*>(ctx);
+    layer->on_rto(c, now_ns);
+  }
+  static void delack(core::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    static_cast<tcp_layer*>(ctx)->on_delack(core::owner_of<tcb, delack_tag>(n), now_ns);
+  }
+  static void persist(core::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    static_cast<tcp_layer*>(ctx)->on_persist(core::owner_of<tcb, persist_tag>(n), now_ns);
+  }
+  static void keepalive(core::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    static_cast<tcp_layer*>(ctx)->on_keepalive(core::owner_of<tcb, keepalive_tag>(n), now_ns);
+  }
+};
+
+void install_timer_callbacks(tcb& c) noexcept {
+  c.rto_timer().set_callback(&tcp_timers::rto);
+  c.delack_timer().set_callback(&tcp_timers::delack);
+  c.persist_timer().set_callback(&tcp_timers::persist);
+  c.keepalive_timer().set_callback(&tcp_timers::keepalive);
+}
+
+void tcp_layer::advance(std::uint64_t now_ns) noexcept { _wheel.advance(now_ns); }
+
+void tcp_layer::arm_rto(tcb& c, std::uint64_t now_ns) noexcept {
+  _wheel.arm(c.rto_timer(), now_ns + c.rtt.rto_ns());
+}
+
+void tcp_layer::cancel_timers(tcb& c) noexcept {
+  _wheel.cancel(c.rto_timer());
+  _wheel.cancel(c.delack_timer());
+  _wheel.cancel(c.persist_timer());
+  _wheel.cancel(c.keepalive_timer());
+}
+
+void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
+  switch (c.state) {
+    case tcp_state::time_wait:
+      to_closed(c);  // 2MSL is over
+      return;
+    case tcp_state::syn_sent:
+    case tcp_state::syn_rcvd: {
+      const std::uint8_t limit = c.state == tcp_state::syn_sent ? _config.tcp.max_syn_retries
+                                                                 : _config.tcp.max_synack_retries;
+      if (++c.retries > limit) {
+        _counters.timeouts.add();
+        close_connection(c, close_reason::timeout);
+        to_closed(c);
+        return;
+      }
+      c.rtt.on_timeout();  // RFC 6298 §5.5: back off
+      c.rtt_timing = false;
+      _counters.retransmits.add();
+      send_syn(c, now_ns);
+      return;
+    }
+    case tcp_state::closed:
+    case tcp_state::listen:
+      return;
+    default:
+      break;
+  }
+  if (c.snd_una == c.snd_max) return;  // nothing outstanding after all
+  if (++c.retries > _config.tcp.max_retries) {
+    // RFC 1122 §4.2.3.5 R2: give up and tell the application.
+    _counters.timeouts.add();
+    close_connection(c, close_reason::timeout);
+    to_closed(c);
+    return;
+  }
+  _counters.rto_expiries.add();
+  // RFC 5681 §3.1 eq. 4 / RFC 6298 §5.4-5.6: collapse the window, back off,
+  // and send again from the first unacknowledged byte (go-back-N; with
+  // SACK the scoreboard is forgotten, RFC 6675 §5.1).
+  c.cc.on_rto(c.flight_size(), now_ns, c.retries > 1);
+  c.rtt.on_timeout();
+  c.rtt_timing = false;
+  c.in_recovery = false;
+  c.dupacks = 0;
+  c.recover = c.snd_max;
+  c.scoreboard.reset();
+  c.snd_nxt = c.snd_una;
+  retransmit_first(c, now_ns);
+  const std::uint32_t first = c.snd.segment_len(c.snd_una, effective_mss(c));
+  const bool fin = c.fin_queued && c.snd_una + first == c.fin_seq;
+  c.snd_nxt = c.snd_una + first + (fin ? 1 : 0);
+  arm_rto(c, now_ns);
+}
+
+void tcp_layer::on_delack(tcb& c, std::uint64_t now_ns) noexcept {
+  if (c.unacked_segs > 0 || c.ack_now) send_ack(c, now_ns);
+}
+
+// Zero window and data waiting: a probe with an old sequence number makes
+// the peer answer with its current window (Linux's tcp_probe_timer style),
+// backing off up to persist_max; it never gives up while the peer answers
+// (RFC 1122 §4.2.2.17).
+void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
+  if (c.snd_wnd > 0 || c.snd.bytes_unsent(c.snd_nxt) == 0) {
+    c.persist_backoff = 0;
+    output(c, now_ns);
+    return;
+  }
+  _counters.zero_window_probes.add();
+  send_segment(c, c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
+  if (c.persist_backoff < 16) ++c.persist_backoff;
+  const std::uint64_t wait =
+      std::min<std::uint64_t>(c.rtt.rto_ns() << c.persist_backoff, _config.tcp.persist_max_ns);
+  _wheel.arm(c.persist_timer(), now_ns + wait);
+}
+
+void tcp_layer::on_keepalive(tcb& c, std::uint64_t now_ns) noexcept {
+  if (!is_synchronized(c.state) || c.state == tcp_state::time_wait) return;
+  const tcp_config& t = _config.tcp;
+  if (now_ns - c.last_rx_ns < t.keepalive_idle_ns && c.keepalive_sent == 0) {
+    _wheel.arm(c.keepalive_timer(), c.last_rx_ns + t.keepalive_idle_ns);
+    return;
+  }
+  if (c.keepalive_sent >= t.keepalive_probes) {
+    _counters.timeouts.add();
+    close_connection(c, close_reason::timeout);
+    to_closed(c);
+    return;
+  }
+  // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1, no data: the peer must ACK.
+  ++c.keepalive_sent;
+  _counters.keepalive_probes.add();
+  send_segment(c, c.snd_nxt - 1, 0, wire::tcp_flag::kAck, now_ns);
+  _wheel.arm(c.keepalive_timer(), now_ns + t.keepalive_interval_ns);
+}
+
+}  // namespace kbt::tcp

@@ -1,0 +1,90 @@
+#pragma once
+// A tcp_layer on its own, fed with segments built here and with what it
+// sends captured and parsed: the stack is 198.18.0.2, the peer 198.18.0.1.
+// Builders bring a connection to a given state (smoltcp's socket_established
+// style), so each test starts where its transition starts.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tcp/tcp_layer.hh"
+#include "test_env.hh"
+#include "wire/ipv4.hh"
+#include "wire/tcp.hh"
+
+namespace kbt::tcp::test {
+
+using wire::seq32;
+namespace flag = wire::tcp_flag;
+
+inline constexpr auto kStackIp = wire::ipv4_addr::from_octets(198, 18, 0, 2);
+inline constexpr auto kPeerIp = wire::ipv4_addr::from_octets(198, 18, 0, 1);
+inline constexpr std::uint16_t kServerPort = 80;
+inline constexpr std::uint16_t kPeerPort = 40000;
+
+// A segment the stack sent, parsed.
+struct seg_out {
+  wire::tcp_repr h;
+  std::vector<std::uint8_t> payload;
+  wire::ipv4_addr dst;
+  bool has(std::uint8_t f) const { return h.has(f); }
+};
+
+// What a test sends to the stack.
+struct seg_in {
+  std::uint8_t flags = flag::kAck;
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint16_t window = 65535;
+  std::string payload;
+  wire::tcp_options options;
+  std::uint16_t src_port = kPeerPort;
+  std::uint16_t dst_port = kServerPort;
+  std::uint16_t urgent = 0;
+};
+
+class TcpFixture : public testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Builds the layer (again) with `config`.
+  void make_layer(const tcp_config& config, cc_algorithm cc = cc_algorithm::newreno);
+  // Feeds one segment at the current time.
+  void input(const seg_in& s);
+  // Everything sent since the last call, parsed (flushes the layer first).
+  std::vector<seg_out> sent();
+  // Exactly one segment sent; fails the test otherwise.
+  seg_out sent_one();
+  // Moves the clock and runs the timers.
+  void advance_ms(std::uint64_t ms);
+  void advance_ns(std::uint64_t ns);
+  // Events delivered since the last call, per connection.
+  std::uint8_t events_for(tcb* c);
+
+  // --- builders. The peer's ISN is kPeerIsn; the stack's is read off its SYN(-ACK).
+  static constexpr std::uint32_t kPeerIsn = 1000;
+  // LISTEN, then SYN in, SYN-ACK out: the connection in SYN_RCVD.
+  tcb* syn_rcvd(const wire::tcp_options& syn_options = {});
+  // ... and the final ACK: ESTABLISHED (passive).
+  tcb* established_passive(const wire::tcp_options& syn_options = {});
+  // connect(): SYN out, SYN-ACK in, ACK out: ESTABLISHED (active).
+  tcb* established_active(const wire::tcp_options& synack_options = {});
+
+  std::unique_ptr<tcp_layer> _layer;
+  std::vector<out_packet> _captured;
+  std::uint64_t _now = 1'000'000'000;
+  std::uint32_t _iss = 0;  // the stack's ISN in the current connection
+  unsigned _mbufs_before = 0;
+  std::vector<std::pair<tcb*, std::uint8_t>> _events;
+};
+
+// The payload as a string, for short assertions.
+std::string text(const seg_out& s);
+// Reads everything the stack received on `c` as a string (frees the mbufs).
+std::string read_all(tcp_layer& l, tcb& c, std::uint64_t now);
+
+}  // namespace kbt::tcp::test
