@@ -144,6 +144,8 @@ void tcp_layer::process_dup_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   c.cc.on_enter_recovery(c.flight_size(), now_ns,
                          c.sack_ok ? recovery_kind::sack : recovery_kind::newreno);
   _counters.fast_retransmits.add();
+  // RFC 6675 §5 step (4.2) / RFC 6582 §3.2 step 2: the first hole goes out
+  // at once; with SACK, output() then follows NextSeg().
   retransmit_first(c, now_ns);
   arm_rto(c, now_ns);
 }

@@ -35,6 +35,18 @@ std::uint32_t tcp_layer::effective_mss(const tcb& c) const noexcept {
   return c.snd_mss - (c.ts_ok ? kTsOptionSpace : 0);
 }
 
+// Payload room of a data segment sent now: SACK blocks ride on data segments
+// too, and the packet must still fit the path MTU (RFC 9293 §3.7.1: the MSS
+// counts options against the payload).
+std::uint32_t tcp_layer::data_mss(const tcb& c) const noexcept {
+  std::uint32_t mss = effective_mss(c);
+  if (c.sack_ok && c.ooo.runs() > 0) {
+    const std::uint32_t blocks = std::min<std::uint32_t>(c.ooo.runs(), c.ts_ok ? 3 : 4);
+    mss -= 4 + 8 * blocks;  // NOP, NOP, kind, length, then 8 bytes a block
+  }
+  return mss;
+}
+
 // The window field of a non-SYN segment, with receiver-side silly window
 // avoidance (RFC 9293 §3.8.6.2.2): the right edge moves only by at least
 // min(buffer / 2, MSS), and never moves left (§3.8.6.2.2 "shrinking").
@@ -163,6 +175,11 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
     const auto sum = wire::ipv4_l4_checksum(ip.src, ip.dst, wire::kIpProtoTcp, h, kIpHeaderLen, l4_len);
     wire::store_be<std::uint16_t>(cks, sum.value_or(0));
   }
+  // SND.MAX is the highest sequence number ever sent, whichever path sent
+  // it: a retransmission cut to a larger MSS than the original may carry
+  // bytes never sent before, and their ACK must be acceptable.
+  const seq32 end = seq + plen + ((flags & (kSyn | kFin)) != 0 ? 1 : 0);
+  if (c.snd_max < end) c.snd_max = end;
   _counters.segs_out.add();
   if ((flags & kRst) != 0) _counters.rst_out.add();
   c.last_send_ns = now_ns;
@@ -170,8 +187,12 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
   return true;
 }
 
+// A bare ACK carries SND.MAX, not SND.NXT: after an RTO pulls SND.NXT back
+// for retransmission, an ACK numbered below what the peer already has would
+// fail its acceptability test and the ACK in it would never be read (as
+// FreeBSD's tcp_output notes for the same reason).
 void tcp_layer::send_ack(tcb& c, std::uint64_t now_ns) noexcept {
-  send_segment(c, c.snd_nxt, 0, kAck, now_ns);
+  send_segment(c, c.snd_max, 0, kAck, now_ns);
 }
 
 // RFC 5961 §7: challenge ACKs are rate-limited per core so they cannot be
@@ -222,8 +243,9 @@ void tcp_layer::send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ac
 // SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), first time or again.
 void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
   const std::uint8_t flags = c.state == tcp_state::syn_rcvd ? (kSyn | kAck) : kSyn;
+  const bool first = c.snd_max == c.iss;
   if (!send_segment(c, c.iss, 0, flags, now_ns)) return;
-  if (c.snd_max == c.iss) {
+  if (first) {
     // Karn: only the first transmission is timed.
     c.rtt_timing = true;
     c.rtt_seq = c.iss;
@@ -235,7 +257,7 @@ void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
 }
 
 void tcp_layer::retransmit_first(tcb& c, std::uint64_t now_ns) noexcept {
-  const std::uint32_t len = c.snd.segment_len(c.snd_una, effective_mss(c));
+  const std::uint32_t len = c.snd.segment_len(c.snd_una, data_mss(c));
   const bool fin = c.fin_queued && c.snd_una + len == c.fin_seq;
   if (len == 0 && !fin) return;
   std::uint8_t flags = kAck;
@@ -251,46 +273,95 @@ void tcp_layer::retransmit_first(tcb& c, std::uint64_t now_ns) noexcept {
 // windows, Nagle and SWS avoidance allow. Returns true if it sent anything.
 bool tcp_layer::send_data(tcb& c, std::uint64_t now_ns) noexcept {
   bool sent = false;
-  const std::uint32_t mss = effective_mss(c);
+  const std::uint32_t mss = data_mss(c);
   // Bounded: each round sends a segment or stops.
   for (int round = 0; round < 4096; ++round) {
-    const std::uint32_t unsent = c.snd.bytes_unsent(c.snd_nxt);
-    const bool fin_pending = c.fin_queued && c.snd_nxt <= c.fin_seq;
-    if (unsent == 0 && !fin_pending) break;
-    const auto flight = static_cast<std::uint32_t>(c.snd_nxt - c.snd_una);
-    const std::uint32_t wnd = std::min(c.snd_wnd, c.cc.cwnd());
-    const std::uint32_t usable = wnd > flight ? wnd - flight : 0;
-    std::uint32_t len = std::min({unsent, mss, usable});
-    if (len > 0) len = c.snd.segment_len(c.snd_nxt, len);
-    if (unsent > 0 && len == 0) break;  // window closed: persist or ACKs reopen it
-    if (len < mss && len < unsent) {
-      // §3.8.6.2.1: a window-limited runt only if it is half the peer's
-      // largest window; otherwise wait for the window to open.
-      if (len < c.max_snd_wnd / 2) break;
-    } else if (len < mss && flight > 0 && !c.nodelay && !fin_pending) {
-      // Nagle: one small segment outstanding at a time.
-      break;
+    if (!send_one_new(c, now_ns, mss, false)) break;
+    sent = true;
+  }
+  return sent;
+}
+
+// One segment of data (and/or the FIN) at SND.NXT, if the windows, Nagle
+// and SWS avoidance allow it.
+bool tcp_layer::send_one_new(tcb& c, std::uint64_t now_ns, std::uint32_t mss,
+                             bool pipe_limited) noexcept {
+  const std::uint32_t unsent = c.snd.bytes_unsent(c.snd_nxt);
+  const bool fin_pending = c.fin_queued && c.snd_nxt <= c.fin_seq;
+  if (unsent == 0 && !fin_pending) return false;
+  const auto flight = static_cast<std::uint32_t>(c.snd_nxt - c.snd_una);
+  // In SACK recovery the pipe, not cwnd against flight, limits sending
+  // (RFC 6675 §5); the receiver's window limits always.
+  const std::uint32_t wnd = pipe_limited ? c.snd_wnd : std::min(c.snd_wnd, c.cc.cwnd());
+  const std::uint32_t usable = wnd > flight ? wnd - flight : 0;
+  std::uint32_t len = std::min({unsent, mss, usable});
+  if (len > 0) len = c.snd.segment_len(c.snd_nxt, len);
+  if (unsent > 0 && len == 0) return false;  // window closed: persist or ACKs reopen it
+  if (len < mss && len < unsent) {
+    // §3.8.6.2.1: a window-limited runt only if it is half the peer's
+    // largest window; otherwise wait for the window to open.
+    if (len < c.max_snd_wnd / 2) return false;
+  } else if (len < mss && flight > 0 && !c.nodelay && !fin_pending) {
+    // Nagle: one small segment outstanding at a time.
+    return false;
+  }
+  const bool fin = fin_pending && c.snd_nxt + len == c.fin_seq;
+  if (len == 0 && !fin) return false;
+  std::uint8_t flags = kAck;
+  if (fin) flags |= kFin;
+  if (len > 0 && len == unsent) flags |= kPsh;
+  const bool again = c.snd_nxt < c.snd_max;
+  if (!send_segment(c, c.snd_nxt, len, flags, now_ns)) return false;
+  if (again) {
+    _counters.retransmits.add();
+  } else {
+    _counters.data_segs_out.add();
+    if (!c.rtt_timing && len > 0) {
+      c.rtt_timing = true;
+      c.rtt_seq = c.snd_nxt;
+      c.rtt_start_ns = now_ns;
     }
-    const bool fin = fin_pending && c.snd_nxt + len == c.fin_seq;
+  }
+  c.snd_nxt += len + (fin ? 1 : 0);
+  if (c.snd_max < c.snd_nxt) c.snd_max = c.snd_nxt;
+  if (!c.rto_timer().armed()) arm_rto(c, now_ns);
+  return true;
+}
+
+// RFC 6675 §5 (C): during SACK recovery, send while cwnd - pipe >= SMSS,
+// choosing each segment with NextSeg(): lost holes first, then new data,
+// then holes not yet deemed lost.
+bool tcp_layer::send_recovery(tcb& c, std::uint64_t now_ns) noexcept {
+  const std::uint32_t mss = data_mss(c);
+  bool sent = false;
+  for (int round = 0; round < 1024; ++round) {
+    const std::uint32_t pipe = c.scoreboard.pipe(c.snd_una, c.snd_max, c.high_rxt, mss);
+    const std::uint32_t cwnd = c.cc.cwnd();
+    if (cwnd <= pipe || cwnd - pipe < mss) break;
+    const auto outstanding = static_cast<std::uint32_t>(c.snd_max - c.snd_una);
+    const std::uint32_t rwnd_room = c.snd_wnd > outstanding ? c.snd_wnd - outstanding : 0;
+    const std::uint32_t new_allowed = std::min(c.snd.bytes_unsent(c.snd_max), rwnd_room);
+    const auto next = c.scoreboard.next_seg(c.snd_una, c.snd_max, c.high_rxt, mss, new_allowed);
+    if (next.rule == sack_scoreboard::next_rule::none) break;
+    if (next.rule == sack_scoreboard::next_rule::new_data) {
+      // New data goes out through the ordinary path, one segment.
+      const seq32 before = c.snd_max;
+      c.snd_nxt = c.snd_max;
+      send_one_new(c, now_ns, mss, true);
+      if (c.snd_max == before) break;
+      sent = true;
+      continue;
+    }
+    std::uint32_t len = c.snd.segment_len(next.seq, std::min(next.len, mss));
+    const bool fin = c.fin_queued && next.seq + len == c.fin_seq;
     if (len == 0 && !fin) break;
-    std::uint8_t flags = kAck;
-    if (fin) flags |= kFin;
-    if (len > 0 && len == unsent) flags |= kPsh;
-    const bool again = c.snd_nxt < c.snd_max;
-    if (!send_segment(c, c.snd_nxt, len, flags, now_ns)) break;
-    if (again) {
-      _counters.retransmits.add();
-    } else {
-      _counters.data_segs_out.add();
-      if (!c.rtt_timing && len > 0) {
-        c.rtt_timing = true;
-        c.rtt_seq = c.snd_nxt;
-        c.rtt_start_ns = now_ns;
-      }
-    }
-    c.snd_nxt += len + (fin ? 1 : 0);
-    if (c.snd_max < c.snd_nxt) c.snd_max = c.snd_nxt;
-    if (!c.rto_timer().armed()) arm_rto(c, now_ns);
+    std::uint8_t flags = wire::tcp_flag::kAck;
+    if (fin) flags |= wire::tcp_flag::kFin;
+    if (!send_segment(c, next.seq, len, flags, now_ns)) break;
+    _counters.retransmits.add();
+    c.rtt_timing = false;  // Karn
+    const seq32 end = next.seq + len + (fin ? 1 : 0);
+    if (c.high_rxt < end) c.high_rxt = end;
     sent = true;
   }
   return sent;
@@ -301,7 +372,9 @@ void tcp_layer::output(tcb& c, std::uint64_t now_ns) noexcept {
   const bool may_send = c.state == tcp_state::established || c.state == tcp_state::close_wait ||
                         c.state == tcp_state::fin_wait_1 || c.state == tcp_state::closing ||
                         c.state == tcp_state::last_ack;
-  if (may_send) sent = send_data(c, now_ns);
+  if (may_send) {
+    sent = c.in_recovery && c.sack_ok ? send_recovery(c, now_ns) : send_data(c, now_ns);
+  }
   if (!sent && c.ack_now) send_ack(c, now_ns);
   // RFC 9293 §3.8.6.1: data waits behind a zero window: probe it.
   if (may_send && c.snd_wnd == 0 && c.snd.bytes_unsent(c.snd_nxt) > 0 &&

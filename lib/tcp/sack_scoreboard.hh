@@ -90,8 +90,10 @@ class sack_scoreboard {
 
   std::uint32_t sacked_bytes() const noexcept { return _sacked; }
   bool empty() const noexcept { return _count == 0; }
-  // One past the highest SACKed octet; meaningful when !empty().
-  wire::seq32 high_sacked() const noexcept { return _ranges[_count - 1].right; }
+  // One past the highest SACKed octet (a default seq32 when empty()).
+  wire::seq32 high_sacked() const noexcept {
+    return _count == 0 ? wire::seq32{} : _ranges[_count - 1].right;
+  }
   std::span<const wire::sack_block> ranges() const noexcept { return {_ranges.data(), _count}; }
 
  private:

@@ -272,11 +272,17 @@ bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
 
 std::uint32_t tcp_layer::send_copy(tcb& c, std::span<const std::byte> data,
                                    std::uint64_t now_ns) noexcept {
+  if (c.fin_queued || (!can_send(c.state) && c.state != tcp_state::syn_sent &&
+                       c.state != tcp_state::syn_rcvd)) {
+    return 0;
+  }
+  // Fill whole mbufs, then segment once: segment boundaries follow the MSS,
+  // not the copy chunks.
   std::uint32_t taken = 0;
   while (taken < data.size()) {
-    const std::uint32_t room = std::min<std::uint32_t>(c.snd.free_space(), RTE_MBUF_DEFAULT_DATAROOM);
-    const auto n = static_cast<std::uint16_t>(
-        std::min<std::size_t>(room, data.size() - taken));
+    const std::uint32_t room =
+        std::min<std::uint32_t>(c.snd.free_space(), RTE_MBUF_DEFAULT_DATAROOM);
+    const auto n = static_cast<std::uint16_t>(std::min<std::size_t>(room, data.size() - taken));
     if (n == 0) break;
     rte_mbuf* m = rte_pktmbuf_alloc(_config.pool);
     if (m == nullptr) {
@@ -289,12 +295,13 @@ std::uint32_t tcp_layer::send_copy(tcb& c, std::span<const std::byte> data,
       break;
     }
     std::memcpy(dst, data.data() + taken, n);
-    if (!send(c, m, now_ns)) {
+    if (!c.snd.append(m)) {
       rte_pktmbuf_free(m);
       break;
     }
     taken += n;
   }
+  if (taken > 0 && can_send(c.state)) output(c, now_ns);
   return taken;
 }
 

@@ -167,9 +167,12 @@ class tcp_layer {
   void send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept;
   void send_syn(tcb& c, std::uint64_t now_ns) noexcept;
   bool send_data(tcb& c, std::uint64_t now_ns) noexcept;
+  bool send_one_new(tcb& c, std::uint64_t now_ns, std::uint32_t mss, bool pipe_limited) noexcept;
+  bool send_recovery(tcb& c, std::uint64_t now_ns) noexcept;
   void retransmit_first(tcb& c, std::uint64_t now_ns) noexcept;
   std::uint16_t advertised_window(tcb& c) noexcept;
   std::uint32_t effective_mss(const tcb& c) const noexcept;
+  std::uint32_t data_mss(const tcb& c) const noexcept;
   void enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept;
   std::uint32_t ts_now(const tcb& c, std::uint64_t now_ns) const noexcept;
 

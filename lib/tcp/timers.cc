@@ -94,7 +94,7 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
   c.scoreboard.reset();
   c.snd_nxt = c.snd_una;
   retransmit_first(c, now_ns);
-  const std::uint32_t first = c.snd.segment_len(c.snd_una, effective_mss(c));
+  const std::uint32_t first = c.snd.segment_len(c.snd_una, data_mss(c));
   const bool fin = c.fin_queued && c.snd_una + first == c.fin_seq;
   c.snd_nxt = c.snd_una + first + (fin ? 1 : 0);
   arm_rto(c, now_ns);
@@ -138,7 +138,7 @@ void tcp_layer::on_keepalive(tcb& c, std::uint64_t now_ns) noexcept {
   // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1, no data: the peer must ACK.
   ++c.keepalive_sent;
   _counters.keepalive_probes.add();
-  send_segment(c, c.snd_nxt - 1, 0, wire::tcp_flag::kAck, now_ns);
+  send_segment(c, c.snd_max - 1, 0, wire::tcp_flag::kAck, now_ns);
   _wheel.arm(c.keepalive_timer(), now_ns + t.keepalive_interval_ns);
 }
 

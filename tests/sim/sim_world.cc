@@ -108,13 +108,28 @@ void sim_world::deliver(side receiver, std::uint64_t now_ns) {
   }
 }
 
+// What a wire does: the bytes leave, the sender's buffers stay behind. A
+// transmitted chain may hold indirect mbufs that share the sender's send
+// buffer (zero-copy TCP); corrupting or keeping those in place would reach
+// back into the sender. A flat copy also gives the receiver what a NIC
+// gives it: one segment per frame.
+rte_mbuf* sim_world::serialise(rte_mbuf* m) noexcept {
+  if (m->nb_segs == 1 && RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1) return m;
+  rte_mbuf* flat = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+  rte_pktmbuf_free(m);
+  if (flat == nullptr) ++_counters.copy_failed;
+  return flat;
+}
+
 void sim_world::collect(side sender, std::uint64_t now_ns) {
   impaired_link& link = *_links[index(sender)];
   rte_ring* tx = _ports[index(sender)].from_port;
   std::array<void*, kBurst> burst;
   for (;;) {
     const unsigned n = rte_ring_dequeue_burst(tx, burst.data(), kBurst, nullptr);
-    for (unsigned i = 0; i < n; ++i) link.send(static_cast<rte_mbuf*>(burst[i]), now_ns);
+    for (unsigned i = 0; i < n; ++i) {
+      if (rte_mbuf* frame = serialise(static_cast<rte_mbuf*>(burst[i]))) link.send(frame, now_ns);
+    }
     if (n < kBurst) return;
   }
 }

@@ -54,6 +54,7 @@ struct run_result {
 // Frames the world itself had to drop: an rx ring that was full.
 struct world_counters {
   std::uint64_t rx_ring_full = 0;
+  std::uint64_t copy_failed = 0;  // no mbuf to serialise a chained frame: dropped
 };
 
 class sim_world {
@@ -113,6 +114,7 @@ class sim_world {
   void release() noexcept;  // what the destructor does; also on a failed construction
   void deliver(side receiver, std::uint64_t now_ns);
   void collect(side sender, std::uint64_t now_ns);
+  rte_mbuf* serialise(rte_mbuf* m) noexcept;
   std::uint64_t next_step_ns(std::uint64_t deadline_ns) const noexcept;
 
   world_config _config;

@@ -135,7 +135,10 @@ std::uint8_t TcpFixture::events_for(tcb* c) {
 
 tcb* TcpFixture::syn_rcvd(const wire::tcp_options& syn_options) {
   EXPECT_TRUE(_layer->listen(kServerPort));
-  input({.flags = flag::kSyn, .seq = kPeerIsn, .options = syn_options});
+  // A peer on Ethernet: MSS 1460 unless the test says otherwise.
+  wire::tcp_options o = syn_options;
+  if (!o.mss) o.mss = 1460;
+  input({.flags = flag::kSyn, .seq = kPeerIsn, .options = o});
   const auto synack = sent_one();
   EXPECT_EQ(synack.h.flags, flag::kSyn | flag::kAck);
   _iss = synack.h.seq.value;

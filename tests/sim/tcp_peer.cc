@@ -1,0 +1,145 @@
+#include "tcp_peer.hh"
+
+#include <algorithm>
+#include <array>
+
+namespace kbt::sim {
+
+std::uint8_t pattern_byte(std::uint64_t seed, std::uint64_t i) noexcept {
+  // SplitMix64 of (seed, i / 8): cheap, and no two nearby offsets alike.
+  std::uint64_t x = seed + (i >> 3) * 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return static_cast<std::uint8_t>(x >> ((i & 7) * 8));
+}
+
+tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
+                   const tcp::tcp_config& tcp, tcp::cc_algorithm cc)
+    : _world(w) {
+  core::engine_config ec;
+  ec.port_id = w.port(s).port_id;
+  ec.pool = w.pool(s);
+  ec.mac = mac;
+  ec.ip = {ip, 24};
+  ec.offloads = w.port(s).offloads;
+  ec.tcp = true;
+  ec.tcp_settings = tcp;
+  ec.cc = cc;
+  ec.max_conns = 8;
+  // A key from the endpoint's seed: the whole run replays from one seed.
+  const std::uint64_t k = w.endpoint_seed(s);
+  for (std::size_t i = 0; i < ec.isn_key.size(); ++i) {
+    ec.isn_key[i] = static_cast<std::uint8_t>((k >> ((i % 8) * 8)) + i);
+  }
+  ec.start_ns = w.now_ns();
+  _engine = std::make_unique<core::engine>(ec, _counters);
+  w.set_poll(s, [this](std::uint64_t now) { poll(now); });
+}
+
+tcp_peer::~tcp_peer() = default;
+
+void tcp_peer::listen(std::uint16_t port) { _engine->tcp()->listen(port); }
+
+void tcp_peer::connect(wire::ipv4_addr ip, std::uint16_t port, std::uint16_t local_port) {
+  _conn = _engine->tcp()->connect(ip, port, _world.now_ns(), local_port);
+  if (_conn == nullptr) _error = "connect failed";
+  _engine->tcp()->flush();
+  _engine->flush();
+}
+
+void tcp_peer::poll(std::uint64_t now_ns) {
+  _engine->poll(now_ns);
+  _engine->tcp()->poll_events(
+      [this, now_ns](tcp::tcb& c, std::uint8_t ev) { on_event(c, ev, now_ns); });
+  if (_conn != nullptr && _connected) {
+    if (_plan.read) read_all(now_ns);
+    pump(now_ns);
+  }
+  _engine->tcp()->flush();
+  _engine->flush();
+}
+
+void tcp_peer::on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns) {
+  if ((ev & tcp::event::kConnected) != 0) {
+    if (_conn == nullptr) _conn = &c;  // accepted
+    if (&c != _conn) {
+      _error = "a second connection";
+      return;
+    }
+    _connected = true;
+  }
+  if (&c != _conn) return;
+  if ((ev & tcp::event::kReadable) != 0 && _plan.read) read_all(now_ns);
+  if ((ev & tcp::event::kPeerFin) != 0) _peer_fin = true;
+  if ((ev & tcp::event::kClosed) != 0) {
+    if (_plan.read) read_all(now_ns);
+    _closed = true;
+    _reason = c.reason;
+    _at_close = describe();
+    _at_close += " snd.una=" + std::to_string(c.snd.una().value) +
+                 " snd.bytes=" + std::to_string(c.snd.bytes()) + " t=" + std::to_string(now_ns);
+    _engine->tcp()->release(c, now_ns);
+    _conn = nullptr;
+  }
+}
+
+void tcp_peer::read_all(std::uint64_t now_ns) {
+  rte_mbuf* m = _engine->tcp()->recv(*_conn, now_ns);
+  for (rte_mbuf* s = m; s != nullptr; s = s->next) {
+    const auto* p = rte_pktmbuf_mtod(s, const std::uint8_t*);
+    for (std::uint16_t i = 0; i < s->data_len; ++i) {
+      if (_error.empty() && p[i] != pattern_byte(_plan.rx_seed, _received)) {
+        _error = "wrong byte at offset " + std::to_string(_received);
+      }
+      ++_received;
+    }
+  }
+  rte_pktmbuf_free(m);
+  if (_received > _plan.expect_bytes && _error.empty()) _error = "more bytes than sent";
+}
+
+void tcp_peer::pump(std::uint64_t now_ns) {
+  std::array<std::uint8_t, 16384> chunk;
+  for (int round = 0; round < 64 && _sent < _plan.send_bytes; ++round) {
+    // Only what the send buffer takes: making the pattern costs time.
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(
+        {chunk.size(), _plan.send_bytes - _sent, _conn->snd.free_space()}));
+    if (n == 0) break;
+    for (std::size_t i = 0; i < n; ++i) chunk[i] = pattern_byte(_plan.tx_seed, _sent + i);
+    const std::uint32_t took =
+        _engine->tcp()->send_copy(*_conn, std::as_bytes(std::span(chunk.data(), n)), now_ns);
+    _sent += took;
+    if (took < n) break;  // the send buffer is full; kWritable comes later
+  }
+  const bool may_close = !_plan.wait_for_peer_fin || _peer_fin;
+  if (_plan.shutdown_when_sent && !_fin_sent && _sent == _plan.send_bytes && may_close) {
+    _fin_sent = true;
+    _engine->tcp()->shutdown(*_conn, now_ns);
+  }
+}
+
+}  // namespace kbt::sim
+
+namespace kbt::sim {
+
+std::string tcp_peer::describe() const {
+  if (_conn == nullptr) {
+    return _closed ? "closed, reason " + std::to_string(static_cast<int>(_reason)) + "; at close: " + _at_close
+                   : "no connection";
+  }
+  tcp::tcb& c = *_conn;
+  auto u = [](auto v) { return std::to_string(v); };
+  return std::string(tcp::to_string(c.state)) + " una=" + u(c.snd_una.value) +
+         " nxt=" + u(c.snd_nxt.value) + " max=" + u(c.snd_max.value) +
+         " wnd=" + u(c.snd_wnd) + " cwnd=" + u(c.cc.cwnd()) + " ssthresh=" + u(c.cc.ssthresh()) +
+         " recovery=" + u(c.in_recovery) + " recover=" + u(c.recover.value) +
+         " high_rxt=" + u(c.high_rxt.value) + " sacked=" + u(c.scoreboard.sacked_bytes()) +
+         " rto_armed=" + u(c.rto_timer().armed()) + " persist_armed=" + u(c.persist_timer().armed()) +
+         " rto=" + u(c.rtt.rto_ns()) + " retries=" + u(c.retries) +
+         " unsent=" + u(c.snd.bytes_unsent(c.snd_nxt)) + " held=" + u(c.snd.bytes()) +
+         " fin_queued=" + u(c.fin_queued) + " rcv_nxt=" + u(c.rcv_nxt.value) +
+         " rcv_adv=" + u(c.rcv_adv.value) + " ooo=" + u(c.ooo.bytes()) + " rx=" + u(c.rx_bytes);
+}
+
+}  // namespace kbt::sim

@@ -1,0 +1,273 @@
+// Data transfer on an established connection: delayed ACK (RFC 1122
+// §4.2.3.2), out-of-order data with SACK (RFC 2018, RFC 5681 §4.2), RTO
+// (RFC 6298), Nagle (RFC 9293 §3.7.4), zero window and persist probes
+// (§3.8.6.1), urgent data (§3.8.5).
+#include <numeric>
+
+#include "tcp_fixture.hh"
+
+namespace kbt::tcp::test {
+namespace {
+
+using Data = TcpFixture;
+
+std::span<const std::byte> bytes_of(const std::string& s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+TEST_F(Data, DelayedAckEverySecondSegmentOrAfter40ms) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t s = kPeerIsn + 1;
+  input({.flags = flag::kAck, .seq = s, .ack = _iss + 1, .payload = std::string(100, 'a')});
+  EXPECT_TRUE(sent().empty());
+  input({.flags = flag::kAck, .seq = s + 100, .ack = _iss + 1, .payload = std::string(100, 'b')});
+  EXPECT_EQ(sent_one().h.ack.value, s + 200);  // the second segment: at once
+  input({.flags = flag::kAck, .seq = s + 200, .ack = _iss + 1, .payload = std::string(100, 'c')});
+  advance_ms(39);
+  EXPECT_TRUE(sent().empty());
+  advance_ms(1);
+  EXPECT_EQ(sent_one().h.ack.value, s + 300);
+}
+
+TEST_F(Data, OutOfOrderSegmentGetsImmediateAckWithSackBlock) {
+  wire::tcp_options o;
+  o.mss = 1460;
+  o.sack_permitted = true;
+  tcb* c = established_passive(o);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->sack_ok);
+  const std::uint32_t s = kPeerIsn + 1;
+  input({.flags = flag::kAck, .seq = s + 100, .ack = _iss + 1, .payload = std::string(50, 'x')});
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.ack.value, s);
+  ASSERT_EQ(ack.h.options.sack_count, 1);
+  EXPECT_EQ(ack.h.options.sack_blocks[0].left.value, s + 100);
+  EXPECT_EQ(ack.h.options.sack_blocks[0].right.value, s + 150);
+  // Filling the hole: the cumulative ACK jumps over both, at once.
+  input({.flags = flag::kAck, .seq = s, .ack = _iss + 1, .payload = std::string(100, 'y')});
+  const auto full = sent_one();
+  EXPECT_EQ(full.h.ack.value, s + 150);
+  EXPECT_EQ(full.h.options.sack_count, 0);
+  EXPECT_EQ(read_all(*_layer, *c, _now), std::string(100, 'y') + std::string(50, 'x'));
+}
+
+TEST_F(Data, DataSegmentsCarryingSackBlocksStillFitTheMss) {
+  // Found in simulation: SACK blocks on a full data segment made it larger
+  // than the MTU, and a link dropped every retransmission of it.
+  wire::tcp_options o;
+  o.mss = 1460;
+  o.sack_permitted = true;
+  o.timestamps = wire::tcp_timestamps{1, 0};
+  tcb* c = established_passive(o);
+  ASSERT_NE(c, nullptr);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1001, .ack = _iss + 1, .payload = "hole",
+         .options = {.timestamps = wire::tcp_timestamps{2, 0}}});
+  sent();
+  const std::string big(20'000, 'z');
+  _layer->send_copy(*c, bytes_of(big), _now);
+  const auto out = sent();
+  ASSERT_FALSE(out.empty());
+  for (const auto& s : out) {
+    EXPECT_EQ(s.h.options.sack_count, 1);
+    EXPECT_LE(s.h.header_len - 20U + s.payload.size(), 1460U);
+  }
+}
+
+TEST_F(Data, RtoRetransmitsTheFirstSegmentWithBackoff) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_nodelay(*c, true);
+  const std::string msg(3000, 'm');
+  EXPECT_EQ(_layer->send_copy(*c, bytes_of(msg), _now), 3000U);
+  const auto first = sent();
+  ASSERT_EQ(first.size(), 3U);  // 1460 + 1460 + 80
+  EXPECT_EQ(first[0].h.seq.value, _iss + 1);
+  EXPECT_EQ(first[2].h.seq.value, _iss + 1 + 2920);
+  // The handshake gave an RTT sample of ~0: the RTO is the 200 ms floor.
+  const std::uint64_t rto = c->rtt.rto_ns() / kMs;
+  EXPECT_EQ(rto, 200U);
+  advance_ms(rto - 1);
+  EXPECT_TRUE(sent().empty());
+  advance_ms(1);
+  auto again = sent_one();
+  EXPECT_EQ(again.h.seq.value, _iss + 1);
+  EXPECT_EQ(again.payload.size(), 1460U);
+  EXPECT_EQ(_layer->counters().rto_expiries.get(), 1U);
+  advance_ms(2 * rto - 1);
+  EXPECT_TRUE(sent().empty());
+  advance_ms(1);  // RFC 6298 §5.5: backed off to twice the RTO
+  EXPECT_EQ(sent_one().h.seq.value, _iss + 1);
+}
+
+TEST_F(Data, AckAfterRtoCarriesSndMaxNotTheRetransmittedSequence) {
+  // Found in simulation: after an RTO pulled SND.NXT back, bare ACKs went out
+  // numbered below what the peer had, failed its acceptability test, and
+  // both sides timed out.
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_nodelay(*c, true);
+  _layer->send_copy(*c, bytes_of(std::string(3000, 'm')), _now);
+  sent();
+  advance_ms(c->rtt.rto_ns() / kMs);
+  EXPECT_EQ(sent().size(), 1U);  // the retransmission
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "x"});
+  input({.flags = flag::kAck, .seq = kPeerIsn + 2, .ack = _iss + 1, .payload = "y"});
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.seq.value, _iss + 1 + 3000);
+  EXPECT_EQ(ack.h.ack.value, kPeerIsn + 3);
+}
+
+TEST_F(Data, RetransmissionLargerThanTheOriginalRaisesSndMax) {
+  // Found in simulation (seed 181): a segment first sent short (SACK blocks
+  // took 12 bytes of room) was sent again full-size after an RTO; SND.MAX
+  // stayed behind, the peer's ACK of the whole segment looked like an ACK
+  // of unsent data, and the connection timed out.
+  wire::tcp_options o;
+  o.mss = 1460;
+  o.sack_permitted = true;
+  o.timestamps = wire::tcp_timestamps{1, 0};
+  tcb* c = established_passive(o);
+  ASSERT_NE(c, nullptr);
+  const wire::tcp_options ts{.timestamps = wire::tcp_timestamps{2, 0}};
+  // Out-of-order data from the peer: our data segments carry a SACK block.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 101, .ack = _iss + 1, .payload = "later",
+         .options = ts});
+  sent();
+  _layer->send_copy(*c, bytes_of(std::string(1448, 's')), _now);
+  const auto first = sent();
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first[0].payload.size(), 1436U);  // 1448 less the 12-byte SACK option
+  // The hole fills; the next copy of our segment has room for all 1448.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1,
+         .payload = std::string(100, 'h'), .options = ts});
+  sent();
+  advance_ms(c->rtt.rto_ns() / kMs);
+  const auto again = sent();
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(again[0].payload.size(), 1448U);
+  EXPECT_EQ(c->snd_max.value, _iss + 1 + 1448);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 106, .ack = _iss + 1 + 1448, .options = ts});
+  EXPECT_EQ(c->snd_una.value, _iss + 1 + 1448);
+  EXPECT_EQ(c->snd.bytes(), 0U);
+}
+
+TEST_F(Data, RetransmissionsGiveUpAndTellTheApplication) {
+  tcp_config cfg;
+  cfg.max_retries = 3;
+  make_layer(cfg);
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->send_copy(*c, bytes_of("lost forever"), _now);
+  for (int i = 0; i < 1000 && c->state != tcp_state::closed; ++i) advance_ms(100);
+  EXPECT_EQ(c->state, tcp_state::closed);
+  EXPECT_NE(events_for(c) & event::kClosed, 0);
+  EXPECT_EQ(c->reason, close_reason::timeout);
+  EXPECT_EQ(sent().size(), 4U);  // the segment and 3 retransmissions
+  EXPECT_EQ(_layer->counters().timeouts.get(), 1U);
+}
+
+TEST_F(Data, NagleHoldsASecondSmallSegmentUntilTheAck) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->send_copy(*c, bytes_of("a"), _now);
+  EXPECT_EQ(sent().size(), 1U);
+  _layer->send_copy(*c, bytes_of("b"), _now);
+  _layer->send_copy(*c, bytes_of("c"), _now);
+  EXPECT_TRUE(sent().empty());  // one small segment in flight at a time
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 2});
+  const auto s = sent_one();
+  EXPECT_EQ(text(s), "bc");
+}
+
+TEST_F(Data, NoDelaySendsSmallSegmentsAtOnce) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_nodelay(*c, true);
+  _layer->send_copy(*c, bytes_of("a"), _now);
+  _layer->send_copy(*c, bytes_of("b"), _now);
+  EXPECT_EQ(sent().size(), 2U);
+}
+
+TEST_F(Data, ZeroWindowIsProbedAndSendingResumesWhenItOpens) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  // The peer closes its window.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+  _layer->send_copy(*c, bytes_of("waiting"), _now);
+  EXPECT_TRUE(sent().empty());
+  const std::uint64_t rto = c->rtt.rto_ns() / kMs;
+  advance_ms(rto);  // first probe after one RTO
+  auto probe = sent_one();
+  EXPECT_EQ(probe.payload.size(), 0U);
+  EXPECT_EQ(probe.h.seq.value, _iss);  // SND.UNA - 1: the peer must answer
+  EXPECT_EQ(_layer->counters().zero_window_probes.get(), 1U);
+  advance_ms(2 * rto - 1);
+  EXPECT_TRUE(sent().empty());
+  advance_ms(1);  // backed off
+  EXPECT_EQ(sent().size(), 1U);
+  // The window opens: the data goes.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 1000});
+  const auto data = sent_one();
+  EXPECT_EQ(text(data), "waiting");
+  EXPECT_EQ(data.h.seq.value, _iss + 1);
+}
+
+TEST_F(Data, ReceiveWindowShrinksAsDataWaitsAndReopens) {
+  tcp_config cfg;
+  cfg.rcv_buffer = 4096;
+  cfg.window_scaling = false;
+  make_layer(cfg);
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t s = kPeerIsn + 1;
+  input({.flags = flag::kAck, .seq = s, .ack = _iss + 1, .payload = std::string(1460, 'a')});
+  input({.flags = flag::kAck, .seq = s + 1460, .ack = _iss + 1, .payload = std::string(1460, 'b')});
+  auto ack = sent_one();
+  EXPECT_EQ(ack.h.window, 4096 - 2920);
+  // The application reads: a window update follows.
+  EXPECT_EQ(read_all(*_layer, *c, _now).size(), 2920U);
+  ack = sent_one();
+  EXPECT_EQ(ack.h.window, 4096);
+}
+
+TEST_F(Data, UrgentDataStaysInLineAndTheMarkIsReported) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  input({.flags = flag::kAck | flag::kUrg, .seq = kPeerIsn + 1, .ack = _iss + 1,
+         .payload = "abc!def", .urgent = 4});
+  EXPECT_NE(events_for(c) & event::kUrgent, 0);
+  EXPECT_EQ(c->rcv_up.value, kPeerIsn + 1 + 4);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "abc!def");
+}
+
+TEST_F(Data, AcknowledgedDataIsFreedAndWritableReported) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_nodelay(*c, true);  // both segments go at once
+  _layer->send_copy(*c, bytes_of(std::string(2000, 'w')), _now);
+  sent();
+  EXPECT_EQ(c->snd.bytes(), 2000U);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1 + 2000});
+  EXPECT_EQ(c->snd.bytes(), 0U);
+  EXPECT_NE(events_for(c) & event::kWritable, 0);
+}
+
+TEST_F(Data, ThreeDuplicateAcksTriggerFastRetransmit) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->send_copy(*c, bytes_of(std::string(5 * 1460, 'f')), _now);
+  // Initial window 10 segments: all five go.
+  ASSERT_EQ(sent().size(), 5U);
+  for (int i = 0; i < 3; ++i) {
+    input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1});
+  }
+  const auto retx = sent_one();
+  EXPECT_EQ(retx.h.seq.value, _iss + 1);
+  EXPECT_EQ(retx.payload.size(), 1460U);
+  EXPECT_EQ(_layer->counters().fast_retransmits.get(), 1U);
+  EXPECT_TRUE(c->in_recovery);
+}
+
+}  // namespace
+}  // namespace kbt::tcp::test
