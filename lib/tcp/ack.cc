@@ -43,7 +43,8 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
     if (c.sack_ok) newly_sacked = c.scoreboard.update(c.snd_una, c.snd_max, seg.options.sacks());
     // RFC 5681 §2 "duplicate acknowledgment": no data, no SYN/FIN, the
     // window unchanged, data outstanding (or, RFC 6675, new SACK news).
-    const bool dup = c.flight_size() > 0 && seg.payload_len == 0 && !seg.has(kSyn) &&
+    // A closed window repeated is flow control, not a sign of loss.
+    const bool dup = c.flight_size() > 0 && old_wnd > 0 && seg.payload_len == 0 && !seg.has(kSyn) &&
                      !seg.has(kFin) &&
                      ((std::uint32_t{seg.window} << c.snd_wscale) == old_wnd || newly_sacked > 0);
     if (dup) process_dup_ack(c, seg, now_ns);

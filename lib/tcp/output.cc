@@ -299,8 +299,9 @@ bool tcp_layer::send_one_new(tcb& c, std::uint64_t now_ns, std::uint32_t mss,
   if (unsent > 0 && len == 0) return false;  // window closed: persist or ACKs reopen it
   if (len < mss && len < unsent) {
     // §3.8.6.2.1: a window-limited runt only if it is half the peer's
-    // largest window; otherwise wait for the window to open.
-    if (len < c.max_snd_wnd / 2) return false;
+    // largest window, or when the override timeout (the persist timer) says
+    // waiting longer would stall; otherwise wait for the window to open.
+    if (len < c.max_snd_wnd / 2 && !c.sws_override) return false;
   } else if (len < mss && flight > 0 && !c.nodelay && !fin_pending) {
     // Nagle: one small segment outstanding at a time.
     return false;
@@ -376,8 +377,10 @@ void tcp_layer::output(tcb& c, std::uint64_t now_ns) noexcept {
     sent = c.in_recovery && c.sack_ok ? send_recovery(c, now_ns) : send_data(c, now_ns);
   }
   if (!sent && c.ack_now) send_ack(c, now_ns);
-  // RFC 9293 §3.8.6.1: data waits behind a zero window: probe it.
-  if (may_send && c.snd_wnd == 0 && c.snd.bytes_unsent(c.snd_nxt) > 0 &&
+  // Data waits with nothing in flight: behind a zero window (RFC 9293
+  // §3.8.6.1, probe it) or behind a window too small to fill (§3.8.6.2.1,
+  // the override timeout). The persist timer serves both.
+  if (may_send && c.snd_nxt == c.snd_una && c.snd.bytes_unsent(c.snd_nxt) > 0 &&
       !c.rto_timer().armed() && !c.persist_timer().armed()) {
     _wheel.arm(c.persist_timer(), now_ns + c.rtt.rto_ns());
   }

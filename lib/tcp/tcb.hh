@@ -106,6 +106,7 @@ struct tcb : core::tagged_timer<rto_tag>,
   bool fin_queued = false;  // the application closed its side: FIN after the last byte
   seq32 fin_seq;            // set with fin_queued: the FIN's sequence number
   bool nodelay = false;     // Nagle off
+  bool sws_override = false;  // RFC 9293 §3.8.6.2.1 override timeout ran: send a runt
   std::uint8_t retries = 0;       // consecutive RTO expiries
   std::uint8_t dupacks = 0;
   bool in_recovery = false;

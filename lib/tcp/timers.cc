@@ -74,6 +74,21 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
       break;
   }
   if (c.snd_una == c.snd_max) return;  // nothing outstanding after all
+  if (c.snd_wnd == 0) {
+    // The peer's last ACK closed its window over what is outstanding: it is
+    // alive and just cannot take more. Resending into a closed window would
+    // count toward giving up on a peer that answers every time (RFC 1122
+    // §4.2.2.17: keep the connection open while the peer answers probes),
+    // so switch to persist probing until the window opens.
+    c.retries = 0;
+    c.snd_nxt = c.snd_una;
+    c.rtt_timing = false;
+    c.in_recovery = false;
+    c.dupacks = 0;
+    c.scoreboard.reset();
+    on_persist(c, now_ns);
+    return;
+  }
   if (++c.retries > _config.tcp.max_retries) {
     // RFC 1122 §4.2.3.5 R2: give up and tell the application.
     _counters.timeouts.add();
@@ -109,9 +124,17 @@ void tcp_layer::on_delack(tcb& c, std::uint64_t now_ns) noexcept {
 // backing off up to persist_max; it never gives up while the peer answers
 // (RFC 1122 §4.2.2.17).
 void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
-  if (c.snd_wnd > 0 || c.snd.bytes_unsent(c.snd_nxt) == 0) {
+  if (c.snd.bytes_unsent(c.snd_nxt) == 0) {
     c.persist_backoff = 0;
+    return;
+  }
+  if (c.snd_wnd > 0) {
+    // The window is open but smaller than a segment and the sender SWS
+    // rule held the data back: the override timeout has run, send what fits.
+    c.persist_backoff = 0;
+    c.sws_override = true;
     output(c, now_ns);
+    c.sws_override = false;
     return;
   }
   _counters.zero_window_probes.add();

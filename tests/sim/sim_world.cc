@@ -98,6 +98,11 @@ void sim_world::deliver(side receiver, std::uint64_t now_ns) {
   for (;;) {
     const std::size_t n = link.deliver_due(now_ns, burst);
     for (std::size_t i = 0; i < n; ++i) {
+      if (_filter && !_filter(receiver, burst[i])) {
+        ++_counters.filtered;
+        rte_pktmbuf_free(burst[i]);
+        continue;
+      }
       if (_observer) _observer(receiver, burst[i]);
       if (rte_ring_enqueue(rx, burst[i]) != 0) {
         ++_counters.rx_ring_full;

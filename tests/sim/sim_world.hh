@@ -55,6 +55,7 @@ struct run_result {
 struct world_counters {
   std::uint64_t rx_ring_full = 0;
   std::uint64_t copy_failed = 0;  // no mbuf to serialise a chained frame: dropped
+  std::uint64_t filtered = 0;     // dropped by the test's filter
 };
 
 class sim_world {
@@ -72,6 +73,10 @@ class sim_world {
 
   void set_poll(side s, poll_fn poll) { _poll[index(s)] = std::move(poll); }
   void set_observer(observer_fn observer) { _observer = std::move(observer); }
+  // A test's own loss: frames for which `filter` returns false are dropped
+  // (counted as filtered) before the receiver sees them.
+  using filter_fn = std::function<bool(side receiver, const rte_mbuf* frame)>;
+  void set_filter(filter_fn filter) { _filter = std::move(filter); }
 
   const dev::port_info& port(side s) const noexcept { return _info[index(s)]; }
   rte_mempool* pool(side s) const noexcept { return _pools[index(s)]; }
@@ -128,6 +133,7 @@ class sim_world {
   std::array<std::unique_ptr<impaired_link>, 2> _links;
   std::array<poll_fn, 2> _poll;
   observer_fn _observer;
+  filter_fn _filter;
 };
 
 }  // namespace kbt::sim

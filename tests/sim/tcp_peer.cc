@@ -16,7 +16,7 @@ std::uint8_t pattern_byte(std::uint64_t seed, std::uint64_t i) noexcept {
 
 tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
                    const tcp::tcp_config& tcp, tcp::cc_algorithm cc)
-    : _world(w) {
+    : _world(w), _side(s) {
   core::engine_config ec;
   ec.port_id = w.port(s).port_id;
   ec.pool = w.pool(s);
@@ -37,7 +37,8 @@ tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
   w.set_poll(s, [this](std::uint64_t now) { poll(now); });
 }
 
-tcp_peer::~tcp_peer() = default;
+// The world must not poll an endpoint that is gone.
+tcp_peer::~tcp_peer() { _world.set_poll(_side, nullptr); }
 
 void tcp_peer::listen(std::uint16_t port) { _engine->tcp()->listen(port); }
 

@@ -70,6 +70,7 @@ class tcp_peer {
   void pump(std::uint64_t now_ns);
 
   sim_world& _world;
+  side _side;
   core::core_counters _counters;
   std::unique_ptr<core::engine> _engine;
   stream_plan _plan;

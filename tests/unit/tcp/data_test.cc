@@ -167,6 +167,48 @@ TEST_F(Data, RetransmissionsGiveUpAndTellTheApplication) {
   EXPECT_EQ(_layer->counters().timeouts.get(), 1U);
 }
 
+TEST_F(Data, RtoIntoAClosedWindowProbesAndNeverGivesUp) {
+  // Found in simulation: a segment in flight when the peer's window closed
+  // was resent by the RTO into the closed window; every answer was a
+  // zero-window ACK, the retries ran out and a live connection was aborted.
+  tcp_config cfg;
+  cfg.max_retries = 3;
+  make_layer(cfg);
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->send_copy(*c, bytes_of(std::string(1000, 'q')), _now);
+  EXPECT_EQ(sent().size(), 1U);
+  // The peer takes nothing more: ACK of nothing, window 0.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+  for (int i = 0; i < 40; ++i) {
+    advance_ms(1000);
+    for (const auto& s : sent()) {
+      EXPECT_EQ(s.payload.size(), 0U) << "data sent into a closed window";
+      input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+    }
+  }
+  EXPECT_EQ(c->state, tcp_state::established);
+  EXPECT_GT(_layer->counters().zero_window_probes.get(), 3U);
+  // The window opens: the data goes again.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 4000});
+  const auto data = sent_one();
+  EXPECT_EQ(data.h.seq.value, _iss + 1);
+  EXPECT_EQ(data.payload.size(), 1000U);
+}
+
+TEST_F(Data, RepeatedZeroWindowAcksAreNotDuplicateAcks) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->send_copy(*c, bytes_of(std::string(1000, 'q')), _now);
+  sent();
+  for (int i = 0; i < 5; ++i) {
+    input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+  }
+  EXPECT_EQ(_layer->counters().fast_retransmits.get(), 0U);
+  EXPECT_FALSE(c->in_recovery);
+  EXPECT_TRUE(sent().empty());
+}
+
 TEST_F(Data, NagleHoldsASecondSmallSegmentUntilTheAck) {
   tcb* c = established_passive();
   ASSERT_NE(c, nullptr);
