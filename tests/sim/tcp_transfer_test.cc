@@ -47,13 +47,23 @@ tcp::tcp_config tcp_settings() {
   return t;
 }
 
+// The other loss-recovery path: NewReno (RFC 6582) without SACK or timestamps.
+tcp::tcp_config plain_settings() {
+  tcp::tcp_config t = tcp_settings();
+  t.sack = false;
+  t.timestamps = false;
+  return t;
+}
+
 struct transfer_result {
   std::string failure;  // empty: all invariants held
 };
 
 // A connects to B; both send `bytes` with half-close: A sends its part
 // and FIN first, B keeps sending in CLOSE_WAIT, then closes.
-void run_transfer(std::uint64_t seed, std::uint64_t bytes, const link_config& link) {
+void run_transfer(std::uint64_t seed, std::uint64_t bytes, const link_config& link,
+                  const tcp::tcp_config& settings = tcp_settings(),
+                  tcp::cc_algorithm cc = tcp::cc_algorithm::cubic) {
   world_config wc;
   wc.seed = seed;
   wc.a_to_b = link;
@@ -81,8 +91,8 @@ void run_transfer(std::uint64_t seed, std::uint64_t bytes, const link_config& li
     if (trace.size() > 60) trace.pop_front();
   });
   {
-    tcp_peer a(w, side::a, kMacA, kIpA, tcp_settings());
-    tcp_peer b(w, side::b, kMacB, kIpB, tcp_settings());
+    tcp_peer a(w, side::a, kMacA, kIpA, settings, cc);
+    tcp_peer b(w, side::b, kMacB, kIpB, settings, cc);
     b.listen(kPort);
     a.set_plan({.send_bytes = bytes, .expect_bytes = bytes, .tx_seed = seed * 2 + 1,
                 .rx_seed = seed * 2 + 2});
@@ -154,6 +164,12 @@ void run_transfer(std::uint64_t seed, std::uint64_t bytes, const link_config& li
 TEST(TcpTransferTest, FourMegabytesEachWayWithHalfCloseUnderImpairments) {
   for_each_seed(seeds_to_run(), [](std::uint64_t seed) {
     run_transfer(seed, 4 << 20, impaired());
+  });
+}
+
+TEST(TcpTransferTest, NewRenoWithoutSackOrTimestampsUnderImpairments) {
+  for_each_seed(seeds_to_run(50), [](std::uint64_t seed) {
+    run_transfer(seed, 1 << 20, impaired(), plain_settings(), tcp::cc_algorithm::newreno);
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "segment_factory.hh"
 #include "wire/mbuf_bytes.hh"
 
 namespace kbt::tcp::test {
@@ -51,34 +52,16 @@ void TcpFixture::make_layer(const tcp_config& config, cc_algorithm cc) {
 }
 
 void TcpFixture::input(const seg_in& s) {
-  wire::tcp_repr r;
-  r.src_port = s.src_port;
-  r.dst_port = s.dst_port;
-  r.seq = seq32{s.seq};
-  r.ack = seq32{s.ack};
-  r.flags = s.flags;
-  r.window = s.window;
-  r.urgent = s.urgent;
-  r.options = s.options;
-  const std::size_t tcp_len = wire::tcp_header_len(r);
-  const std::size_t total = wire::kIpv4MinHeaderLen + tcp_len + s.payload.size();
-  std::vector<std::uint8_t> frame(total);
-  auto out = std::as_writable_bytes(std::span(frame));
-  wire::ipv4_repr ip;
-  ip.src = kPeerIp;
-  ip.dst = kStackIp;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.total_length = static_cast<std::uint16_t>(total);
-  ASSERT_TRUE(wire::emit_ipv4_header(ip, wire::tx_checksum::full, out));
-  const auto payload = std::as_bytes(std::span(s.payload.data(), s.payload.size()));
-  ASSERT_TRUE(wire::emit_tcp(r, ip.src, ip.dst, payload, wire::tx_checksum::full,
-                             out.subspan(wire::kIpv4MinHeaderLen)));
-  std::memcpy(frame.data() + wire::kIpv4MinHeaderLen + tcp_len, s.payload.data(), s.payload.size());
+  const auto frame = support::build_ipv4_tcp(
+      {.src = kPeerIp, .dst = kStackIp, .src_port = s.src_port, .dst_port = s.dst_port,
+       .flags = s.flags, .seq = s.seq, .ack = s.ack, .window = s.window, .urgent = s.urgent,
+       .options = s.options,
+       .payload = std::as_bytes(std::span(s.payload.data(), s.payload.size()))});
   // Parse it back as the engine would, so input gets what it gets in life.
-  const auto pip = wire::parse_ipv4_header(std::as_bytes(std::span(frame)));
+  const auto bytes = std::as_bytes(std::span(frame));
+  const auto pip = wire::parse_ipv4_header(bytes);
   ASSERT_TRUE(pip);
-  const auto pseg = wire::parse_tcp(std::as_bytes(std::span(frame)).subspan(20, total - 20),
-                                    pip->src, pip->dst);
+  const auto pseg = wire::parse_tcp(bytes.subspan(20, frame.size() - 20), pip->src, pip->dst);
   ASSERT_TRUE(pseg);
   _layer->input(kbt::test::make_mbuf(frame), *pip, *pseg, 20, _now);
   _layer->poll_events([this](tcb& c, std::uint8_t ev) { _events.emplace_back(&c, ev); });

@@ -1,0 +1,67 @@
+// Keepalive (RFC 1122 §4.2.3.6): off by default; when on, probes after the
+// idle time, <SEQ=SND.NXT-1> with no data, and gives up after the probe
+// count without an answer. And the ACK check of RFC 5961 §5.
+#include "tcp_fixture.hh"
+
+namespace kbt::tcp::test {
+namespace {
+
+using Keepalive = TcpFixture;
+constexpr std::uint64_t kMin = 60'000;  // ms
+
+TEST_F(Keepalive, OffByDefault) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  for (int i = 0; i < 180; ++i) advance_ms(kMin);  // three hours idle
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(c->state, tcp_state::established);
+}
+
+TEST_F(Keepalive, ProbesAfterIdleAndAnAnswerKeepsTheConnection) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_keepalive(*c, true, _now);
+  advance_ms(7200'000 - 1);
+  EXPECT_TRUE(sent().empty());
+  advance_ms(1);
+  const auto probe = sent_one();
+  EXPECT_EQ(probe.h.flags, flag::kAck);
+  EXPECT_EQ(probe.h.seq.value, _iss);  // SND.NXT - 1
+  EXPECT_EQ(probe.payload.size(), 0U);
+  // The peer answers: idle starts over, no more probes for two hours.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1});
+  advance_ms(75'000);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(c->state, tcp_state::established);
+}
+
+TEST_F(Keepalive, UnansweredProbesTimeTheConnectionOut) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_keepalive(*c, true, _now);
+  advance_ms(7200'000);
+  int probes = static_cast<int>(sent().size());
+  for (int i = 0; i < 20 && c->state != tcp_state::closed; ++i) {
+    advance_ms(75'000);
+    probes += static_cast<int>(sent().size());
+  }
+  EXPECT_EQ(probes, 9);  // tcp_config::keepalive_probes
+  EXPECT_EQ(c->state, tcp_state::closed);
+  EXPECT_NE(events_for(c) & event::kClosed, 0);
+  EXPECT_EQ(c->reason, close_reason::timeout);
+}
+
+TEST_F(Keepalive, AckFarBelowTheWindowGetsChallengeAck) {
+  // RFC 5961 §5.2: acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT].
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss - 200'000, .payload = "blind"});
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.flags, flag::kAck);
+  EXPECT_EQ(ack.h.ack.value, kPeerIsn + 1);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "") << "data of a segment with a bad ACK is dropped";
+  EXPECT_EQ(_layer->counters().challenge_acks.get(), 1U);
+}
+
+}  // namespace
+}  // namespace kbt::tcp::test
