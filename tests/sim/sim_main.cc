@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iterator>
 
+#include "eal_start.hh"
 #include "sim_env.hh"
 
 int main(int argc, char** argv) {
@@ -20,27 +21,8 @@ int main(int argc, char** argv) {
   }
   testing::InitGoogleTest(&argc, argv);
 
-  char arg0[] = "kbt-sim";
-  char a1[] = "--no-huge";
-  char a2[] = "-m";
-  char a3[] = "512";
-  char a4[] = "--no-shconf";
-  char a5[] = "--no-pci";
-  char a6[] = "-l";
-  char a7[] = "0";
-  char a8[] = "--log-level=lib.*:warning";
-  char a9[] = "--no-telemetry";
-  char* eal_argv[] = {arg0, a1, a2, a3, a4, a5, a6, a7, a8, a9};
-  if (rte_eal_init(static_cast<int>(std::size(eal_argv)), eal_argv) < 0) {
-    std::fprintf(stderr, "kbt-sim: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
-    return 1;
-  }
-  rte_mempool* pool = rte_pktmbuf_pool_create("kbt_sim_pool", 16383, 256, 0,
-                                              RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  if (pool == nullptr) {
-    std::fprintf(stderr, "kbt-sim: mbuf pool: %s\n", rte_strerror(rte_errno));
-    return 1;
-  }
+  rte_mempool* pool = kbt::support::start_eal_with_pool("kbt-sim", 512, "kbt_sim_pool", 16383);
+  if (pool == nullptr) return 1;
   kbt::sim::set_shared_pool(pool);
   if (kbt::sim::flags().only) {
     std::printf("kbt-sim: replaying seed %llu\n",
@@ -48,7 +30,6 @@ int main(int argc, char** argv) {
   }
 
   const int rc = RUN_ALL_TESTS();
-  rte_mempool_free(pool);
-  rte_eal_cleanup();
+  kbt::support::stop_eal(pool);
   return rc;
 }
