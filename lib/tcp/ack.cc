@@ -21,6 +21,8 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
     _wheel.cancel(c.rto_timer());
     if (c.passive) c.app_holds = true;  // handed to the application now
     notify(c, event::kConnected);
+    // A close queued in SYN_RCVD (RFC 9293 §3.10.4) takes effect now.
+    if (c.fin_queued) set_state(c, tcp_state::fin_wait_1);
     // RFC 9293: "set SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK"
     c.snd_wl1 = seg.seq - 1;  // forces the window update below
   }

@@ -341,13 +341,13 @@ void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
       if (c.fin_queued) return;
       c.fin_queued = true;
       c.fin_seq = c.snd.end();
-      if (c.state == tcp_state::established || c.state == tcp_state::syn_rcvd) {
-        // RFC 9293 §3.10.4: SYN_RCVD with nothing to send may go to
-        // FIN_WAIT_1 at once; the FIN still waits for the handshake's ACK.
-        set_state(c, tcp_state::fin_wait_1);
-      } else {
-        set_state(c, tcp_state::last_ack);
+      if (c.state == tcp_state::syn_rcvd) {
+        // RFC 9293 §3.10.4: "queue for processing after entering
+        // ESTABLISHED": the FIN waits for the handshake's ACK (ack.cc).
+        return;
       }
+      set_state(c, c.state == tcp_state::established ? tcp_state::fin_wait_1
+                                                     : tcp_state::last_ack);
       output(c, now_ns);
       return;
     default:

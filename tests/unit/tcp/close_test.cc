@@ -187,6 +187,26 @@ TEST_F(Close, RstInTimeWaitHonouredWhenConfigured) {
   EXPECT_EQ(_layer->counters().time_wait_rst_honoured.get(), 1U);
 }
 
+TEST_F(Close, CloseInSynRcvdSendsFinOnceTheHandshakeCompletes) {
+  // RFC 9293 §3.10.4: CLOSE in SYN_RCVD queues the FIN; FIN_WAIT_1 follows.
+  tcb* c = _layer->connect(kPeerIp, kServerPort, _now, kPeerPort);
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t x = sent_one().h.seq.value;
+  input({.flags = flag::kSyn, .seq = 300, .src_port = kServerPort, .dst_port = kPeerPort});
+  ASSERT_EQ(c->state, tcp_state::syn_rcvd);
+  sent();
+  _layer->shutdown(*c, _now);
+  EXPECT_EQ(c->state, tcp_state::syn_rcvd);
+  EXPECT_TRUE(sent().empty()) << "no FIN before our SYN is acknowledged";
+  input({.flags = flag::kAck, .seq = 301, .ack = x + 1, .src_port = kServerPort,
+         .dst_port = kPeerPort});
+  EXPECT_EQ(c->state, tcp_state::fin_wait_1);
+  const auto fin = sent_one();
+  EXPECT_EQ(fin.h.flags, flag::kFin | flag::kAck);
+  EXPECT_EQ(fin.h.seq.value, x + 1);
+  EXPECT_EQ(fin.h.ack.value, 301U);
+}
+
 TEST_F(Close, AbortSendsRstFromSndNxt) {
   tcb* c = established_passive();
   ASSERT_NE(c, nullptr);
