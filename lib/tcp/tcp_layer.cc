@@ -20,9 +20,11 @@ constexpr std::uint16_t kEphemeralFirst = 32768;
 constexpr std::uint16_t kEphemeralLast = 60999;
 
 std::uint32_t tuple_hash(const void* key, std::uint32_t, std::uint32_t seed) {
-  return rte_jhash_3words(
-      reinterpret_cast<const std::uint32_t*>(key)[0], reinterpret_cast<const std::uint32_t*>(key)[1],
-      reinterpret_cast<const std::uint32_t*>(key)[2], seed);
+  // Copied out as words rather than read through a cast pointer: the key's
+  // ports are uint16_t, and aliasing them as uint32_t is undefined.
+  std::uint32_t w[3];
+  std::memcpy(w, key, sizeof w);
+  return rte_jhash_3words(w[0], w[1], w[2], seed);
 }
 
 }  // namespace
@@ -182,6 +184,9 @@ void tcp_layer::reap(tcb& c) noexcept {
 void tcp_layer::to_closed(tcb& c) noexcept {
   cancel_timers(c);
   set_state(c, tcp_state::closed);
+  // The tuple is free from now on, even while the application still holds
+  // the handle: a new segment on it finds no connection (RFC 9293 §3.10.7.1).
+  rte_hash_del_key(_table, &c.tuple);
   reap(c);
 }
 

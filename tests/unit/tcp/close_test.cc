@@ -207,6 +207,17 @@ TEST_F(Close, CloseInSynRcvdSendsFinOnceTheHandshakeCompletes) {
   EXPECT_EQ(fin.h.ack.value, 301U);
 }
 
+TEST_F(Close, SegmentForAClosedConnectionStillHeldGetsRst) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  input({.flags = flag::kRst, .seq = kPeerIsn + 1});
+  ASSERT_EQ(c->state, tcp_state::closed);  // the application has not released it yet
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "late"});
+  const auto rst = sent_one();
+  EXPECT_EQ(rst.h.flags, flag::kRst);
+  EXPECT_EQ(rst.h.seq.value, _iss + 1);
+}
+
 TEST_F(Close, AbortSendsRstFromSndNxt) {
   tcb* c = established_passive();
   ASSERT_NE(c, nullptr);
