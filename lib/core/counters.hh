@@ -18,6 +18,10 @@ class counter {
   void add(std::uint64_t n = 1) noexcept {
     _v.store(_v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
+  // For gauges (e.g. connections per state), same single-writer rule.
+  void sub(std::uint64_t n = 1) noexcept {
+    _v.store(_v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
   std::uint64_t get() const noexcept { return _v.load(std::memory_order_relaxed); }
 
  private:

@@ -129,8 +129,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   c.rx_bytes = 0;
   c.scoreboard.reset();
   // The state gauge leaves whatever state the TCB was in.
-  auto& gauge = _counters.states[static_cast<std::size_t>(c.state)];
-  gauge.add(static_cast<std::uint64_t>(-1));
+  _counters.states[static_cast<std::size_t>(c.state)].sub();
   c.state = tcp_state::closed;
   c.in_use = false;
   c.user = nullptr;
@@ -139,7 +138,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
 }
 
 void tcp_layer::set_state(tcb& c, tcp_state s) noexcept {
-  _counters.states[static_cast<std::size_t>(c.state)].add(static_cast<std::uint64_t>(-1));
+  _counters.states[static_cast<std::size_t>(c.state)].sub();
   _counters.states[static_cast<std::size_t>(s)].add();
   c.state = s;
 }
