@@ -73,7 +73,11 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.ip = config.ip;
       ec.gateway = config.gateway;
       ec.offloads = info.offloads;
+      ec.tcp = !config.tcp_listen.empty();
+      ec.max_conns = config.max_conns_per_core;
+      ec.start_ns = 0;
       _engines.push_back(std::make_unique<core::engine>(ec, _counters[q]));
+      for (std::uint16_t port : config.tcp_listen) _engines.back()->tcp()->listen(port);
     }
     std::printf("%s: port %u (%s) mac %s ip %s/%u, %u core(s)\n", config.program.c_str(),
                 _port_id, info.driver.c_str(), wire::to_string(info.mac).c_str(),
@@ -110,7 +114,16 @@ int stack::lcore_main(void* arg) {
   core::engine& e = *self->_engines[static_cast<std::size_t>(index)];
   const core::tsc_clock clock;
   if (index == 0) e.announce(clock.now_ns());
-  while (!dev::stop_requested()) e.poll(clock.now_ns());
+  const auto hook = self->_config.on_poll;
+  void* const ctx = self->_config.poll_ctx;
+  while (!dev::stop_requested()) {
+    const std::uint64_t now = clock.now_ns();
+    e.poll(now);
+    if (hook != nullptr) {
+      hook(e, now, ctx);
+      e.flush_all();
+    }
+  }
   return 0;
 }
 

@@ -19,7 +19,7 @@ struct rte_mempool;
 
 namespace kbt::core {
 class engine;
-}
+}  // namespace kbt::core
 
 namespace kbt::api {
 
@@ -29,6 +29,14 @@ struct stack_config {
   std::optional<wire::ipv4_addr> gateway;
   unsigned stats_interval_s = 0;       // 0: no periodic line
   unsigned mbufs_per_core = 16383;     // pool size per lcore (2^n - 1 suits rte_mempool)
+  // TCP on every core, listening on these ports; empty: no TCP.
+  std::vector<std::uint16_t> tcp_listen;
+  std::uint32_t max_conns_per_core = 1024;
+  // The application's turn in each loop iteration, on each core (DESIGN.md
+  // "app poll hook"): one plain call per iteration, not per packet.
+  using poll_hook = void (*)(core::engine& engine, std::uint64_t now_ns, void* ctx);
+  poll_hook on_poll = nullptr;
+  void* poll_ctx = nullptr;
 };
 
 class stack {

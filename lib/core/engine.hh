@@ -67,6 +67,11 @@ class engine {
   void transmit(rte_mbuf* m) noexcept;
   // Hands the queued frames to the port; frees and counts what it refuses.
   void flush() noexcept;
+  // TCP's queued segments, then the frames: after the application acted.
+  void flush_all() noexcept {
+    if (_tcp) _tcp->flush();
+    flush();
+  }
 
   const engine_config& config() const noexcept { return _config; }
   // This core's TCP, or nullptr when the engine runs without it.
