@@ -75,7 +75,6 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.offloads = info.offloads;
       ec.tcp = !config.tcp_listen.empty();
       ec.max_conns = config.max_conns_per_core;
-      ec.start_ns = 0;
       _engines.push_back(std::make_unique<core::engine>(ec, _counters[q]));
       for (std::uint16_t port : config.tcp_listen) _engines.back()->tcp()->listen(port);
     }

@@ -94,7 +94,7 @@ void tcp_layer::input_listen(const wire::ipv4_repr& ip, const wire::tcp_repr& se
   c->irs = seg.seq;
   c->rcv_nxt = seg.seq + 1;
   c->rcv_adv = c->rcv_nxt;
-  take_options(*c, seg.options, false);
+  take_options(*c, seg.options);
   // RFC 7323 §2.2: the window of a SYN is never scaled.
   c->snd_wnd = seg.window;
   c->max_snd_wnd = c->snd_wnd;
@@ -109,7 +109,7 @@ void tcp_layer::input_listen(const wire::ipv4_repr& ip, const wire::tcp_repr& se
   send_syn(*c, now_ns);
 }
 
-void tcp_layer::take_options(tcb& c, const wire::tcp_options& o, bool syn_ack) noexcept {
+void tcp_layer::take_options(tcb& c, const wire::tcp_options& o) noexcept {
   const tcp_config& t = _config.tcp;
   // RFC 9293 §3.7.1: without the option, 536; never above what we can send.
   c.snd_mss = std::min<std::uint16_t>(o.mss.value_or(t.default_peer_mss), t.mss);
@@ -124,7 +124,6 @@ void tcp_layer::take_options(tcb& c, const wire::tcp_options& o, bool syn_ack) n
   c.ws_ok = t.window_scaling && o.window_scale.has_value();
   c.ts_ok = t.timestamps && o.timestamps.has_value();
   c.sack_ok = t.sack && o.sack_permitted;
-  (void)syn_ack;
   c.cc.init(_config.cc, effective_mss(c), c.last_rx_ns);
 }
 
@@ -158,7 +157,7 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
   c.irs = seg.seq;
   c.rcv_nxt = seg.seq + 1;
   c.rcv_adv = c.rcv_nxt;
-  take_options(c, seg.options, true);
+  take_options(c, seg.options);
   if (c.ts_ok) {
     c.ts_recent = seg.options.timestamps->tsval;
     c.ts_recent_stamp_ns = now_ns;

@@ -256,17 +256,19 @@ void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
   arm_rto(c, now_ns);
 }
 
-void tcp_layer::retransmit_first(tcb& c, std::uint64_t now_ns) noexcept {
+seq32 tcp_layer::retransmit_first(tcb& c, std::uint64_t now_ns) noexcept {
   const std::uint32_t len = c.snd.segment_len(c.snd_una, data_mss(c));
   const bool fin = c.fin_queued && c.snd_una + len == c.fin_seq;
-  if (len == 0 && !fin) return;
+  const seq32 end = c.snd_una + len + (fin ? 1 : 0);
+  if (len == 0 && !fin) return end;
   std::uint8_t flags = kAck;
   if (fin) flags |= kFin;
   if (send_segment(c, c.snd_una, len, flags, now_ns)) {
     _counters.retransmits.add();
-    c.high_rxt = c.snd_una + len + (fin ? 1 : 0);
+    c.high_rxt = end;
     if (c.rtt_timing) c.rtt_timing = false;  // Karn: the timed segment went twice
   }
+  return end;
 }
 
 // Sends new (or, after an RTO, again) data and the FIN as far as the

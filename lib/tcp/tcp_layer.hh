@@ -155,7 +155,7 @@ class tcp_layer {
   void process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                     std::uint64_t now_ns) noexcept;
   void process_fin(tcb& c, std::uint64_t now_ns) noexcept;
-  void take_options(tcb& c, const wire::tcp_options& o, bool syn_ack) noexcept;
+  void take_options(tcb& c, const wire::tcp_options& o) noexcept;
   void enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept;
 
   // output.cc
@@ -169,7 +169,9 @@ class tcp_layer {
   bool send_data(tcb& c, std::uint64_t now_ns) noexcept;
   bool send_one_new(tcb& c, std::uint64_t now_ns, std::uint32_t mss, bool pipe_limited) noexcept;
   bool send_recovery(tcb& c, std::uint64_t now_ns) noexcept;
-  void retransmit_first(tcb& c, std::uint64_t now_ns) noexcept;
+  // Sends the first unacknowledged segment again; returns the sequence
+  // number just past what it covers.
+  seq32 retransmit_first(tcb& c, std::uint64_t now_ns) noexcept;
   std::uint16_t advertised_window(tcb& c) noexcept;
   std::uint32_t effective_mss(const tcb& c) const noexcept;
   std::uint32_t data_mss(const tcb& c) const noexcept;

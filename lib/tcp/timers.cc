@@ -107,11 +107,7 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
   c.dupacks = 0;
   c.recover = c.snd_max;
   c.scoreboard.reset();
-  c.snd_nxt = c.snd_una;
-  retransmit_first(c, now_ns);
-  const std::uint32_t first = c.snd.segment_len(c.snd_una, data_mss(c));
-  const bool fin = c.fin_queued && c.snd_una + first == c.fin_seq;
-  c.snd_nxt = c.snd_una + first + (fin ? 1 : 0);
+  c.snd_nxt = retransmit_first(c, now_ns);
   arm_rto(c, now_ns);
 }
 

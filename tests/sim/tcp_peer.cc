@@ -45,8 +45,7 @@ void tcp_peer::listen(std::uint16_t port) { _engine->tcp()->listen(port); }
 void tcp_peer::connect(wire::ipv4_addr ip, std::uint16_t port, std::uint16_t local_port) {
   _conn = _engine->tcp()->connect(ip, port, _world.now_ns(), local_port);
   if (_conn == nullptr) _error = "connect failed";
-  _engine->tcp()->flush();
-  _engine->flush();
+  _engine->flush_all();
 }
 
 void tcp_peer::poll(std::uint64_t now_ns) {
@@ -57,8 +56,7 @@ void tcp_peer::poll(std::uint64_t now_ns) {
     if (_plan.read) read_all(now_ns);
     pump(now_ns);
   }
-  _engine->tcp()->flush();
-  _engine->flush();
+  _engine->flush_all();
 }
 
 void tcp_peer::on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns) {

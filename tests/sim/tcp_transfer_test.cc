@@ -9,9 +9,7 @@
 #include <deque>
 #include <string>
 
-#include "wire/ipv4.hh"
-#include "wire/mbuf_bytes.hh"
-#include "wire/tcp.hh"
+#include "frame_view.hh"
 
 #include "sim_env.hh"
 #include "sim_world.hh"
@@ -75,11 +73,7 @@ void run_transfer(std::uint64_t seed, std::uint64_t bytes, const link_config& li
   // The last segments each side was handed, for a failure message.
   std::deque<std::string> trace;
   w.set_observer([&](side to, const rte_mbuf* m) {
-    const auto frame = wire::mbuf_bytes(m);
-    const auto ip = wire::parse_ipv4_header(frame.subspan(14), false);
-    if (!ip || ip->protocol != wire::kIpProtoTcp) return;
-    const auto t = wire::parse_tcp(frame.subspan(14 + ip->header_len, ip->payload_len()), ip->src,
-                                   ip->dst, false);
+    const auto t = tcp_of(m);
     if (!t) return;
     char line[200];
     std::snprintf(line, sizeof line, "%.6f ->%c flags=%02x seq=%u ack=%u len=%u wnd=%u ts=%u/%u",
