@@ -12,7 +12,10 @@
 #include <thread>
 
 #include "core/clock.hh"
+#include "api/telemetry.hh"
 #include "core/engine.hh"
+#include "core/steering.hh"
+#include "dev/rss.hh"
 #include "dev/port.hh"
 #include "dev/startup_error.hh"
 #include "dev/stop_signal.hh"
@@ -64,10 +67,19 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
     _port_open = true;
 
     _counters = std::vector<core::core_counters>(lcores);
+    const auto queues = static_cast<std::uint16_t>(lcores);
+    if (lcores > 1) {
+      // With the port's own RSS the NIC already spreads flows as rss_table
+      // says; without it (TAP, af_packet) cores steer frames to the owner.
+      _rss = info.offloads.rss ? std::make_unique<dev::rss_table>(dev::rss_table::from_port(_port_id, queues))
+                               : std::make_unique<dev::rss_table>(queues);
+      _steering = std::make_unique<core::steering_fabric>(queues);
+    }
     for (unsigned q = 0; q < lcores; ++q) {
       core::engine_config ec;
       ec.port_id = _port_id;
       ec.queue_id = static_cast<std::uint16_t>(q);
+      ec.core = static_cast<std::uint16_t>(q);
       ec.pool = _pools[q];
       ec.mac = info.mac;
       ec.ip = config.ip;
@@ -75,12 +87,17 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.offloads = info.offloads;
       ec.tcp = !config.tcp_listen.empty();
       ec.max_conns = config.max_conns_per_core;
+      ec.tcp_settings = config.tcp;
+      ec.rss = _rss.get();
+      ec.steering = _steering.get();
       _engines.push_back(std::make_unique<core::engine>(ec, _counters[q]));
       for (std::uint16_t port : config.tcp_listen) _engines.back()->tcp()->listen(port);
     }
-    std::printf("%s: port %u (%s) mac %s ip %s/%u, %u core(s)\n", config.program.c_str(),
+    telemetry_attach(this);
+    std::printf("%s: port %u (%s) mac %s ip %s/%u, %u core(s)%s\n", config.program.c_str(),
                 _port_id, info.driver.c_str(), wire::to_string(info.mac).c_str(),
-                wire::to_string(config.ip.addr).c_str(), config.ip.length, lcores);
+                wire::to_string(config.ip.addr).c_str(), config.ip.length, lcores,
+                lcores == 1 ? "" : info.offloads.rss ? ", RSS" : ", software steering");
     std::fflush(stdout);
   } catch (...) {
     release();
@@ -91,7 +108,9 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
 stack::~stack() { release(); }
 
 void stack::release() noexcept {
-  _engines.clear();  // frees what the engines still hold before the port goes
+  telemetry_detach(this);
+  _engines.clear();
+  _steering.reset();  // frees frames still in flight between cores  // frees what the engines still hold before the port goes
   if (_port_open) {
     dev::close_port(_port_id);
     _port_open = false;
@@ -135,6 +154,11 @@ int stack::run() {
   stats.join();
   print_stats("final");
   return _failed_workers.load() == 0 ? 0 : 1;
+}
+
+const tcp::tcp_counters* stack::tcp_counters_of(unsigned i) const noexcept {
+  core::engine& e = *_engines[i];
+  return e.tcp() != nullptr ? &e.tcp()->counters() : nullptr;
 }
 
 core::counters_snapshot stack::totals() const noexcept {

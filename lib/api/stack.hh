@@ -13,13 +13,21 @@
 #include <vector>
 
 #include "core/counters.hh"
+#include "tcp/config.hh"
 #include "wire/addr.hh"
 
 struct rte_mempool;
 
 namespace kbt::core {
 class engine;
+class steering_fabric;
 }  // namespace kbt::core
+namespace kbt::dev {
+class rss_table;
+}  // namespace kbt::dev
+namespace kbt::tcp {
+struct tcp_counters;
+}  // namespace kbt::tcp
 
 namespace kbt::api {
 
@@ -32,6 +40,7 @@ struct stack_config {
   // TCP on every core, listening on these ports; empty: no TCP.
   std::vector<std::uint16_t> tcp_listen;
   std::uint32_t max_conns_per_core = 1024;
+  tcp::tcp_config tcp;  // syncookies, queues, TIME_WAIT bound, buffers
   // The application's turn in each loop iteration, on each core (DESIGN.md
   // "app poll hook"): one plain call per iteration, not per packet.
   using poll_hook = void (*)(core::engine& engine, std::uint64_t now_ns, void* ctx);
@@ -53,6 +62,10 @@ class stack {
 
   core::counters_snapshot totals() const noexcept;
   unsigned cores() const noexcept { return static_cast<unsigned>(_engines.size()); }
+  // For readers on other threads (telemetry): relaxed counters of core i.
+  const core::core_counters& core_counters_of(unsigned i) const noexcept { return _counters[i]; }
+  // TCP's counters of core i, or nullptr without TCP.
+  const tcp::tcp_counters* tcp_counters_of(unsigned i) const noexcept;
 
  private:
   static int lcore_main(void* self);
@@ -67,6 +80,8 @@ class stack {
   bool _port_open = false;
   std::vector<rte_mempool*> _pools;
   std::vector<core::core_counters> _counters;
+  std::unique_ptr<dev::rss_table> _rss;
+  std::unique_ptr<core::steering_fabric> _steering;
   std::vector<std::unique_ptr<core::engine>> _engines;
 };
 

@@ -10,6 +10,7 @@ std::string_view to_string(drop_reason r) noexcept {
       "ip_unknown_protocol", "icmp_malformed",    "icmp_unsupported", "tcp_truncated",
       "tcp_bad_data_offset", "tcp_bad_checksum",  "tcp_bad_option",   "tcp_no_handler",
       "arp_queue_full",    "no_route",            "tx_ring_full",        "no_mbuf",
+      "steer_queue_full",
   };
   const auto i = static_cast<std::size_t>(r);
   return i < kNames.size() ? kNames[i] : "unknown";
@@ -32,6 +33,9 @@ void counters_snapshot::add(const core_counters& c) noexcept {
   arp_requests_out += c.arp_requests_out.get();
   icmp_echo_replies += c.icmp_echo_replies.get();
   ip_with_options += c.ip_with_options.get();
+  steered_out += c.steered_out.get();
+  steered_in += c.steered_in.get();
+  arp_shared += c.arp_shared.get();
   for (std::size_t i = 0; i < kDropReasons; ++i) drops[i] += c.drops[i].get();
 }
 
@@ -59,6 +63,9 @@ std::string counters_snapshot::format() const {
   field("arp_requests_out", arp_requests_out);
   field("icmp_echo_replies", icmp_echo_replies);
   field("ip_with_options", ip_with_options);
+  field("steered_out", steered_out);
+  field("steered_in", steered_in);
+  field("arp_shared", arp_shared);
   field("drops", drops_total());
   for (std::size_t i = 0; i < kDropReasons; ++i) {
     if (drops[i] == 0) continue;

@@ -55,6 +55,7 @@ enum class drop_reason : std::uint8_t {
   no_route,             // destination off-link and no gateway configured
   tx_ring_full,         // the NIC's tx queue refused the packet
   no_mbuf,              // the pool was empty when we had to build a packet
+  steer_queue_full,     // the owning core's steering queue was full
   count_
 };
 
@@ -73,6 +74,9 @@ struct alignas(64) core_counters {
   counter arp_requests_out;
   counter icmp_echo_replies;
   counter ip_with_options;  // accepted; options are recognised, not acted on
+  counter steered_out;      // frames handed to the core that owns their flow
+  counter steered_in;       // frames another core handed to this one
+  counter arp_shared;       // copies of ARP frames given to the other cores
   std::array<counter, kDropReasons> drops;
 
   void drop(drop_reason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
@@ -84,6 +88,7 @@ struct counters_snapshot {
   std::uint64_t rx_pkts = 0, rx_bytes = 0, tx_pkts = 0, tx_bytes = 0;
   std::uint64_t arp_requests_in = 0, arp_replies_in = 0, arp_replies_out = 0,
                 arp_requests_out = 0, icmp_echo_replies = 0, ip_with_options = 0;
+  std::uint64_t steered_out = 0, steered_in = 0, arp_shared = 0;
   std::array<std::uint64_t, kDropReasons> drops{};
 
   void add(const core_counters& c) noexcept;

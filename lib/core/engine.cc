@@ -9,6 +9,7 @@
 #include "wire/ether.hh"
 #include "wire/icmp.hh"
 #include "wire/ipv4.hh"
+#include "wire/endian.hh"
 #include "wire/mbuf_bytes.hh"
 #include "wire/tcp.hh"
 
@@ -54,6 +55,10 @@ engine::engine(const engine_config& config, core_counters& counters)
     tc.tx_cksum_offload = config.offloads.tx_ipv4_cksum && config.offloads.tx_tcp_cksum;
     tc.isn_key = config.isn_key;
     if (tc.isn_key == tcp::siphash_key{}) tc.isn_key = tcp::random_siphash_key();
+    tc.cookie_key = config.cookie_key;
+    if (tc.cookie_key == tcp::siphash_key{}) tc.cookie_key = tcp::random_siphash_key();
+    tc.rss = config.rss;
+    tc.core = config.core;
     tc.start_ns = config.start_ns;
     tc.id = config.queue_id;
     _tcp = std::make_unique<tcp::tcp_layer>(tc, &engine::tcp_flush, this);
@@ -66,6 +71,8 @@ void engine::tcp_flush(void* self, std::span<const tcp::out_packet> packets) noe
 }
 
 engine::~engine() {
+  for (std::size_t i = 0; i < _tcp_count; ++i) rte_pktmbuf_free(_tcp_burst[i].m);
+  _tcp_count = 0;
   _tcp.reset();  // frees what TCP holds, and may queue nothing more
   flush();
   // What the port still refused after the flush is ours to free.
@@ -84,8 +91,14 @@ std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
   const std::uint16_t n = rte_eth_rx_burst(_config.port_id, _config.queue_id, rx.data(), kBurst);
   for (std::uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
-    input(rx[i], now_ns);
+    input_frame(rx[i], now_ns, false);
   }
+  if (_config.steering != nullptr) {
+    const std::size_t k = _config.steering->drain(_config.core, _steered);
+    _counters.steered_in.add(k);
+    for (std::size_t i = 0; i < k; ++i) input_frame(_steered[i], now_ns, true);
+  }
+  process_tcp_burst();
   if (_tcp) {
     _tcp->advance(now_ns);
     _tcp->flush();
@@ -99,6 +112,11 @@ std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
 }
 
 void engine::input(rte_mbuf* m, std::uint64_t now_ns) noexcept {
+  input_frame(m, now_ns, false);
+  process_tcp_burst();
+}
+
+void engine::input_frame(rte_mbuf* m, std::uint64_t now_ns, bool steered) noexcept {
   _now_ns = now_ns;
   _counters.rx_pkts.add();
   _counters.rx_bytes.add(rte_pktmbuf_pkt_len(m));
@@ -111,17 +129,24 @@ void engine::input(rte_mbuf* m, std::uint64_t now_ns) noexcept {
     return drop(m, drop_reason::eth_not_for_us);
   }
   switch (eth->ether_type) {
-    case wire::kEthertypeArp: return input_arp(m, eth->header_len(), now_ns);
-    case wire::kEthertypeIpv4: return input_ipv4(m, eth->header_len());
+    case wire::kEthertypeArp: return input_arp(m, eth->header_len(), now_ns, steered);
+    case wire::kEthertypeIpv4: return input_ipv4(m, eth->header_len(), steered);
     default: return drop(m, drop_reason::eth_unknown_type);
   }
 }
 
-void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns) noexcept {
+void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
+                       bool steered) noexcept {
   const auto arp = wire::parse_arp(wire::mbuf_bytes(m).subspan(l2_len));
   if (!arp) return drop(m, drop_reason::arp_malformed);
+  // Each core keeps its own neighbour cache, and a single-queue port hands
+  // every ARP frame to whichever core it likes: the others get a copy to
+  // learn from. A copy is only merged, never answered.
+  if (!steered) share_arp(m);
   const bool for_us = arp->target_ip == _config.ip.addr;
-  if (arp->op == wire::arp_op::request) {
+  if (steered) {
+    // counted by the core that received it
+  } else if (arp->op == wire::arp_op::request) {
     _counters.arp_requests_in.add();
   } else {
     _counters.arp_replies_in.add();
@@ -139,6 +164,10 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns) no
     }
   }
 
+  if (steered) {
+    rte_pktmbuf_free(m);
+    return;
+  }
   if (arp->op == wire::arp_op::request && for_us) {
     ip::arp_request_to_reply(m, l2_len, *arp, {_config.mac, _config.ip.addr});
     _counters.arp_replies_out.add();
@@ -148,7 +177,7 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns) no
   rte_pktmbuf_free(m);  // a reply: its news is merged above
 }
 
-void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len) noexcept {
+void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept {
   // Trust the NIC's verdict on the header checksum when it gives one.
   const std::uint64_t ip_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   if (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD) return drop(m, drop_reason::ip_bad_checksum);
@@ -173,12 +202,14 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len) noexcept {
       _counters.icmp_echo_replies.add();
       return transmit(m);
     }
-    case wire::kIpProtoTcp: return input_tcp(m, l2_len, *ip);
+    case wire::kIpProtoTcp: return input_tcp(m, l2_len, *ip, steered);
     default: return drop(m, drop_reason::ip_unknown_protocol);
   }
 }
 
-void engine::input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept {
+void engine::input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
+                       bool steered) noexcept {
+  if (!steered && _config.steering != nullptr && steer_tcp(m, l2_len, ip)) return;
   const std::uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
   if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD) return drop(m, drop_reason::tcp_bad_checksum);
   const bool verify = l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
@@ -186,7 +217,52 @@ void engine::input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& i
   const auto tcp = wire::parse_tcp(segment, ip.src, ip.dst, verify);
   if (!tcp) return drop(m, tcp_drop(tcp.error()));
   if (!_tcp) return drop(m, drop_reason::tcp_no_handler);
-  _tcp->input(m, ip, *tcp, static_cast<std::uint32_t>(l2_len + ip.header_len), _now_ns);
+  if (_tcp_count == _tcp_burst.size()) process_tcp_burst();
+  _tcp_burst[_tcp_count++] =
+      tcp::tcp_rx{m, ip, *tcp, static_cast<std::uint32_t>(l2_len + ip.header_len)};
+}
+
+// A segment of a flow another core owns goes to that core (the port had no
+// RSS, or one queue). With RSS that agrees with rss_table this never fires.
+bool engine::steer_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept {
+  const auto l4 = wire::mbuf_bytes(m).subspan(l2_len + ip.header_len, ip.payload_len());
+  if (l4.size() < 4) return false;  // the parser counts it
+  const auto sport = wire::load_be<std::uint16_t>(l4.data());
+  const auto dport = wire::load_be<std::uint16_t>(l4.data() + 2);
+  const std::uint16_t owner = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0
+                                  ? _config.rss->queue_of_hash(m->hash.rss)
+                                  : _config.rss->owner(ip.src, ip.dst, sport, dport);
+  if (owner == _config.core) return false;
+  if (!_config.steering->push(_config.core, owner, m)) {
+    drop(m, drop_reason::steer_queue_full);
+    return true;
+  }
+  _counters.steered_out.add();
+  return true;
+}
+
+void engine::share_arp(const rte_mbuf* m) noexcept {
+  if (_config.steering == nullptr) return;
+  for (std::uint16_t core = 0; core < _config.steering->cores(); ++core) {
+    if (core == _config.core) continue;
+    rte_mbuf* copy = rte_pktmbuf_copy(m, _config.pool, 0, UINT32_MAX);
+    if (copy == nullptr) {
+      _counters.drop(drop_reason::no_mbuf);
+      continue;
+    }
+    if (!_config.steering->push(_config.core, core, copy)) {
+      drop(copy, drop_reason::steer_queue_full);
+      continue;
+    }
+    _counters.arp_shared.add();
+  }
+}
+
+void engine::process_tcp_burst() noexcept {
+  if (_tcp_count == 0) return;
+  const std::size_t n = _tcp_count;
+  _tcp_count = 0;
+  _tcp->input_burst(std::span<const tcp::tcp_rx>(_tcp_burst.data(), n), _now_ns);
 }
 
 void engine::send_arp_request(wire::ipv4_addr target, std::uint64_t) noexcept {

@@ -12,6 +12,8 @@
 #include <optional>
 
 #include "core/counters.hh"
+#include "core/steering.hh"
+#include "dev/rss.hh"
 #include "tcp/tcp_layer.hh"
 #include "dev/port.hh"
 #include "ip/arp_cache.hh"
@@ -22,7 +24,8 @@ namespace kbt::core {
 
 struct engine_config {
   std::uint16_t port_id = 0;
-  std::uint16_t queue_id = 0;
+  std::uint16_t queue_id = 0;  // this core's rx and tx queue on the port
+  std::uint16_t core = 0;      // this core's index: what rss_table and steering call it
   rte_mempool* pool = nullptr;  // for packets the engine builds (ARP requests)
   wire::mac_addr mac;
   wire::ipv4_prefix ip;
@@ -35,7 +38,13 @@ struct engine_config {
   std::uint32_t max_conns = 1024;
   // RFC 6528 secret; all-zero means "draw one from getrandom at start-up".
   tcp::siphash_key isn_key{};
+  tcp::siphash_key cookie_key{};  // RFC 4987 secret; all-zero: from getrandom
   std::uint64_t start_ns = 0;
+  // More than one core: which core owns a flow, and the queues that carry a
+  // frame to its owner when the port delivered it elsewhere (a single-queue
+  // port such as TAP). Both outlive the engine; nullptr with one core.
+  const dev::rss_table* rss = nullptr;
+  steering_fabric* steering = nullptr;
 };
 
 class engine {
@@ -79,9 +88,15 @@ class engine {
   ip::arp_cache& neighbours() noexcept { return _arp; }
 
  private:
-  void input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns) noexcept;
-  void input_ipv4(rte_mbuf* m, std::size_t l2_len) noexcept;
-  void input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept;
+  // Classifies one frame; TCP segments wait in _tcp_burst for the bulk
+  // lookup (process_tcp_burst). `steered`: another core sent it here.
+  void input_frame(rte_mbuf* m, std::uint64_t now_ns, bool steered) noexcept;
+  void input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns, bool steered) noexcept;
+  void input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept;
+  void input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip, bool steered) noexcept;
+  bool steer_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept;
+  void share_arp(const rte_mbuf* m) noexcept;
+  void process_tcp_burst() noexcept;
   void send_arp_request(wire::ipv4_addr target, std::uint64_t now_ns) noexcept;
   void service_neighbours(std::uint64_t now_ns) noexcept;
   void drop(rte_mbuf* m, drop_reason why) noexcept;
@@ -95,6 +110,10 @@ class engine {
   std::uint64_t _now_ns = 0;  // of the current poll, for TCP's flush hook
   std::uint16_t _tx_count = 0;
   std::array<rte_mbuf*, 2 * kBurst> _tx{};
+  std::array<tcp::tcp_rx, kBurst> _tcp_burst{};
+  std::size_t _tcp_count = 0;
+  // A core passes its frames of other cores' flows on; drained per poll.
+  std::array<rte_mbuf*, kBurst> _steered{};
 };
 
 }  // namespace kbt::core

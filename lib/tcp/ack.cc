@@ -16,6 +16,24 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
       send_rst(c.tuple, seg.ack, seq32{}, false);
       return false;
     }
+    if (c.passive && c.listener != tcb::kNoListener) {
+      listener& l = _listeners[c.listener];
+      // Linux's choice when the accept queue is full: ignore the ACK and
+      // stay in SYN_RCVD; our SYN-ACK retransmission asks for it again.
+      if (l.accept_queue >= _config.tcp.accept_queue_max) {
+        _counters.accept_queue_overflow.add();
+        return false;
+      }
+#ifndef NDEBUG
+      // FreeBSD's self-check: the cookie this entry's SYN-ACK carried
+      // decodes, as it would have with no entry.
+      if (c.iss_is_cookie && !_cookies.check(c.tuple, c.irs + 1, c.iss + 1, now_ns)) {
+        _counters.syncookies_self_check_failed.add();
+      }
+#endif
+      ++l.accept_queue;
+      c.in_accept_queue = true;
+    }
     set_state(c, tcp_state::established);
     c.retries = 0;
     _wheel.cancel(c.rto_timer());

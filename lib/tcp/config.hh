@@ -8,6 +8,10 @@ namespace kbt::tcp {
 inline constexpr std::uint64_t kMs = 1'000'000;  // ns
 inline constexpr std::uint64_t kSec = 1'000'000'000;
 
+// RFC 4987 §3.6 SYN cookies: never; when a listener's SYN queue (or the TCB
+// pool) is full (Linux tcp_syncookies=1); or for every SYN (=2).
+enum class syncookies_mode : std::uint8_t { never, automatic, always };
+
 struct tcp_config {
   // Largest segment we accept, advertised in our SYN (MTU 1500 - 40).
   std::uint16_t mss = 1460;
@@ -31,6 +35,19 @@ struct tcp_config {
   std::uint64_t msl_ns = 30 * kSec;
   // RFC 1337: ignore RST in TIME_WAIT (default). true honours it (counted).
   bool time_wait_honours_rst = false;
+  // TIME_WAIT records per core (compact, time_wait_table.hh). When full a
+  // closing connection skips TIME_WAIT, counted (Linux tcp_max_tw_buckets).
+  std::uint32_t max_time_wait = 262'144;
+  // When the source-port pool is dry, connect() may take the tuple of the
+  // oldest TIME_WAIT record (counted); off, connect() fails instead.
+  bool reuse_time_wait = false;
+
+  // Listeners (RFC 9293 §3.10.1 passive OPEN): connections in SYN_RCVD per
+  // listener (Linux tcp_max_syn_backlog), and established connections the
+  // application has not taken yet (Linux somaxconn).
+  std::uint32_t syn_queue_max = 1024;
+  std::uint32_t accept_queue_max = 4096;
+  syncookies_mode syncookies = syncookies_mode::automatic;
 
   // RFC 6298 / RFC 1122 §4.2.3.5: retransmissions before giving up.
   std::uint8_t max_retries = 15;        // data (Linux tcp_retries2)

@@ -35,10 +35,27 @@ struct alignas(64) tcp_counters {
   core::counter no_tcb;              // pool empty: SYN or connect refused
   core::counter no_mbuf;             // could not build a segment
   core::counter tx_dropped;          // out queue full
-  core::counter listen_overflow;     // SYN for a full listener
+  core::counter syn_queue_overflow;  // SYN dropped: SYN queue full and no cookies
+  core::counter accept_queue_overflow;  // handshake ACK dropped: accept queue full
+  core::counter syncookies_sent;     // SYN-ACKs carrying a cookie instead of a TCB
+  core::counter syncookies_valid;    // ACKs whose cookie made a connection
+  core::counter syncookies_invalid;  // ACKs to a listener with a bad or stale cookie
+  core::counter syncookies_self_check_failed;  // debug builds: cookie ISS of a SYN-queue entry
+  core::counter time_wait_overflow;  // TIME_WAIT table full: went straight to CLOSED
+  core::counter time_wait_reused;    // RFC 6191: a new SYN took a TIME_WAIT tuple
+  core::counter time_wait_syn_dropped;  // RFC 6191: a SYN too old for a TIME_WAIT tuple
+  core::counter time_wait_recycled;  // connect() took a TIME_WAIT tuple (reuse_time_wait)
+  core::counter ports_exhausted;     // connect() found no source port for this core
+  core::counter bulk_lookup_fallbacks;  // burst entries looked up again after a table change
   core::counter keepalive_probes;
   core::counter zero_window_probes;
   std::array<core::counter, kStateCount> states;  // connections in each state now
 };
+
+// Calls f(name, value) for every counter except the state gauges, in
+// declaration order: for stats lines and telemetry.
+void for_each_counter(const tcp_counters& c,
+                      void (*f)(void* ctx, const char* name, std::uint64_t value),
+                      void* ctx);
 
 }  // namespace kbt::tcp

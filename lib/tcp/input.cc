@@ -1,6 +1,7 @@
 // Segment arrival, RFC 9293 §3.10.7, with RFC 5961 (blind attacks),
 // RFC 7323 (PAWS, timestamps), RFC 5681/6582 (fast retransmit, NewReno).
 #include <algorithm>
+#include <array>
 
 #include "tcp/tcp_layer.hh"
 
@@ -36,18 +37,63 @@ rte_mbuf* strip_to_payload(rte_mbuf* m, std::uint32_t offset, std::uint32_t len)
 
 void tcp_layer::input(rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
                       std::uint32_t l4_offset, std::uint64_t now_ns) noexcept {
-  _counters.segs_in.add();
-  const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
-  rte_mbuf* payload = strip_to_payload(m, l4_offset + seg.header_len, seg.payload_len);
-  tcb* c = lookup(t);
-  if (c == nullptr) {
-    if (ip.dst == _config.local_ip && listening(seg.dst_port)) {
-      input_listen(ip, seg, now_ns);
+  input_one(lookup(four_tuple{ip.dst, ip.src, seg.dst_port, seg.src_port}), m, ip, seg,
+            l4_offset, now_ns);
+}
+
+void tcp_layer::input_burst(std::span<const tcp_rx> burst, std::uint64_t now_ns) noexcept {
+  const std::size_t n = std::min(burst.size(), kMaxBurst);
+  std::array<four_tuple, kMaxBurst> keys;
+  std::array<const void*, kMaxBurst> key_ptrs;
+  std::array<void*, kMaxBurst> found{};
+  for (std::size_t i = 0; i < n; ++i) {
+    const tcp_rx& r = burst[i];
+    keys[i] = four_tuple{r.ip.dst, r.ip.src, r.seg.dst_port, r.seg.src_port};
+    key_ptrs[i] = &keys[i];
+  }
+  std::uint64_t hits = 0;
+  if (n > 0) {
+    rte_hash_lookup_bulk_data(_table, key_ptrs.data(), static_cast<std::uint32_t>(n), &hits,
+                              found.data());
+  }
+  const std::uint64_t version = _table_version;
+  for (std::size_t i = 0; i < n; ++i) {
+    const tcp_rx& r = burst[i];
+    tcb* c = nullptr;
+    if (_table_version == version) {
+      if ((hits >> i) & 1U) c = static_cast<tcb*>(found[i]);
     } else {
-      input_no_tcb(ip, seg);
+      // An earlier segment of this burst opened or closed a connection: the
+      // bulk answer may be stale, so look again.
+      _counters.bulk_lookup_fallbacks.add();
+      c = lookup(keys[i]);
     }
-    // RFC 9293 §3.10.7.2 lets a SYN's data be queued; we drop it and the
-    // peer sends it again after the handshake.
+    input_one(c, r.m, r.ip, r.seg, r.l4_offset, now_ns);
+  }
+  // More than a burst was handed in: the rest one by one.
+  for (std::size_t i = n; i < burst.size(); ++i) {
+    const tcp_rx& r = burst[i];
+    input(r.m, r.ip, r.seg, r.l4_offset, now_ns);
+  }
+}
+
+void tcp_layer::input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip,
+                          const wire::tcp_repr& seg, std::uint32_t l4_offset,
+                          std::uint64_t now_ns) noexcept {
+  _counters.segs_in.add();
+  rte_mbuf* payload = strip_to_payload(m, l4_offset + seg.header_len, seg.payload_len);
+  if (c == nullptr) {
+    const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
+    if (time_wait_record* r = _time_wait.find(t); r != nullptr) {
+      input_time_wait(*r, ip, seg, payload, now_ns);
+      return;
+    }
+    listener* l = ip.dst == _config.local_ip ? listening(seg.dst_port) : nullptr;
+    if (l != nullptr) {
+      input_listen(*l, t, seg, payload, now_ns, seq32{}, false);
+      return;
+    }
+    input_no_tcb(ip, seg);
     rte_pktmbuf_free(payload);
     return;
   }
@@ -71,42 +117,6 @@ void tcp_layer::input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& se
   } else {
     send_rst(t, seq32{}, seg.seq + seg.seg_len(), true);
   }
-}
-
-// RFC 9293 §3.10.7.2: LISTEN.
-void tcp_layer::input_listen(const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
-                             std::uint64_t now_ns) noexcept {
-  if (seg.has(kRst)) return;
-  const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
-  if (seg.has(kAck)) {
-    send_rst(t, seg.ack, seq32{}, false);
-    return;
-  }
-  if (!seg.has(kSyn)) return;
-  tcb* c = alloc_tcb(t);
-  if (c == nullptr) {
-    _counters.listen_overflow.add();
-    return;
-  }
-  c->passive = true;
-  c->app_holds = false;  // the application learns of it when it is established
-  init_tcb_for_open(*c, now_ns);
-  c->irs = seg.seq;
-  c->rcv_nxt = seg.seq + 1;
-  c->rcv_adv = c->rcv_nxt;
-  take_options(*c, seg.options);
-  // RFC 7323 §2.2: the window of a SYN is never scaled.
-  c->snd_wnd = seg.window;
-  c->max_snd_wnd = c->snd_wnd;
-  c->snd_wl1 = seg.seq;
-  c->snd_wl2 = c->iss;
-  if (c->ts_ok) {
-    c->ts_recent = seg.options.timestamps->tsval;
-    c->ts_recent_stamp_ns = now_ns;
-  }
-  set_state(*c, tcp_state::syn_rcvd);
-  _counters.passive_opens.add();
-  send_syn(*c, now_ns);
 }
 
 void tcp_layer::take_options(tcb& c, const wire::tcp_options& o) noexcept {
@@ -191,15 +201,6 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
 // RFC 9293 §3.10.7.4: SYN_RCVD and every later state.
 void tcp_layer::input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                                    std::uint64_t now_ns) noexcept {
-  // TIME_WAIT: "the only thing that can arrive is a retransmission of the
-  // remote FIN. Acknowledge it, and restart the 2 MSL timeout."
-  if (c.state == tcp_state::time_wait && seg.has(kFin) && !seg.has(kRst) &&
-      seg.seq + seg.seg_len() == c.rcv_nxt) {
-    rte_pktmbuf_free(payload);
-    send_ack(c, now_ns);
-    _wheel.arm(c.rto_timer(), now_ns + 2 * _config.tcp.msl_ns);
-    return;
-  }
   // A SYN_RCVD from a listener seeing its SYN again: our SYN-ACK was lost.
   if (c.state == tcp_state::syn_rcvd && c.passive && seg.has(kSyn) && !seg.has(kAck) &&
       seg.seq == c.irs) {
@@ -298,16 +299,6 @@ bool tcp_layer::check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t 
 
 // RFC 9293 §3.10.7.4 second, as RFC 5961 §3.2 narrows it.
 bool tcp_layer::check_rst(tcb& c, const wire::tcp_repr& seg) noexcept {
-  if (c.state == tcp_state::time_wait) {
-    // RFC 1337: a RST must not cut TIME_WAIT short (TIME-WAIT assassination).
-    if (!_config.tcp.time_wait_honours_rst) {
-      _counters.time_wait_rst_ignored.add();
-      return false;
-    }
-    _counters.time_wait_rst_honoured.add();
-    to_closed(c);
-    return true;
-  }
   if (seg.seq != c.rcv_nxt) {
     // In the window but not exact: prove the sender sees our traffic.
     send_challenge_ack(c, c.last_rx_ns);

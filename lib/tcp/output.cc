@@ -213,6 +213,13 @@ void tcp_layer::send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept {
 
 // A RST for a tuple that may have no TCB (RFC 9293 §3.10.7.1).
 void tcp_layer::send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept {
+  send_control(t, seq, with_ack ? ack : seq32{},
+               static_cast<std::uint8_t>(kRst | (with_ack ? kAck : 0)), 0, wire::tcp_options{});
+  _counters.rst_out.add();
+}
+
+void tcp_layer::send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uint8_t flags,
+                             std::uint16_t window, const wire::tcp_options& options) noexcept {
   rte_mbuf* h = rte_pktmbuf_alloc(_config.pool);
   if (h == nullptr) {
     _counters.no_mbuf.add();
@@ -222,10 +229,17 @@ void tcp_layer::send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ac
   r.src_port = t.local_port;
   r.dst_port = t.remote_port;
   r.seq = seq;
-  r.ack = with_ack ? ack : seq32{};
-  r.flags = static_cast<std::uint8_t>(kRst | (with_ack ? kAck : 0));
-  constexpr auto len = static_cast<std::uint16_t>(kIpHeaderLen + wire::kTcpMinHeaderLen);
+  r.ack = ack;
+  r.flags = flags;
+  r.window = window;
+  r.options = options;
+  const auto len = static_cast<std::uint16_t>(kIpHeaderLen + wire::tcp_header_len(r));
   auto* p = reinterpret_cast<std::byte*>(rte_pktmbuf_append(h, len));
+  if (p == nullptr) {
+    rte_pktmbuf_free(h);
+    _counters.no_mbuf.add();
+    return;
+  }
   wire::ipv4_repr ip;
   ip.src = t.local_ip;
   ip.dst = t.remote_ip;
@@ -236,7 +250,6 @@ void tcp_layer::send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ac
   (void)wire::emit_ipv4_header(ip, wire::tx_checksum::full, out);
   (void)wire::emit_tcp(r, ip.src, ip.dst, {}, wire::tx_checksum::full, out.subspan(kIpHeaderLen));
   _counters.segs_out.add();
-  _counters.rst_out.add();
   enqueue(h, t.remote_ip);
 }
 

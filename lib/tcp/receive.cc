@@ -144,12 +144,4 @@ void tcp_layer::process_fin(tcb& c, std::uint64_t now_ns) noexcept {
   }
 }
 
-void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
-  set_state(c, tcp_state::time_wait);
-  cancel_timers(c);
-  // RFC 9293 §3.6: 2 MSL before the tuple may be used again.
-  _wheel.arm(c.rto_timer(), now_ns + 2 * _config.tcp.msl_ns);
-  close_connection(c, close_reason::normal);
-}
-
 }  // namespace kbt::tcp

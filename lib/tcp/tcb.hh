@@ -72,6 +72,11 @@ struct tcb : core::tagged_timer<rto_tag>,
   bool passive = false;          // made by a listener (RFC 9293: RST in SYN_RCVD -> LISTEN)
   bool in_use = false;
   bool app_holds = false;        // the application has the handle (until release())
+  static constexpr std::uint8_t kNoListener = 0xff;
+  std::uint8_t listener = kNoListener;  // the listener a passive open came from
+  bool in_accept_queue = false;  // established, the application not told yet
+  bool iss_is_cookie = false;    // a SYN-queue entry whose ISS is also a SYN cookie
+  bool pool_port = false;        // the local port came from the port pool: give it back
 
   // --- RFC 9293 §3.3.1 send sequence variables
   seq32 iss;

@@ -15,10 +15,6 @@ void install_timer_callbacks(tcb& c) noexcept;  // timers.cc
 
 namespace {
 
-// RFC 6335 §6: the dynamic port range, as Linux's ip_local_port_range.
-constexpr std::uint16_t kEphemeralFirst = 32768;
-constexpr std::uint16_t kEphemeralLast = 60999;
-
 std::uint32_t tuple_hash(const void* key, std::uint32_t, std::uint32_t seed) {
   // Copied out as words rather than read through a cast pointer: the key's
   // ports are uint16_t, and aliasing them as uint32_t is undefined.
@@ -35,7 +31,11 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _flush_ctx(flush_ctx),
       _isn(config.isn_key),
       _wheel(core::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
-             this) {
+             this),
+      _cookies(config.cookie_key),
+      _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
+      _own_rss(config.rss != nullptr ? nullptr : std::make_unique<dev::rss_table>(1)),
+      _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core) {
   const std::string name = "kbt_tcp_" + std::to_string(config.id) + "_" +
                            std::to_string(reinterpret_cast<std::uintptr_t>(this));
   rte_hash_parameters p{};
@@ -61,7 +61,6 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
     install_timer_callbacks(*_pool.back());
   }
   for (std::uint32_t i = config.max_conns; i > 0; --i) _free.push_back(_pool[i - 1].get());
-  _next_ephemeral = kEphemeralFirst;
 }
 
 tcp_layer::~tcp_layer() {
@@ -85,18 +84,28 @@ tcb* tcp_layer::lookup(const four_tuple& t) noexcept {
   return static_cast<tcb*>(data);
 }
 
-bool tcp_layer::listening(std::uint16_t port) const noexcept {
+listener* tcp_layer::listening(std::uint16_t port) noexcept {
   for (std::size_t i = 0; i < _listener_count; ++i) {
-    if (_listeners[i] == port) return true;
+    if (_listeners[i].port == port) return &_listeners[i];
   }
-  return false;
+  return nullptr;
+}
+
+const listener* tcp_layer::find_listener(std::uint16_t port) const noexcept {
+  return const_cast<tcp_layer*>(this)->listening(port);
 }
 
 bool tcp_layer::listen(std::uint16_t port) noexcept {
-  if (port == 0 || listening(port)) return port != 0;
+  if (port == 0 || listening(port) != nullptr) return port != 0;
   if (_listener_count == kMaxListeners) return false;
-  _listeners[_listener_count++] = port;
+  _listeners[_listener_count++] = listener{.port = port};
   return true;
+}
+
+tcp_state tcp_layer::state_of(const four_tuple& t) noexcept {
+  if (const tcb* c = lookup(t); c != nullptr) return c->state;
+  if (_time_wait.find(t) != nullptr) return tcp_state::time_wait;
+  return tcp_state::closed;
 }
 
 tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
@@ -110,18 +119,26 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
     return nullptr;
   }
   _free.pop_back();
+  ++_table_version;
   ++_live;
   ++c->generation;
   c->in_use = true;
   c->tuple = t;
   c->state = tcp_state::closed;
+  c->listener = tcb::kNoListener;
+  c->in_accept_queue = false;
+  c->iss_is_cookie = false;
+  c->pool_port = false;
   _counters.states[static_cast<std::size_t>(tcp_state::closed)].add();
   return c;
 }
 
 void tcp_layer::free_tcb(tcb& c) noexcept {
   cancel_timers(c);
-  rte_hash_del_key(_table, &c.tuple);
+  if (rte_hash_del_key(_table, &c.tuple) >= 0) ++_table_version;
+  leave_accept_queue(c);
+  if (c.pool_port) _ports.give_back(c.tuple.local_port);
+  c.pool_port = false;
   c.snd.clear();
   c.ooo.clear();
   rte_pktmbuf_free(c.rx_head);
@@ -138,6 +155,15 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
 }
 
 void tcp_layer::set_state(tcb& c, tcp_state s) noexcept {
+  // The SYN queue of a listener is its passive opens in SYN_RCVD.
+  if (c.passive && c.listener != tcb::kNoListener && (c.state == tcp_state::syn_rcvd) != (s == tcp_state::syn_rcvd)) {
+    listener& l = _listeners[c.listener];
+    if (s == tcp_state::syn_rcvd) {
+      ++l.syn_queue;
+    } else {
+      --l.syn_queue;
+    }
+  }
   _counters.states[static_cast<std::size_t>(c.state)].sub();
   _counters.states[static_cast<std::size_t>(s)].add();
   c.state = s;
@@ -185,7 +211,11 @@ void tcp_layer::to_closed(tcb& c) noexcept {
   set_state(c, tcp_state::closed);
   // The tuple is free from now on, even while the application still holds
   // the handle: a new segment on it finds no connection (RFC 9293 §3.10.7.1).
-  rte_hash_del_key(_table, &c.tuple);
+  if (rte_hash_del_key(_table, &c.tuple) >= 0) ++_table_version;
+  leave_accept_queue(c);
+  // The port is free again unless a TIME_WAIT record took it over.
+  if (c.pool_port) _ports.give_back(c.tuple.local_port);
+  c.pool_port = false;
   reap(c);
 }
 
@@ -206,10 +236,7 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.sack_ok = false;
   c.ts_recent = 0;
   c.ts_recent_stamp_ns = 0;
-  // RFC 7323 §5.4: a per-connection random offset keeps TSval from leaking
-  // the clock; the ISN hash already is such a secret value.
-  c.ts_offset = static_cast<std::uint32_t>(_isn.hash_tuple(
-      c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip, c.tuple.remote_port, 1));
+  c.ts_offset = ts_offset_for(c.tuple);
   c.fin_queued = false;
   c.fin_received = false;
   c.nodelay = !t.nagle;
@@ -229,33 +256,64 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.events = 0;
   c.reason = close_reason::normal;
   c.scoreboard.reset();
-  // RFC 7323 §2.3: the smallest shift that lets our buffer be advertised.
-  if (t.window_scaling) {
-    while (c.rcv_wscale < 14 && (t.rcv_buffer >> c.rcv_wscale) > 0xffff) ++c.rcv_wscale;
-  }
+  if (t.window_scaling) c.rcv_wscale = rcv_wscale_for_buffer();
   c.cc.init(_config.cc, c.snd_mss, now_ns);
+}
+
+std::uint8_t tcp_layer::rcv_wscale_for_buffer() const noexcept {
+  // RFC 7323 §2.3: the smallest shift that lets our buffer be advertised.
+  std::uint8_t shift = 0;
+  while (shift < 14 && (_config.tcp.rcv_buffer >> shift) > 0xffff) ++shift;
+  return shift;
+}
+
+std::uint32_t tcp_layer::ts_offset_for(const four_tuple& t) const noexcept {
+  // RFC 7323 §5.4: a per-connection random offset keeps TSval from leaking
+  // the clock; the ISN hash already is such a secret value. A function of
+  // the tuple alone, so a cookie's connection finds the offset its SYN-ACK used.
+  return static_cast<std::uint32_t>(
+      _isn.hash_tuple(t.local_ip, t.local_port, t.remote_ip, t.remote_port, 1));
+}
+
+// A source port whose replies land on this core. When the pool is dry and
+// the configuration allows it, the oldest TIME_WAIT record of an active
+// open gives up its port (counted: that shortens TIME_WAIT on purpose).
+std::optional<std::uint16_t> tcp_layer::take_port(wire::ipv4_addr remote_ip,
+                                                  std::uint16_t remote_port) noexcept {
+  // Bounded: a few oldest records, since a recycled port may belong to a
+  // class that does not suit this destination.
+  constexpr int kRecycleAttempts = 16;
+  for (int attempt = 0; attempt <= kRecycleAttempts; ++attempt) {
+    const auto port = _ports.take(_config.local_ip, remote_ip, remote_port);
+    if (port) return port;
+    if (!_config.tcp.reuse_time_wait) break;
+    time_wait_record* oldest = _time_wait.oldest();
+    // Only an active open's record holds a pool port; a passive one stays.
+    if (oldest == nullptr || !oldest->port_from_pool) break;
+    _counters.time_wait_recycled.add();
+    end_time_wait(*oldest);
+  }
+  _counters.ports_exhausted.add();
+  return std::nullopt;
 }
 
 tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
                         std::uint64_t now_ns, std::uint16_t local_port) noexcept {
   four_tuple t{_config.local_ip, remote_ip, local_port, remote_port};
-  if (local_port == 0) {
-    // Bounded search for a free ephemeral port (issue 4 replaces this with
-    // per-core RSS-aware port pools).
-    const std::uint32_t range = kEphemeralLast - kEphemeralFirst + 1;
-    bool found = false;
-    for (std::uint32_t i = 0; i < range && !found; ++i) {
-      t.local_port = _next_ephemeral;
-      _next_ephemeral = _next_ephemeral == kEphemeralLast ? kEphemeralFirst
-                                                          : static_cast<std::uint16_t>(_next_ephemeral + 1);
-      found = lookup(t) == nullptr;
-    }
-    if (!found) return nullptr;
-  } else if (lookup(t) != nullptr) {
+  const bool from_pool = local_port == 0;
+  if (from_pool) {
+    const auto port = take_port(remote_ip, remote_port);
+    if (!port) return nullptr;
+    t.local_port = *port;
+  } else if (lookup(t) != nullptr || _time_wait.find(t) != nullptr) {
     return nullptr;
   }
   tcb* c = alloc_tcb(t);
-  if (c == nullptr) return nullptr;
+  if (c == nullptr) {
+    if (from_pool) _ports.give_back(t.local_port);
+    return nullptr;
+  }
+  c->pool_port = from_pool;
   c->passive = false;
   c->app_holds = true;
   init_tcb_for_open(*c, now_ns);
@@ -362,7 +420,7 @@ void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
 void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
   (void)now_ns;
   // RFC 9293 §3.10.5: in synchronized states send RST <SEQ=SND.NXT>.
-  if (is_synchronized(c.state) && c.state != tcp_state::time_wait) {
+  if (is_synchronized(c.state)) {
     send_rst(c.tuple, c.snd_nxt, seq32{}, false);
   }
   close_connection(c, close_reason::aborted);

@@ -13,15 +13,20 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "core/timer_wheel.hh"
+#include "dev/rss.hh"
 #include "tcp/config.hh"
 #include "tcp/congestion.hh"
 #include "tcp/counters.hh"
 #include "tcp/isn.hh"
+#include "tcp/port_pool.hh"
+#include "tcp/syn_cookie.hh"
 #include "tcp/tcb.hh"
+#include "tcp/time_wait_table.hh"
 #include "wire/ipv4.hh"
 #include "wire/tcp.hh"
 
@@ -45,14 +50,37 @@ struct tcp_layer_config {
   rte_mempool* pool = nullptr;      // headers and copies
   bool tx_cksum_offload = false;    // the port fills IPv4 and TCP checksums
   siphash_key isn_key{};            // RFC 6528 secret (tests pass a fixed one)
+  siphash_key cookie_key{};         // RFC 4987 secret, a different one
+  // Which core owns a flow; nullptr: this layer owns every flow (one core).
+  // Source ports for active opens are chosen so replies land on `core`.
+  const dev::rss_table* rss = nullptr;
+  std::uint16_t core = 0;
   std::uint64_t start_ns = 0;       // the clock at construction
   std::uint32_t id = 0;             // for unique DPDK object names
+};
+
+// A segment of an rx burst, parsed and checked by the caller.
+struct tcp_rx {
+  rte_mbuf* m = nullptr;        // the whole frame; ownership passes to input_burst
+  wire::ipv4_repr ip;
+  wire::tcp_repr seg;
+  std::uint32_t l4_offset = 0;  // where the TCP header starts in m
+};
+
+// A listening port and its two queues (RFC 9293 §3.10.1; RFC 4987 §3.1).
+struct listener {
+  std::uint16_t port = 0;
+  std::uint32_t syn_queue = 0;     // passive opens in SYN_RCVD now
+  std::uint32_t accept_queue = 0;  // established, not yet handed to the application
 };
 
 class tcp_layer {
  public:
   static constexpr std::size_t kMaxListeners = 16;
   static constexpr std::size_t kOutQueue = 256;
+  static constexpr std::size_t kMaxBurst = 32;
+  // TIME_WAIT records expired per advance(): bounded work per poll.
+  static constexpr std::size_t kTimeWaitExpiryBatch = 4096;
 
   // Start-up: allocates the pool, the table and the wheel; throws
   // dev::startup_error when DPDK refuses.
@@ -66,6 +94,9 @@ class tcp_layer {
   // where the TCP header starts in it.
   void input(rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
              std::uint32_t l4_offset, std::uint64_t now_ns) noexcept;
+  // A burst of them (at most kMaxBurst), looked up in the table in one bulk
+  // call; processed in order.
+  void input_burst(std::span<const tcp_rx> burst, std::uint64_t now_ns) noexcept;
   // Runs due timers (retransmission, delayed ACK, persist, keepalive, 2MSL).
   void advance(std::uint64_t now_ns) noexcept;
   // Hands everything queued to the flush hook.
@@ -73,7 +104,10 @@ class tcp_layer {
 
   // --- application side
   bool listen(std::uint16_t port) noexcept;
-  // Active open (RFC 9293 §3.10.1). nullptr when no TCB or port is free.
+  const listener* find_listener(std::uint16_t port) const noexcept;
+  // Active open (RFC 9293 §3.10.1). nullptr when no TCB or port is free
+  // (counted: no_tcb, ports_exhausted). Without `local_port` the port comes
+  // from this core's pool, so that the replies reach this core.
   tcb* connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port, std::uint64_t now_ns,
                std::uint16_t local_port = 0) noexcept;
   // Zero-copy send: takes `payload` (an mbuf chain) when it fits the send
@@ -109,19 +143,25 @@ class tcp_layer {
       c->on_event_list = false;
       const std::uint8_t ev = c->events;
       c->events = 0;
+      leave_accept_queue(*c);  // the application is told of it now
       if (c->app_holds) f(*c, ev);
       reap(*c);
     }
   }
 
-  // The connection on a 4-tuple (local side first), or nullptr.
+  // The connection on a 4-tuple (local side first), or nullptr. A tuple in
+  // TIME_WAIT has no TCB any more: see state_of().
   tcb* find(const four_tuple& t) noexcept { return lookup(t); }
+  // The protocol state of a tuple: its TCB's, TIME_WAIT for a record, else CLOSED.
+  tcp_state state_of(const four_tuple& t) noexcept;
 
   const tcp_counters& counters() const noexcept { return _counters; }
   const tcp_layer_config& config() const noexcept { return _config; }
   std::size_t connections() const noexcept { return _live; }
   std::size_t queued_packets() const noexcept { return _out_count; }
   core::timer_wheel& wheel() noexcept { return _wheel; }
+  const time_wait_table& time_wait() const noexcept { return _time_wait; }
+  const port_pool& ports() const noexcept { return _ports; }
 
  private:
   friend struct tcp_timers;
@@ -130,7 +170,7 @@ class tcp_layer {
   tcb* alloc_tcb(const four_tuple& t) noexcept;
   void free_tcb(tcb& c) noexcept;
   tcb* lookup(const four_tuple& t) noexcept;
-  bool listening(std::uint16_t port) const noexcept;
+  listener* listening(std::uint16_t port) noexcept;
   void set_state(tcb& c, tcp_state s) noexcept;
   void notify(tcb& c, std::uint8_t ev) noexcept;
   void close_connection(tcb& c, close_reason why) noexcept;
@@ -139,9 +179,30 @@ class tcp_layer {
   std::uint32_t receive_space(const tcb& c) const noexcept;
 
   // input.cc
+  void input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
+                 std::uint32_t l4_offset, std::uint64_t now_ns) noexcept;
   void input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& seg) noexcept;
-  void input_listen(const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
-                    std::uint64_t now_ns) noexcept;
+  // listener.cc: LISTEN (RFC 9293 §3.10.7.2) with the SYN queue and cookies.
+  // Takes `payload` (delivered when a cookie ACK makes a connection).
+  void input_listen(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
+                    rte_mbuf* payload, std::uint64_t now_ns, seq32 min_iss,
+                    bool min_iss_valid) noexcept;
+  void send_cookie_synack(const four_tuple& t, const wire::tcp_repr& syn,
+                          std::uint64_t now_ns) noexcept;
+  tcb* accept_cookie(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
+                     std::uint16_t mss, std::uint64_t now_ns) noexcept;
+  void leave_accept_queue(tcb& c) noexcept;
+  std::uint8_t rcv_wscale_for_buffer() const noexcept;
+  std::uint32_t ts_offset_for(const four_tuple& t) const noexcept;
+  // time_wait.cc: compact TIME_WAIT records.
+  void input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
+                       const wire::tcp_repr& seg, rte_mbuf* payload,
+                       std::uint64_t now_ns) noexcept;
+  void expire_time_wait(std::uint64_t now_ns) noexcept;
+  void send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept;
+  void end_time_wait(time_wait_record& r) noexcept;
+  std::optional<std::uint16_t> take_port(wire::ipv4_addr remote_ip,
+                                         std::uint16_t remote_port) noexcept;
   void input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                       std::uint64_t now_ns) noexcept;
   void input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
@@ -165,6 +226,9 @@ class tcp_layer {
   void send_ack(tcb& c, std::uint64_t now_ns) noexcept;
   void send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept;
   void send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept;
+  // A segment with no TCB behind it: RST, a TIME_WAIT ACK, a cookie SYN-ACK.
+  void send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uint8_t flags,
+                    std::uint16_t window, const wire::tcp_options& options) noexcept;
   void send_syn(tcb& c, std::uint64_t now_ns) noexcept;
   bool send_data(tcb& c, std::uint64_t now_ns) noexcept;
   bool send_one_new(tcb& c, std::uint64_t now_ns, std::uint32_t mss, bool pipe_limited) noexcept;
@@ -192,12 +256,19 @@ class tcp_layer {
   isn_generator _isn;
   core::timer_wheel _wheel;
   rte_hash* _table = nullptr;
+  // Bumped on every add to or delete from _table: a burst looked up in bulk
+  // falls back to single lookups once the table changed under it.
+  std::uint64_t _table_version = 0;
+  syn_cookie_jar _cookies;
+  std::uint64_t _last_cookie_ns = 0;  // when a cookie was last sent (0: never)
+  time_wait_table _time_wait;
+  std::unique_ptr<dev::rss_table> _own_rss;  // when the config gives none
+  port_pool _ports;
   std::vector<std::unique_ptr<tcb>> _pool;
   std::vector<tcb*> _free;
   std::size_t _live = 0;
-  std::array<std::uint16_t, kMaxListeners> _listeners{};
+  std::array<listener, kMaxListeners> _listeners{};
   std::size_t _listener_count = 0;
-  std::uint16_t _next_ephemeral = 0;
   std::array<out_packet, kOutQueue> _out{};
   std::size_t _out_count = 0;
   tcb* _events_head = nullptr;

@@ -1,6 +1,5 @@
 // What the timer wheel drives per connection: retransmission (RFC 6298,
-// SYN and SYN-ACK included) and the 2MSL of TIME_WAIT on one node, delayed
-// ACK, persist (RFC 9293 §3.8.6.1) and keepalive (RFC 1122 §4.2.3.6).
+// SYN and SYN-ACK included), delayed ACK, persist (RFC 9293 §3.8.6.1) and keepalive (RFC 1122 §4.2.3.6).
 #include <algorithm>
 
 #include "tcp/tcp_layer.hh"
@@ -33,7 +32,10 @@ void install_timer_callbacks(tcb& c) noexcept {
   c.keepalive_timer().set_callback(&tcp_timers::keepalive);
 }
 
-void tcp_layer::advance(std::uint64_t now_ns) noexcept { _wheel.advance(now_ns); }
+void tcp_layer::advance(std::uint64_t now_ns) noexcept {
+  _wheel.advance(now_ns);
+  expire_time_wait(now_ns);
+}
 
 void tcp_layer::arm_rto(tcb& c, std::uint64_t now_ns) noexcept {
   _wheel.arm(c.rto_timer(), now_ns + c.rtt.rto_ns());
@@ -48,9 +50,6 @@ void tcp_layer::cancel_timers(tcb& c) noexcept {
 
 void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
   switch (c.state) {
-    case tcp_state::time_wait:
-      to_closed(c);  // 2MSL is over
-      return;
     case tcp_state::syn_sent:
     case tcp_state::syn_rcvd: {
       const std::uint8_t limit = c.state == tcp_state::syn_sent ? _config.tcp.max_syn_retries

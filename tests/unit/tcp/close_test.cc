@@ -30,15 +30,19 @@ TEST_F(Close, ActiveCloseFourWaySequence) {
   EXPECT_EQ(last.h.flags, flag::kAck);
   EXPECT_EQ(last.h.seq.value, u + 1);
   EXPECT_EQ(last.h.ack.value, peer + 1);
-  EXPECT_EQ(c->state, tcp_state::time_wait);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
   EXPECT_NE(events_for(c) & event::kClosed, 0);
   EXPECT_EQ(c->reason, close_reason::normal);
   _layer->release(*c, _now);
 
+  EXPECT_EQ(_layer->connections(), 0U);  // the TCB is free: a record holds TIME_WAIT
+  EXPECT_EQ(_layer->time_wait().size(), 1U);
   advance_ms(kTwoMslMs - 1);
-  EXPECT_EQ(c->state, tcp_state::time_wait);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
   advance_ms(1);
-  EXPECT_EQ(_layer->connections(), 0U);  // 2MSL over: CLOSED and freed
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);  // 2MSL over
+  EXPECT_EQ(_layer->time_wait().size(), 0U);
+  EXPECT_EQ(_layer->counters().states[static_cast<std::size_t>(tcp_state::time_wait)].get(), 0U);
 }
 
 TEST_F(Close, PassiveCloseWithHalfCloseThenLastAck) {
@@ -89,7 +93,7 @@ TEST_F(Close, FinWait1StraightToTimeWaitOnFinAck) {
   sent_one();
   // One segment both ACKs our FIN and carries the peer's.
   input({.flags = flag::kFin | flag::kAck, .seq = kPeerIsn + 1, .ack = u + 1});
-  EXPECT_EQ(c->state, tcp_state::time_wait);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
   const auto ack = sent_one();
   EXPECT_EQ(ack.h.flags, flag::kAck);
   EXPECT_EQ(ack.h.seq.value, u + 1);
@@ -111,7 +115,7 @@ TEST_F(Close, SimultaneousCloseGoesThroughClosing) {
   EXPECT_EQ(ack.h.ack.value, w + 1);
   // Then the ACK of our FIN.
   input({.flags = flag::kAck, .seq = w + 1, .ack = u + 1});
-  EXPECT_EQ(c->state, tcp_state::time_wait);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
   EXPECT_TRUE(sent().empty());
 }
 
@@ -123,7 +127,7 @@ TEST_F(Close, RetransmittedFinInTimeWaitIsAckedAndRestartsTwoMsl) {
   _layer->shutdown(*c, _now);
   sent_one();
   input({.flags = flag::kFin | flag::kAck, .seq = w, .ack = u + 1});
-  ASSERT_EQ(c->state, tcp_state::time_wait);
+  ASSERT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
   sent_one();
   _layer->release(*c, _now);
 
@@ -136,10 +140,11 @@ TEST_F(Close, RetransmittedFinInTimeWaitIsAckedAndRestartsTwoMsl) {
   EXPECT_EQ(again.h.ack.value, w + 1);
   // 2MSL counts from the retransmitted FIN.
   advance_ms(kTwoMslMs - 1);
-  EXPECT_EQ(c->state, tcp_state::time_wait);
-  EXPECT_EQ(_layer->connections(), 1U);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
+  EXPECT_EQ(_layer->time_wait().size(), 1U);
   advance_ms(1);
-  EXPECT_EQ(_layer->connections(), 0U);
+  EXPECT_EQ(_layer->time_wait().size(), 0U);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);
 }
 
 TEST_F(Close, FinBeforeTheDataItFollowsWaitsInReassembly) {
@@ -165,9 +170,9 @@ TEST_F(Close, RstInTimeWaitIsIgnoredByDefault) {
   sent();
   input({.flags = flag::kFin | flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 2});
   sent();
-  ASSERT_EQ(c->state, tcp_state::time_wait);
+  ASSERT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
   input({.flags = flag::kRst, .seq = kPeerIsn + 2});
-  EXPECT_EQ(c->state, tcp_state::time_wait);  // RFC 1337
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);  // RFC 1337
   EXPECT_EQ(_layer->counters().time_wait_rst_ignored.get(), 1U);
 }
 
@@ -183,7 +188,8 @@ TEST_F(Close, RstInTimeWaitHonouredWhenConfigured) {
   sent();
   _layer->release(*c, _now);
   input({.flags = flag::kRst, .seq = kPeerIsn + 2});
-  EXPECT_EQ(_layer->connections(), 0U);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);
+  EXPECT_EQ(_layer->time_wait().size(), 0U);
   EXPECT_EQ(_layer->counters().time_wait_rst_honoured.get(), 1U);
 }
 

@@ -28,6 +28,7 @@ std::vector<std::uint8_t> chain_bytes(const rte_mbuf* m) {
 void TcpFixture::SetUp() {
   _mbufs_before = kbt::test::available_mbufs();
   tcp_config c;
+  c.max_time_wait = 1024;  // the default's 14 MB per test buys nothing here
   make_layer(c);
 }
 
@@ -47,6 +48,7 @@ void TcpFixture::make_layer(const tcp_config& config, cc_algorithm cc) {
   lc.max_conns = 16;
   lc.pool = kbt::test::mbuf_pool();
   lc.isn_key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  lc.cookie_key = kCookieKey;
   lc.start_ns = _now;
   _layer = std::make_unique<tcp_layer>(lc, &capture, &_captured);
 }
@@ -64,6 +66,10 @@ void TcpFixture::input(const seg_in& s) {
   const auto pseg = wire::parse_tcp(bytes.subspan(20, frame.size() - 20), pip->src, pip->dst);
   ASSERT_TRUE(pseg);
   _layer->input(kbt::test::make_mbuf(frame), *pip, *pseg, 20, _now);
+  if (_auto_poll) poll();
+}
+
+void TcpFixture::poll() {
   _layer->poll_events([this](tcb& c, std::uint8_t ev) { _events.emplace_back(&c, ev); });
 }
 

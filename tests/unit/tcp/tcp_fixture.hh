@@ -24,6 +24,8 @@ inline constexpr auto kStackIp = wire::ipv4_addr::from_octets(198, 18, 0, 2);
 inline constexpr auto kPeerIp = wire::ipv4_addr::from_octets(198, 18, 0, 1);
 inline constexpr std::uint16_t kServerPort = 80;
 inline constexpr std::uint16_t kPeerPort = 40000;
+// The connection established_passive() makes, from the stack's side.
+inline constexpr four_tuple kPassiveTuple{kStackIp, kPeerIp, kServerPort, kPeerPort};
 
 // A segment the stack sent, parsed.
 struct seg_out {
@@ -80,7 +82,13 @@ class TcpFixture : public testing::Test {
   std::uint32_t _iss = 0;  // the stack's ISN in the current connection
   unsigned _mbufs_before = 0;
   std::vector<std::pair<tcb*, std::uint8_t>> _events;
+  // After each input, hand events to the "application" (which also empties
+  // the accept queue). Off for tests of the accept queue itself.
+  bool _auto_poll = true;
+  void poll();
 };
+
+inline constexpr siphash_key kCookieKey = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
 
 // The payload as a string, for short assertions.
 std::string text(const seg_out& s);

@@ -1,0 +1,125 @@
+#include "api/telemetry.hh"
+
+#include <rte_telemetry.h>
+
+#include <mutex>
+#include <string>
+
+#include "api/stack.hh"
+#include "tcp/counters.hh"
+#include "tcp/state.hh"
+
+namespace kbt::api {
+namespace {
+
+// Telemetry callbacks carry no context pointer in DPDK 22.11, so the stack
+// they describe is process-wide. The mutex only orders a reader against
+// the stack's teardown; no packet path takes it.
+std::mutex g_mutex;
+const stack* g_stack = nullptr;
+
+void add_u64(void* ctx, const char* name, std::uint64_t v) {
+  rte_tel_data_add_dict_u64(static_cast<rte_tel_data*>(ctx), name, v);
+}
+
+// One core's counters (or the sum of all when `core` < 0) into `d`.
+void fill_counters(const stack& s, int core, rte_tel_data* d) {
+  rte_tel_data_start_dict(d);
+  core::counters_snapshot snap;
+  const unsigned first = core < 0 ? 0 : static_cast<unsigned>(core);
+  const unsigned last = core < 0 ? s.cores() : first + 1;
+  for (unsigned i = first; i < last; ++i) snap.add(s.core_counters_of(i));
+  add_u64(d, "rx_pkts", snap.rx_pkts);
+  add_u64(d, "rx_bytes", snap.rx_bytes);
+  add_u64(d, "tx_pkts", snap.tx_pkts);
+  add_u64(d, "tx_bytes", snap.tx_bytes);
+  add_u64(d, "arp_requests_in", snap.arp_requests_in);
+  add_u64(d, "arp_replies_in", snap.arp_replies_in);
+  add_u64(d, "arp_replies_out", snap.arp_replies_out);
+  add_u64(d, "arp_requests_out", snap.arp_requests_out);
+  add_u64(d, "icmp_echo_replies", snap.icmp_echo_replies);
+  add_u64(d, "ip_with_options", snap.ip_with_options);
+  add_u64(d, "steered_out", snap.steered_out);
+  add_u64(d, "steered_in", snap.steered_in);
+  add_u64(d, "arp_shared", snap.arp_shared);
+  add_u64(d, "drops", snap.drops_total());
+  for (std::size_t r = 0; r < core::kDropReasons; ++r) {
+    const std::string name =
+        std::string("drop.").append(core::to_string(static_cast<core::drop_reason>(r)));
+    add_u64(d, name.c_str(), snap.drops[r]);
+  }
+  // TCP counters, summed over the cores in range, named "tcp.<counter>".
+  struct acc {
+    std::string names[64];
+    std::uint64_t values[64] = {};
+    std::size_t n = 0;
+  } a;
+  for (unsigned i = first; i < last; ++i) {
+    const tcp::tcp_counters* t = s.tcp_counters_of(i);
+    if (t == nullptr) continue;
+    a.n = 0;
+    tcp::for_each_counter(
+        *t,
+        [](void* ctx, const char* name, std::uint64_t v) {
+          auto* p = static_cast<acc*>(ctx);
+          if (p->n == 64) return;
+          p->names[p->n] = std::string("tcp.") + name;
+          p->values[p->n++] += v;
+        },
+        &a);
+  }
+  for (std::size_t i = 0; i < a.n; ++i) add_u64(d, a.names[i].c_str(), a.values[i]);
+}
+
+int cmd_stats(const char*, const char*, rte_tel_data* d) {
+  const std::lock_guard lock(g_mutex);
+  if (g_stack == nullptr) return -1;
+  const stack& s = *g_stack;
+  fill_counters(s, -1, d);
+  add_u64(d, "cores", s.cores());
+  for (unsigned i = 0; i < s.cores(); ++i) {
+    rte_tel_data* per_core = rte_tel_data_alloc();
+    if (per_core == nullptr) return -1;
+    fill_counters(s, static_cast<int>(i), per_core);
+    const std::string name = "core" + std::to_string(i);
+    rte_tel_data_add_dict_container(d, name.c_str(), per_core, 0);
+  }
+  return 0;
+}
+
+int cmd_states(const char*, const char*, rte_tel_data* d) {
+  const std::lock_guard lock(g_mutex);
+  if (g_stack == nullptr) return -1;
+  const stack& s = *g_stack;
+  rte_tel_data_start_dict(d);
+  for (std::size_t st = 0; st < tcp::kStateCount; ++st) {
+    std::uint64_t n = 0;
+    for (unsigned i = 0; i < s.cores(); ++i) {
+      if (const tcp::tcp_counters* t = s.tcp_counters_of(i); t != nullptr) n += t->states[st].get();
+    }
+    const std::string name(tcp::to_string(static_cast<tcp::tcp_state>(st)));
+    add_u64(d, name.c_str(), n);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void telemetry_attach(const stack* s) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    rte_telemetry_register_cmd("/kbt/stats", cmd_stats,
+                               "Every kbt counter, summed and per core. No parameters");
+    rte_telemetry_register_cmd("/kbt/tcp/states", cmd_states,
+                               "kbt TCP connections in each of the eleven states. No parameters");
+  });
+  const std::lock_guard lock(g_mutex);
+  g_stack = s;
+}
+
+void telemetry_detach(const stack* s) noexcept {
+  const std::lock_guard lock(g_mutex);
+  if (g_stack == s) g_stack = nullptr;
+}
+
+}  // namespace kbt::api

@@ -1,0 +1,200 @@
+// LISTEN (RFC 9293 §3.10.7.2) with the two queues of a listener and SYN
+// cookies (RFC 4987 §3.6). A SYN takes a SYN-queue entry (a TCB in
+// SYN_RCVD) while the queue has room; past that, or for every SYN in
+// `always` mode, the SYN-ACK carries a cookie and nothing is kept until a
+// valid ACK comes back. Established passive opens wait in the accept queue
+// until the application is told of them (poll_events).
+#include <algorithm>
+
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::tcp {
+
+using wire::tcp_flag::kAck;
+using wire::tcp_flag::kRst;
+using wire::tcp_flag::kSyn;
+
+void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
+                             rte_mbuf* payload, std::uint64_t now_ns, seq32 min_iss,
+                             bool min_iss_valid) noexcept {
+  const tcp_config& cfg = _config.tcp;
+  if (seg.has(kRst)) {
+    rte_pktmbuf_free(payload);
+    return;
+  }
+  if (seg.has(kAck) && !seg.has(kSyn)) {
+    // Linux's tcp_synq_no_recent_overflow: in automatic mode an ACK is only
+    // worth a cookie check if cookies went out in the last two periods.
+    const bool cookies_recent =
+        _last_cookie_ns != 0 && now_ns - _last_cookie_ns <= 2 * syn_cookie_jar::kPeriodNs;
+    if (cfg.syncookies == syncookies_mode::always ||
+        (cfg.syncookies == syncookies_mode::automatic && cookies_recent)) {
+      const auto mss = _cookies.check(t, seg.seq, seg.ack, now_ns);
+      if (!mss) {
+        _counters.syncookies_invalid.add();
+        rte_pktmbuf_free(payload);
+        return;
+      }
+      if (l.accept_queue >= cfg.accept_queue_max) {
+        _counters.accept_queue_overflow.add();
+        rte_pktmbuf_free(payload);
+        return;
+      }
+      tcb* c = accept_cookie(l, t, seg, *mss, now_ns);
+      if (c == nullptr) {
+        rte_pktmbuf_free(payload);
+        return;
+      }
+      // Data (or a FIN) on the ACK that completes a cookie handshake is the
+      // connection's first: process it as ESTABLISHED does.
+      input_synchronized(*c, seg, payload, now_ns);
+      if (c->in_use && c->state != tcp_state::closed) output(*c, now_ns);
+      return;
+    }
+    rte_pktmbuf_free(payload);
+    send_rst(t, seg.ack, seq32{}, false);
+    return;
+  }
+  // RFC 9293 §3.10.7.2 lets a SYN's data be queued; we drop it and the
+  // peer sends it again after the handshake.
+  rte_pktmbuf_free(payload);
+  if (!seg.has(kSyn)) return;
+
+  const bool queue_full = l.syn_queue >= cfg.syn_queue_max;
+  if (cfg.syncookies == syncookies_mode::always ||
+      (cfg.syncookies == syncookies_mode::automatic && (queue_full || _free.empty()))) {
+    send_cookie_synack(t, seg, now_ns);
+    return;
+  }
+  if (queue_full) {
+    _counters.syn_queue_overflow.add();
+    return;
+  }
+  tcb* c = alloc_tcb(t);
+  if (c == nullptr) return;  // counted as no_tcb
+  c->passive = true;
+  c->listener = static_cast<std::uint8_t>(&l - _listeners.data());
+  c->app_holds = false;  // the application learns of it when it is established
+  init_tcb_for_open(*c, now_ns);
+  if (cfg.syncookies != syncookies_mode::never) {
+    // As FreeBSD's syncache: the entry's ISS is the cookie too, so the
+    // handshake completes even if the entry is dropped, and debug builds
+    // check every such ISS decodes (ack.cc).
+    c->iss = _cookies.make(t, seg.seq, seg.options.mss.value_or(cfg.default_peer_mss), now_ns);
+    c->iss_is_cookie = true;
+  }
+  // RFC 1122 §4.2.2.13 / RFC 6191: a SYN that reopens a TIME_WAIT tuple
+  // must start above everything the old incarnation sent.
+  if (min_iss_valid && c->iss <= min_iss) {
+    c->iss = min_iss + 65536;
+    c->iss_is_cookie = false;
+  }
+  c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+  c->snd.reset(c->iss + 1);
+  c->irs = seg.seq;
+  c->rcv_nxt = seg.seq + 1;
+  c->rcv_adv = c->rcv_nxt;
+  take_options(*c, seg.options);
+  // RFC 7323 §2.2: the window of a SYN is never scaled.
+  c->snd_wnd = seg.window;
+  c->max_snd_wnd = c->snd_wnd;
+  c->snd_wl1 = seg.seq;
+  c->snd_wl2 = c->iss;
+  if (c->ts_ok) {
+    c->ts_recent = seg.options.timestamps->tsval;
+    c->ts_recent_stamp_ns = now_ns;
+  }
+  set_state(*c, tcp_state::syn_rcvd);
+  _counters.passive_opens.add();
+  send_syn(*c, now_ns);
+}
+
+// RFC 4987 §3.6: everything the connection needs later is in the cookie
+// (ISS) and, with timestamps, in the low bits of our TSval (window scale and
+// SACK-permitted, as Linux does). Without timestamps there is nowhere to
+// keep them, so this SYN-ACK offers neither.
+void tcp_layer::send_cookie_synack(const four_tuple& t, const wire::tcp_repr& syn,
+                                   std::uint64_t now_ns) noexcept {
+  const tcp_config& cfg = _config.tcp;
+  const seq32 iss =
+      _cookies.make(t, syn.seq, syn.options.mss.value_or(cfg.default_peer_mss), now_ns);
+  wire::tcp_options o;
+  o.mss = cfg.mss;
+  const bool ts = cfg.timestamps && syn.options.timestamps.has_value();
+  if (ts) {
+    const bool ws = cfg.window_scaling && syn.options.window_scale.has_value();
+    const bool sack = cfg.sack && syn.options.sack_permitted;
+    std::optional<std::uint8_t> peer_ws;
+    if (ws) {
+      peer_ws = std::min<std::uint8_t>(*syn.options.window_scale, 14);
+      o.window_scale = rcv_wscale_for_buffer();
+    }
+    o.sack_permitted = sack;
+    const auto ts_now = static_cast<std::uint32_t>(now_ns / kMs) + ts_offset_for(t);
+    o.timestamps = wire::tcp_timestamps{syn_cookie_jar::encode_ts(ts_now, peer_ws, sack),
+                                        syn.options.timestamps->tsval};
+  }
+  const auto window = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.rcv_buffer, 0xffff));
+  send_control(t, iss, syn.seq + 1, kSyn | kAck, window, o);
+  _last_cookie_ns = std::max<std::uint64_t>(now_ns, 1);
+  _counters.syncookies_sent.add();
+}
+
+// A valid cookie ACK: the connection starts ESTABLISHED (RFC 4987 §3.6),
+// rebuilt from the cookie and the echoed timestamp.
+tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
+                              std::uint16_t mss, std::uint64_t now_ns) noexcept {
+  const tcp_config& cfg = _config.tcp;
+  std::optional<syn_cookie_options> ts_opts;
+  const bool ts = cfg.timestamps && seg.options.timestamps.has_value();
+  if (ts) {
+    ts_opts = syn_cookie_jar::decode_ts(seg.options.timestamps->tsecr);
+    if (!ts_opts) {
+      _counters.syncookies_invalid.add();
+      return nullptr;
+    }
+  }
+  tcb* c = alloc_tcb(t);
+  if (c == nullptr) return nullptr;
+  c->passive = true;
+  c->listener = static_cast<std::uint8_t>(&l - _listeners.data());
+  init_tcb_for_open(*c, now_ns);
+  c->iss = seg.ack - 1;
+  c->snd_una = c->snd_nxt = c->snd_max = seg.ack;
+  c->snd.reset(seg.ack);
+  c->irs = seg.seq - 1;
+  c->rcv_nxt = seg.seq;
+  // The SYN-ACK offered this much, unscaled (send_cookie_synack).
+  c->rcv_adv = c->rcv_nxt + std::min<std::uint32_t>(cfg.rcv_buffer, 0xffff);
+  c->snd_mss = std::min(mss, cfg.mss);
+  c->ts_ok = ts;
+  c->ws_ok = ts && ts_opts->wscale.has_value() && cfg.window_scaling;
+  c->sack_ok = ts && ts_opts->sack_permitted && cfg.sack;
+  c->snd_wscale = c->ws_ok ? *ts_opts->wscale : 0;
+  c->rcv_wscale = c->ws_ok ? rcv_wscale_for_buffer() : 0;
+  if (ts) {
+    c->ts_recent = seg.options.timestamps->tsval;
+    c->ts_recent_stamp_ns = now_ns;
+  }
+  c->cc.init(_config.cc, effective_mss(*c), now_ns);
+  c->snd_wnd = std::uint32_t{seg.window} << c->snd_wscale;
+  c->max_snd_wnd = c->snd_wnd;
+  c->snd_wl1 = seg.seq;
+  c->snd_wl2 = seg.ack;
+  set_state(*c, tcp_state::established);
+  c->app_holds = true;
+  c->in_accept_queue = true;
+  ++l.accept_queue;
+  notify(*c, event::kConnected);
+  _counters.passive_opens.add();
+  _counters.syncookies_valid.add();
+  return c;
+}
+
+void tcp_layer::leave_accept_queue(tcb& c) noexcept {
+  if (!c.in_accept_queue) return;
+  c.in_accept_queue = false;
+  --_listeners[c.listener].accept_queue;
+}
+
+}  // namespace kbt::tcp

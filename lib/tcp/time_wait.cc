@@ -1,0 +1,130 @@
+// TIME_WAIT (RFC 9293 §3.10.7.4 and §3.6) kept as a compact record rather
+// than a TCB: the TCB goes back to the pool when the connection enters
+// TIME_WAIT, and what the protocol still needs for 2MSL (the sequence
+// numbers to re-ACK a FIN, the timestamps for PAWS and RFC 6191) fits in
+// time_wait_record.
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::tcp {
+
+using wire::tcp_flag::kAck;
+using wire::tcp_flag::kFin;
+using wire::tcp_flag::kRst;
+using wire::tcp_flag::kSyn;
+
+namespace {
+constexpr auto kTimeWait = static_cast<std::size_t>(tcp_state::time_wait);
+}  // namespace
+
+void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
+  // The ACK of the peer's FIN goes now: the TCB will not be there for the
+  // output that follows input.
+  if (c.ack_now) send_ack(c, now_ns);
+  time_wait_record r;
+  r.tuple = c.tuple;
+  r.snd_nxt = c.snd_max;  // just past our FIN
+  r.rcv_nxt = c.rcv_nxt;  // just past theirs
+  r.ts_recent = c.ts_recent;
+  r.ts_offset = c.ts_offset;
+  r.window = advertised_window(c);
+  r.rcv_wscale = c.rcv_wscale;
+  r.ts_ok = c.ts_ok;
+  r.port_from_pool = c.pool_port;
+  close_connection(c, close_reason::normal);
+  // RFC 9293 §3.6: 2 MSL before the tuple may be used again. When the
+  // table is full the connection skips TIME_WAIT, as Linux does past
+  // tcp_max_tw_buckets: counted, since it gives up the protection.
+  if (_time_wait.insert(r, now_ns) != nullptr) {
+    c.pool_port = false;  // the record gives the port back on expiry
+    _counters.states[kTimeWait].add();
+  } else {
+    _counters.time_wait_overflow.add();
+  }
+  to_closed(c);
+}
+
+void tcp_layer::end_time_wait(time_wait_record& r) noexcept {
+  _counters.states[kTimeWait].sub();
+  if (r.port_from_pool) _ports.give_back(r.tuple.local_port);
+  _time_wait.erase(r);
+}
+
+void tcp_layer::expire_time_wait(std::uint64_t now_ns) noexcept {
+  _time_wait.expire(now_ns, kTimeWaitExpiryBatch, [this](const time_wait_record& r) {
+    _counters.states[kTimeWait].sub();
+    if (r.port_from_pool) _ports.give_back(r.tuple.local_port);
+  });
+}
+
+void tcp_layer::send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept {
+  wire::tcp_options o;
+  if (r.ts_ok) {
+    o.timestamps = wire::tcp_timestamps{static_cast<std::uint32_t>(now_ns / kMs) + r.ts_offset,
+                                        r.ts_recent};
+  }
+  send_control(r.tuple, r.snd_nxt, r.rcv_nxt, kAck, r.window, o);
+}
+
+void tcp_layer::input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
+                                const wire::tcp_repr& seg, rte_mbuf* payload,
+                                std::uint64_t now_ns) noexcept {
+  rte_pktmbuf_free(payload);  // nothing can be delivered any more
+  if (seg.has(kRst)) {
+    // RFC 1337: a RST must not cut TIME_WAIT short (TIME-WAIT assassination).
+    if (!_config.tcp.time_wait_honours_rst) {
+      _counters.time_wait_rst_ignored.add();
+      return;
+    }
+    _counters.time_wait_rst_honoured.add();
+    end_time_wait(r);
+    return;
+  }
+  const auto& ts = seg.options.timestamps;
+  if (seg.has(kSyn) && !seg.has(kAck)) {
+    // RFC 6191 §2: a new SYN may reopen the tuple if it is provably newer:
+    // by its timestamp when the old incarnation used them, else by its
+    // sequence number. Otherwise it is silently dropped.
+    const bool by_ts = r.ts_ok && ts.has_value() && _config.tcp.timestamps;
+    const bool newer = by_ts ? static_cast<std::int32_t>(ts->tsval - r.ts_recent) > 0
+                             : seg.seq > r.rcv_nxt;
+    if (!newer) {
+      _counters.time_wait_syn_dropped.add();
+      return;
+    }
+    listener* l = ip.dst == _config.local_ip ? listening(seg.dst_port) : nullptr;
+    if (l == nullptr) {
+      // Nobody to take it: as for a SYN on a synchronized connection
+      // (RFC 5961 §4), say where we are.
+      send_time_wait_ack(r, now_ns);
+      return;
+    }
+    const four_tuple t = r.tuple;
+    const seq32 old_snd_nxt = r.snd_nxt;
+    _counters.time_wait_reused.add();
+    end_time_wait(r);
+    input_listen(*l, t, seg, nullptr, now_ns, old_snd_nxt, true);
+    return;
+  }
+  // "The only thing that can arrive in this state is a retransmission of
+  // the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
+  if (seg.has(kFin) && seg.seq + seg.seg_len() == r.rcv_nxt) {
+    send_time_wait_ack(r, now_ns);
+    _time_wait.restart(r, now_ns);
+    return;
+  }
+  // RFC 7323 §5.3: an old timestamp is a duplicate from the past; ACK it.
+  if (r.ts_ok && ts.has_value() && static_cast<std::int32_t>(ts->tsval - r.ts_recent) < 0) {
+    _counters.paws_rejected.add();
+    send_time_wait_ack(r, now_ns);
+    return;
+  }
+  // RFC 9293 §3.10.7.4 first: an unacceptable segment gets an ACK; a bare
+  // ACK at RCV.NXT (the peer's answer to ours) gets nothing, or two hosts
+  // would ACK each other forever.
+  if (seg.seg_len() > 0 || seg.seq != r.rcv_nxt) {
+    _counters.out_of_window.add();
+    send_time_wait_ack(r, now_ns);
+  }
+}
+
+}  // namespace kbt::tcp

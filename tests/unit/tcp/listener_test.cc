@@ -1,0 +1,207 @@
+// Listeners: the SYN queue and the accept queue (RFC 9293 §3.10.1), and SYN
+// cookies (RFC 4987 §3.6) in the three modes.
+#include "tcp/syn_cookie.hh"
+#include "tcp_fixture.hh"
+
+namespace kbt::tcp::test {
+namespace {
+
+class Listener : public TcpFixture {
+ protected:
+  void with(syncookies_mode mode, std::uint32_t syn_queue = 1024, std::uint32_t accept_queue = 4096) {
+    tcp_config cfg;
+    cfg.max_time_wait = 1024;
+    cfg.syncookies = mode;
+    cfg.syn_queue_max = syn_queue;
+    cfg.accept_queue_max = accept_queue;
+    make_layer(cfg);
+    ASSERT_TRUE(_layer->listen(kServerPort));
+  }
+  // A SYN from `port` with a full set of options; returns the SYN-ACK.
+  seg_out syn_from(std::uint16_t port, bool timestamps = true) {
+    wire::tcp_options o;
+    o.mss = 1460;
+    o.window_scale = 7;
+    o.sack_permitted = true;
+    if (timestamps) o.timestamps = wire::tcp_timestamps{5000, 0};
+    input({.flags = flag::kSyn, .seq = kPeerIsn, .options = o, .src_port = port});
+    auto v = sent();
+    EXPECT_EQ(v.size(), 1U);
+    return v.empty() ? seg_out{} : v.front();
+  }
+  // The ACK completing the handshake the SYN-ACK `sa` began.
+  void ack_of(const seg_out& sa, std::uint16_t port, std::string payload = {}) {
+    wire::tcp_options o;
+    if (sa.h.options.timestamps) o.timestamps = wire::tcp_timestamps{5001, sa.h.options.timestamps->tsval};
+    input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = sa.h.seq.value + 1,
+           .payload = std::move(payload), .options = o, .src_port = port});
+  }
+  const listener& l() { return *_layer->find_listener(kServerPort); }
+  tcb* conn(std::uint16_t port) { return _layer->find({kStackIp, kPeerIp, kServerPort, port}); }
+};
+
+TEST_F(Listener, SynQueueBoundWithoutCookiesDropsAndCounts) {
+  with(syncookies_mode::never, 2);
+  syn_from(41000);
+  syn_from(41001);
+  input({.flags = flag::kSyn, .seq = kPeerIsn, .src_port = 41002});
+  EXPECT_TRUE(sent().empty()) << "a full SYN queue answers nothing without cookies";
+  EXPECT_EQ(l().syn_queue, 2U);
+  EXPECT_EQ(_layer->connections(), 2U);
+  EXPECT_EQ(_layer->counters().syn_queue_overflow.get(), 1U);
+  EXPECT_EQ(_layer->counters().syncookies_sent.get(), 0U);
+}
+
+TEST_F(Listener, SynQueueEntryMovesToTheAcceptQueueThenToTheApplication) {
+  with(syncookies_mode::never);
+  _auto_poll = false;
+  const auto sa = syn_from(41000);
+  EXPECT_EQ(l().syn_queue, 1U);
+  ack_of(sa, 41000);
+  EXPECT_EQ(l().syn_queue, 0U);
+  EXPECT_EQ(l().accept_queue, 1U);
+  poll();
+  EXPECT_EQ(l().accept_queue, 0U);
+  ASSERT_NE(conn(41000), nullptr);
+  EXPECT_EQ(conn(41000)->state, tcp_state::established);
+}
+
+TEST_F(Listener, AcceptQueueOverflowIgnoresTheHandshakeAck) {
+  with(syncookies_mode::never, 1024, 1);
+  _auto_poll = false;
+  const auto a = syn_from(41000);
+  const auto b = syn_from(41001);
+  ack_of(a, 41000);
+  ack_of(b, 41001);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(l().accept_queue, 1U);
+  EXPECT_EQ(_layer->counters().accept_queue_overflow.get(), 1U);
+  // Linux's behaviour: the second stays in SYN_RCVD and completes later.
+  ASSERT_NE(conn(41001), nullptr);
+  EXPECT_EQ(conn(41001)->state, tcp_state::syn_rcvd);
+  poll();
+  ack_of(b, 41001);
+  EXPECT_EQ(conn(41001)->state, tcp_state::established);
+}
+
+TEST_F(Listener, AutomaticModeAnswersWithACookieOnceTheSynQueueIsFull) {
+  with(syncookies_mode::automatic, 1);
+  syn_from(41000);
+  const auto sa = syn_from(41001);
+  EXPECT_EQ(sa.h.flags, flag::kSyn | flag::kAck);
+  EXPECT_EQ(sa.h.ack.value, kPeerIsn + 1);
+  EXPECT_EQ(_layer->counters().syncookies_sent.get(), 1U);
+  EXPECT_EQ(_layer->connections(), 1U) << "no state for the cookie's SYN";
+  EXPECT_EQ(l().syn_queue, 1U);
+  // The cookie is the jar's, for this tuple and ISN.
+  const syn_cookie_jar jar(kCookieKey);
+  EXPECT_EQ(jar.check({kStackIp, kPeerIp, kServerPort, 41001}, seq32{kPeerIsn + 1},
+                      sa.h.seq + 1, _now),
+            std::optional<std::uint16_t>(1460));
+}
+
+TEST_F(Listener, AlwaysModeKeepsNoStateBeforeTheAck) {
+  with(syncookies_mode::always);
+  for (std::uint16_t p = 41000; p < 41010; ++p) syn_from(p);
+  EXPECT_EQ(_layer->connections(), 0U);
+  EXPECT_EQ(l().syn_queue, 0U);
+  EXPECT_EQ(_layer->counters().syncookies_sent.get(), 10U);
+}
+
+TEST_F(Listener, ValidCookieAckMakesAnEstablishedConnectionAndDeliversItsPayload) {
+  with(syncookies_mode::always);
+  const auto sa = syn_from(41000);
+  ASSERT_TRUE(sa.h.options.timestamps);
+  EXPECT_EQ(sa.h.options.timestamps->tsecr, 5000U);
+  EXPECT_EQ(sa.h.options.window_scale, std::optional<std::uint8_t>(3));  // 256 KB buffer: 262144 >> 3 fits 16 bits
+  EXPECT_TRUE(sa.h.options.sack_permitted);
+  ack_of(sa, 41000, "GET / HTTP/1.1\r\n\r\n");
+  tcb* c = conn(41000);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->state, tcp_state::established);
+  const std::uint8_t ev = events_for(c);
+  EXPECT_NE(ev & event::kConnected, 0);
+  EXPECT_NE(ev & event::kReadable, 0);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "GET / HTTP/1.1\r\n\r\n");
+  // Rebuilt from the cookie and the echoed timestamp.
+  EXPECT_EQ(c->iss.value, sa.h.seq.value);
+  EXPECT_EQ(c->rcv_nxt.value, kPeerIsn + 1 + 18);
+  EXPECT_EQ(c->snd_mss, 1460);
+  EXPECT_TRUE(c->ts_ok);
+  EXPECT_TRUE(c->ws_ok);
+  EXPECT_EQ(c->snd_wscale, 7);
+  EXPECT_EQ(c->rcv_wscale, 3);
+  EXPECT_TRUE(c->sack_ok);
+  EXPECT_EQ(_layer->counters().syncookies_valid.get(), 1U);
+  EXPECT_EQ(_layer->counters().passive_opens.get(), 1U);
+}
+
+TEST_F(Listener, CookieWithoutTimestampsKeepsOnlyTheMss) {
+  with(syncookies_mode::always);
+  wire::tcp_options o;
+  o.mss = 1420;  // rounds down to 1400 in the cookie's table
+  o.window_scale = 7;
+  o.sack_permitted = true;
+  input({.flags = flag::kSyn, .seq = kPeerIsn, .options = o, .src_port = 41000});
+  const auto sa = sent_one();
+  EXPECT_FALSE(sa.h.options.window_scale) << "nowhere to keep it without timestamps";
+  EXPECT_FALSE(sa.h.options.sack_permitted);
+  EXPECT_FALSE(sa.h.options.timestamps);
+  ack_of(sa, 41000);
+  tcb* c = conn(41000);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->snd_mss, 1400);
+  EXPECT_FALSE(c->ws_ok);
+  EXPECT_FALSE(c->sack_ok);
+  EXPECT_FALSE(c->ts_ok);
+}
+
+TEST_F(Listener, InvalidCookieAckIsDroppedAndCounted) {
+  with(syncookies_mode::always);
+  const auto sa = syn_from(41000);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = sa.h.seq.value + 2, .src_port = 41000});
+  input({.flags = flag::kAck, .seq = kPeerIsn + 2, .ack = sa.h.seq.value + 1, .src_port = 41000});
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = sa.h.seq.value + 1, .src_port = 41001});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_layer->connections(), 0U);
+  EXPECT_EQ(_layer->counters().syncookies_invalid.get(), 3U);
+}
+
+TEST_F(Listener, CookieIsRefusedAfterTwoPeriods) {
+  with(syncookies_mode::always);
+  const auto sa = syn_from(41000, false);
+  advance_ns(2 * syn_cookie_jar::kPeriodNs + kSec);
+  ack_of(sa, 41000);
+  EXPECT_EQ(_layer->connections(), 0U);
+  EXPECT_EQ(_layer->counters().syncookies_invalid.get(), 1U);
+}
+
+TEST_F(Listener, AckWithNoRecentCookiesGetsARstInAutomaticMode) {
+  with(syncookies_mode::automatic);
+  input({.flags = flag::kAck, .seq = 7, .ack = 1234, .src_port = 41000});
+  const auto rst = sent_one();
+  EXPECT_EQ(rst.h.flags, flag::kRst);
+  EXPECT_EQ(rst.h.seq.value, 1234U);  // RFC 9293 §3.10.7.2: <SEQ=SEG.ACK><CTL=RST>
+  EXPECT_EQ(_layer->counters().syncookies_invalid.get(), 0U);
+}
+
+TEST_F(Listener, SynQueueEntryIssIsACookieToo) {
+  with(syncookies_mode::automatic);
+  const auto sa = syn_from(41000);
+  const syn_cookie_jar jar(kCookieKey);
+  EXPECT_TRUE(jar.check({kStackIp, kPeerIp, kServerPort, 41000}, seq32{kPeerIsn + 1}, sa.h.seq + 1,
+                        _now));
+  ack_of(sa, 41000);
+  EXPECT_EQ(_layer->counters().syncookies_self_check_failed.get(), 0U);
+  EXPECT_EQ(conn(41000)->state, tcp_state::established);
+}
+
+TEST_F(Listener, NeverModeUsesTheRfc6528Isn) {
+  with(syncookies_mode::never);
+  const auto sa = syn_from(41000);
+  const isn_generator isn(siphash_key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  EXPECT_EQ(sa.h.seq, isn.generate(kStackIp, kServerPort, kPeerIp, 41000, _now));
+}
+
+}  // namespace
+}  // namespace kbt::tcp::test
