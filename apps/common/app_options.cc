@@ -16,6 +16,17 @@ void add_common_options(CLI::App& app, common_options& opts) {
                  "print a one-line summary every SECONDS (0 = off)")
       ->capture_default_str()
       ->type_name("SECONDS");
+  app.add_option("--syncookies", opts.syncookies,
+                 "SYN cookies (RFC 4987): never; auto, when a listener's SYN queue is full; "
+                 "always")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"never", "auto", "always"}))
+      ->type_name("MODE");
+  app.add_option("--max-conns", opts.max_conns,
+                 "connections (TCBs) per core, allocated at start-up")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 1U << 24))
+      ->type_name("N");
 }
 
 std::string eal_footer(const std::string& program) {
@@ -57,6 +68,10 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
     c.gateway = *gw;
   }
   c.stats_interval_s = opts.stats_interval_s;
+  c.max_conns_per_core = opts.max_conns;
+  c.tcp.syncookies = opts.syncookies == "never"    ? tcp::syncookies_mode::never
+                     : opts.syncookies == "always" ? tcp::syncookies_mode::always
+                                                   : tcp::syncookies_mode::automatic;
   return c;
 }
 

@@ -16,9 +16,11 @@ struct common_options {
   std::string ip = "198.18.0.2/24";
   std::string gateway;
   unsigned stats_interval_s = 0;
+  std::string syncookies = "auto";
+  std::uint32_t max_conns = 1024;
 };
 
-// Adds --ip, --gateway and --stats-interval to `app`.
+// Adds --ip, --gateway, --stats-interval, --syncookies and --max-conns to `app`.
 void add_common_options(CLI::App& app, common_options& opts);
 
 // The --help footer every app prints: EAL arguments, then --, then flags.

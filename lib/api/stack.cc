@@ -68,11 +68,21 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
 
     _counters = std::vector<core::core_counters>(lcores);
     const auto queues = static_cast<std::uint16_t>(lcores);
+    bool rss_ok = false;  // the port's own RSS agrees with rss_table
     if (lcores > 1) {
       // With the port's own RSS the NIC already spreads flows as rss_table
       // says; without it (TAP, af_packet) cores steer frames to the owner.
-      _rss = info.offloads.rss ? std::make_unique<dev::rss_table>(dev::rss_table::from_port(_port_id, queues))
-                               : std::make_unique<dev::rss_table>(queues);
+      if (info.offloads.rss) {
+        try {
+          _rss = std::make_unique<dev::rss_table>(dev::rss_table::from_port(_port_id, queues));
+          rss_ok = true;
+        } catch (const dev::startup_error&) {
+          // A port that takes an RSS configuration but shows no table (TAP
+          // says it has 0 entries) spreads by its own rule: cores steer.
+          _rss.reset();
+        }
+      }
+      if (!_rss) _rss = std::make_unique<dev::rss_table>(queues);
       _steering = std::make_unique<core::steering_fabric>(queues);
     }
     for (unsigned q = 0; q < lcores; ++q) {
@@ -97,7 +107,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
     std::printf("%s: port %u (%s) mac %s ip %s/%u, %u core(s)%s\n", config.program.c_str(),
                 _port_id, info.driver.c_str(), wire::to_string(info.mac).c_str(),
                 wire::to_string(config.ip.addr).c_str(), config.ip.length, lcores,
-                lcores == 1 ? "" : info.offloads.rss ? ", RSS" : ", software steering");
+                lcores == 1 ? "" : rss_ok ? ", RSS" : ", software steering");
     std::fflush(stdout);
   } catch (...) {
     release();

@@ -45,10 +45,10 @@ void fill_counters(const stack& s, int core, rte_tel_data* d) {
   add_u64(d, "drops", snap.drops_total());
   for (std::size_t r = 0; r < core::kDropReasons; ++r) {
     const std::string name =
-        std::string("drop.").append(core::to_string(static_cast<core::drop_reason>(r)));
+        std::string("drop_").append(core::to_string(static_cast<core::drop_reason>(r)));
     add_u64(d, name.c_str(), snap.drops[r]);
   }
-  // TCP counters, summed over the cores in range, named "tcp.<counter>".
+  // TCP counters, summed over the cores in range, named "tcp_<counter>" (telemetry names take no dots).
   struct acc {
     std::string names[64];
     std::uint64_t values[64] = {};
@@ -63,7 +63,7 @@ void fill_counters(const stack& s, int core, rte_tel_data* d) {
         [](void* ctx, const char* name, std::uint64_t v) {
           auto* p = static_cast<acc*>(ctx);
           if (p->n == 64) return;
-          p->names[p->n] = std::string("tcp.") + name;
+          p->names[p->n] = std::string("tcp_") + name;
           p->values[p->n++] += v;
         },
         &a);

@@ -32,7 +32,8 @@ class Cli(unittest.TestCase):
     def test_help_prints_usage_and_exits_0(self):
         r = run('--help')
         self.assertEqual(r.returncode, 0, r.stderr)
-        for flag in ('--ip', '--gateway', '--port', '--stats-interval', '--help'):
+        for flag in ('--ip', '--gateway', '--port', '--stats-interval', '--syncookies',
+                     '--max-conns', '--help'):
             self.assertIn(flag, r.stdout)
         self.assertIn('--vdev=net_tap0,iface=kbt0', r.stdout)  # the embedded default
         self.assertEqual(r.stderr, '')
@@ -51,6 +52,9 @@ class Cli(unittest.TestCase):
             (['--ip', '198.18.0.2/40'], '--ip'),
             (['--gateway', '10.0.0.1'], '--gateway'),  # not inside --ip
             (['--stats-interval', '-1'], '--stats-interval'),
+            (['--syncookies', 'sometimes'], '--syncookies'),
+            (['--max-conns', '0'], '--max-conns'),
+            (['--max-conns', 'many'], '--max-conns'),
         ]
         for args, flag in cases:
             with self.subTest(args=args):
