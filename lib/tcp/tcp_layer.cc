@@ -35,7 +35,8 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _cookies(config.cookie_key),
       _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
       _own_rss(config.rss != nullptr ? nullptr : std::make_unique<dev::rss_table>(1)),
-      _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core) {
+      _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
+             config.port_last) {
   const std::string name = "kbt_tcp_" + std::to_string(config.id) + "_" +
                            std::to_string(reinterpret_cast<std::uintptr_t>(this));
   rte_hash_parameters p{};
@@ -133,9 +134,21 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
   return c;
 }
 
+void tcp_layer::unhash(tcb& c) noexcept {
+  const std::int32_t pos = rte_hash_del_key(_table, &c.tuple);
+  if (pos < 0) return;
+  // With RW_CONCURRENCY_LF, rte_hash keeps a deleted key's slot until it is
+  // freed explicitly, for readers that may still look at it. The only
+  // reader of this table is the owning core (telemetry reads counters, not
+  // the table), so the slot is free at once; a reader on another thread
+  // would need rte_hash_rcu_qsbr_add here instead.
+  rte_hash_free_key_with_position(_table, pos);
+  ++_table_version;
+}
+
 void tcp_layer::free_tcb(tcb& c) noexcept {
   cancel_timers(c);
-  if (rte_hash_del_key(_table, &c.tuple) >= 0) ++_table_version;
+  unhash(c);
   leave_accept_queue(c);
   if (c.pool_port) _ports.give_back(c.tuple.local_port);
   c.pool_port = false;
@@ -211,7 +224,7 @@ void tcp_layer::to_closed(tcb& c) noexcept {
   set_state(c, tcp_state::closed);
   // The tuple is free from now on, even while the application still holds
   // the handle: a new segment on it finds no connection (RFC 9293 §3.10.7.1).
-  if (rte_hash_del_key(_table, &c.tuple) >= 0) ++_table_version;
+  unhash(c);
   leave_accept_queue(c);
   // The port is free again unless a TIME_WAIT record took it over.
   if (c.pool_port) _ports.give_back(c.tuple.local_port);

@@ -55,6 +55,9 @@ struct tcp_layer_config {
   // Source ports for active opens are chosen so replies land on `core`.
   const dev::rss_table* rss = nullptr;
   std::uint16_t core = 0;
+  // Source ports for active opens (Linux ip_local_port_range).
+  std::uint16_t port_first = port_pool::kFirst;
+  std::uint16_t port_last = port_pool::kLast;
   std::uint64_t start_ns = 0;       // the clock at construction
   std::uint32_t id = 0;             // for unique DPDK object names
 };
@@ -169,6 +172,7 @@ class tcp_layer {
   // tcp_layer.cc: pool, table, events
   tcb* alloc_tcb(const four_tuple& t) noexcept;
   void free_tcb(tcb& c) noexcept;
+  void unhash(tcb& c) noexcept;  // off the table, its key slot free again
   tcb* lookup(const four_tuple& t) noexcept;
   listener* listening(std::uint16_t port) noexcept;
   void set_state(tcb& c, tcp_state s) noexcept;
