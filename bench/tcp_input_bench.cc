@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "eal_env.hh"
+#include "prepared_segment.hh"
 #include "segment_factory.hh"
 #include "tcp/tcp_layer.hh"
 #include "wire/ipv4.hh"
@@ -36,27 +37,8 @@ void capture_iss(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
   }
 }
 
-struct prepared {
-  std::vector<std::uint8_t> bytes;
-  wire::ipv4_repr ip;
-  wire::tcp_repr tcp;
-};
-
-prepared prepare(const support::segment_spec& s) {
-  prepared p;
-  p.bytes = support::build_ipv4_tcp(s);
-  const auto span = std::as_bytes(std::span(p.bytes));
-  p.ip = *wire::parse_ipv4_header(span);
-  p.tcp = *wire::parse_tcp(span.subspan(20), p.ip.src, p.ip.dst);
-  return p;
-}
-
-rte_mbuf* to_mbuf(const prepared& p) {
-  rte_mbuf* m = rte_pktmbuf_alloc(bench::mbuf_pool());
-  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(p.bytes.size())), p.bytes.data(),
-              p.bytes.size());
-  return m;
-}
+using bench::prepare;
+using bench::to_mbuf;
 
 // A layer with one passive connection established; returns its TCB.
 tcp::tcb* establish(std::unique_ptr<tcp::tcp_layer>& layer, capture& cap) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "eal_env.hh"
+#include "prepared_segment.hh"
 #include "segment_factory.hh"
 #include "tcp/tcp_layer.hh"
 #include "wire/ipv4.hh"
@@ -31,27 +32,8 @@ void free_all(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
   for (const auto& p : pkts) rte_pktmbuf_free(p.m);
 }
 
-struct prepared {
-  std::vector<std::uint8_t> bytes;
-  wire::ipv4_repr ip;
-  wire::tcp_repr tcp;
-};
-
-prepared prepare(const support::segment_spec& s) {
-  prepared p;
-  p.bytes = support::build_ipv4_tcp(s);
-  const auto span = std::as_bytes(std::span(p.bytes));
-  p.ip = *wire::parse_ipv4_header(span);
-  p.tcp = *wire::parse_tcp(span.subspan(20), p.ip.src, p.ip.dst);
-  return p;
-}
-
-rte_mbuf* to_mbuf(const prepared& p) {
-  rte_mbuf* m = rte_pktmbuf_alloc(bench::mbuf_pool());
-  std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(p.bytes.size())), p.bytes.data(),
-              p.bytes.size());
-  return m;
-}
+using bench::prepare;
+using bench::to_mbuf;
 
 std::unique_ptr<tcp::tcp_layer> listener(sink& s) {
   tcp::tcp_layer_config lc;
@@ -68,7 +50,7 @@ std::unique_ptr<tcp::tcp_layer> listener(sink& s) {
 }
 
 // A SYN as Linux sends it (MSS, SACK-permitted, timestamps, window scale).
-prepared linux_syn() {
+bench::prepared_segment linux_syn() {
   wire::tcp_options o;
   o.mss = 1460;
   o.window_scale = 7;

@@ -8,25 +8,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "wire/endian.hh"
+
 namespace kbt::tcp {
 
 static_assert(sizeof(siphash_key) == crypto_shorthash_siphash24_KEYBYTES);
 
-namespace {
-
-void put_be32(unsigned char* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<unsigned char>(v >> 24);
-  p[1] = static_cast<unsigned char>(v >> 16);
-  p[2] = static_cast<unsigned char>(v >> 8);
-  p[3] = static_cast<unsigned char>(v);
-}
-
-void put_be16(unsigned char* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<unsigned char>(v >> 8);
-  p[1] = static_cast<unsigned char>(v);
-}
-
-}  // namespace
 
 siphash_key random_siphash_key() {
   siphash_key key{};
@@ -49,15 +36,15 @@ siphash_key random_siphash_key() {
 std::uint64_t hash_tuple(const siphash_key& key, wire::ipv4_addr local_ip,
                          std::uint16_t local_port, wire::ipv4_addr remote_ip,
                          std::uint16_t remote_port, std::uint32_t extra) noexcept {
-  unsigned char in[16];
-  put_be32(in, local_ip.value);
-  put_be32(in + 4, remote_ip.value);
-  put_be16(in + 8, local_port);
-  put_be16(in + 10, remote_port);
-  put_be32(in + 12, extra);
+  std::byte in[16];
+  wire::store_be<std::uint32_t>(in, local_ip.value);
+  wire::store_be<std::uint32_t>(in + 4, remote_ip.value);
+  wire::store_be<std::uint16_t>(in + 8, local_port);
+  wire::store_be<std::uint16_t>(in + 10, remote_port);
+  wire::store_be<std::uint32_t>(in + 12, extra);
   unsigned char out[crypto_shorthash_siphash24_BYTES];
   // Cannot fail: libsodium's SipHash returns 0 unconditionally.
-  crypto_shorthash_siphash24(out, in, sizeof(in), key.data());
+  crypto_shorthash_siphash24(out, reinterpret_cast<const unsigned char*>(in), sizeof(in), key.data());
   // SipHash's output is defined as a little-endian 64-bit word.
   std::uint64_t h = 0;
   for (std::size_t i = 0; i < sizeof(out); ++i) h |= std::uint64_t{out[i]} << (8 * i);

@@ -2,23 +2,13 @@
 
 #include <sodium/crypto_shorthash_siphash24.h>
 
+#include "wire/endian.hh"
+
 namespace kbt::tcp {
 
 using wire::seq32;
 
 namespace {
-
-void put_be32(unsigned char* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<unsigned char>(v >> 24);
-  p[1] = static_cast<unsigned char>(v >> 16);
-  p[2] = static_cast<unsigned char>(v >> 8);
-  p[3] = static_cast<unsigned char>(v);
-}
-
-void put_be16(unsigned char* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<unsigned char>(v >> 8);
-  p[1] = static_cast<unsigned char>(v);
-}
 
 // The time counter of the layout: 64-second periods since the engine's clock
 // started. Truncation to 32 bits wraps after ~8700 years.
@@ -30,17 +20,17 @@ std::uint32_t counter_at(std::uint64_t now_ns) noexcept {
 
 std::uint32_t syn_cookie_jar::hash(const four_tuple& t, seq32 peer_isn, std::uint32_t counter,
                                    std::uint32_t mss_idx) const noexcept {
-  unsigned char in[24];
-  put_be32(in, t.local_ip.value);
-  put_be32(in + 4, t.remote_ip.value);
-  put_be16(in + 8, t.local_port);
-  put_be16(in + 10, t.remote_port);
-  put_be32(in + 12, peer_isn.value);
-  put_be32(in + 16, counter);
-  put_be32(in + 20, mss_idx);
+  std::byte in[24];
+  wire::store_be<std::uint32_t>(in, t.local_ip.value);
+  wire::store_be<std::uint32_t>(in + 4, t.remote_ip.value);
+  wire::store_be<std::uint16_t>(in + 8, t.local_port);
+  wire::store_be<std::uint16_t>(in + 10, t.remote_port);
+  wire::store_be<std::uint32_t>(in + 12, peer_isn.value);
+  wire::store_be<std::uint32_t>(in + 16, counter);
+  wire::store_be<std::uint32_t>(in + 20, mss_idx);
   unsigned char out[crypto_shorthash_siphash24_BYTES];
   // Cannot fail: libsodium's SipHash returns 0 unconditionally.
-  crypto_shorthash_siphash24(out, in, sizeof(in), _key.data());
+  crypto_shorthash_siphash24(out, reinterpret_cast<const unsigned char*>(in), sizeof(in), _key.data());
   // SipHash's output is a little-endian 64-bit word; its low 32 bits are
   // the first four bytes.
   return std::uint32_t{out[0]} | (std::uint32_t{out[1]} << 8) | (std::uint32_t{out[2]} << 16) |

@@ -15,6 +15,7 @@ import unittest
 
 sys.dont_write_bytecode = True
 import kbtnet  # noqa: E402
+import test_tcp_linux  # noqa: E402
 
 CLIENT = os.path.join(kbtnet.HERE, 'tcp_client.py')
 TELEMETRY = '/usr/bin/dpdk-telemetry.py'
@@ -23,12 +24,8 @@ STATES = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RCVD', 'ESTABLISHED', 'FIN_WAIT_1
 
 
 def echo_cmd(prefix, lcores):
-    exe = os.environ.get('KBT_TEST_ECHO',
-                         os.path.join(kbtnet.REPO, 'build', 'tests', 'interop', 'kbt-test-echo'))
     # Our own file prefix: the telemetry socket is /var/run/dpdk/<prefix>/.
-    return [exe, '--no-huge', '-m', '512', '--no-shconf', '--no-pci', '-l', lcores,
-            '--file-prefix', prefix, '--vdev=net_tap0,iface=kbt0', '--',
-            '--ip', '198.18.0.2/24', '--port', '7', '--stats-interval', '1']
+    return test_tcp_linux.echo_cmd(lcores, ('--file-prefix', prefix))
 
 
 def parse_answers(stdout, commands):

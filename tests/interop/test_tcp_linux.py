@@ -16,10 +16,11 @@ import kbtnet  # noqa: E402
 CLIENT = os.path.join(kbtnet.HERE, 'tcp_client.py')
 
 
-def echo_cmd():
+def echo_cmd(lcores='0', eal_extra=()):
+    """kbt-test-echo on TAP kbt0 at 198.18.0.2, port 7, one stats line a second."""
     exe = os.environ.get('KBT_TEST_ECHO',
                          os.path.join(kbtnet.REPO, 'build', 'tests', 'interop', 'kbt-test-echo'))
-    return [exe, '--no-huge', '-m', '512', '--no-shconf', '--no-pci', '-l', '0',
+    return [exe, '--no-huge', '-m', '512', '--no-shconf', '--no-pci', '-l', lcores, *eal_extra,
             '--vdev=net_tap0,iface=kbt0', '--', '--ip', '198.18.0.2/24', '--port', '7',
             '--stats-interval', '1']
 

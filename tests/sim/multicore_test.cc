@@ -14,6 +14,7 @@
 #include "dev/rss.hh"
 #include "prng.hh"
 #include "sim_env.hh"
+#include "sim_hosts.hh"
 #include "sim_world.hh"
 #include "tcp_swarm.hh"
 #include "wire/ether.hh"
@@ -24,11 +25,6 @@
 namespace kbt::sim {
 namespace {
 
-constexpr wire::mac_addr kMacA{{0x02, 0, 0, 0, 0, 0x0a}};
-constexpr wire::mac_addr kMacB{{0x02, 0, 0, 0, 0, 0x0b}};
-constexpr auto kIpA = wire::ipv4_addr::from_octets(198, 18, 0, 1);
-constexpr auto kIpB = wire::ipv4_addr::from_octets(198, 18, 0, 2);
-constexpr std::uint64_t kSec = 1'000'000'000;
 constexpr std::uint16_t kCores = 2;
 
 enum class delivery { rss, random };

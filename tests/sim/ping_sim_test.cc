@@ -16,6 +16,7 @@
 #include "core/counters.hh"
 #include "core/engine.hh"
 #include "sim_env.hh"
+#include "sim_hosts.hh"
 #include "sim_world.hh"
 #include "wire/ether.hh"
 #include "wire/icmp.hh"
@@ -25,10 +26,6 @@
 namespace kbt::sim {
 namespace {
 
-constexpr wire::mac_addr kMacA{{0x02, 0, 0, 0, 0, 0x0a}};
-constexpr wire::mac_addr kMacB{{0x02, 0, 0, 0, 0, 0x0b}};
-constexpr auto kIpA = wire::ipv4_addr::from_octets(198, 18, 0, 1);
-constexpr auto kIpB = wire::ipv4_addr::from_octets(198, 18, 0, 2);
 constexpr std::uint16_t kEchoId = 0x4b42;
 constexpr char kPayload[] = "kbt-sim-ping-data";  // 16 bytes + NUL, NUL not sent
 constexpr std::size_t kPayloadLen = sizeof(kPayload) - 1;

@@ -16,22 +16,9 @@ class Connect : public TcpFixture {
     tcp_config cfg;
     cfg.max_time_wait = 1024;
     cfg.reuse_time_wait = reuse_time_wait;
-    _layer.reset();
-    tcp_layer_config lc;
-    lc.tcp = cfg;
-    lc.local_ip = kStackIp;
-    lc.max_conns = 16;
-    lc.pool = kbt::test::mbuf_pool();
-    lc.isn_key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-    lc.cookie_key = kCookieKey;
-    lc.start_ns = _now;
-    lc.port_first = kFirst;
-    lc.port_last = kFirst + kPorts - 1;
-    _layer = std::make_unique<tcp_layer>(lc, &capture_into, &_captured);
-  }
-  static void capture_into(void* ctx, std::span<const out_packet> pkts) noexcept {
-    auto* v = static_cast<std::vector<out_packet>*>(ctx);
-    v->insert(v->end(), pkts.begin(), pkts.end());
+    _port_first = kFirst;
+    _port_last = kFirst + kPorts - 1;
+    make_layer(cfg);
   }
 
   // connect(), handshake, then the peer's FIN after ours (we end in

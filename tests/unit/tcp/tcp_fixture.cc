@@ -50,6 +50,8 @@ void TcpFixture::make_layer(const tcp_config& config, cc_algorithm cc) {
   lc.isn_key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
   lc.cookie_key = kCookieKey;
   lc.start_ns = _now;
+  lc.port_first = _port_first;
+  lc.port_last = _port_last;
   _layer = std::make_unique<tcp_layer>(lc, &capture, &_captured);
 }
 

@@ -85,6 +85,9 @@ class TcpFixture : public testing::Test {
   // After each input, hand events to the "application" (which also empties
   // the accept queue). Off for tests of the accept queue itself.
   bool _auto_poll = true;
+  // Source ports for connect() without one; make_layer() uses them.
+  std::uint16_t _port_first = port_pool::kFirst;
+  std::uint16_t _port_last = port_pool::kLast;
   void poll();
 };
 
