@@ -4,6 +4,8 @@
 
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/stack.hh"
 #include "tcp/counters.hh"
@@ -48,27 +50,26 @@ void fill_counters(const stack& s, int core, rte_tel_data* d) {
         std::string("drop_").append(core::to_string(static_cast<core::drop_reason>(r)));
     add_u64(d, name.c_str(), snap.drops[r]);
   }
-  // TCP counters, summed over the cores in range, named "tcp_<counter>" (telemetry names take no dots).
-  struct acc {
-    std::string names[64];
-    std::uint64_t values[64] = {};
-    std::size_t n = 0;
-  } a;
+  // TCP counters, summed over the cores in range, named "tcp_<counter>"
+  // (telemetry names take no dots).
+  std::vector<std::pair<std::string, std::uint64_t>> tcp_sum;
   for (unsigned i = first; i < last; ++i) {
     const tcp::tcp_counters* t = s.tcp_counters_of(i);
     if (t == nullptr) continue;
-    a.n = 0;
+    struct ctx {
+      std::vector<std::pair<std::string, std::uint64_t>>* sum;
+      std::size_t next = 0;
+    } c{&tcp_sum};
     tcp::for_each_counter(
         *t,
-        [](void* ctx, const char* name, std::uint64_t v) {
-          auto* p = static_cast<acc*>(ctx);
-          if (p->n == 64) return;
-          p->names[p->n] = std::string("tcp_") + name;
-          p->values[p->n++] += v;
+        [](void* p, const char* name, std::uint64_t v) {
+          auto* x = static_cast<ctx*>(p);
+          if (x->next == x->sum->size()) x->sum->emplace_back(std::string("tcp_") + name, 0);
+          (*x->sum)[x->next++].second += v;
         },
-        &a);
+        &c);
   }
-  for (std::size_t i = 0; i < a.n; ++i) add_u64(d, a.names[i].c_str(), a.values[i]);
+  for (const auto& [name, v] : tcp_sum) add_u64(d, name.c_str(), v);
 }
 
 int cmd_stats(const char*, const char*, rte_tel_data* d) {
