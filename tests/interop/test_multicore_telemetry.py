@@ -88,11 +88,12 @@ class TwoCoresAndTelemetry(unittest.TestCase):
         self.assertEqual(sum(opens), 24)
         self.assertGreater(opens[0], 0)
         self.assertGreater(opens[1], 0)
-        # Frames of flows a core does not own went to the owner, and no
-        # segment met a core without its connection (that would be a RST).
+        # Frames of flows a core does not own went to the owner, all of them.
+        # (Whether a segment ever met a core without its connection is
+        # checked in the simulator, tests/sim/multicore_test.cc, where no
+        # late duplicate from Linux can draw a legitimate RST.)
         self.assertGreater(stats['steered_out'], 0)
         self.assertEqual(stats['steered_out'], stats['steered_in'] - stats['arp_shared'])
-        self.assertEqual(stats['tcp_rst_out'], 0)
         self.assertEqual(stats['drop_steer_queue_full'], 0)
         self.assertEqual(sorted(states), sorted(STATES))
 
