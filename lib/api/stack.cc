@@ -95,7 +95,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.ip = config.ip;
       ec.gateway = config.gateway;
       ec.offloads = info.offloads;
-      ec.tcp = !config.tcp_listen.empty();
+      ec.tcp = config.tcp_on || !config.tcp_listen.empty();
       ec.max_conns = config.max_conns_per_core;
       ec.tcp_settings = config.tcp;
       ec.rss = _rss.get();

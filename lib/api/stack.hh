@@ -37,8 +37,9 @@ struct stack_config {
   std::optional<wire::ipv4_addr> gateway;
   unsigned stats_interval_s = 0;       // 0: no periodic line
   unsigned mbufs_per_core = 16383;     // pool size per lcore (2^n - 1 suits rte_mempool)
-  // TCP on every core, listening on these ports; empty: no TCP.
+  // TCP on every core, listening on these ports.
   std::vector<std::uint16_t> tcp_listen;
+  bool tcp_on = false;  // TCP even with no listener (clients); listeners imply it
   std::uint32_t max_conns_per_core = 1024;
   tcp::tcp_config tcp;  // syncookies, queues, TIME_WAIT bound, buffers
   // The application's turn in each loop iteration, on each core (DESIGN.md
@@ -66,6 +67,14 @@ class stack {
   const core::core_counters& core_counters_of(unsigned i) const noexcept { return _counters[i]; }
   // TCP's counters of core i, or nullptr without TCP.
   const tcp::tcp_counters* tcp_counters_of(unsigned i) const noexcept;
+  // Core i's engine, for set-up before run() (api/app.hh).
+  core::engine& engine_of(unsigned i) noexcept { return *_engines[i]; }
+  // The per-iteration application hook (replaces stack_config::on_poll);
+  // before run() only.
+  void set_poll_hook(stack_config::poll_hook hook, void* ctx) noexcept {
+    _config.on_poll = hook;
+    _config.poll_ctx = ctx;
+  }
 
  private:
   static int lcore_main(void* self);

@@ -142,7 +142,11 @@ void tcp_layer::process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   } else {
     arm_rto(c, now_ns);
   }
-  if (freed > 0 && can_send(c.state)) notify(c, event::kWritable);
+  if (freed > 0) {
+    c.acked_unreported += freed;
+    notify(c, event::kAcked);
+    if (can_send(c.state)) notify(c, event::kWritable);
+  }
 }
 
 void tcp_layer::process_dup_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept {

@@ -38,6 +38,7 @@ inline constexpr std::uint8_t kWritable = 0x04;   // send buffer space freed by 
 inline constexpr std::uint8_t kPeerFin = 0x08;    // the peer closed its side (half-close)
 inline constexpr std::uint8_t kClosed = 0x10;     // the connection is over; see reason
 inline constexpr std::uint8_t kUrgent = 0x20;     // the urgent pointer moved (RFC 9293 §3.8.5)
+inline constexpr std::uint8_t kAcked = 0x40;      // the peer acknowledged data (acked_unreported)
 }  // namespace event
 
 struct rto_tag {};
@@ -145,6 +146,8 @@ struct tcb : core::tagged_timer<rto_tag>,
   bool on_event_list = false;
   tcb* next_event = nullptr;
   void* user = nullptr;  // the application's own pointer
+  std::uint64_t acked_unreported = 0;  // data bytes acknowledged since the last kAcked
+  bool rx_paused = false;  // the application reads nothing for now (api: pause_reading)
 
   bool fin_sent() const noexcept { return fin_queued && snd_max > fin_seq; }
   bool fin_acked() const noexcept { return fin_queued && snd_una > fin_seq; }

@@ -267,6 +267,8 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.ack_now = false;
   c.urgent_pending = false;
   c.events = 0;
+  c.acked_unreported = 0;
+  c.rx_paused = false;
   c.reason = close_reason::normal;
   c.scoreboard.reset();
   if (t.window_scaling) c.rcv_wscale = rcv_wscale_for_buffer();

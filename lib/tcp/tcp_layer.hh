@@ -126,6 +126,12 @@ class tcp_layer {
   // RST and forget (RFC 9293 §3.10.5 ABORT).
   void abort(tcb& c, std::uint64_t now_ns) noexcept;
   void set_nodelay(tcb& c, bool on) noexcept { c.nodelay = on; }
+  // The application stops or resumes taking data; resuming with data
+  // waiting reports kReadable again.
+  void set_reading(tcb& c, bool on) noexcept {
+    c.rx_paused = !on;
+    if (on && c.rx_head != nullptr) notify(c, event::kReadable);
+  }
   void set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept;
   // The application lets go of `c` (after kClosed, or earlier: then it also
   // shuts its side down). Its TCB returns to the pool once the protocol is

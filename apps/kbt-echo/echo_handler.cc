@@ -1,0 +1,191 @@
+#include "echo_handler.hh"
+
+#include <stdexcept>
+#include <utility>
+
+namespace kbt::apps {
+namespace {
+
+// The shared source buffer: whole pattern cycles, so chunk after chunk
+// continues the pattern.
+constexpr std::uint32_t kPatternBytes = kPatternCycle * 8;  // 2008, fits one mbuf
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += kDigits[p[i] >> 4];
+    out += kDigits[p[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+echo_handler::echo_handler(api::core_context& ctx, const echo_options& opts)
+    : _ctx(&ctx), _opts(opts), _sessions(opts.max_conns) {
+  _free.reserve(opts.max_conns);
+  for (std::uint32_t i = opts.max_conns; i > 0; --i) _free.push_back(i - 1);
+  if (opts.mode == echo_mode::source) {
+    // Several copies: each indirect mbuf holds a reference, and one
+    // buffer's 16-bit reference count would overflow with many connections.
+    for (auto& pattern : _patterns) {
+      pattern = rte_pktmbuf_alloc(ctx.pool);
+      auto* p = pattern != nullptr
+                    ? reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(pattern, kPatternBytes))
+                    : nullptr;
+      if (p == nullptr) throw std::runtime_error("no mbuf for the source pattern");
+      for (std::uint32_t i = 0; i < kPatternBytes; ++i) {
+        p[i] = static_cast<std::uint8_t>(i % kPatternCycle);
+      }
+    }
+  }
+}
+
+echo_handler::echo_handler(echo_handler&& o) noexcept
+    : _ctx(o._ctx), _opts(o._opts), _sessions(std::move(o._sessions)), _free(std::move(o._free)),
+      _patterns(std::exchange(o._patterns, {})), _next_pattern(o._next_pattern) {}
+
+echo_handler::~echo_handler() {
+  for (auto& s : _sessions) rte_pktmbuf_free(s.pending);
+  for (rte_mbuf* p : _patterns) rte_pktmbuf_free(p);
+}
+
+echo_handler::session* echo_handler::session_of(api::connection c) {
+  const auto i = reinterpret_cast<std::uintptr_t>(c.user());
+  return i == 0 ? nullptr : &_sessions[i - 1];
+}
+
+void echo_handler::on_accept(api::connection c) {
+  if (_free.empty()) {
+    c.abort();  // more connections than --max-conns sessions: refuse loudly
+    return;
+  }
+  const std::uint32_t i = _free.back();
+  _free.pop_back();
+  session& s = _sessions[i];
+  s = session{};
+  s.in_use = true;
+  crypto_hash_sha256_init(&s.sha);
+  c.set_user(reinterpret_cast<void*>(std::uintptr_t{i} + 1));
+  if (_opts.mode == echo_mode::source) pump_source(c, s);
+}
+
+void echo_handler::on_data(api::connection c, api::rx_data& d) {
+  session* s = session_of(c);
+  if (s == nullptr) return;
+  s->bytes += d.size();
+  switch (_opts.mode) {
+    case echo_mode::discard:
+      for (auto span : d) {
+        crypto_hash_sha256_update(&s->sha, reinterpret_cast<const unsigned char*>(span.data()),
+                                  span.size());
+      }
+      break;
+    case echo_mode::echo: {
+      // The received mbufs go straight back out: no copy.
+      rte_mbuf* m = d.take();
+      if (s->pending == nullptr) {
+        s->pending = m;
+      } else if (rte_pktmbuf_chain(s->pending, m) != 0) {
+        // Too many segments to hold: echo would lose bytes, so say so.
+        rte_pktmbuf_free(m);
+        c.abort();
+        return;
+      }
+      flush_echo(c, *s);
+      break;
+    }
+    case echo_mode::source:
+      break;  // what the peer sends to a source is ignored
+  }
+}
+
+void echo_handler::flush_echo(api::connection c, session& s) {
+  if (s.pending == nullptr) return;
+  api::tx_buffer b(s.pending);
+  s.pending = nullptr;
+  if (c.send(b) == 0) {
+    // No room: hold it and stop reading, so our window closes and the peer
+    // waits, instead of data piling up here.
+    s.pending = b.release();
+    c.pause_reading();
+    return;
+  }
+  c.resume_reading();
+  finish_if_done(c, s);
+}
+
+void echo_handler::pump_source(api::connection c, session& s) {
+  for (int guard = 0; guard < 1024; ++guard) {
+    const std::uint64_t left =
+        _opts.source_bytes == 0 ? kPatternBytes : _opts.source_bytes - s.bytes;
+    if (left == 0 || s.peer_fin) break;
+    const auto n = static_cast<std::uint16_t>(std::min<std::uint64_t>(left, kPatternBytes));
+    if (c.send_space() < n) break;
+    rte_mbuf* m = rte_pktmbuf_alloc(_ctx->pool);
+    if (m == nullptr) break;
+    // Indirect: the payload is a shared pattern buffer, never copied.
+    rte_pktmbuf_attach(m, _patterns[_next_pattern++ % _patterns.size()]);
+    rte_pktmbuf_trim(m, static_cast<std::uint16_t>(kPatternBytes - n));
+    api::tx_buffer b(m);
+    if (c.send(b) == 0) break;  // the buffer frees the indirect mbuf
+    s.bytes += n;
+  }
+  finish_if_done(c, s);
+}
+
+void echo_handler::finish_if_done(api::connection c, session& s) {
+  if (s.fin_sent) return;
+  const bool done = _opts.mode == echo_mode::source
+                        ? (_opts.source_bytes != 0 && s.bytes == _opts.source_bytes) || s.peer_fin
+                        : s.peer_fin && s.pending == nullptr && c.unread_bytes() == 0;
+  if (!done) return;
+  s.fin_sent = true;
+  c.shutdown();
+}
+
+void echo_handler::on_peer_fin(api::connection c) {
+  session* s = session_of(c);
+  if (s == nullptr) return;
+  s->peer_fin = true;
+  finish_if_done(c, *s);
+}
+
+void echo_handler::on_writable(api::connection c) {
+  session* s = session_of(c);
+  if (s == nullptr) return;
+  if (_opts.mode == echo_mode::echo) flush_echo(c, *s);
+  if (_opts.mode == echo_mode::source) pump_source(c, *s);
+}
+
+void echo_handler::on_acked(api::connection c, std::uint64_t) { on_writable(c); }
+
+void echo_handler::on_closed(api::connection c, api::close_reason why) {
+  session* s = session_of(c);
+  if (s == nullptr) return;
+  const char* mode = _opts.mode == echo_mode::echo      ? "echo"
+                     : _opts.mode == echo_mode::discard ? "discard"
+                                                        : "source";
+  std::string line = "kbt-echo: " + std::string(mode) + " " + wire::to_string(c.tuple().remote_ip) +
+                     ":" + std::to_string(c.tuple().remote_port) +
+                     " bytes=" + std::to_string(s->bytes) +
+                     " reason=" + std::to_string(static_cast<int>(why));
+  if (_opts.mode == echo_mode::discard) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&s->sha, digest);
+    line += " sha256=" + hex(digest, sizeof digest);
+  }
+  // One line per connection: only discard mode, whose hash is the point.
+  if (_opts.mode == echo_mode::discard) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  rte_pktmbuf_free(s->pending);
+  s->pending = nullptr;
+  s->in_use = false;
+  _free.push_back(static_cast<std::uint32_t>(s - _sessions.data()));
+  c.set_user(nullptr);
+}
+
+}  // namespace kbt::apps

@@ -1,0 +1,46 @@
+#pragma once
+// kbt-httpd's per-core handler (api/app.hh): gives each accepted connection
+// a session from the core's pool, passes the connection's callbacks to it,
+// and closes the connection when the session is done. The responses are
+// this core's own copy, their Date refreshed once a second from on_poll.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "api/app.hh"
+#include "responses.hh"
+#include "session_pool.hh"
+
+namespace kbt::httpd {
+
+struct httpd_options {
+  std::size_t body_size = 64;     // bytes of the body of GET /
+  std::uint32_t max_conns = 1024;  // sessions per core
+};
+
+class http_handler {
+ public:
+  explicit http_handler(const httpd_options& opts);
+
+  void on_accept(api::connection c) noexcept;
+  void on_data(api::connection c, api::rx_data& d) noexcept;
+  void on_peer_fin(api::connection c) noexcept;
+  void on_writable(api::connection c) noexcept;
+  void on_closed(api::connection c, api::close_reason why) noexcept;
+  void on_poll(api::core_context& ctx) noexcept;
+
+ private:
+  static http_session* session_of(const api::connection& c) noexcept {
+    return static_cast<http_session*>(c.user());
+  }
+  // Closes the connection (FIN after what is queued) once the session is done.
+  void close_if_done(http_session& s) noexcept;
+  void give_back(http_session& s) noexcept;
+
+  // Heap-held so that sessions' pointers to them survive moving the handler.
+  std::unique_ptr<response_table> _responses;
+  std::unique_ptr<session_pool> _pool;
+  std::uint64_t _next_date_ns = 0;
+};
+
+}  // namespace kbt::httpd

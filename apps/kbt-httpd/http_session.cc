@@ -1,0 +1,161 @@
+#include "http_session.hh"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kbt::httpd {
+
+namespace {
+
+// Input held per connection while a response waits, in mbufs (each one a
+// received segment): a bound on what one pipelining client can pin of the
+// core's pool. Past it the connection is reset.
+constexpr std::size_t kMaxHeldSegments = 64;
+
+}  // namespace
+
+const http_parser_settings http_session::kSettings = [] {
+  http_parser_settings s;
+  http_parser_settings_init(&s);
+  s.on_message_begin = &http_session::on_message_begin;
+  s.on_url = &http_session::on_url;
+  s.on_message_complete = &http_session::on_message_complete;
+  return s;
+}();
+
+void http_session::start(api::connection c, const response_table& responses) noexcept {
+  _conn = c;
+  _responses = &responses;
+  http_parser_init(&_parser, HTTP_REQUEST);
+  _parser.data = this;
+  _pending = {};
+  _held.clear();
+  _url_len = 0;
+  _closing = false;
+  _shut = false;
+  _peer_fin = false;
+}
+
+void http_session::finish() noexcept {
+  _held.clear();
+  _pending = {};
+  _conn = {};
+}
+
+void http_session::on_data(api::rx_data& d) noexcept {
+  if (_closing) return;  // the last response said "close": the rest is dropped
+  if (!reading() || !_held.empty()) {
+    // A response waits: keep the bytes, in order after what waits already.
+    _held.push(d.take());
+    if (_held.segments() > kMaxHeldSegments) {
+      _closing = true;
+      _held.clear();
+      _conn.abort();
+    }
+    return;
+  }
+  std::size_t offset = 0;
+  for (std::span<const std::byte> seg : d) {
+    if (seg.empty()) continue;  // the parser reads a zero length as end of input
+    const std::size_t n = parse(seg);
+    offset += n;
+    if (n < seg.size()) {
+      // Stopped inside this chain: keep the unread part for later.
+      if (!_closing) {
+        _held.push(d.take());
+        _held.consume(offset);
+      }
+      return;
+    }
+  }
+}
+
+void http_session::on_writable() noexcept {
+  if (_pending.empty()) return;
+  send_pending();
+  if (reading()) parse_held();
+}
+
+std::size_t http_session::parse(std::span<const std::byte> bytes) noexcept {
+  const std::size_t n = http_parser_execute(
+      &_parser, &kSettings, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const auto err = static_cast<http_errno>(_parser.http_errno);
+  if (err == HPE_PAUSED) {
+    // Paused by on_message_complete: a response waits or we are closing.
+    // Unpause now; reading() says when to call again.
+    http_parser_pause(&_parser, 0);
+    return n;
+  }
+  if (err != HPE_OK) {
+    respond(status::bad_request, false, false);
+    return bytes.size();
+  }
+  // Stopping early without a pause is an upgrade (CONNECT, Upgrade:), which
+  // on_message_complete has answered with "close"; keep that true.
+  if (n < bytes.size() && reading()) respond(status::bad_request, false, false);
+  return n;
+}
+
+void http_session::parse_held() noexcept {
+  while (reading() && !_held.empty()) {
+    const std::span<const std::byte> f = _held.front();
+    _held.consume(parse(f));
+  }
+  if (_closing) _held.clear();
+}
+
+void http_session::respond(status s, bool head, bool keep_alive) noexcept {
+  if (s == status::bad_request) keep_alive = false;
+  _pending = _responses->get(s, head, keep_alive);
+  if (!keep_alive) _closing = true;
+  send_pending();
+}
+
+void http_session::send_pending() noexcept {
+  if (!_pending.empty()) _pending = _pending.subspan(_conn.send_copy(_pending));
+  if (_pending.empty() && _closing && !_shut) {
+    // The response is all queued: our FIN follows it. The connection stays
+    // open for reading until the peer's FIN (done()), so that a request the
+    // peer sent meanwhile does not turn our close into a reset.
+    _conn.shutdown();
+    _shut = true;
+    _held.clear();
+  }
+}
+
+bool http_session::request_is_root() const noexcept {
+  // "/" or "/?query"; anything longer than kUrlKeep is not "/" anyway.
+  return _url_len >= 1 && _url[0] == '/' && (_url_len == 1 || _url[1] == '?');
+}
+
+int http_session::on_message_begin(http_parser* p) {
+  static_cast<http_session*>(p->data)->_url_len = 0;
+  return 0;
+}
+
+int http_session::on_url(http_parser* p, const char* at, std::size_t len) {
+  // The target may come in pieces (split across segments).
+  auto& s = *static_cast<http_session*>(p->data);
+  if (s._url_len < kUrlKeep) {
+    std::memcpy(s._url + s._url_len, at, std::min(len, kUrlKeep - s._url_len));
+  }
+  s._url_len += len;
+  return 0;
+}
+
+int http_session::on_message_complete(http_parser* p) {
+  auto& s = *static_cast<http_session*>(p->data);
+  // RFC 9112 §9.3: HTTP/1.1 persists unless "Connection: close"; HTTP/1.0
+  // only with "Connection: keep-alive". http_should_keep_alive() reads both
+  // from the Connection tokens the parser has already matched.
+  const bool keep_alive = http_should_keep_alive(p) != 0 && p->upgrade == 0;
+  const auto method = static_cast<http_method>(p->method);
+  const bool head = method == HTTP_HEAD;
+  status st = status::not_allowed;
+  if (method == HTTP_GET || head) st = s.request_is_root() ? status::ok : status::not_found;
+  s.respond(st, head, keep_alive);
+  if (!s.reading()) http_parser_pause(p, 1);  // the next request waits its turn
+  return 0;
+}
+
+}  // namespace kbt::httpd

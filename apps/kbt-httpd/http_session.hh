@@ -1,0 +1,75 @@
+#pragma once
+// One HTTP/1.1 connection: its http_parser, the response being sent, and the
+// input not parsed yet. Requests are answered in order as the parser
+// completes them; while a response waits for send buffer space the parser
+// stops and the rest of the input waits (held_input), so at most one
+// response is ever outstanding per connection. Sessions live in a per-core
+// pool (session_pool.hh); start() and finish() bracket each connection.
+#include <http_parser.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "api/connection.hh"
+#include "held_input.hh"
+#include "responses.hh"
+
+namespace kbt::httpd {
+
+class http_session {
+ public:
+  http_session() noexcept = default;
+  http_session(const http_session&) = delete;
+  http_session& operator=(const http_session&) = delete;
+
+  // A new connection: a fresh parser, nothing pending.
+  void start(api::connection c, const response_table& responses) noexcept;
+  // The connection is gone (or handed back): frees what it held.
+  void finish() noexcept;
+
+  // Callbacks of the connection (see api/app.hh).
+  void on_data(api::rx_data& d) noexcept;
+  void on_writable() noexcept;
+  void on_peer_fin() noexcept { _peer_fin = true; }
+
+  // True when nothing is left to do but close: the peer has finished, and
+  // every request it sent is answered and queued in the send buffer.
+  bool done() const noexcept {
+    return _peer_fin && _pending.empty() && (_closing || _held.empty());
+  }
+  api::connection& conn() noexcept { return _conn; }
+
+ private:
+  // http_parser callbacks; parser->data is the session.
+  static int on_message_begin(http_parser* p);
+  static int on_url(http_parser* p, const char* at, std::size_t len);
+  static int on_message_complete(http_parser* p);
+  static const http_parser_settings kSettings;
+
+  // Runs the parser over `bytes`; returns how many it consumed (fewer when
+  // a response is pending or the connection is closing).
+  std::size_t parse(std::span<const std::byte> bytes) noexcept;
+  // Parses held input until it runs out or a response is pending again.
+  void parse_held() noexcept;
+  // Queues a response; what the send buffer cannot take stays pending.
+  void respond(status s, bool head, bool keep_alive) noexcept;
+  void send_pending() noexcept;
+  bool request_is_root() const noexcept;
+  bool reading() const noexcept { return !_closing && _pending.empty(); }
+
+  api::connection _conn;
+  const response_table* _responses = nullptr;
+  http_parser _parser{};
+  std::span<const std::byte> _pending;  // unsent tail of the current response
+  held_input _held;
+  // The request target as far as it matters: its first bytes and length.
+  static constexpr std::size_t kUrlKeep = 8;
+  char _url[kUrlKeep] = {};
+  std::size_t _url_len = 0;
+  bool _closing = false;   // the last response says "close": no more requests
+  bool _shut = false;      // our FIN is queued
+  bool _peer_fin = false;  // the peer has sent its FIN
+};
+
+}  // namespace kbt::httpd

@@ -1,0 +1,209 @@
+#pragma once
+// What an application holds of a TCP connection, and the buffers that cross
+// the API. Everything here runs on the core that owns the connection, inside
+// the application's callbacks (api/app.hh); nothing locks or allocates from
+// the heap.
+//
+// Who owns each mbuf:
+// - rx_data: the stack's, for the length of on_data(). take() hands the
+//   chain to the application, which then frees it (rte_pktmbuf_free) when it
+//   likes; otherwise the stack frees it when on_data() returns.
+// - tx_buffer: the application's from alloc_tx() until send(); send() takes
+//   it whole (the stack keeps the mbufs for retransmission, never copies the
+//   payload, and frees them when the peer acknowledges them) or, when the
+//   send buffer has no room for all of it, takes nothing and leaves it with
+//   the application, which may send it later or let it go (its destructor
+//   frees it).
+// - send_copy(): the bytes are copied; the caller keeps its memory.
+#include <rte_mbuf.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+#include "core/engine.hh"
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::api {
+
+using tcp::close_reason;
+
+// The core's side of every connection handle: its engine and the time of
+// the current loop iteration.
+struct core_context {
+  core::engine* engine = nullptr;
+  tcp::tcp_layer* tcp = nullptr;
+  rte_mempool* pool = nullptr;
+  std::uint16_t core = 0;
+  std::uint64_t now_ns = 0;
+};
+
+// Received, in-order payload: one or more mbuf segments, read in place.
+class rx_data {
+ public:
+  explicit rx_data(rte_mbuf* chain) noexcept : _m(chain) {}
+  ~rx_data() { rte_pktmbuf_free(_m); }
+  rx_data(const rx_data&) = delete;
+  rx_data& operator=(const rx_data&) = delete;
+
+  std::size_t size() const noexcept { return _m == nullptr ? 0 : rte_pktmbuf_pkt_len(_m); }
+  bool empty() const noexcept { return size() == 0; }
+
+  // The bytes, segment by segment: for (std::span<const std::byte> s : data)
+  class iterator {
+   public:
+    explicit iterator(const rte_mbuf* m) noexcept : _m(m) {}
+    std::span<const std::byte> operator*() const noexcept {
+      return {rte_pktmbuf_mtod(_m, const std::byte*), _m->data_len};
+    }
+    iterator& operator++() noexcept {
+      _m = _m->next;
+      return *this;
+    }
+    bool operator!=(const iterator& o) const noexcept { return _m != o._m; }
+
+   private:
+    const rte_mbuf* _m;
+  };
+  iterator begin() const noexcept { return iterator(_m); }
+  iterator end() const noexcept { return iterator(nullptr); }
+
+  // The application keeps the chain (and frees it later); rx_data is empty after.
+  rte_mbuf* take() noexcept { return std::exchange(_m, nullptr); }
+
+ private:
+  rte_mbuf* _m;
+};
+
+// Payload to send, in one mbuf with room for the stack's headers in front.
+class tx_buffer {
+ public:
+  tx_buffer() noexcept = default;
+  explicit tx_buffer(rte_mbuf* m) noexcept : _m(m) {}
+  ~tx_buffer() { rte_pktmbuf_free(_m); }
+  tx_buffer(tx_buffer&& o) noexcept : _m(std::exchange(o._m, nullptr)) {}
+  tx_buffer& operator=(tx_buffer&& o) noexcept {
+    if (this != &o) {
+      rte_pktmbuf_free(_m);
+      _m = std::exchange(o._m, nullptr);
+    }
+    return *this;
+  }
+
+  explicit operator bool() const noexcept { return _m != nullptr; }
+  // The writable bytes (the mbuf's length, set by alloc_tx and resize).
+  std::span<std::byte> data() noexcept {
+    return _m == nullptr ? std::span<std::byte>{}
+                         : std::span<std::byte>(rte_pktmbuf_mtod(_m, std::byte*), _m->data_len);
+  }
+  std::size_t size() const noexcept { return _m == nullptr ? 0 : rte_pktmbuf_pkt_len(_m); }
+  // Up to the room the mbuf has; returns false (nothing changed) past it,
+  // or for a chain (a buffer made from received data).
+  bool resize(std::size_t n) noexcept {
+    if (_m == nullptr || _m->nb_segs != 1 || n > _m->data_len + rte_pktmbuf_tailroom(_m)) {
+      return false;
+    }
+    _m->data_len = static_cast<std::uint16_t>(n);
+    _m->pkt_len = static_cast<std::uint32_t>(n);
+    return true;
+  }
+  rte_mbuf* release() noexcept { return std::exchange(_m, nullptr); }
+
+ private:
+  rte_mbuf* _m = nullptr;
+};
+
+// A handle to one connection; cheap to copy. It stays valid until
+// on_closed() returns or the application calls close(); after that every
+// call is a no-op (valid() says false), even if the TCB is reused.
+class connection {
+ public:
+  connection() noexcept = default;
+  connection(core_context* ctx, tcp::tcb* c) noexcept
+      : _ctx(ctx), _c(c), _generation(c != nullptr ? c->generation : 0) {}
+
+  bool valid() const noexcept {
+    return _c != nullptr && _c->in_use && _c->app_holds && _c->generation == _generation;
+  }
+  const tcp::four_tuple& tuple() const noexcept { return _c->tuple; }
+  tcp::tcp_state state() const noexcept { return _c->state; }
+  std::uint16_t core() const noexcept { return _ctx->core; }
+  // The application's own pointer for this connection.
+  void* user() const noexcept { return valid() ? _c->user : nullptr; }
+  void set_user(void* p) noexcept {
+    if (valid()) _c->user = p;
+  }
+
+  // An mbuf of `len` bytes (at most one mbuf's data room, 2048 by default)
+  // from this core's pool; empty when the pool is out.
+  tx_buffer alloc_tx(std::size_t len) noexcept {
+    rte_mbuf* m = rte_pktmbuf_alloc(_ctx->pool);
+    if (m == nullptr) return {};
+    if (rte_pktmbuf_append(m, static_cast<std::uint16_t>(len)) == nullptr) {
+      rte_pktmbuf_free(m);
+      return {};
+    }
+    return tx_buffer(m);
+  }
+  // Zero-copy: takes all of `b` and returns its size, or takes nothing and
+  // returns 0 (no room in the send buffer now: wait for on_writable).
+  std::size_t send(tx_buffer& b) noexcept {
+    if (!valid() || !b) return 0;
+    const std::size_t n = b.size();
+    rte_mbuf* m = b.release();
+    if (_ctx->tcp->send(*_c, m, _ctx->now_ns)) return n;
+    b = tx_buffer(m);
+    return 0;
+  }
+  // Copies what fits; returns the bytes taken.
+  std::size_t send_copy(std::span<const std::byte> bytes) noexcept {
+    return valid() ? _ctx->tcp->send_copy(*_c, bytes, _ctx->now_ns) : 0;
+  }
+  // The peer has sent its FIN (on_peer_fin came or is coming).
+  bool peer_closed() const noexcept { return valid() && _c->fin_received; }
+  // Received bytes the stack holds that on_data has not delivered yet
+  // (while reading is paused).
+  std::size_t unread_bytes() const noexcept { return valid() ? _c->rx_bytes : 0; }
+  // Room in the send buffer now, in bytes.
+  std::size_t send_space() const noexcept { return valid() ? _c->snd.free_space() : 0; }
+
+  // Our side is done sending: FIN after what is queued (half-close). Reading goes on.
+  void shutdown() noexcept {
+    if (valid()) _ctx->tcp->shutdown(*_c, _ctx->now_ns);
+  }
+  // Done with it: FIN after what is queued, and no more callbacks; the
+  // close handshake and TIME_WAIT go on without the application.
+  void close() noexcept {
+    if (valid()) _ctx->tcp->release(*_c, _ctx->now_ns);
+    _c = nullptr;
+  }
+  // RST now (RFC 9293 §3.10.5); on_closed(aborted) follows.
+  void abort() noexcept {
+    if (valid()) _ctx->tcp->abort(*_c, _ctx->now_ns);
+  }
+  void set_nodelay(bool on) noexcept {
+    if (valid()) _ctx->tcp->set_nodelay(*_c, on);
+  }
+  void set_keepalive(bool on) noexcept {
+    if (valid()) _ctx->tcp->set_keepalive(*_c, on, _ctx->now_ns);
+  }
+  // Backpressure on the receive side: while paused, received data stays in
+  // the stack (its window closes as the buffer fills) and on_data waits;
+  // resuming delivers what waited.
+  void pause_reading() noexcept {
+    if (valid()) _ctx->tcp->set_reading(*_c, false);
+  }
+  void resume_reading() noexcept {
+    if (valid()) _ctx->tcp->set_reading(*_c, true);
+  }
+
+  tcp::tcb* tcb() const noexcept { return _c; }
+
+ private:
+  core_context* _ctx = nullptr;
+  tcp::tcb* _c = nullptr;
+  std::uint32_t _generation = 0;
+};
+
+}  // namespace kbt::api

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""kbt-echo against Linux's nc: 100 MB into discard mode (kbt reports the
+SHA-256 of what it received), 100 MB out of source mode (nc's copy hashed
+here), and 10 MB through echo mode. Everything stays in the test's
+namespace; files live in a temporary directory removed at the end.
+
+Run by hand: sudo /usr/bin/python3 tests/interop/test_echo.py
+"""
+
+import hashlib
+import os
+import re
+import sys
+import tempfile
+import unittest
+
+sys.dont_write_bytecode = True
+import kbtnet  # noqa: E402
+
+MB = 1 << 20
+CYCLE = 251  # source mode's byte i is i mod 251 (apps/kbt-echo/echo_handler.hh)
+
+
+def echo_cmd(*flags):
+    exe = os.environ.get('KBT_ECHO', os.path.join(kbtnet.REPO, 'build', 'apps', 'kbt-echo'))
+    return [exe, '--no-huge', '-m', '512', '--no-shconf', '--no-pci', '-l', '0',
+            '--vdev=net_tap0,iface=kbt0', '--', '--ip', '198.18.0.2/24',
+            '--stats-interval', '1', *flags]
+
+
+def pattern(n):
+    block = bytes(range(CYCLE)) * (4 * MB // CYCLE + 1)
+    h = hashlib.sha256()
+    done = 0
+    while done < n:
+        # Chunks of whole cycles keep the pattern continuous.
+        take = min(n - done, (len(block) // CYCLE) * CYCLE)
+        h.update(block[:take])
+        done += take
+    return h.hexdigest()
+
+
+class EchoWithNc(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix='kbt-echo-test-')
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_discard_receives_100_megabytes_exactly(self):
+        path = os.path.join(self.tmp.name, 'in.bin')
+        with open(path, 'wb') as f:
+            f.write(os.urandom(100 * MB))
+        with open(path, 'rb') as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+        with kbtnet.KbtNet(echo_cmd('--mode', 'discard'), ready=kbtnet.KBT_READY) as net:
+            r = net.run('sh', '-c', f'nc -N 198.18.0.2 9 < {path}', timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            kbtnet.wait_for(lambda: 'sha256=' in net.stdout, timeout=30, what='discard line')
+            line = [l for l in net.stdout.splitlines() if 'sha256=' in l][0]
+        print(line)
+        self.assertRegex(line, r'bytes=%d ' % (100 * MB))
+        self.assertEqual(re.search(r'sha256=([0-9a-f]+)', line).group(1), want)
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
+    def test_source_sends_100_megabytes_exactly(self):
+        path = os.path.join(self.tmp.name, 'out.bin')
+        n = 100 * MB
+        with kbtnet.KbtNet(echo_cmd('--mode', 'source', '--bytes', str(n)),
+                           ready=kbtnet.KBT_READY) as net:
+            r = net.run('sh', '-c', f'nc -d 198.18.0.2 19 > {path}', timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(os.path.getsize(path), n)
+        with open(path, 'rb') as f:
+            got = hashlib.sha256(f.read()).hexdigest()
+        self.assertEqual(got, pattern(n))
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
+    def test_echo_returns_10_megabytes_exactly(self):
+        src = os.path.join(self.tmp.name, 'in.bin')
+        dst = os.path.join(self.tmp.name, 'back.bin')
+        with open(src, 'wb') as f:
+            f.write(os.urandom(10 * MB))
+        with kbtnet.KbtNet(echo_cmd('--mode', 'echo'), ready=kbtnet.KBT_READY) as net:
+            r = net.run('sh', '-c', f'nc -N 198.18.0.2 7 < {src} > {dst}', timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(src, 'rb') as a, open(dst, 'rb') as b:
+            self.assertEqual(hashlib.sha256(a.read()).hexdigest(),
+                             hashlib.sha256(b.read()).hexdigest())
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
+
+class ReadmeExample(unittest.TestCase):
+    def test_example_echo_server_echoes_with_half_close(self):
+        exe = os.environ.get('KBT_EXAMPLE_ECHO',
+                             os.path.join(kbtnet.REPO, 'build', 'examples', 'echo-server'))
+        cmd = [exe, '--no-huge', '-m', '512', '--no-shconf', '--no-pci', '-l', '0',
+               '--vdev=net_tap0,iface=kbt0', '--']
+        client = os.path.join(kbtnet.HERE, 'tcp_client.py')
+        with kbtnet.KbtNet(cmd, ready=r'^echo-server: port') as net:
+            for nbytes in (1 << 20, 5 * MB):
+                r = net.run(kbtnet.PYTHON, client, '--bytes', str(nbytes), '--timeout', '60',
+                            timeout=90)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn(f'ok sent={nbytes} received={nbytes}', r.stdout)
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
