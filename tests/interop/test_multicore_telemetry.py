@@ -19,6 +19,7 @@ import test_tcp_linux  # noqa: E402
 
 CLIENT = os.path.join(kbtnet.HERE, 'tcp_client.py')
 TELEMETRY = '/usr/bin/dpdk-telemetry.py'
+KBT_STAT = os.path.join(kbtnet.REPO, 'scripts', 'kbt-stat')
 STATES = ['CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RCVD', 'ESTABLISHED', 'FIN_WAIT_1',
           'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT']
 
@@ -63,6 +64,10 @@ for _ in range(100):
         break
     time.sleep(0.1)
 print(out)
+r = subprocess.run([sys.executable, '{kbt_stat}', '-f', '{prefix}'], capture_output=True,
+                   text=True, timeout=20)
+print('--- kbt-stat rc=%d' % r.returncode)
+print(r.stdout + r.stderr)
 """
 
 
@@ -101,10 +106,16 @@ class TwoCoresAndTelemetry(unittest.TestCase):
         prefix = f'kbt-it-tel-{os.getpid()}'
         with kbtnet.KbtNet(echo_cmd(prefix, '0'), ready=kbtnet.KBT_READY) as net:
             self.client(net, 5000)
-            r = net.run(kbtnet.PYTHON, '-c', HOLDER.format(telemetry=TELEMETRY, prefix=prefix),
+            r = net.run(kbtnet.PYTHON, '-c',
+                        HOLDER.format(telemetry=TELEMETRY, prefix=prefix, kbt_stat=KBT_STAT),
                         timeout=60)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            states, stats = parse_answers(r.stdout, ['/kbt/tcp/states', '/kbt/stats'])
+            telemetry_out, stat_out = r.stdout.split('--- kbt-stat ', 1)
+            states, stats = parse_answers(telemetry_out, ['/kbt/tcp/states', '/kbt/stats'])
+        # scripts/kbt-stat's netstat-like view of the same moment.
+        self.assertTrue(stat_out.startswith('rc=0'), stat_out)
+        self.assertRegex(stat_out, r'ESTABLISHED +3\n')
+        self.assertRegex(stat_out, r' +4  passive opens')
         self.assertFalse(net.killed, 'app needed SIGKILL to exit')
         self.assertEqual(states['ESTABLISHED'], 3)
         self.assertEqual(states['LISTEN'], 0)  # listeners are not connections
