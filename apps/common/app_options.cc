@@ -27,6 +27,15 @@ void add_common_options(CLI::App& app, common_options& opts) {
       ->capture_default_str()
       ->check(CLI::Range(1U, 1U << 24))
       ->type_name("N");
+  app.add_option("--pcap", opts.pcap,
+                 "write what the stack receives and sends to FILE (pcapng, for tcpdump "
+                 "or Wireshark); the file is created or truncated")
+      ->type_name("FILE");
+  app.add_option("--pcap-limit", opts.pcap_limit,
+                 "stop the --pcap capture after this many packets")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->type_name("PACKETS");
 }
 
 std::string eal_footer(const std::string& program) {
@@ -69,6 +78,10 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
   }
   c.stats_interval_s = opts.stats_interval_s;
   c.max_conns_per_core = opts.max_conns;
+  // The stack opens the file right after the EAL: an unwritable path fails
+  // there, naming --pcap.
+  c.pcap_path = opts.pcap;
+  c.pcap_limit = opts.pcap_limit;
   c.tcp.syncookies = opts.syncookies == "never"    ? tcp::syncookies_mode::never
                      : opts.syncookies == "always" ? tcp::syncookies_mode::always
                                                    : tcp::syncookies_mode::automatic;

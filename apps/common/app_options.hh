@@ -18,9 +18,12 @@ struct common_options {
   unsigned stats_interval_s = 0;
   std::string syncookies = "auto";
   std::uint32_t max_conns = 1024;
+  std::string pcap;  // --pcap FILE; empty: no capture
+  std::uint64_t pcap_limit = 100000;
 };
 
-// Adds --ip, --gateway, --stats-interval, --syncookies and --max-conns to `app`.
+// Adds --ip, --gateway, --stats-interval, --syncookies, --max-conns, --pcap
+// and --pcap-limit to `app`.
 void add_common_options(CLI::App& app, common_options& opts);
 
 // The --help footer every app prints: EAL arguments, then --, then flags.

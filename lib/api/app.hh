@@ -24,6 +24,11 @@
 //   on_writable(connection)           send buffer space freed after a refused send
 //   on_closed(connection, close_reason)  the end; the handle dies when it returns
 //   on_poll(core_context&)            once per loop iteration (timers, new connects)
+//
+// Threads that are not cores use connections through thread_links
+// (api/thread_link.hh): pass a thread_links to run_app; their connections
+// never reach the handler.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,6 +37,7 @@
 
 #include "api/connection.hh"
 #include "api/stack.hh"
+#include "api/thread_link.hh"
 
 namespace kbt::api {
 
@@ -45,16 +51,156 @@ inline connection connect(core_context& ctx, wire::ipv4_addr ip, std::uint16_t p
   return connection(&ctx, c);
 }
 
+// The links of `threads` application threads to every core. Made before
+// run_app (which sizes it once the number of cores is known); a thread
+// waits for ready() before its first submit.
+class thread_links {
+ public:
+  explicit thread_links(unsigned threads) : _threads(threads) {}
+  unsigned threads() const noexcept { return _threads; }
+  unsigned cores() const noexcept { return _cores; }
+  bool ready() const noexcept { return _ready.load(std::memory_order_acquire); }
+  thread_link& at(unsigned thread, unsigned core) noexcept { return *_links[thread * _cores + core]; }
+
+  // run_app's: once, before the cores run.
+  void attach(unsigned cores) {
+    _cores = cores;
+    for (unsigned i = 0; i < _threads * cores; ++i) _links.push_back(std::make_unique<thread_link>());
+    _ready.store(true, std::memory_order_release);
+  }
+
+ private:
+  unsigned _threads;
+  unsigned _cores = 0;
+  std::vector<std::unique_ptr<thread_link>> _links;
+  std::atomic<bool> _ready{false};
+};
+
 namespace detail {
+
+// A connection a thread owns: its link and the tag of its connect.
+struct external_conn {
+  thread_link* link = nullptr;
+  std::uint64_t tag = 0;
+};
 
 template <class Handler>
 struct app_core {
   core_context ctx;
   std::unique_ptr<Handler> handler;
+  std::vector<thread_link*> links;        // the threads' links to this core
+  std::vector<external_conn> external;   // by TCB slot
+  std::vector<tcp::tcb*> stalled;         // reading paused: their thread's queue was full
 };
+
+inline external_conn* external_of(std::vector<external_conn>& ext, tcp::tcb& c) noexcept {
+  if (c.index >= ext.size() || c.user != &ext[c.index]) return nullptr;
+  return &ext[c.index];
+}
+
+// Events of a thread's connection become completions on its link.
+inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled,
+                              external_conn& x, tcp::tcb& c, std::uint8_t ev) noexcept {
+  thread_link& link = *x.link;
+  const conn_id id = make_conn_id(ctx.core, c);
+  using kind = thread_completion::kind;
+  if ((ev & tcp::event::kConnected) != 0) (void)link.complete({kind::connected, id, x.tag});
+  const bool closing = (ev & tcp::event::kClosed) != 0;
+  if ((ev & (tcp::event::kReadable | tcp::event::kClosed)) != 0 && !c.rx_paused) {
+    // The last data before a close may use the reserve; otherwise only
+    // hand data over while there is room, and pause reading until there is.
+    if (closing || link.has_room()) {
+      if (rte_mbuf* m = ctx.tcp->recv(c, ctx.now_ns); m != nullptr) {
+        if (!link.complete({kind::data, id, x.tag, m})) rte_pktmbuf_free(m);
+      }
+    } else {
+      ctx.tcp->set_reading(c, false);
+      stalled.push_back(&c);
+    }
+  }
+  if ((ev & tcp::event::kPeerFin) != 0) (void)link.complete({kind::peer_fin, id, x.tag});
+  if ((ev & tcp::event::kWritable) != 0) (void)link.complete({kind::writable, id, x.tag});
+  if (closing) {
+    (void)link.complete({kind::closed, id, x.tag, nullptr, c.reason});
+    c.user = nullptr;
+    x = external_conn{};
+    ctx.tcp->release(c, ctx.now_ns);
+  }
+}
+
+// A request's connection, if the id still names it and a thread owns it.
+inline tcp::tcb* external_tcb(core_context& ctx, std::vector<external_conn>& ext,
+                              conn_id id) noexcept {
+  tcp::tcb* c = ctx.tcp->at(slot_of(id));
+  if (c == nullptr || !c->in_use || !c->app_holds || c->generation != generation_of(id)) {
+    return nullptr;
+  }
+  return external_of(ext, *c) != nullptr ? c : nullptr;
+}
+
+template <class H>
+void serve_links(app_core<H>& ac) noexcept {
+  core_context& ctx = ac.ctx;
+  // Connections stalled on a full completion queue read again once it drained.
+  for (std::size_t i = 0; i < ac.stalled.size();) {
+    tcp::tcb* c = ac.stalled[i];
+    external_conn* x = external_of(ac.external, *c);
+    if (x == nullptr || !c->in_use) {
+      ac.stalled[i] = ac.stalled.back();
+      ac.stalled.pop_back();
+    } else if (x->link->has_room()) {
+      ctx.tcp->set_reading(*c, true);
+      ac.stalled[i] = ac.stalled.back();
+      ac.stalled.pop_back();
+    } else {
+      ++i;
+    }
+  }
+  using op = thread_request::op;
+  for (thread_link* link : ac.links) {
+    thread_request r;
+    // Bounded per iteration, so one busy thread cannot starve the packets.
+    for (int n = 0; n < 64 && link->take(r); ++n) {
+      if (r.what == op::connect) {
+        tcp::tcb* c = ctx.tcp->connect(r.ip, r.port, ctx.now_ns);
+        if (c == nullptr) {
+          (void)link->complete({thread_completion::kind::connect_failed, 0, r.tag});
+          continue;
+        }
+        ac.external[c->index] = external_conn{link, r.tag};
+        c->user = &ac.external[c->index];
+        continue;
+      }
+      tcp::tcb* c = external_tcb(ctx, ac.external, r.id);
+      if (c == nullptr) {
+        rte_pktmbuf_free(r.data);  // the connection is gone: the data with it
+        continue;
+      }
+      switch (r.what) {
+        case op::send:
+          if (!ctx.tcp->send(*c, r.data, ctx.now_ns)) {
+            (void)link->complete({thread_completion::kind::send_refused, r.id,
+                                  ac.external[c->index].tag, r.data});
+          }
+          break;
+        case op::shutdown: ctx.tcp->shutdown(*c, ctx.now_ns); break;
+        case op::close:
+          c->user = nullptr;
+          ac.external[c->index] = external_conn{};
+          ctx.tcp->release(*c, ctx.now_ns);
+          break;
+        case op::abort: ctx.tcp->abort(*c, ctx.now_ns); break;
+        case op::connect: break;
+      }
+    }
+  }
+}
 
 template <class H>
 void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
+  if (external_conn* x = external_of(ac.external, c); x != nullptr) {
+    return dispatch_external(ac.ctx, ac.stalled, *x, c, ev);
+  }
   H& h = *ac.handler;
   core_context& ctx = ac.ctx;
   connection conn(&ctx, &c);
@@ -95,7 +241,15 @@ void poll_hook(core::engine& e, std::uint64_t now_ns, void* ctx) {
   app_core<H>& ac = cores[e.config().core];
   ac.ctx.now_ns = now_ns;
   if constexpr (requires { ac.handler->on_poll(ac.ctx); }) ac.handler->on_poll(ac.ctx);
+  if (!ac.links.empty()) serve_links(ac);
   ac.ctx.tcp->poll_events([&ac](tcp::tcb& c, std::uint8_t ev) { dispatch(ac, c, ev); });
+}
+
+template <class H>
+void attach_links(app_core<H>& ac, thread_links& links, unsigned core, std::uint32_t max_conns) {
+  for (unsigned t = 0; t < links.threads(); ++t) ac.links.push_back(&links.at(t, core));
+  ac.external.assign(max_conns, external_conn{});
+  ac.stalled.reserve(max_conns);
 }
 
 }  // namespace detail
@@ -105,7 +259,7 @@ void poll_hook(core::engine& e, std::uint64_t now_ns, void* ctx) {
 // Returns the process exit code. Start-up errors throw dev::startup_error.
 template <class Handler, class Factory>
 int run_app(const std::vector<std::string>& eal_args, const stack_config& config,
-            Factory&& make) {
+            Factory&& make, thread_links* links = nullptr) {
   stack_config with_tcp = config;
   with_tcp.tcp_on = true;
   stack s(eal_args, with_tcp);
@@ -114,6 +268,12 @@ int run_app(const std::vector<std::string>& eal_args, const stack_config& config
     core::engine& e = s.engine_of(i);
     cores[i].ctx = core_context{&e, e.tcp(), e.config().pool, static_cast<std::uint16_t>(i), 0};
     cores[i].handler = std::make_unique<Handler>(make(cores[i].ctx));
+  }
+  if (links != nullptr) {
+    links->attach(s.cores());
+    for (unsigned i = 0; i < s.cores(); ++i) {
+      attach_links(cores[i], *links, i, config.max_conns_per_core);
+    }
   }
   s.set_poll_hook(&detail::poll_hook<Handler>, &cores);
   const int rc = s.run();

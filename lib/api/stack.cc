@@ -6,13 +6,18 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "core/clock.hh"
 #include "api/telemetry.hh"
+#include "core/capture.hh"
 #include "core/engine.hh"
 #include "core/steering.hh"
 #include "dev/rss.hh"
@@ -46,6 +51,13 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
   start_eal(eal_args, config.program);
   _eal_started = true;
   try {
+    // Before the port, so that a bad path is the error a user sees first.
+    if (!config.pcap_path.empty()) {
+      _pcap_fd = ::open(config.pcap_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (_pcap_fd < 0) {
+        throw dev::startup_error("--pcap " + config.pcap_path + ": " + std::strerror(errno));
+      }
+    }
     _port_id = dev::first_port();
     const unsigned lcores = rte_lcore_count();
     for (unsigned i = 0; i < lcores; ++i) {
@@ -85,6 +97,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       if (!_rss) _rss = std::make_unique<dev::rss_table>(queues);
       _steering = std::make_unique<core::steering_fabric>(queues);
     }
+    if (_pcap_fd >= 0) open_capture(queues);
     for (unsigned q = 0; q < lcores; ++q) {
       core::engine_config ec;
       ec.port_id = _port_id;
@@ -100,6 +113,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.tcp_settings = config.tcp;
       ec.rss = _rss.get();
       ec.steering = _steering.get();
+      ec.capture = _capture.get();
       _engines.push_back(std::make_unique<core::engine>(ec, _counters[q]));
       for (std::uint16_t port : config.tcp_listen) _engines.back()->tcp()->listen(port);
     }
@@ -121,6 +135,9 @@ void stack::release() noexcept {
   telemetry_detach(this);
   _engines.clear();
   _steering.reset();  // frees frames still in flight between cores  // frees what the engines still hold before the port goes
+  _capture.reset();   // after the engines, which hold a pointer to it
+  if (_pcap_fd >= 0) ::close(_pcap_fd);
+  _pcap_fd = -1;
   if (_port_open) {
     dev::close_port(_port_id);
     _port_open = false;
@@ -163,6 +180,7 @@ int stack::run() {
   dev::request_stop();  // a worker that failed must also stop the stats thread
   stats.join();
   print_stats("final");
+  finish_capture();
   return _failed_workers.load() == 0 ? 0 : 1;
 }
 
@@ -179,6 +197,31 @@ core::counters_snapshot stack::totals() const noexcept {
 
 void stack::print_stats(const char* when) const {
   std::printf("kbt stats: %s when=%s\n", totals().format().c_str(), when);
+  std::fflush(stdout);
+}
+
+void stack::open_capture(std::uint16_t cores) {
+  core::capture_config cc;
+  cc.port_id = _port_id;
+  cc.cores = cores;
+  cc.limit = _config.pcap_limit;
+  cc.app_name = _config.program;
+  const int fd = _pcap_fd;
+  _pcap_fd = -1;  // the capture closes it, also when it throws
+  _capture = std::make_unique<core::capture>(fd, cc);
+}
+
+// The cores have stopped: what is queued goes to the file, which is closed.
+void stack::finish_capture() {
+  if (!_capture) return;
+  _capture->stop();
+  std::string line = _config.program + ": pcap " + _config.pcap_path + ": " +
+                     std::to_string(_capture->written()) + " packets written, " +
+                     std::to_string(_capture->not_captured()) + " not captured";
+  if (_capture->write_error() != 0) {
+    line += " (writing failed: " + std::string(std::strerror(_capture->write_error())) + ")";
+  }
+  std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 }
 

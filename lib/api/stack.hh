@@ -19,6 +19,7 @@
 struct rte_mempool;
 
 namespace kbt::core {
+class capture;
 class engine;
 class steering_fabric;
 }  // namespace kbt::core
@@ -47,6 +48,10 @@ struct stack_config {
   using poll_hook = void (*)(core::engine& engine, std::uint64_t now_ns, void* ctx);
   poll_hook on_poll = nullptr;
   void* poll_ctx = nullptr;
+  // A pcapng capture of every frame received and sent, into this file
+  // (created or truncated), at most pcap_limit packets; empty: none.
+  std::string pcap_path;
+  std::uint64_t pcap_limit = 100000;
 };
 
 class stack {
@@ -81,6 +86,8 @@ class stack {
   void release() noexcept;
   void stats_loop();
   void print_stats(const char* when) const;
+  void open_capture(std::uint16_t cores);
+  void finish_capture();
 
   stack_config _config;
   bool _eal_started = false;
@@ -91,6 +98,8 @@ class stack {
   std::vector<core::core_counters> _counters;
   std::unique_ptr<dev::rss_table> _rss;
   std::unique_ptr<core::steering_fabric> _steering;
+  int _pcap_fd = -1;  // the --pcap file until the capture owns it
+  std::unique_ptr<core::capture> _capture;
   std::vector<std::unique_ptr<core::engine>> _engines;
 };
 

@@ -2,6 +2,7 @@
 
 #include <rte_ethdev.h>
 
+#include "core/capture.hh"
 #include "core/clock.hh"
 #include "ip/arp_io.hh"
 #include "ip/icmp_echo.hh"
@@ -89,6 +90,10 @@ std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
   _now_ns = now_ns;
   std::array<rte_mbuf*, kBurst> rx;
   const std::uint16_t n = rte_eth_rx_burst(_config.port_id, _config.queue_id, rx.data(), kBurst);
+  if (_config.capture != nullptr) {
+    _config.capture->take(_config.core, _config.queue_id, {rx.data(), n},
+                          capture_direction::in);
+  }
   for (std::uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
     input_frame(rx[i], now_ns, false);
@@ -316,6 +321,12 @@ void engine::flush() noexcept {
   if (_tx_count == 0) return;
   std::uint64_t bytes = 0;
   for (std::uint16_t i = 0; i < _tx_count; ++i) bytes += rte_pktmbuf_pkt_len(_tx[i]);
+  // Copied while the mbufs are still ours: once handed over, the port may
+  // free or reuse them at any time.
+  if (_config.capture != nullptr) {
+    _config.capture->take(_config.core, _config.queue_id, {_tx.data(), _tx_count},
+                          capture_direction::out);
+  }
   const std::uint16_t sent = rte_eth_tx_burst(_config.port_id, _config.queue_id, _tx.data(),
                                               _tx_count);
   for (std::uint16_t i = sent; i < _tx_count; ++i) {

@@ -22,6 +22,8 @@
 
 namespace kbt::core {
 
+class capture;
+
 struct engine_config {
   std::uint16_t port_id = 0;
   std::uint16_t queue_id = 0;  // this core's rx and tx queue on the port
@@ -45,6 +47,9 @@ struct engine_config {
   // port such as TAP). Both outlive the engine; nullptr with one core.
   const dev::rss_table* rss = nullptr;
   steering_fabric* steering = nullptr;
+  // --pcap: frames as received and as handed to the port are copied here;
+  // outlives the engine. nullptr: no capture, one test per burst.
+  core::capture* capture = nullptr;
 };
 
 class engine {

@@ -84,6 +84,8 @@ class command_queue {
   [[nodiscard]] bool pop(T& command) noexcept { return _q.pop(command); }
   // Consumer side: commands waiting.
   [[nodiscard]] std::size_t pending() const noexcept { return _q.read_available(); }
+  // Free places; the producer's view (boost: write_available is producer-side).
+  [[nodiscard]] std::size_t room() const noexcept { return _q.write_available(); }
   static constexpr std::size_t capacity() noexcept { return Capacity; }
 
  private:

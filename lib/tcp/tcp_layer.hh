@@ -161,6 +161,10 @@ class tcp_layer {
   // The connection on a 4-tuple (local side first), or nullptr. A tuple in
   // TIME_WAIT has no TCB any more: see state_of().
   tcb* find(const four_tuple& t) noexcept { return lookup(t); }
+  // The TCB in pool slot `index` (in use or not), or nullptr past the pool.
+  tcb* at(std::uint32_t index) noexcept {
+    return index < _pool.size() ? _pool[index].get() : nullptr;
+  }
   // The protocol state of a tuple: its TCB's, TIME_WAIT for a record, else CLOSED.
   tcp_state state_of(const four_tuple& t) noexcept;
 

@@ -1,0 +1,304 @@
+#include "load_handler.hh"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include "dev/stop_signal.hh"
+
+namespace kbt::load {
+namespace {
+
+constexpr std::uint64_t kSec = 1'000'000'000;
+constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+// After a failed connect or a broken connection, before the slot tries again.
+constexpr std::uint64_t kRetryNs = 100'000'000;
+// connect() found no TCB or port free (--close churn): try again soon.
+constexpr std::uint64_t kDeferNs = 1'000'000;
+// Core 0 stops the stack when every core has finished, or this long after its end.
+constexpr std::uint64_t kStopGraceNs = 2 * kSec;
+
+}  // namespace
+
+load_handler::load_handler(api::core_context& ctx, const load_config& cfg, run_state& run,
+                           std::uint32_t first, std::uint32_t count)
+    : _ctx(&ctx), _cfg(&cfg), _run(&run), _stats(run.cores.at(ctx.core).get()), _slots(count),
+      _first(first) {
+  if (cfg.rate > 0) {
+    const double t = static_cast<double>(cfg.connections) * 1e9 / cfg.rate;
+    _interval_ns = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(t));
+  }
+}
+
+load_handler::slot* load_handler::slot_of(const api::connection& c) noexcept {
+  const auto i = reinterpret_cast<std::uintptr_t>(c.user());
+  return i == 0 ? nullptr : &_slots[i - 1];
+}
+
+std::uint64_t load_handler::take_origin(slot& s) noexcept {
+  if (!open_loop()) return now();
+  const std::uint64_t origin = s.next_sched;
+  s.next_sched += _interval_ns;
+  return origin;
+}
+
+// ---- the poll: start, scheduled work, the end
+
+void load_handler::on_poll(api::core_context& ctx) noexcept {
+  const std::uint64_t t = ctx.now_ns;
+  if (!_started) start(t);
+  if (_finished) {
+    // Core 0 ends the run once every core has closed its connections.
+    if (ctx.core == 0 && !_stop_sent &&
+        (_run->finished.load(std::memory_order_acquire) == _run->core_count ||
+         t >= _end + kStopGraceNs)) {
+      _stop_sent = true;
+      dev::request_stop();
+    }
+    return;
+  }
+  if (t < _load_start) return;
+  _stats->elapsed_ns = t - _load_start;
+  if (ctx.core == 0) {
+    if (t >= _end) _run->time_up.store(true, std::memory_order_release);
+    if (_cfg->progress && t >= _next_progress) print_progress(t);
+  }
+  if (t >= _end || _run->time_up.load(std::memory_order_acquire)) {
+    finish(t);
+    return;
+  }
+  if (t >= _next_due) scan(t);
+}
+
+void load_handler::start(std::uint64_t now_ns) noexcept {
+  _started = true;
+  _load_start = now_ns + _cfg->start_delay_ns;
+  _end = _load_start + _cfg->duration_ns;
+  _next_progress = _load_start + kSec;
+  _last_progress_ns = _load_start;
+  // Spread the slots' first connects (and, open loop, their schedules) over one interval.
+  const std::uint64_t spread = open_loop() ? _interval_ns : 0;
+  for (std::size_t i = 0; i < _slots.size(); ++i) {
+    const auto g = static_cast<double>(_first + i);
+    const auto offset =
+        static_cast<std::uint64_t>(static_cast<double>(spread) * g / _cfg->connections);
+    _slots[i].due = _load_start + offset;
+    _slots[i].next_sched = _load_start + offset;
+  }
+  _next_due = _load_start;
+}
+
+void load_handler::scan(std::uint64_t now_ns) noexcept {
+  _next_due = kNever;
+  for (slot& s : _slots) {
+    switch (s.state) {
+      case slot_state::idle:
+        if (now_ns >= s.due) open_connection(s);
+        break;
+      case slot_state::connecting:
+        if (now_ns >= s.deadline) fail(s, s.conn, error_kind::connect, true);
+        break;
+      case slot_state::open:
+        if (now_ns >= s.due) send_request(s, s.conn);
+        break;
+      case slot_state::waiting:
+        if (now_ns >= s.deadline) fail(s, s.conn, error_kind::timeout, true);
+        break;
+      case slot_state::draining:
+        // The server said close but did not: not a failed request.
+        if (now_ns >= s.deadline) drop(s, s.conn, true, next_start(s));
+        break;
+    }
+    const bool by_due = s.state == slot_state::idle || s.state == slot_state::open;
+    wake_at(by_due ? s.due : s.deadline);
+  }
+}
+
+void load_handler::finish(std::uint64_t now_ns) noexcept {
+  _finished = true;
+  _stats->elapsed_ns = std::min(now_ns, _end) - _load_start;
+  // What is still in flight is not counted (as wrk does), only reported.
+  for (slot& s : _slots) {
+    if (s.state == slot_state::connecting) ++_stats->pending_connects_at_end;
+    if (s.state == slot_state::waiting) ++_stats->pending_requests_at_end;
+    if (s.state != slot_state::idle) {
+      s.conn.set_user(nullptr);
+      s.conn.abort();  // RST: the server forgets us at once
+      s.conn = {};
+    }
+    s.state = slot_state::idle;
+  }
+  _run->finished.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void load_handler::print_progress(std::uint64_t now_ns) noexcept {
+  std::uint64_t responses = 0;
+  std::uint64_t errors = 0;
+  for (const auto& c : _run->cores) {
+    responses += c->responses.get();
+    errors += c->errors.get();
+  }
+  const double dt = static_cast<double>(now_ns - _last_progress_ns) / 1e9;
+  const double rps = dt > 0 ? static_cast<double>(responses - _last_responses) / dt : 0.0;
+  std::fprintf(stderr, "kbt-load: t=%llus requests=%llu rps=%.0f errors=%llu\n",
+               static_cast<unsigned long long>((now_ns - _load_start + kSec / 2) / kSec),
+               static_cast<unsigned long long>(responses), rps,
+               static_cast<unsigned long long>(errors));
+  _last_progress_ns = now_ns;
+  _last_responses = responses;
+  _next_progress += kSec;
+}
+
+// ---- one slot's life
+
+void load_handler::open_connection(slot& s) noexcept {
+  const auto index = static_cast<std::uintptr_t>(&s - _slots.data()) + 1;
+  api::connection c = api::connect(*_ctx, _cfg->ip, _cfg->port, reinterpret_cast<void*>(index));
+  if (!c.valid()) {
+    ++_stats->connect_deferred;  // no TCB or source port free now
+    s.due = now() + kDeferNs;
+    return;
+  }
+  // With --close the request's time starts at the connect.
+  s.origin = _cfg->close ? take_origin(s) : 0;
+  s.conn = c;
+  s.state = slot_state::connecting;
+  s.deadline = now() + _cfg->timeout_ns;
+}
+
+void load_handler::on_connected(api::connection c) noexcept {
+  slot* s = slot_of(c);
+  if (s == nullptr) return;
+  ++_stats->connects;
+  c.set_nodelay(true);
+  s->state = slot_state::open;
+  if (_cfg->close) {
+    send_request(*s, c);  // its time started at the connect
+    return;
+  }
+  ready_for_next(*s, c);
+}
+
+void load_handler::ready_for_next(slot& s, api::connection c) noexcept {
+  s.state = slot_state::open;
+  s.due = next_start(s);
+  if (s.due <= now()) {
+    send_request(s, c);
+  } else {
+    wake_at(s.due);
+  }
+}
+
+void load_handler::send_request(slot& s, api::connection c) noexcept {
+  const std::string& r = _cfg->request;
+  const std::size_t n = c.send_copy({reinterpret_cast<const std::byte*>(r.data()), r.size()});
+  if (n != r.size()) {
+    // A fresh request always fits an empty send buffer: the connection is gone.
+    fail(s, c, error_kind::closed, true);
+    return;
+  }
+  if (!_cfg->close) s.origin = take_origin(s);
+  s.parser.reset();
+  s.state = slot_state::waiting;
+  s.deadline = now() + _cfg->timeout_ns;
+  wake_at(s.deadline);
+}
+
+void load_handler::on_data(api::connection c, api::rx_data& d) noexcept {
+  slot* s = slot_of(c);
+  if (s == nullptr) return;
+  for (std::span<const std::byte> piece : d) {
+    while (!piece.empty()) {
+      if (s->state != slot_state::waiting) {
+        fail(*s, c, error_kind::parse, true);  // bytes nobody asked for
+        return;
+      }
+      const feed_result r = s->parser.feed(piece);
+      piece = piece.subspan(r.consumed);
+      if (r.state == parse_state::error) {
+        fail(*s, c, error_kind::parse, true);
+        return;
+      }
+      if (r.state == parse_state::complete) response_done(*s, c);
+    }
+  }
+}
+
+void load_handler::response_done(slot& s, api::connection c) noexcept {
+  const int status = s.parser.status();
+  _stats->latency.record(now() - s.origin);
+  if (status >= 200 && status < 400) {
+    ++_stats->ok;
+  } else {
+    ++_stats->non2xx;
+  }
+  _stats->body_bytes += s.parser.body_bytes();
+  _stats->responses.add();
+  const bool closes = s.parser.closes() || _cfg->close;
+  s.parser.reset();
+  if (closes) {
+    // Let the server close first, so the TIME_WAIT (and its port) is its.
+    s.state = slot_state::draining;
+    s.deadline = now() + _cfg->timeout_ns;
+    wake_at(s.deadline);
+    return;
+  }
+  ready_for_next(s, c);
+}
+
+void load_handler::on_peer_fin(api::connection c) noexcept {
+  slot* s = slot_of(c);
+  if (s == nullptr) return;
+  if (s->state == slot_state::waiting) {
+    // A body that runs until the close ends here; anything else was cut short.
+    if (!s->parser.finish_at_eof()) {
+      fail(*s, c, error_kind::closed, false);
+      return;
+    }
+    response_done(*s, c);
+  }
+  // Idle keep-alive or draining: the server is done with us; connect again.
+  drop(*s, c, false, next_start(*s));
+}
+
+void load_handler::on_closed(api::connection c, api::close_reason why) noexcept {
+  slot* s = slot_of(c);
+  if (s == nullptr) return;
+  switch (s->state) {
+    case slot_state::connecting:
+      fail(*s, c, error_kind::connect, false);
+      return;
+    case slot_state::waiting:
+      fail(*s, c, why == api::close_reason::reset ? error_kind::reset : error_kind::closed, false);
+      return;
+    case slot_state::idle:
+    case slot_state::open:
+    case slot_state::draining:
+      // No request outstanding: the connection's end costs nothing.
+      drop(*s, c, false, why == api::close_reason::normal ? next_start(*s) : now() + kRetryNs);
+      return;
+  }
+}
+
+void load_handler::drop(slot& s, api::connection c, bool abort, std::uint64_t due) noexcept {
+  c.set_user(nullptr);  // no callbacks for it reach a slot again
+  if (abort) {
+    c.abort();
+  } else {
+    c.close();
+  }
+  s.conn = {};
+  s.state = slot_state::idle;
+  s.parser.reset();
+  s.due = due;
+  wake_at(due);
+}
+
+void load_handler::fail(slot& s, api::connection c, error_kind why, bool abort) noexcept {
+  ++_stats->errors_by_kind[static_cast<std::size_t>(why)];
+  _stats->errors.add();
+  // Open loop: the failed request's turn is over; the schedule goes on.
+  drop(s, c, abort, std::max(now() + kRetryNs, next_start(s)));
+}
+
+}  // namespace kbt::load

@@ -1,0 +1,116 @@
+#pragma once
+// kbt-load's per-core client (api/app.hh): this core's share of the
+// connections, each a slot that connects, sends the prebuilt request,
+// reads the response (response_parser.hh) and records its latency, then
+// sends the next one or, with --close, connects again.
+//
+// Two loops (wrk2's model):
+// - closed (rate 0): the next request goes as soon as the response is in;
+//   latency runs from the send (with --close, from the connect).
+// - open (rate > 0): slot g of N sends at start + g*T/N + k*T, T = N/rate;
+//   latency runs from the *scheduled* time, so a slow response that delays
+//   the next send shows in that request's latency too (coordinated
+//   omission corrected).
+// All connects and timeouts happen in on_poll, which scans the slots only
+// when the earliest of their due times has come. Nothing allocates after
+// construction.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/app.hh"
+#include "load_stats.hh"
+#include "response_parser.hh"
+
+namespace kbt::load {
+
+// The run, as the flags give it; shared (read-only) by every core.
+struct load_config {
+  wire::ipv4_addr ip;
+  std::uint16_t port = 80;
+  std::string request;            // the bytes of one request, built once
+  std::uint32_t connections = 0;  // in total, over all cores
+  double rate = 0;                // requests/s in total; 0: closed loop
+  bool close = false;             // one request per connection
+  std::uint64_t duration_ns = 0;
+  std::uint64_t start_delay_ns = 0;  // from the first poll to the start of the load
+  std::uint64_t timeout_ns = 0;      // per connect and per response
+  bool progress = true;              // core 0 prints a line each second (stderr)
+};
+
+class load_handler {
+ public:
+  // `first`: the global index of this core's first slot; `count`: its slots.
+  load_handler(api::core_context& ctx, const load_config& cfg, run_state& run,
+               std::uint32_t first, std::uint32_t count);
+
+  void on_connected(api::connection c) noexcept;
+  void on_data(api::connection c, api::rx_data& d) noexcept;
+  void on_peer_fin(api::connection c) noexcept;
+  void on_closed(api::connection c, api::close_reason why) noexcept;
+  void on_poll(api::core_context& ctx) noexcept;
+
+ private:
+  enum class slot_state : std::uint8_t {
+    idle,        // no connection; connects at `due`
+    connecting,  // SYN sent; gives up at `deadline`
+    open,        // keep-alive, nothing outstanding; sends at `due`
+    waiting,     // request sent; the response is due by `deadline`
+    draining,    // the response said close: waits for the server's FIN until `deadline`
+  };
+  struct slot {
+    api::connection conn;
+    slot_state state = slot_state::idle;
+    std::uint64_t due = 0;       // idle, open
+    std::uint64_t deadline = 0;  // connecting, waiting, draining
+    std::uint64_t origin = 0;    // where the outstanding request's latency starts
+    std::uint64_t next_sched = 0;  // open loop: the next request's scheduled time
+    http_response_parser parser;
+  };
+
+  slot* slot_of(const api::connection& c) noexcept;
+  std::uint64_t now() const noexcept { return _ctx->now_ns; }
+  bool open_loop() const noexcept { return _interval_ns != 0; }
+  // The time the slot's next request may start (open loop: its schedule).
+  std::uint64_t next_start(const slot& s) const noexcept {
+    return open_loop() ? s.next_sched : now();
+  }
+  // Takes the latency origin of the request about to start, and moves the schedule on.
+  std::uint64_t take_origin(slot& s) noexcept;
+  void wake_at(std::uint64_t t) noexcept {
+    if (t < _next_due) _next_due = t;
+  }
+
+  void start(std::uint64_t now_ns) noexcept;
+  void scan(std::uint64_t now_ns) noexcept;
+  void finish(std::uint64_t now_ns) noexcept;
+  void print_progress(std::uint64_t now_ns) noexcept;
+
+  void open_connection(slot& s) noexcept;
+  void ready_for_next(slot& s, api::connection c) noexcept;
+  void send_request(slot& s, api::connection c) noexcept;
+  void response_done(slot& s, api::connection c) noexcept;
+  // Lets go of the connection; the slot connects again at `due`.
+  void drop(slot& s, api::connection c, bool abort, std::uint64_t due) noexcept;
+  void fail(slot& s, api::connection c, error_kind why, bool abort) noexcept;
+
+  api::core_context* _ctx;
+  const load_config* _cfg;
+  run_state* _run;
+  core_stats* _stats;
+  std::vector<slot> _slots;
+  std::uint32_t _first;
+  std::uint64_t _interval_ns = 0;  // open loop: between one slot's requests
+  std::uint64_t _next_due = 0;     // the earliest time a slot needs on_poll
+  std::uint64_t _load_start = 0;
+  std::uint64_t _end = 0;
+  bool _started = false;
+  bool _finished = false;
+  bool _stop_sent = false;
+  // Core 0's progress line.
+  std::uint64_t _next_progress = 0;
+  std::uint64_t _last_progress_ns = 0;
+  std::uint64_t _last_responses = 0;
+};
+
+}  // namespace kbt::load

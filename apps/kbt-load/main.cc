@@ -1,0 +1,162 @@
+// kbt-load: a wrk-style HTTP/1.1 load generator on the kbt stack. Keeps
+// --connections connections to --url busy for --duration seconds, closed
+// loop or at a fixed --rate (open loop, wrk2's latency correction), with
+// keep-alive or one request per connection (--close), then prints the
+// requests, errors and latency percentiles, as text or one JSON object.
+// Usage: kbt-load [EAL arguments --] --url http://IP[:PORT]/path [flags]
+#include <rte_lcore.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/app.hh"
+#include "api/eal_args.hh"
+#include "common/app_options.hh"
+#include "dev/startup_error.hh"
+#include "load_handler.hh"
+#include "report.hh"
+#include "url.hh"
+
+namespace {
+
+// kbt-load's own flags, as given.
+struct load_flags {
+  std::string url;
+  std::uint32_t connections = 10;
+  double duration = 10;
+  double rate = 0;
+  double timeout = 10;
+  double start_delay = 0;
+  bool close = false;
+  bool json = false;
+};
+
+void add_load_options(CLI::App& app, load_flags& f) {
+  app.add_option("--url", f.url, "target, http://IPV4[:PORT]/path (no DNS)")
+      ->required()
+      ->type_name("URL");
+  app.add_option("--connections", f.connections, "connections in total, split evenly over the cores")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 1U << 24))
+      ->type_name("N");
+  app.add_option("--duration", f.duration, "how long the load runs")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 1e6))
+      ->type_name("SECONDS");
+  app.add_option("--rate", f.rate,
+                 "requests/s in total, at fixed intervals, latency from the scheduled time "
+                 "(0: closed loop, as fast as responses come)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9))
+      ->type_name("R");
+  app.add_option("--timeout", f.timeout, "a connect or a response not done within this is an error")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 3600.0))
+      ->type_name("SECONDS");
+  app.add_option("--start-delay", f.start_delay,
+                 "wait this long after the stack is up before the load starts")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0))
+      ->type_name("SECONDS");
+  app.add_flag("--close", f.close, "one request per connection (Connection: close): connections/s");
+  app.add_flag("--json", f.json, "print the result as one JSON object on stdout");
+}
+
+std::uint64_t to_ns(double seconds) { return static_cast<std::uint64_t>(seconds * 1e9); }
+
+std::string build_request(const kbt::load::http_target& t, bool close) {
+  std::string r = "GET " + t.path + " HTTP/1.1\r\nHost: " + t.host +
+                  "\r\nUser-Agent: kbt-load\r\nAccept: */*\r\n";
+  if (close) r += "Connection: close\r\n";
+  return r + "\r\n";
+}
+
+kbt::load::load_config to_load_config(const kbt::load::http_target& t, const load_flags& f) {
+  kbt::load::load_config cfg;
+  cfg.ip = t.ip;
+  cfg.port = t.port;
+  cfg.request = build_request(t, f.close);  // built once; every request copies these bytes
+  cfg.connections = f.connections;
+  cfg.rate = f.rate;
+  cfg.close = f.close;
+  cfg.duration_ns = to_ns(f.duration);
+  cfg.start_delay_ns = to_ns(f.start_delay);
+  cfg.timeout_ns = to_ns(f.timeout);
+  return cfg;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace kbt;
+  const std::string program = "kbt-load";
+  const auto cl = api::split_command_line(argc, argv);
+
+  CLI::App app("kbt-load: HTTP/1.1 load generator on the kbt TCP/IP stack", program);
+  app.footer(apps::eal_footer(program));
+  apps::common_options common;
+  apps::add_common_options(app, common);
+  load_flags flags;
+  add_load_options(app, flags);
+  if (auto rc = apps::parse(app, cl.app)) return *rc;
+
+  std::string url_error;
+  const auto target = load::parse_url(flags.url, url_error);
+  if (!target) {
+    apps::report_error(program, "--url '" + flags.url + "': " + url_error);
+    return 2;
+  }
+  const load::load_config cfg = to_load_config(*target, flags);
+
+  // The cores' stats live here, not in the handlers, to be read after the run.
+  load::run_state run;
+  try {
+    api::stack_config config = apps::to_stack_config(common, program);
+    config.tcp_on = true;  // a client: no listener
+    const std::uint32_t max_conns = config.max_conns_per_core;
+    // Called once per core, in order, once the EAL is up: the first call
+    // learns the number of cores (run_app does not pass it).
+    auto make = [&](api::core_context& ctx) {
+      if (run.cores.empty()) {
+        run.core_count = rte_lcore_count();
+        for (unsigned i = 0; i < run.core_count; ++i) {
+          run.cores.push_back(std::make_unique<load::core_stats>());
+        }
+      }
+      const std::uint32_t n = run.core_count;
+      const std::uint32_t base = flags.connections / n;
+      const std::uint32_t extra = flags.connections % n;
+      const std::uint32_t count = base + (ctx.core < extra ? 1 : 0);
+      const std::uint32_t first = ctx.core * base + std::min<std::uint32_t>(ctx.core, extra);
+      // --close leaves connections closing behind it: room for as many again.
+      const std::uint32_t most = base + (extra > 0 ? 1 : 0);
+      const std::uint32_t need = flags.close ? 2 * most : most;
+      if (need > max_conns) {
+        throw dev::startup_error("--connections " + std::to_string(flags.connections) + " over " +
+                                 std::to_string(n) + " core(s) needs --max-conns " +
+                                 std::to_string(need) + " or more");
+      }
+      return load::load_handler(ctx, cfg, run, first, count);
+    };
+    const int rc = api::run_app<load::load_handler>(cl.eal, config, make);
+    if (rc != 0) return rc;
+  } catch (const std::exception& e) {  // dev::startup_error among them
+    apps::report_error(program, e.what());
+    return 1;
+  }
+
+  const auto summary = std::make_unique<load::run_summary>(load::merge(run));
+  const load::report_context rc{flags.url, &cfg, run.core_count};
+  if (flags.json) {
+    load::print_json(*summary, rc);
+  } else {
+    load::print_text(*summary, rc);
+  }
+  if (const std::string why = load::verdict(*summary, rc); !why.empty()) {
+    apps::report_error(program, why);
+    return 1;
+  }
+  return 0;
+}

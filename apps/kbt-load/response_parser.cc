@@ -1,0 +1,183 @@
+#include "response_parser.hh"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kbt::load {
+namespace {
+
+char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+// Does the comma-separated list `value` hold `token` (case-insensitive)?
+bool has_token(std::string_view value, std::string_view token) noexcept {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+feed_result http_response_parser::feed(std::span<const std::byte> bytes) noexcept {
+  const char* p = reinterpret_cast<const char*>(bytes.data());
+  const std::size_t n = bytes.size();
+  std::size_t i = 0;
+  if (n > 0) _seen = true;
+  while (i < n) {
+    switch (_phase) {
+      case phase::status_line:
+      case phase::headers: {
+        const char* nl = static_cast<const char*>(std::memchr(p + i, '\n', n - i));
+        const std::size_t end = nl == nullptr ? n : static_cast<std::size_t>(nl - p);
+        const std::size_t take = std::min(end - i, kLineMax - _line_len);
+        std::copy_n(p + i, take, _line + _line_len);
+        _line_len += take;
+        if (take < end - i) _line_cut = true;
+        i = end;
+        if (nl == nullptr) break;
+        ++i;  // the '\n'
+        const parse_state s = end_of_line();
+        if (s != parse_state::need_more) return {s, i};
+        break;
+      }
+      case phase::body: {
+        const std::uint64_t take = std::min<std::uint64_t>(_body_left, n - i);
+        _body_left -= take;
+        _body_seen += take;
+        i += static_cast<std::size_t>(take);
+        if (_body_left == 0) {
+          _phase = phase::done;
+          return {parse_state::complete, i};
+        }
+        break;
+      }
+      case phase::body_until_close:
+        _body_seen += n - i;
+        i = n;
+        break;
+      case phase::done:
+        return {parse_state::complete, i};
+      case phase::failed:
+        return {parse_state::error, i};
+    }
+  }
+  return {parse_state::need_more, i};
+}
+
+bool http_response_parser::finish_at_eof() noexcept {
+  if (_phase == phase::body_until_close) {
+    _phase = phase::done;
+    return true;
+  }
+  return _phase == phase::done;
+}
+
+parse_state http_response_parser::fail(parse_error e) noexcept {
+  _phase = phase::failed;
+  _error = e;
+  return parse_state::error;
+}
+
+parse_state http_response_parser::end_of_line() noexcept {
+  std::size_t len = _line_len;
+  if (len > 0 && _line[len - 1] == '\r') --len;
+  const std::string_view line(_line, len);
+  const bool cut = _line_cut;
+  _line_len = 0;
+  _line_cut = false;
+  if (_phase == phase::status_line) {
+    // "HTTP/1.1 200 OK": the version, one space, three digits, then a space or the end.
+    if (cut) return fail(parse_error::header_too_long);
+    if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || !is_digit(line[7]) || line[8] != ' ' ||
+        !is_digit(line[9]) || !is_digit(line[10]) || !is_digit(line[11]) ||
+        (line.size() > 12 && line[12] != ' ')) {
+      return fail(parse_error::bad_status_line);
+    }
+    _http10 = line[7] == '0';
+    _status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    _phase = phase::headers;
+    return parse_state::need_more;
+  }
+  if (line.empty()) return end_of_headers();
+  if (!cut) header_line(line);  // a cut line is not one of the short ones we read
+  return _phase == phase::failed ? parse_state::error : parse_state::need_more;
+}
+
+void http_response_parser::header_line(std::string_view line) noexcept {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return;  // not a header: ignored, as browsers do
+  const std::string_view name = line.substr(0, colon);
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (iequals(name, "content-length")) {
+    std::uint64_t v = 0;
+    if (value.empty() || value.size() > 18) {
+      fail(parse_error::bad_content_length);
+      return;
+    }
+    for (char c : value) {
+      if (!is_digit(c)) {
+        fail(parse_error::bad_content_length);
+        return;
+      }
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (_has_length && v != _content_length) {
+      fail(parse_error::bad_content_length);  // RFC 9112 §6.3: differing lengths are an error
+      return;
+    }
+    _has_length = true;
+    _content_length = v;
+  } else if (iequals(name, "connection")) {
+    if (has_token(value, "close")) _close = true;
+    if (has_token(value, "keep-alive")) _keep_alive = true;
+  } else if (iequals(name, "transfer-encoding")) {
+    if (has_token(value, "chunked")) _chunked = true;
+  }
+}
+
+parse_state http_response_parser::end_of_headers() noexcept {
+  if (_status >= 100 && _status < 200) {
+    // An interim response (100 Continue): the real one follows.
+    const bool seen = _seen;
+    reset();
+    _seen = seen;
+    return parse_state::need_more;
+  }
+  if (_http10 && !_keep_alive) _close = true;
+  // RFC 9112 §6.3: 204 and 304 have no body, whatever the headers say.
+  if (_status == 204 || _status == 304) {
+    _phase = phase::done;
+    return parse_state::complete;
+  }
+  if (_chunked) return fail(parse_error::chunked);
+  if (_has_length) {
+    if (_content_length == 0) {
+      _phase = phase::done;
+      return parse_state::complete;
+    }
+    _body_left = _content_length;
+    _phase = phase::body;
+    return parse_state::need_more;
+  }
+  // No length: the body runs until the server closes (RFC 9112 §6.3 item 8).
+  _close = true;
+  _phase = phase::body_until_close;
+  return parse_state::need_more;
+}
+
+}  // namespace kbt::load
