@@ -65,7 +65,6 @@ void echo_handler::on_accept(api::connection c) {
   _free.pop_back();
   session& s = _sessions[i];
   s = session{};
-  s.in_use = true;
   crypto_hash_sha256_init(&s.sha);
   c.set_user(reinterpret_cast<void*>(std::uintptr_t{i} + 1));
   if (_opts.mode == echo_mode::source) pump_source(c, s);
@@ -183,7 +182,6 @@ void echo_handler::on_closed(api::connection c, api::close_reason why) {
   }
   rte_pktmbuf_free(s->pending);
   s->pending = nullptr;
-  s->in_use = false;
   _free.push_back(static_cast<std::uint32_t>(s - _sessions.data()));
   c.set_user(nullptr);
 }

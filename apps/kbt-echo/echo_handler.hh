@@ -43,7 +43,6 @@ class echo_handler {
  private:
   // Per connection, from a pool made at start-up (index + 1 in user()).
   struct session {
-    bool in_use = false;
     bool peer_fin = false;
     bool fin_sent = false;
     std::uint64_t bytes = 0;  // received (echo, discard) or sent (source)

@@ -4,6 +4,7 @@
 
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,20 +32,9 @@ void fill_counters(const stack& s, int core, rte_tel_data* d) {
   const unsigned first = core < 0 ? 0 : static_cast<unsigned>(core);
   const unsigned last = core < 0 ? s.cores() : first + 1;
   for (unsigned i = first; i < last; ++i) snap.add(s.core_counters_of(i));
-  add_u64(d, "rx_pkts", snap.rx_pkts);
-  add_u64(d, "rx_bytes", snap.rx_bytes);
-  add_u64(d, "tx_pkts", snap.tx_pkts);
-  add_u64(d, "tx_bytes", snap.tx_bytes);
-  add_u64(d, "arp_requests_in", snap.arp_requests_in);
-  add_u64(d, "arp_replies_in", snap.arp_replies_in);
-  add_u64(d, "arp_replies_out", snap.arp_replies_out);
-  add_u64(d, "arp_requests_out", snap.arp_requests_out);
-  add_u64(d, "icmp_echo_replies", snap.icmp_echo_replies);
-  add_u64(d, "ip_with_options", snap.ip_with_options);
-  add_u64(d, "steered_out", snap.steered_out);
-  add_u64(d, "steered_in", snap.steered_in);
-  add_u64(d, "arp_shared", snap.arp_shared);
-  add_u64(d, "drops", snap.drops_total());
+  snap.for_each([d](std::string_view name, std::uint64_t v) {
+    add_u64(d, std::string(name).c_str(), v);
+  });
   for (std::size_t r = 0; r < core::kDropReasons; ++r) {
     const std::string name =
         std::string("drop_").append(core::to_string(static_cast<core::drop_reason>(r)));

@@ -53,20 +53,7 @@ std::string counters_snapshot::format() const {
     out += '=';
     out += std::to_string(v);
   };
-  field("rx_pkts", rx_pkts);
-  field("rx_bytes", rx_bytes);
-  field("tx_pkts", tx_pkts);
-  field("tx_bytes", tx_bytes);
-  field("arp_requests_in", arp_requests_in);
-  field("arp_replies_in", arp_replies_in);
-  field("arp_replies_out", arp_replies_out);
-  field("arp_requests_out", arp_requests_out);
-  field("icmp_echo_replies", icmp_echo_replies);
-  field("ip_with_options", ip_with_options);
-  field("steered_out", steered_out);
-  field("steered_in", steered_in);
-  field("arp_shared", arp_shared);
-  field("drops", drops_total());
+  for_each(field);
   for (std::size_t i = 0; i < kDropReasons; ++i) {
     if (drops[i] == 0) continue;
     field(std::string("drop.").append(to_string(static_cast<drop_reason>(i))), drops[i]);

@@ -93,6 +93,25 @@ struct counters_snapshot {
 
   void add(const core_counters& c) noexcept;
   std::uint64_t drops_total() const noexcept;
+  // Calls f(name, value) for every counter but the per-reason drops, then
+  // for "drops" (their total): the one list the stats line and telemetry share.
+  template <class F>
+  void for_each(F&& f) const {
+    f("rx_pkts", rx_pkts);
+    f("rx_bytes", rx_bytes);
+    f("tx_pkts", tx_pkts);
+    f("tx_bytes", tx_bytes);
+    f("arp_requests_in", arp_requests_in);
+    f("arp_replies_in", arp_replies_in);
+    f("arp_replies_out", arp_replies_out);
+    f("arp_requests_out", arp_requests_out);
+    f("icmp_echo_replies", icmp_echo_replies);
+    f("ip_with_options", ip_with_options);
+    f("steered_out", steered_out);
+    f("steered_in", steered_in);
+    f("arp_shared", arp_shared);
+    f("drops", drops_total());
+  }
   // "rx_pkts=.. rx_bytes=.. ... drops=N drop.<reason>=N" with only non-zero
   // drop reasons listed: the format the apps print and the tests parse.
   std::string format() const;

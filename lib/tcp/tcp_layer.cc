@@ -146,12 +146,19 @@ void tcp_layer::unhash(tcb& c) noexcept {
   ++_table_version;
 }
 
-void tcp_layer::free_tcb(tcb& c) noexcept {
-  cancel_timers(c);
+// Off the table, out of the accept queue, its port back in the pool
+// (unless a TIME_WAIT record took the port over): the connection no longer
+// stands in the way of a new one on its tuple.
+void tcp_layer::detach(tcb& c) noexcept {
   unhash(c);
   leave_accept_queue(c);
   if (c.pool_port) _ports.give_back(c.tuple.local_port);
   c.pool_port = false;
+}
+
+void tcp_layer::free_tcb(tcb& c) noexcept {
+  cancel_timers(c);
+  detach(c);
   c.snd.clear();
   c.ooo.clear();
   rte_pktmbuf_free(c.rx_head);
@@ -224,11 +231,7 @@ void tcp_layer::to_closed(tcb& c) noexcept {
   set_state(c, tcp_state::closed);
   // The tuple is free from now on, even while the application still holds
   // the handle: a new segment on it finds no connection (RFC 9293 §3.10.7.1).
-  unhash(c);
-  leave_accept_queue(c);
-  // The port is free again unless a TIME_WAIT record took it over.
-  if (c.pool_port) _ports.give_back(c.tuple.local_port);
-  c.pool_port = false;
+  detach(c);
   reap(c);
 }
 

@@ -183,6 +183,7 @@ class tcp_layer {
   tcb* alloc_tcb(const four_tuple& t) noexcept;
   void free_tcb(tcb& c) noexcept;
   void unhash(tcb& c) noexcept;  // off the table, its key slot free again
+  void detach(tcb& c) noexcept;  // unhash, accept queue, pool port
   tcb* lookup(const four_tuple& t) noexcept;
   listener* listening(std::uint16_t port) noexcept;
   void set_state(tcb& c, tcp_state s) noexcept;
@@ -215,6 +216,7 @@ class tcp_layer {
   void expire_time_wait(std::uint64_t now_ns) noexcept;
   void send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept;
   void end_time_wait(time_wait_record& r) noexcept;
+  void forget_time_wait(const time_wait_record& r) noexcept;
   std::optional<std::uint16_t> take_port(wire::ipv4_addr remote_ip,
                                          std::uint16_t remote_port) noexcept;
   void input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,

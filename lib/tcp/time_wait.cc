@@ -43,17 +43,21 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
   to_closed(c);
 }
 
-void tcp_layer::end_time_wait(time_wait_record& r) noexcept {
+// What a record holds outside the table: its place in the state gauge
+// and, for an active open, its source port.
+void tcp_layer::forget_time_wait(const time_wait_record& r) noexcept {
   _counters.states[kTimeWait].sub();
   if (r.port_from_pool) _ports.give_back(r.tuple.local_port);
+}
+
+void tcp_layer::end_time_wait(time_wait_record& r) noexcept {
+  forget_time_wait(r);
   _time_wait.erase(r);
 }
 
 void tcp_layer::expire_time_wait(std::uint64_t now_ns) noexcept {
-  _time_wait.expire(now_ns, kTimeWaitExpiryBatch, [this](const time_wait_record& r) {
-    _counters.states[kTimeWait].sub();
-    if (r.port_from_pool) _ports.give_back(r.tuple.local_port);
-  });
+  _time_wait.expire(now_ns, kTimeWaitExpiryBatch,
+                    [this](const time_wait_record& r) { forget_time_wait(r); });
 }
 
 void tcp_layer::send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept {

@@ -46,7 +46,6 @@ std::optional<std::size_t> tcp_swarm::open(wire::ipv4_addr ip, std::uint16_t por
   if (c == nullptr) return std::nullopt;
   const std::size_t index = _results.size();
   _results.emplace_back();
-  _conns.push_back({index, 0});
   _request_bytes.push_back(request_bytes);
   // The index rides in the user pointer: no map per connection.
   c->user = reinterpret_cast<void*>(index + 1);
@@ -94,13 +93,12 @@ void tcp_swarm::client_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns)
   const auto index = reinterpret_cast<std::size_t>(c.user) - 1;
   if (index >= _results.size()) return;
   client_result& r = _results[index];
-  conn_state& cs = _conns[index];
   const std::uint32_t want = _request_bytes[index];
   if ((ev & tcp::event::kConnected) != 0) {
     r.connected = true;
     std::vector<std::uint8_t> req(want);
     for (std::uint32_t i = 0; i < want; ++i) req[i] = request_byte(index, i);
-    cs.sent = l.send_copy(c, std::as_bytes(std::span(req)), now_ns);
+    l.send_copy(c, std::as_bytes(std::span(req)), now_ns);  // small: fits whole
   }
   if ((ev & tcp::event::kReadable) != 0) {
     rte_mbuf* m = l.recv(c, now_ns);

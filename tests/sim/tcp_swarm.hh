@@ -62,10 +62,6 @@ class tcp_swarm {
   std::uint64_t served() const noexcept { return _served; }  // server: connections closed
 
  private:
-  struct conn_state {
-    std::size_t index = 0;   // client: into _results
-    std::uint32_t sent = 0;  // client: request bytes sent
-  };
   void on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns);
   void client_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns);
   void server_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns);
@@ -77,7 +73,6 @@ class tcp_swarm {
   core::core_counters _counters;
   std::unique_ptr<core::engine> _engine;
   std::vector<client_result> _results;
-  std::vector<conn_state> _conns;  // per client connection, by index
   std::vector<std::uint32_t> _request_bytes;
   std::uint64_t _served = 0;
 };
