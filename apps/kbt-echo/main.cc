@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65535));
   app.add_option("--bytes", bytes, "source: bytes per connection, then FIN (0: until the peer closes)")
       ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 50))  // also refuses "-5"
       ->type_name("N");
   if (auto rc = apps::parse(app, cl.app)) return *rc;
 

@@ -24,6 +24,7 @@
 #include "dev/port.hh"
 #include "dev/startup_error.hh"
 #include "dev/stop_signal.hh"
+#include "tcp/counters.hh"
 
 namespace kbt::api {
 namespace {
@@ -195,8 +196,36 @@ core::counters_snapshot stack::totals() const noexcept {
   return s;
 }
 
+std::vector<std::pair<std::string, std::uint64_t>> stack::tcp_totals(unsigned first,
+                                                                     unsigned last) const {
+  std::vector<std::pair<std::string, std::uint64_t>> sum;
+  for (unsigned i = first; i < last; ++i) {
+    const tcp::tcp_counters* t = tcp_counters_of(i);
+    if (t == nullptr) continue;
+    struct ctx {
+      std::vector<std::pair<std::string, std::uint64_t>>* sum;
+      std::size_t next = 0;
+    } c{&sum};
+    tcp::for_each_counter(
+        *t,
+        [](void* p, const char* name, std::uint64_t v) {
+          auto* x = static_cast<ctx*>(p);
+          if (x->next == x->sum->size()) x->sum->emplace_back(std::string("tcp_") + name, 0);
+          (*x->sum)[x->next++].second += v;
+        },
+        &c);
+  }
+  return sum;
+}
+
+// The TCP counters that are not zero follow the engine's: a line stays
+// short on a quiet stack and shows what happened on a busy one.
 void stack::print_stats(const char* when) const {
-  std::printf("kbt stats: %s when=%s\n", totals().format().c_str(), when);
+  std::string tcp;
+  for (const auto& [name, v] : tcp_totals(0, cores())) {
+    if (v != 0) tcp += ' ' + name + '=' + std::to_string(v);
+  }
+  std::printf("kbt stats: %s%s when=%s\n", totals().format().c_str(), tcp.c_str(), when);
   std::fflush(stdout);
 }
 

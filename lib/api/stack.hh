@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/counters.hh"
@@ -72,6 +73,10 @@ class stack {
   const core::core_counters& core_counters_of(unsigned i) const noexcept { return _counters[i]; }
   // TCP's counters of core i, or nullptr without TCP.
   const tcp::tcp_counters* tcp_counters_of(unsigned i) const noexcept;
+  // TCP's counters summed over cores [first, last), as ("tcp_<name>", value)
+  // in declaration order; empty without TCP. For stats lines and telemetry.
+  std::vector<std::pair<std::string, std::uint64_t>> tcp_totals(unsigned first,
+                                                                unsigned last) const;
   // Core i's engine, for set-up before run() (api/app.hh).
   core::engine& engine_of(unsigned i) noexcept { return *_engines[i]; }
   // The per-iteration application hook (replaces stack_config::on_poll);

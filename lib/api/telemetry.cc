@@ -40,25 +40,8 @@ void fill_counters(const stack& s, int core, rte_tel_data* d) {
         std::string("drop_").append(core::to_string(static_cast<core::drop_reason>(r)));
     add_u64(d, name.c_str(), snap.drops[r]);
   }
-  // TCP counters, summed over the cores in range, named "tcp_<counter>"
-  // (telemetry names take no dots).
-  std::vector<std::pair<std::string, std::uint64_t>> tcp_sum;
-  for (unsigned i = first; i < last; ++i) {
-    const tcp::tcp_counters* t = s.tcp_counters_of(i);
-    if (t == nullptr) continue;
-    struct ctx {
-      std::vector<std::pair<std::string, std::uint64_t>>* sum;
-      std::size_t next = 0;
-    } c{&tcp_sum};
-    tcp::for_each_counter(
-        *t,
-        [](void* p, const char* name, std::uint64_t v) {
-          auto* x = static_cast<ctx*>(p);
-          if (x->next == x->sum->size()) x->sum->emplace_back(std::string("tcp_") + name, 0);
-          (*x->sum)[x->next++].second += v;
-        },
-        &c);
-  }
+  // (telemetry names take no dots, hence tcp_<counter>)
+  const auto tcp_sum = s.tcp_totals(first, last);
   for (const auto& [name, v] : tcp_sum) add_u64(d, name.c_str(), v);
 }
 

@@ -91,6 +91,8 @@ class engine {
   // This core's TCP, or nullptr when the engine runs without it.
   tcp::tcp_layer* tcp() noexcept { return _tcp.get(); }
   ip::arp_cache& neighbours() noexcept { return _arp; }
+  // This core's counters, for an application's own reports.
+  const core_counters& counters() const noexcept { return _counters; }
 
  private:
   // Classifies one frame; TCP segments wait in _tcp_burst for the bulk

@@ -18,6 +18,7 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "dup_acks_in", c.dup_acks_in.get());
   f(ctx, "out_of_window", c.out_of_window.get());
   f(ctx, "paws_rejected", c.paws_rejected.get());
+  f(ctx, "timestamp_missing", c.timestamp_missing.get());
   f(ctx, "ooo_queued", c.ooo_queued.get());
   f(ctx, "ooo_dropped", c.ooo_dropped.get());
   f(ctx, "rcv_window_trimmed", c.rcv_window_trimmed.get());
@@ -37,6 +38,7 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "syncookies_valid", c.syncookies_valid.get());
   f(ctx, "syncookies_invalid", c.syncookies_invalid.get());
   f(ctx, "syncookies_self_check_failed", c.syncookies_self_check_failed.get());
+  f(ctx, "syn_rcvd_evicted", c.syn_rcvd_evicted.get());
   f(ctx, "time_wait_overflow", c.time_wait_overflow.get());
   f(ctx, "time_wait_reused", c.time_wait_reused.get());
   f(ctx, "time_wait_syn_dropped", c.time_wait_syn_dropped.get());

@@ -22,6 +22,7 @@ struct alignas(64) tcp_counters {
   core::counter dup_acks_in;
   core::counter out_of_window;       // unacceptable segments (answered with an ACK)
   core::counter paws_rejected;       // RFC 7323 §5
+  core::counter timestamp_missing;   // RFC 7323 §3.2: no TSopt on a timestamped connection
   core::counter ooo_queued;          // segments held for reassembly
   core::counter ooo_dropped;         // over the reassembly bound
   core::counter rcv_window_trimmed;  // data beyond the window, cut off
@@ -41,6 +42,7 @@ struct alignas(64) tcp_counters {
   core::counter syncookies_valid;    // ACKs whose cookie made a connection
   core::counter syncookies_invalid;  // ACKs to a listener with a bad or stale cookie
   core::counter syncookies_self_check_failed;  // debug builds: cookie ISS of a SYN-queue entry
+  core::counter syn_rcvd_evicted;   // SYN-queue entries dropped to free a TCB (pool empty)
   core::counter time_wait_overflow;  // TIME_WAIT table full: went straight to CLOSED
   core::counter time_wait_reused;    // RFC 6191: a new SYN took a TIME_WAIT tuple
   core::counter time_wait_syn_dropped;  // RFC 6191: a SYN too old for a TIME_WAIT tuple

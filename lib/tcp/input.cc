@@ -261,6 +261,14 @@ void tcp_layer::input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* 
 // RFC 9293 §3.10.7.4 first, with PAWS (RFC 7323 §5.3) before it.
 bool tcp_layer::check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept {
   const auto& ts = seg.options.timestamps;
+  // RFC 7323 §3.2: once timestamps are agreed, "if a non-<RST> segment is
+  // received without a TSopt, a TCP SHOULD silently drop the segment". Not
+  // a SYN: its sender may have restarted and forgotten what was agreed, and
+  // RFC 5961 §4 answers it with a challenge ACK whatever it carries.
+  if (c.ts_ok && !ts && !seg.has(kRst) && !seg.has(kSyn)) {
+    _counters.timestamp_missing.add();
+    return false;
+  }
   if (c.ts_ok && ts && !seg.has(kRst)) {
     const bool stale = now_ns - c.ts_recent_stamp_ns > kPawsIdleNs;
     if (static_cast<std::int32_t>(ts->tsval - c.ts_recent) < 0 && !stale) {

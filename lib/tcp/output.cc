@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "tcp/syn_cookie.hh"
 #include "tcp/tcp_layer.hh"
 #include "wire/endian.hh"
 #include "wire/mbuf_bytes.hh"
@@ -50,16 +51,20 @@ std::uint32_t tcp_layer::data_mss(const tcb& c) const noexcept {
 // The window field of a non-SYN segment, with receiver-side silly window
 // avoidance (RFC 9293 §3.8.6.2.2): the right edge moves only by at least
 // min(buffer / 2, MSS), and never moves left (§3.8.6.2.2 "shrinking").
+// rcv_adv is the edge the field really tells the peer: a window beyond
+// 65535 << scale, or not a multiple of 1 << scale, is cut to what the field
+// can say, and check_sequence() accepts data up to that edge only
+// (RFC 9293 §3.10.7.4). An edge told earlier stays (never moves left).
 std::uint16_t tcp_layer::advertised_window(tcb& c) noexcept {
   const seq32 right = c.rcv_nxt + receive_space(c);
   const std::uint32_t step = std::min<std::uint32_t>(c.rcv_buffer / 2, c.snd_mss);
-  if (right > c.rcv_adv && static_cast<std::uint32_t>(right - c.rcv_adv) >= step) {
-    c.rcv_adv = right;
-  } else if (c.rcv_adv < c.rcv_nxt) {
-    c.rcv_adv = c.rcv_nxt;
-  }
-  const auto wnd = static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt);
-  return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> c.rcv_wscale, 0xffff));
+  seq32 edge = c.rcv_adv < c.rcv_nxt ? c.rcv_nxt : c.rcv_adv;
+  if (right > edge && static_cast<std::uint32_t>(right - edge) >= step) edge = right;
+  const auto wnd = static_cast<std::uint32_t>(edge - c.rcv_nxt);
+  const auto field = static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> c.rcv_wscale, 0xffff));
+  const seq32 told = c.rcv_nxt + (std::uint32_t{field} << c.rcv_wscale);
+  if (told > c.rcv_adv || c.rcv_adv < c.rcv_nxt) c.rcv_adv = told;
+  return field;
 }
 
 void tcp_layer::enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept {
@@ -112,7 +117,15 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
     if (active ? _config.tcp.window_scaling : c.ws_ok) r.options.window_scale = c.rcv_wscale;
     r.options.sack_permitted = active ? _config.tcp.sack : c.sack_ok;
     if (active ? _config.tcp.timestamps : c.ts_ok) {
-      r.options.timestamps = wire::tcp_timestamps{ts_now(c, now_ns), active ? 0 : c.ts_recent};
+      std::uint32_t tsval = ts_now(c, now_ns);
+      // A SYN-queue entry whose ISS is a cookie also carries the cookie's
+      // options in its TSval, as send_cookie_synack() does: should the entry
+      // be evicted (evict_embryonic), the peer's ACK rebuilds it in full.
+      if (!active && c.iss_is_cookie) {
+        tsval = syn_cookie_jar::encode_ts(
+            tsval, c.ws_ok ? std::optional<std::uint8_t>(c.snd_wscale) : std::nullopt, c.sack_ok);
+      }
+      r.options.timestamps = wire::tcp_timestamps{tsval, active ? 0 : c.ts_recent};
     }
   } else {
     r.window = (flags & kRst) != 0 ? 0 : advertised_window(c);

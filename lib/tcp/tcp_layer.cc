@@ -109,7 +109,29 @@ tcp_state tcp_layer::state_of(const four_tuple& t) noexcept {
   return tcp_state::closed;
 }
 
+// Under a SYN flood the pool can fill with SYN_RCVD entries whose peers
+// never answer. An entry whose ISS is a cookie is expendable: its own peer's
+// ACK still validates as a cookie (listener.cc). So rather than refuse a
+// real client's connection, one such entry goes, found from a rotating
+// cursor so that no slot is favoured; the scan is short because under a
+// flood most of the pool is such entries.
+bool tcp_layer::evict_embryonic() noexcept {
+  const std::size_t n = _pool.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    tcb& c = *_pool[_evict_cursor];
+    _evict_cursor = _evict_cursor + 1 == n ? 0 : _evict_cursor + 1;
+    if (c.in_use && c.state == tcp_state::syn_rcvd && c.passive && c.iss_is_cookie &&
+        !c.app_holds && !c.on_event_list) {
+      to_closed(c);
+      _counters.syn_rcvd_evicted.add();
+      return true;
+    }
+  }
+  return false;
+}
+
 tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
+  if (_free.empty()) evict_embryonic();
   if (_free.empty()) {
     _counters.no_tcb.add();
     return nullptr;

@@ -181,6 +181,7 @@ class tcp_layer {
 
   // tcp_layer.cc: pool, table, events
   tcb* alloc_tcb(const four_tuple& t) noexcept;
+  bool evict_embryonic() noexcept;
   void free_tcb(tcb& c) noexcept;
   void unhash(tcb& c) noexcept;  // off the table, its key slot free again
   void detach(tcb& c) noexcept;  // unhash, accept queue, pool port
@@ -282,6 +283,7 @@ class tcp_layer {
   port_pool _ports;
   std::vector<std::unique_ptr<tcb>> _pool;
   std::vector<tcb*> _free;
+  std::size_t _evict_cursor = 0;  // evict_embryonic()'s next slot
   std::size_t _live = 0;
   std::array<listener, kMaxListeners> _listeners{};
   std::size_t _listener_count = 0;

@@ -311,5 +311,23 @@ TEST_F(Data, ThreeDuplicateAcksTriggerFastRetransmit) {
   EXPECT_TRUE(c->in_recovery);
 }
 
+TEST_F(Data, UnscaledWindowEdgeIsTheFieldsNotTheBuffers) {
+  // RFC 9293 §3.10.7.4: data past the window the peer was told is not
+  // acceptable. Without window scaling the field says at most 65535, even
+  // though the 256 KiB buffer has room for more.
+  tcb* c = established_passive();  // no options: no window scaling
+  ASSERT_NE(c, nullptr);
+  ASSERT_FALSE(c->ws_ok);
+  input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "a"});
+  advance_ms(40);  // the delayed ACK
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.window, 65535);
+  EXPECT_EQ(c->rcv_adv.value, kPeerIsn + 2 + 65535);
+  // One byte past the edge told: not acceptable, answered with an ACK.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 2 + 65535, .ack = _iss + 1, .payload = "x"});
+  EXPECT_EQ(c->ooo.runs(), 0U) << "nothing queued beyond the window";
+  EXPECT_EQ(_layer->counters().out_of_window.get(), 1U);
+}
+
 }  // namespace
 }  // namespace kbt::tcp::test

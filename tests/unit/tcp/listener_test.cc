@@ -100,6 +100,40 @@ TEST_F(Listener, AutomaticModeAnswersWithACookieOnceTheSynQueueIsFull) {
             std::optional<std::uint16_t>(1460));
 }
 
+// The fixture's pool has 16 TCBs and the SYN queue may take them all, as
+// kbt-httpd's defaults allowed (1024 and 1024): a flood then leaves no TCB
+// for a real client's cookie ACK unless a SYN_RCVD entry makes way. The
+// entry that goes loses nothing: its ISS is a cookie too.
+TEST_F(Listener, CookieAckFromARealClientEvictsASynRcvdEntryWhenThePoolIsFull) {
+  with(syncookies_mode::automatic, 1024);
+  std::vector<seg_out> flood;
+  for (std::uint16_t p = 41000; p < 41016; ++p) flood.push_back(syn_from(p));
+  ASSERT_EQ(_layer->connections(), 16U);
+  ASSERT_EQ(l().syn_queue, 16U);
+  const auto sa = syn_from(42000);  // pool empty: a cookie, no state
+  EXPECT_EQ(_layer->counters().syncookies_sent.get(), 1U);
+  ack_of(sa, 42000, "GET / HTTP/1.1\r\n\r\n");
+  tcb* c = conn(42000);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->state, tcp_state::established);
+  EXPECT_EQ(c->rx_bytes, 18U);
+  EXPECT_EQ(_layer->counters().syn_rcvd_evicted.get(), 1U);
+  EXPECT_EQ(_layer->counters().syncookies_valid.get(), 1U);
+  EXPECT_EQ(_layer->counters().no_tcb.get(), 0U);
+  EXPECT_EQ(l().syn_queue, 15U);
+  // The evicted entry's peer can still finish: its ACK is a valid cookie.
+  std::uint16_t evicted = 0;
+  for (std::uint16_t p = 41000; p < 41016; ++p) {
+    if (conn(p) == nullptr) evicted = p;
+  }
+  ASSERT_NE(evicted, 0);
+  sent();
+  ack_of(flood[evicted - 41000], evicted);
+  ASSERT_NE(conn(evicted), nullptr);
+  EXPECT_EQ(conn(evicted)->state, tcp_state::established);
+  EXPECT_EQ(_layer->counters().syn_rcvd_evicted.get(), 2U);
+}
+
 TEST_F(Listener, AlwaysModeKeepsNoStateBeforeTheAck) {
   with(syncookies_mode::always);
   for (std::uint16_t p = 41000; p < 41010; ++p) syn_from(p);

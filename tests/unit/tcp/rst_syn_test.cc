@@ -129,5 +129,27 @@ TEST_F(RstSyn, PawsDropsAnOldTimestamp) {
   EXPECT_EQ(sent_one().h.ack.value, kPeerIsn + 4);
 }
 
+TEST_F(RstSyn, SegmentWithoutTimestampOnATimestampedConnectionIsDropped) {
+  // RFC 7323 §3.2: a non-RST segment without TSopt is silently dropped.
+  wire::tcp_options o;
+  o.timestamps = wire::tcp_timestamps{5000, 0};
+  tcb* c = established_passive(o);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->ts_ok);
+  input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "bare"});
+  EXPECT_EQ(read_all(*_layer, *c, _now), "");
+  EXPECT_TRUE(sent().empty()) << "silently";
+  EXPECT_EQ(_layer->counters().timestamp_missing.get(), 1U);
+  EXPECT_EQ(c->rcv_nxt.value, kPeerIsn + 1);
+  // Nor a SYN, which RFC 5961 §4 answers with a challenge ACK.
+  input({.flags = flag::kSyn, .seq = kPeerIsn + 1});
+  const auto challenge = sent_one();
+  EXPECT_EQ(challenge.h.flags, flag::kAck);
+  EXPECT_EQ(challenge.h.ack.value, kPeerIsn + 1);
+  // A RST needs none (it SHOULD have one, but may not).
+  input({.flags = flag::kRst, .seq = kPeerIsn + 1});
+  EXPECT_EQ(c->state, tcp_state::closed);
+}
+
 }  // namespace
 }  // namespace kbt::tcp::test

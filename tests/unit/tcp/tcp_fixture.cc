@@ -139,7 +139,10 @@ tcb* TcpFixture::syn_rcvd(const wire::tcp_options& syn_options) {
 
 tcb* TcpFixture::established_passive(const wire::tcp_options& syn_options) {
   syn_rcvd(syn_options);
-  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1});
+  // RFC 7323 §3.2: timestamps agreed, every segment from now on has them.
+  wire::tcp_options o;
+  if (syn_options.timestamps) o.timestamps = wire::tcp_timestamps{syn_options.timestamps->tsval, 0};
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .options = o});
   tcb* c = nullptr;
   for (auto& [conn, e] : _events) {
     if ((e & event::kConnected) != 0) c = conn;
