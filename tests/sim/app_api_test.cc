@@ -69,10 +69,7 @@ TEST(AppApi, CallbacksSeeEveryConnectionFromAcceptToClose) {
     const unsigned base = w.mbufs_in_use();
     events ev;
     {
-      swarm_config sc{.mac = kMacB, .ip = kIpB};
-      sc.tcp.msl_ns = 2 * kSec;
-      sc.key_seed = seed;
-      tcp_swarm server(w, side::b, sc, nullptr, false);
+      tcp_swarm server(w, side::b, host_b(seed), nullptr, false);
       server.tcp().listen(80);
       std::vector<api::detail::app_core<echo_back>> cores(1);
       cores[0].ctx = api::core_context{&server.engine(), &server.tcp(), w.pool(side::b), 0, 0};
@@ -82,10 +79,7 @@ TEST(AppApi, CallbacksSeeEveryConnectionFromAcceptToClose) {
         api::detail::poll_hook<echo_back>(server.engine(), now, &cores);
         server.engine().flush_all();
       });
-      swarm_config cc{.mac = kMacA, .ip = kIpA};
-      cc.tcp.msl_ns = 2 * kSec;
-      cc.key_seed = seed + 7;
-      tcp_swarm clients(w, side::a, cc);
+      tcp_swarm clients(w, side::a, host_a(seed + 7));
       constexpr std::size_t kClients = 20;
       constexpr std::uint32_t kRequest = 700;
       for (std::size_t i = 0; i < kClients; ++i) ASSERT_TRUE(clients.open(kIpB, 80, kRequest));

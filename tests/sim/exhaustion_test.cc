@@ -54,15 +54,9 @@ TEST(Exhaustion, ServerMbufPoolDrainedCountsThenEveryClientCompletes) {
     sim_world w(lossy_world(seed));
     const unsigned base = w.mbufs_in_use();
     {
-      swarm_config sc{.mac = kMacB, .ip = kIpB};
-      sc.tcp.msl_ns = 2 * kSec;
-      sc.key_seed = seed;
-      tcp_swarm server(w, side::b, sc);
+      tcp_swarm server(w, side::b, host_b(seed));
       server.serve(80);
-      swarm_config cc{.mac = kMacA, .ip = kIpA};
-      cc.tcp.msl_ns = 2 * kSec;
-      cc.key_seed = seed + 7;
-      tcp_swarm clients(w, side::a, cc);
+      tcp_swarm clients(w, side::a, host_a(seed + 7));
       // Let ARP resolve both ways first, so what follows is TCP's.
       ASSERT_TRUE(clients.open(kIpB, 80, 3000));
       ASSERT_TRUE(w.run_until([&] { return clients.finished() == 1; }, 30 * kSec, 1'000'000).done);
@@ -102,17 +96,12 @@ void tcb_pool_run(tcp::syncookies_mode mode, std::uint64_t seed) {
   sim_world w(lossy_world(seed));
   const unsigned base = w.mbufs_in_use();
   {
-    swarm_config sc{.mac = kMacB, .ip = kIpB};
-    sc.tcp.msl_ns = 2 * kSec;
+    swarm_config sc = host_b(seed);
     sc.tcp.syncookies = mode;
     sc.max_conns = 8;
-    sc.key_seed = seed;
     tcp_swarm server(w, side::b, sc);
     server.serve(80);
-    swarm_config cc{.mac = kMacA, .ip = kIpA};
-    cc.tcp.msl_ns = 2 * kSec;
-    cc.key_seed = seed + 7;
-    tcp_swarm clients(w, side::a, cc);
+    tcp_swarm clients(w, side::a, host_a(seed + 7));
     constexpr std::size_t kClients = 24;
     constexpr std::uint32_t kRequest = 5000;
     for (std::size_t i = 0; i < kClients; ++i) ASSERT_TRUE(clients.open(kIpB, 80, kRequest));

@@ -11,6 +11,7 @@
 
 #include "core/counters.hh"
 #include "core/engine.hh"
+#include "sim_hosts.hh"
 #include "sim_world.hh"
 #include "tcp/tcp_layer.hh"
 
@@ -26,6 +27,21 @@ struct swarm_config {
   const dev::rss_table* rss = nullptr;
   std::uint16_t core = 0;
 };
+
+// Host A's or host B's swarm (sim_hosts.hh) with a 2 s MSL, so that
+// TIME_WAIT ends soon on the virtual clock, and keys drawn from `key_seed`.
+inline swarm_config host_a(std::uint64_t key_seed) {
+  swarm_config c{.mac = kMacA, .ip = kIpA};
+  c.tcp.msl_ns = 2 * kSec;
+  c.key_seed = key_seed;
+  return c;
+}
+inline swarm_config host_b(std::uint64_t key_seed) {
+  swarm_config c{.mac = kMacB, .ip = kIpB};
+  c.tcp.msl_ns = 2 * kSec;
+  c.key_seed = key_seed;
+  return c;
+}
 
 // What happened to one client connection.
 struct client_result {

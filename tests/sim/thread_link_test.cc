@@ -38,15 +38,10 @@ TEST(ThreadLink, AWorkerThreadConnectsSendsAndClosesThroughItsLink) {
   sim_world w(wc);
   const unsigned base = w.mbufs_in_use();
   {
-    swarm_config sc{.mac = kMacA, .ip = kIpA};
-    sc.tcp.msl_ns = 2 * kSec;
-    sc.key_seed = seed;
-    tcp_swarm server(w, side::a, sc);
+    tcp_swarm server(w, side::a, host_a(seed));
     server.serve(80);
 
-    swarm_config cc{.mac = kMacB, .ip = kIpB};
-    cc.tcp.msl_ns = 2 * kSec;
-    cc.key_seed = seed + 1;
+    swarm_config cc = host_b(seed + 1);
     cc.max_conns = 64;
     tcp_swarm client(w, side::b, cc, nullptr, false);
     std::vector<api::detail::app_core<no_handler>> cores(1);
