@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests and demo: Linux peers, namespaces, packet crafting
   iproute2 iputils-ping iputils-arping iptables nftables
-  curl wrk netcat-openbsd tcpdump python3-scapy nginx-light
+  curl wrk netcat-openbsd tcpdump python3-scapy nginx-light ethtool
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
 )

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the optimised and the ASan+UBSan builds, and
-# runs every test in both. Exits non-zero when anything fails.
+# runs every test in both; then runs each libFuzzer target for
+# KBT_FUZZ_SECONDS (default 60; 0: none) in the clang fuzz build, and replays
+# the fuzz corpora. Exits non-zero when anything fails.
 # Usage: scripts/test.sh [meson test arguments, e.g. a suite: --suite unit]
+#        (with arguments, only those meson tests: no fuzzing)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 case "${1:-}" in
-  -h|--help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 
 scripts/deps.sh || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
@@ -34,6 +37,22 @@ for dir in build build-asan; do
     total_fail=$((total_fail + 1))
   fi
 done
+
+fuzz_seconds=${KBT_FUZZ_SECONDS:-60}
+if [ $# -eq 0 ] && [ "$fuzz_seconds" -gt 0 ]; then
+  echo "== fuzzing, ${fuzz_seconds}s a target"
+  if scripts/fuzz.sh "$fuzz_seconds"; then
+    total_pass=$((total_pass + 1))
+  else
+    total_fail=$((total_fail + 1))
+  fi
+  echo "== fuzz corpora and regressions replayed in build-fuzz"
+  if meson test -C build-fuzz --print-errorlogs --no-rebuild --suite fuzz; then
+    total_pass=$((total_pass + 1))
+  else
+    total_fail=$((total_fail + 1))
+  fi
+fi
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -11,6 +11,7 @@
 namespace kbt::tcp {
 
 using wire::tcp_flag::kAck;
+using wire::tcp_flag::kFin;
 using wire::tcp_flag::kRst;
 using wire::tcp_flag::kSyn;
 
@@ -22,6 +23,10 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
     rte_pktmbuf_free(payload);
     return;
   }
+  // RFC 9293 §3.10.7.2 second check: any ACK-bearing segment is bad in
+  // LISTEN and gets <SEQ=SEG.ACK><CTL=RST>, a SYN-ACK too (backscatter of
+  // someone else's flood must not take SYN-queue entries); only a plain
+  // ACK may first complete a cookie handshake.
   if (seg.has(kAck) && !seg.has(kSyn)) {
     // Linux's tcp_synq_no_recent_overflow: in automatic mode an ACK is only
     // worth a cookie check if cookies went out in the last two periods.
@@ -55,10 +60,15 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
     send_rst(t, seg.ack, seq32{}, false);
     return;
   }
-  // RFC 9293 §3.10.7.2 lets a SYN's data be queued; we drop it and the
-  // peer sends it again after the handshake.
   rte_pktmbuf_free(payload);
-  if (!seg.has(kSyn)) return;
+  if (seg.has(kAck)) {  // a SYN-ACK
+    send_rst(t, seg.ack, seq32{}, false);
+    return;
+  }
+  // RFC 9293 §3.10.7.2 lets a SYN's data be queued; we drop it and the
+  // peer sends it again after the handshake. SYN+FIN is a scanner's probe,
+  // not an open: dropped, as Linux does.
+  if (!seg.has(kSyn) || seg.has(kFin)) return;
 
   const bool queue_full = l.syn_queue >= cfg.syn_queue_max;
   if (cfg.syncookies == syncookies_mode::always ||
@@ -90,6 +100,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
     c->iss_is_cookie = false;
   }
   c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+  c->recover = c->iss;  // RFC 6582 §3.2 step 1
   c->snd.reset(c->iss + 1);
   c->irs = seg.seq;
   c->rcv_nxt = seg.seq + 1;
@@ -161,6 +172,7 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
   init_tcb_for_open(*c, now_ns);
   c->iss = seg.ack - 1;
   c->snd_una = c->snd_nxt = c->snd_max = seg.ack;
+  c->recover = c->iss;  // RFC 6582 §3.2 step 1
   c->snd.reset(seg.ack);
   c->irs = seg.seq - 1;
   c->rcv_nxt = seg.seq;

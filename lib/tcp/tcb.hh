@@ -78,6 +78,7 @@ struct tcb : core::tagged_timer<rto_tag>,
   bool in_accept_queue = false;  // established, the application not told yet
   bool iss_is_cookie = false;    // a SYN-queue entry whose ISS is also a SYN cookie
   bool pool_port = false;        // the local port came from the port pool: give it back
+  bool in_table = false;         // the connection table maps the tuple to this TCB
 
   // --- RFC 9293 §3.3.1 send sequence variables
   seq32 iss;
@@ -127,6 +128,8 @@ struct tcb : core::tagged_timer<rto_tag>,
   std::uint64_t rtt_start_ns = 0;
   std::uint64_t last_send_ns = 0;
   std::uint8_t persist_backoff = 0;
+  std::uint8_t probes_unanswered = 0;  // zero-window probes with no segment since
+  std::uint64_t probe_sent_ns = 0;
   std::uint8_t keepalive_sent = 0;
   std::uint64_t last_rx_ns = 0;
 

@@ -146,6 +146,7 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
   ++_live;
   ++c->generation;
   c->in_use = true;
+  c->in_table = true;
   c->tuple = t;
   c->state = tcp_state::closed;
   c->listener = tcb::kNoListener;
@@ -157,6 +158,11 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
 }
 
 void tcp_layer::unhash(tcb& c) noexcept {
+  // Once off the table, the tuple may already belong to a new connection
+  // (RFC 6191 reuse from TIME_WAIT): deleting by tuple again would take that
+  // one's entry (found by fuzz_tcp_listen_cookies_never).
+  if (!c.in_table) return;
+  c.in_table = false;
   const std::int32_t pos = rte_hash_del_key(_table, &c.tuple);
   if (pos < 0) return;
   // With RW_CONCURRENCY_LF, rte_hash keeps a deleted key's slot until it is
@@ -262,6 +268,10 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.iss = _isn.generate(c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip,
                         c.tuple.remote_port, now_ns);
   c.snd_una = c.snd_nxt = c.snd_max = c.iss;
+  // RFC 6582 §3.2 step 1: recover starts at the ISS. Left at 0, every
+  // connection whose ISS is 2^31 or more away looked "in recovery" and
+  // never fast-retransmitted (found by test_netem.py).
+  c.recover = c.iss;
   c.snd.reset(c.iss + 1);
   c.snd_wnd = 0;
   c.max_snd_wnd = 0;
@@ -284,6 +294,8 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.rtt = rtt_estimator{};
   c.rtt_timing = false;
   c.persist_backoff = 0;
+  c.probes_unanswered = 0;
+  c.probe_sent_ns = 0;
   c.keepalive_sent = 0;
   c.last_rx_ns = now_ns;
   c.last_send_ns = now_ns;

@@ -264,6 +264,7 @@ class tcp_layer {
   void on_rto(tcb& c, std::uint64_t now_ns) noexcept;
   void on_delack(tcb& c, std::uint64_t now_ns) noexcept;
   void on_persist(tcb& c, std::uint64_t now_ns) noexcept;
+  void give_up(tcb& c) noexcept;
   void on_keepalive(tcb& c, std::uint64_t now_ns) noexcept;
   void cancel_timers(tcb& c) noexcept;
 

@@ -54,12 +54,7 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
     case tcp_state::syn_rcvd: {
       const std::uint8_t limit = c.state == tcp_state::syn_sent ? _config.tcp.max_syn_retries
                                                                  : _config.tcp.max_synack_retries;
-      if (++c.retries > limit) {
-        _counters.timeouts.add();
-        close_connection(c, close_reason::timeout);
-        to_closed(c);
-        return;
-      }
+      if (++c.retries > limit) return give_up(c);
       c.rtt.on_timeout();  // RFC 6298 §5.5: back off
       c.rtt_timing = false;
       _counters.retransmits.add();
@@ -88,13 +83,8 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
     on_persist(c, now_ns);
     return;
   }
-  if (++c.retries > _config.tcp.max_retries) {
-    // RFC 1122 §4.2.3.5 R2: give up and tell the application.
-    _counters.timeouts.add();
-    close_connection(c, close_reason::timeout);
-    to_closed(c);
-    return;
-  }
+  // RFC 1122 §4.2.3.5 R2: give up and tell the application.
+  if (++c.retries > _config.tcp.max_retries) return give_up(c);
   _counters.rto_expiries.add();
   // RFC 5681 §3.1 eq. 4 / RFC 6298 §5.4-5.6: collapse the window, back off,
   // and send again from the first unacknowledged byte (go-back-N; with
@@ -110,16 +100,29 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
   arm_rto(c, now_ns);
 }
 
+// The peer stopped answering: the connection ends, the application hears
+// why.
+void tcp_layer::give_up(tcb& c) noexcept {
+  _counters.timeouts.add();
+  close_connection(c, close_reason::timeout);
+  to_closed(c);
+}
+
 void tcp_layer::on_delack(tcb& c, std::uint64_t now_ns) noexcept {
   if (c.unacked_segs > 0 || c.ack_now) send_ack(c, now_ns);
 }
 
 // Zero window and data waiting: a probe with an old sequence number makes
 // the peer answer with its current window (Linux's tcp_probe_timer style),
-// backing off up to persist_max; it never gives up while the peer answers
-// (RFC 1122 §4.2.2.17).
+// backing off up to persist_max. It never gives up while the peer answers
+// (RFC 1122 §4.2.2.17); a peer silent through max_retries probes in a row
+// is gone, as after max_retries RTOs (else it would hold the TCB and its
+// data forever: found by fuzz_tcp_established).
 void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
-  if (c.snd.bytes_unsent(c.snd_nxt) == 0) {
+  // Nothing to send and nothing outstanding: no probing. A FIN alone still
+  // outstanding is probed for like data, or a peer that closed its window
+  // and fell silent would keep the connection for ever (fuzz_tcp_established).
+  if (c.snd.bytes_unsent(c.snd_nxt) == 0 && c.snd_una == c.snd_max) {
     c.persist_backoff = 0;
     return;
   }
@@ -132,6 +135,9 @@ void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
     c.sws_override = false;
     return;
   }
+  if (c.last_rx_ns >= c.probe_sent_ns) c.probes_unanswered = 0;
+  if (++c.probes_unanswered > _config.tcp.max_retries) return give_up(c);
+  c.probe_sent_ns = now_ns;
   _counters.zero_window_probes.add();
   send_segment(c, c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
   if (c.persist_backoff < 16) ++c.persist_backoff;

@@ -231,6 +231,78 @@ TEST_F(Data, NoDelaySendsSmallSegmentsAtOnce) {
   EXPECT_EQ(sent().size(), 2U);
 }
 
+TEST_F(Data, ZeroWindowProbesGiveUpWhenThePeerFallsSilent) {
+  // Found by fuzz_tcp_established: the peer closed its window and then
+  // answered nothing; the probes went on for ever and the connection with
+  // its data never ended. Answered probes keep it open (RFC 1122
+  // §4.2.2.17); max_retries unanswered in a row end it, as RTOs do.
+  tcp_config cfg;
+  cfg.max_retries = 3;
+  make_layer(cfg);
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+  _layer->send_copy(*c, bytes_of("waiting"), _now);
+  // Answered probes: the connection stays, however many.
+  for (int i = 0; i < 20; ++i) {
+    advance_ms(60'000);
+    for (std::size_t k = sent().size(); k > 0; --k) {
+      input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+    }
+  }
+  ASSERT_EQ(c->state, tcp_state::established);
+  const auto answered = _layer->counters().zero_window_probes.get();
+  EXPECT_GT(answered, 4U);
+  // Silence: after 3 unanswered probes the next one is not sent; timeout.
+  for (int i = 0; i < 20 && c->state != tcp_state::closed; ++i) advance_ms(60'000);
+  EXPECT_EQ(c->state, tcp_state::closed);
+  EXPECT_EQ(_layer->counters().zero_window_probes.get(), answered + 3);
+  EXPECT_EQ(_layer->counters().timeouts.get(), 1U);
+}
+
+TEST_F(Data, FinIntoAClosedWindowIsProbedForThenSentOrGivenUp) {
+  // Found by fuzz_tcp_established: our FIN outstanding, the peer's window
+  // closed, nothing unsent. The RTO switched to persist, which saw nothing
+  // to send and stopped: the connection sat in FIN_WAIT_1 for ever.
+  for (bool peer_answers : {true, false}) {
+    tcp_config cfg;
+    cfg.max_retries = 3;
+    make_layer(cfg);
+    tcb* c = established_passive();
+    ASSERT_NE(c, nullptr);
+    _layer->shutdown(*c, _now);
+    const auto fin = sent_one();
+    ASSERT_TRUE(fin.has(flag::kFin));
+    // The peer's window closes; it does not take the FIN.
+    input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+    ASSERT_EQ(c->state, tcp_state::fin_wait_1);
+    for (int i = 0; i < 10; ++i) {
+      advance_ms(30'000);
+      if (peer_answers) {
+        for (std::size_t k = sent().size(); k > 0; --k) {
+          input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+        }
+      }
+    }
+    if (peer_answers) {
+      EXPECT_EQ(c->state, tcp_state::fin_wait_1) << "probes answered: the connection stays";
+      EXPECT_GT(_layer->counters().zero_window_probes.get(), 3U);
+      sent();
+      // The window opens: the FIN goes again, and its ACK moves us on.
+      input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 1000});
+      advance_ms(c->rtt.rto_ns() / kMs + 1);
+      bool fin_again = false;
+      for (const auto& s : sent()) fin_again = fin_again || s.has(flag::kFin);
+      EXPECT_TRUE(fin_again);
+      input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 2, .window = 1000});
+      EXPECT_EQ(c->state, tcp_state::fin_wait_2);
+    } else {
+      EXPECT_EQ(c->state, tcp_state::closed) << "a silent peer: given up";
+      EXPECT_EQ(_layer->counters().timeouts.get(), 1U);
+    }
+  }
+}
+
 TEST_F(Data, ZeroWindowIsProbedAndSendingResumesWhenItOpens) {
   tcb* c = established_passive();
   ASSERT_NE(c, nullptr);
@@ -293,6 +365,18 @@ TEST_F(Data, AcknowledgedDataIsFreedAndWritableReported) {
   input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1 + 2000});
   EXPECT_EQ(c->snd.bytes(), 0U);
   EXPECT_NE(events_for(c) & event::kWritable, 0);
+}
+
+TEST_F(Data, RecoverStartsAtTheIss) {
+  // RFC 6582 §3.2 step 1. It was left at 0: for an ISS 2^31 or more past
+  // 0, SND.UNA compared "below" recover and dup ACKs never triggered fast
+  // retransmit, about half of all connections (found by test_netem.py).
+  tcb* p = established_passive();
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->recover, p->iss);
+  tcb* a = established_active();
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->recover, a->iss);
 }
 
 TEST_F(Data, ThreeDuplicateAcksTriggerFastRetransmit) {

@@ -134,6 +134,29 @@ TEST_F(Listener, CookieAckFromARealClientEvictsASynRcvdEntryWhenThePoolIsFull) {
   EXPECT_EQ(_layer->counters().syn_rcvd_evicted.get(), 2U);
 }
 
+// RFC 9293 §3.10.7.2: an ACK-bearing segment in LISTEN gets
+// <SEQ=SEG.ACK><CTL=RST>; a SYN-ACK (someone else's flood's backscatter) must
+// take no SYN-queue entry and draw no SYN-ACK (found by the fuzz targets).
+TEST_F(Listener, SynAckToAListenerGetsRstWithSeqOfItsAck) {
+  for (auto mode : {syncookies_mode::never, syncookies_mode::always}) {
+    with(mode);
+    input({.flags = flag::kSyn | flag::kAck, .seq = kPeerIsn, .ack = 777777, .src_port = 41000});
+    const auto rst = sent_one();
+    EXPECT_EQ(rst.h.flags, flag::kRst);
+    EXPECT_EQ(rst.h.seq.value, 777777U);
+    EXPECT_EQ(_layer->connections(), 0U);
+    EXPECT_EQ(l().syn_queue, 0U);
+    EXPECT_EQ(_layer->counters().syncookies_sent.get(), 0U);
+  }
+}
+
+TEST_F(Listener, SynFinToAListenerIsDropped) {
+  with(syncookies_mode::never);
+  input({.flags = flag::kSyn | flag::kFin, .seq = kPeerIsn, .src_port = 41000});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_layer->connections(), 0U);
+}
+
 TEST_F(Listener, AlwaysModeKeepsNoStateBeforeTheAck) {
   with(syncookies_mode::always);
   for (std::uint16_t p = 41000; p < 41010; ++p) syn_from(p);
@@ -152,6 +175,7 @@ TEST_F(Listener, ValidCookieAckMakesAnEstablishedConnectionAndDeliversItsPayload
   ack_of(sa, 41000, "GET / HTTP/1.1\r\n\r\n");
   tcb* c = conn(41000);
   ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->recover, c->iss) << "RFC 6582 §3.2 step 1, as for any open";
   EXPECT_EQ(c->state, tcp_state::established);
   const std::uint8_t ev = events_for(c);
   EXPECT_NE(ev & event::kConnected, 0);

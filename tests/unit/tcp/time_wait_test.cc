@@ -11,7 +11,8 @@ class TimeWaitState : public TcpFixture {
 
   // The passive connection closed by us first: TIME_WAIT. Sets _u to our
   // FIN's sequence number and _w to the peer's.
-  void to_time_wait(bool timestamps, std::uint16_t port = kPeerPort) {
+  // `release`: the application lets go of the old connection at once.
+  void to_time_wait(bool timestamps, std::uint16_t port = kPeerPort, bool release = true) {
     wire::tcp_options o;
     o.mss = 1460;
     if (timestamps) o.timestamps = wire::tcp_timestamps{kPeerTs, 0};
@@ -30,7 +31,8 @@ class TimeWaitState : public TcpFixture {
     _w = kPeerIsn + 1;
     input({.flags = flag::kFin | flag::kAck, .seq = _w, .ack = _u + 1, .options = a, .src_port = port});
     sent();
-    _layer->release(*c, _now);
+    _old = c;
+    if (release) _layer->release(*c, _now);
   }
   four_tuple tuple(std::uint16_t port = kPeerPort) const { return {kStackIp, kPeerIp, kServerPort, port}; }
   wire::tcp_options ts(std::uint32_t tsval) const {
@@ -40,6 +42,7 @@ class TimeWaitState : public TcpFixture {
   }
   std::uint32_t _u = 0;
   std::uint32_t _w = 0;
+  tcb* _old = nullptr;
 };
 
 TEST_F(TimeWaitState, TheTcbIsFreedAndARecordHoldsTheTuple) {
@@ -62,6 +65,24 @@ TEST_F(TimeWaitState, Rfc6191SynWithANewerTimestampReopensTheTuple) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::syn_rcvd);
   EXPECT_EQ(_layer->time_wait().size(), 0U);
   EXPECT_EQ(_layer->counters().time_wait_reused.get(), 1U);
+}
+
+TEST_F(TimeWaitState, ReleasingTheOldConnectionAfterAReuseKeepsTheNewOneInTheTable) {
+  // Found by fuzz_tcp_listen_cookies_never: the application released the
+  // old connection only after a SYN had reopened its tuple, and freeing the
+  // old TCB deleted the tuple from the table again, the new entry with it.
+  to_time_wait(true, kPeerPort, false);
+  input({.flags = flag::kSyn, .seq = kPeerIsn + 100000, .options = ts(kPeerTs + 10)});
+  const auto sa = sent_one();
+  ASSERT_EQ(sa.h.flags, flag::kSyn | flag::kAck);
+  _layer->release(*_old, _now);
+  tcb* c = _layer->find(tuple());
+  ASSERT_NE(c, nullptr) << "the new connection is still in the table";
+  EXPECT_EQ(c->state, tcp_state::syn_rcvd);
+  wire::tcp_options a = ts(kPeerTs + 11);
+  a.timestamps->tsecr = sa.h.options.timestamps->tsval;
+  input({.flags = flag::kAck, .seq = kPeerIsn + 100001, .ack = sa.h.seq.value + 1, .options = a});
+  EXPECT_EQ(c->state, tcp_state::established);
 }
 
 TEST_F(TimeWaitState, Rfc6191SynWithAnOlderTimestampIsSilentlyDropped) {

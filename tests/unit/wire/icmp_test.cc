@@ -148,6 +148,20 @@ TEST(Icmp, InPlaceReplyHandlesTheZeroChecksum) {
   EXPECT_EQ(buf[3], 0x00);
 }
 
+TEST(Icmp, InPlaceReplyOfAnAllZeroEchoHasChecksumFfff) {
+  // Id 0, seq 0, no data: the reply sums to zero, so its checksum is 0xffff
+  // (fuzz_wire_frame's tests/fuzz/regressions/fuzz_wire_frame/icmp_echo_zero_id_seq_no_data).
+  // The incremental update alone gives 0x0000, which Linux and our own
+  // parser reject.
+  std::vector<std::uint8_t> buf{8, 0, 0xf7, 0xff, 0, 0, 0, 0};
+  ASSERT_TRUE(parse_icmp(as_bytes(buf))) << "the request itself is valid";
+  ASSERT_TRUE(echo_request_to_reply(writable(buf)));
+  EXPECT_EQ(buf[0], 0);
+  EXPECT_EQ(buf[2], 0xff);
+  EXPECT_EQ(buf[3], 0xff);
+  EXPECT_TRUE(parse_icmp(as_bytes(buf)));
+}
+
 TEST(Icmp, InPlaceReplyRefusesOtherMessages) {
   auto reply = kReply;
   const auto r = echo_request_to_reply(writable(reply));
