@@ -211,8 +211,12 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
       if constexpr (requires { h.on_connected(conn); }) h.on_connected(conn);
     }
   }
-  // Data first, then the FIN that follows it, then the close.
-  if ((ev & (tcp::event::kReadable | tcp::event::kClosed)) != 0 && conn.valid() && !c.rx_paused) {
+  // Data first, then the FIN that follows it, then the close. Paused
+  // reading holds data back only while the connection lives: at the close
+  // it is the application's last chance (it was freed unread: the soak).
+  const bool closing = (ev & tcp::event::kClosed) != 0;
+  if ((ev & (tcp::event::kReadable | tcp::event::kClosed)) != 0 && conn.valid() &&
+      (!c.rx_paused || closing)) {
     if (rte_mbuf* m = ctx.tcp->recv(c, ctx.now_ns); m != nullptr) {
       rx_data d(m);
       if constexpr (requires { h.on_data(conn, d); }) h.on_data(conn, d);

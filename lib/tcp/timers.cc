@@ -153,16 +153,21 @@ void tcp_layer::on_keepalive(tcb& c, std::uint64_t now_ns) noexcept {
     _wheel.arm(c.keepalive_timer(), c.last_rx_ns + t.keepalive_idle_ns);
     return;
   }
-  if (c.keepalive_sent >= t.keepalive_probes) {
-    _counters.timeouts.add();
-    close_connection(c, close_reason::timeout);
-    to_closed(c);
+  // Data or a FIN outstanding: the retransmission (or persist) timer is
+  // already finding out whether the peer lives, with its own limit. A
+  // keepalive probe then would only count silence during an RTO backoff
+  // against a live connection (found by the soak), so wait, as Linux does.
+  if (c.snd_una != c.snd_max) {
+    c.keepalive_sent = 0;
+    _wheel.arm(c.keepalive_timer(), now_ns + t.keepalive_idle_ns);
     return;
   }
-  // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1, no data: the peer must ACK.
+  if (c.keepalive_sent >= t.keepalive_probes) return give_up(c);
+  // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1 (here SND.UNA = SND.NXT), no
+  // data: an old sequence number, so the peer must answer with an ACK.
   ++c.keepalive_sent;
   _counters.keepalive_probes.add();
-  send_segment(c, c.snd_max - 1, 0, wire::tcp_flag::kAck, now_ns);
+  send_segment(c, c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
   _wheel.arm(c.keepalive_timer(), now_ns + t.keepalive_interval_ns);
 }
 

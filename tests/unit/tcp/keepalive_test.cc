@@ -51,6 +51,29 @@ TEST_F(Keepalive, UnansweredProbesTimeTheConnectionOut) {
   EXPECT_EQ(c->reason, close_reason::timeout);
 }
 
+TEST_F(Keepalive, NoProbesWhileDataIsOutstanding) {
+  // Found by the soak: data outstanding during a long RTO backoff, the
+  // keepalive probed at SND.MAX - 1 (inside the peer's window: no answer)
+  // and timed a live connection out. The retransmission timer owns that.
+  tcp_config cfg;
+  cfg.keepalive_idle_ns = 10'000'000'000;
+  cfg.keepalive_interval_ns = 1'000'000'000;
+  cfg.keepalive_probes = 2;
+  make_layer(cfg);
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_keepalive(*c, true, _now);
+  const std::string data = "unacked";
+  _layer->send_copy(*c, std::as_bytes(std::span(data)), _now);
+  sent();
+  for (int i = 0; i < 30; ++i) {
+    advance_ms(1000);
+    for (const auto& s : sent()) EXPECT_NE(s.payload.size(), 0U) << "only retransmissions";
+  }
+  EXPECT_EQ(_layer->counters().keepalive_probes.get(), 0U);
+  EXPECT_EQ(c->state, tcp_state::established);
+}
+
 TEST_F(Keepalive, AckFarBelowTheWindowGetsChallengeAck) {
   // RFC 5961 §5.2: acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT].
   tcb* c = established_passive();
