@@ -31,7 +31,10 @@ struct alignas(64) core_tally {
   std::atomic<bool> done{false};
   std::atomic<std::uint64_t> first_ns{0};  // when this core sent its first SYN
   std::atomic<std::uint64_t> last_ns{0};   // and when it stopped
-  const core::core_counters* engine = nullptr;  // for the port's refusals
+  // The engine's refusals (tx queue full, ARP queue overflow), copied here
+  // after each burst: the engine and its counters end with the stack,
+  // before main prints the summary.
+  std::atomic<std::uint64_t> refused{0};
 };
 
 // What outlives the handlers: made before the stack, read after it stopped.
