@@ -4,21 +4,17 @@
 # the replay lines of failing seeds and one total; exits non-zero when any
 # seed failed or a job crashed.
 # Usage: scripts/soak.sh [--seeds FIRST:COUNT] [--jobs N] [--build DIR]
-#                        [--avoid-known-bugs]
 #   --seeds FIRST:COUNT  the seeds to run (default 1:10000)
 #   --jobs N             processes, each a contiguous slice (default: nproc)
 #   --build DIR          a meson build holding tests/sim/kbt-sim (default
 #                        build; when its kbt-sim is missing, `build` is made
 #                        with scripts/build.sh release)
-#   --avoid-known-bugs   the application steers clear of the lib/ bugs the
-#                        soak found and that are not fixed yet, to look past
-#                        them (tests/sim/soak_world.cc lists them)
 # Logs go to $KBT_SOAK_OUT (default DIR/soak-out/<date-time>), one per job.
 # Replay one seed: DIR/tests/sim/kbt-sim --gtest_filter=Soak.* --seed=N
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 first=1 count=10000 jobs=$(nproc) build=build extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,7 +24,6 @@ while [ $# -gt 0 ]; do
       [ "$range" != "$first" ] || { echo "soak.sh: --seeds wants FIRST:COUNT" >&2; exit 2; } ;;
     --jobs) [ $# -ge 2 ] || { usage >&2; exit 2; }; jobs=$2; shift 2 ;;
     --build) [ $# -ge 2 ] || { usage >&2; exit 2; }; build=$2; shift 2 ;;
-    --avoid-known-bugs) extra+=(--soak-avoid-known-bugs); shift ;;
     *) echo "soak.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
@@ -80,7 +75,7 @@ for ((j = 0; j < jobs; j++)); do
 done
 
 sum() { grep -h '^soak summary:' "$out"/job*.log | grep -o " $1=[0-9]*" | cut -d= -f2 |
-        awk '{s += $1} END {printf "%d\n", s}'; }
+        awk '{s += $1} END {printf "%.0f\n", s}'; }
 seeds=$(sum seeds) failed=$(sum failed)
 echo "soak.sh: $seeds seeds run of $count, $failed failed, $crashed jobs crashed," \
   "$(sum connections) connections, $(sum bytes) bytes, lost=$(sum lost)" \

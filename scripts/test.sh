@@ -14,6 +14,7 @@ esac
 
 scripts/deps.sh || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
 scripts/build.sh all || { echo "test.sh: build failed" >&2; exit 1; }
+echo "== built in ${SECONDS}s"
 
 # ASan: DPDK keeps EAL-lifetime allocations until exit, so leak checking is
 # left to the tests that count mempool objects themselves.
@@ -23,7 +24,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 total_pass=0
 total_fail=0
 for dir in build build-asan; do
-  echo "== tests in $dir"
+  echo "== tests in $dir (at ${SECONDS}s)"
   meson test -C "$dir" --print-errorlogs --no-rebuild "$@"
   log="$dir/meson-logs/testlog.json"
   if [ -f "$log" ]; then
@@ -40,7 +41,7 @@ done
 
 fuzz_seconds=${KBT_FUZZ_SECONDS:-60}
 if [ $# -eq 0 ] && [ "$fuzz_seconds" -gt 0 ]; then
-  echo "== fuzzing, ${fuzz_seconds}s a target"
+  echo "== fuzzing, ${fuzz_seconds}s a target (at ${SECONDS}s)"
   if scripts/fuzz.sh "$fuzz_seconds"; then
     total_pass=$((total_pass + 1))
   else
@@ -54,5 +55,5 @@ if [ $# -eq 0 ] && [ "$fuzz_seconds" -gt 0 ]; then
   fi
 fi
 
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed in ${SECONDS}s"
 [ "$total_fail" -eq 0 ]

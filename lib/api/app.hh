@@ -98,6 +98,14 @@ inline external_conn* external_of(std::vector<external_conn>& ext, tcp::tcb& c) 
   return &ext[c.index];
 }
 
+// Whether this event hands data to the application: while reading is on,
+// and at the close whatever the pause, the last chance before the stack
+// frees it (the soak found it freed unread). For handlers and threads alike.
+inline bool delivers_data(const tcp::tcb& c, std::uint8_t ev) noexcept {
+  const bool closing = (ev & tcp::event::kClosed) != 0;
+  return (ev & (tcp::event::kReadable | tcp::event::kClosed)) != 0 && (!c.rx_paused || closing);
+}
+
 // Events of a thread's connection become completions on its link.
 inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled,
                               external_conn& x, tcp::tcb& c, std::uint8_t ev) noexcept {
@@ -106,7 +114,7 @@ inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled
   using kind = thread_completion::kind;
   if ((ev & tcp::event::kConnected) != 0) (void)link.complete({kind::connected, id, x.tag});
   const bool closing = (ev & tcp::event::kClosed) != 0;
-  if ((ev & (tcp::event::kReadable | tcp::event::kClosed)) != 0 && !c.rx_paused) {
+  if (delivers_data(c, ev)) {
     // The last data before a close may use the reserve; otherwise only
     // hand data over while there is room, and pause reading until there is.
     if (closing || link.has_room()) {
@@ -211,12 +219,8 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
       if constexpr (requires { h.on_connected(conn); }) h.on_connected(conn);
     }
   }
-  // Data first, then the FIN that follows it, then the close. Paused
-  // reading holds data back only while the connection lives: at the close
-  // it is the application's last chance (it was freed unread: the soak).
-  const bool closing = (ev & tcp::event::kClosed) != 0;
-  if ((ev & (tcp::event::kReadable | tcp::event::kClosed)) != 0 && conn.valid() &&
-      (!c.rx_paused || closing)) {
+  // Data first, then the FIN that follows it, then the close.
+  if (delivers_data(c, ev) && conn.valid()) {
     if (rte_mbuf* m = ctx.tcp->recv(c, ctx.now_ns); m != nullptr) {
       rx_data d(m);
       if constexpr (requires { h.on_data(conn, d); }) h.on_data(conn, d);

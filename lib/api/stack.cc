@@ -135,7 +135,7 @@ stack::~stack() { release(); }
 void stack::release() noexcept {
   telemetry_detach(this);
   _engines.clear();
-  _steering.reset();  // frees frames still in flight between cores  // frees what the engines still hold before the port goes
+  _steering.reset();  // frees frames still in flight between cores, before the port goes
   _capture.reset();   // after the engines, which hold a pointer to it
   if (_pcap_fd >= 0) ::close(_pcap_fd);
   _pcap_fd = -1;

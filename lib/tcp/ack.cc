@@ -73,7 +73,10 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
 
   switch (c.state) {
     case tcp_state::fin_wait_1:
-      if (c.fin_acked()) set_state(c, tcp_state::fin_wait_2);
+      if (c.fin_acked()) {
+        set_state(c, tcp_state::fin_wait_2);
+        if (!c.app_holds) arm_orphan_timeout(c, now_ns);
+      }
       break;
     case tcp_state::closing:
       if (c.fin_acked()) {

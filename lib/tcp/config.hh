@@ -33,6 +33,10 @@ struct tcp_config {
 
   // RFC 9293 §3.4.2: MSL; TIME_WAIT lasts 2*MSL. Linux uses 60 s for TIME_WAIT.
   std::uint64_t msl_ns = 30 * kSec;
+  // A released connection in FIN_WAIT_2 waits this long for the peer's FIN,
+  // then goes (Linux's tcp_fin_timeout): nobody would ever close it, and a
+  // peer whose RST or FIN was lost would hold its TCB for ever.
+  std::uint64_t orphan_fin_wait_2_ns = 60 * kSec;
   // RFC 1337: ignore RST in TIME_WAIT (default). true honours it (counted).
   bool time_wait_honours_rst = false;
   // TIME_WAIT records per core (compact, time_wait_table.hh). When full a

@@ -47,6 +47,8 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "bulk_lookup_fallbacks", c.bulk_lookup_fallbacks.get());
   f(ctx, "keepalive_probes", c.keepalive_probes.get());
   f(ctx, "zero_window_probes", c.zero_window_probes.get());
+  f(ctx, "orphan_fin_wait_2_timeouts", c.orphan_fin_wait_2_timeouts.get());
+  f(ctx, "reset_data_lost", c.reset_data_lost.get());
 }
 
 }  // namespace kbt::tcp

@@ -51,6 +51,8 @@ struct alignas(64) tcp_counters {
   core::counter bulk_lookup_fallbacks;  // burst entries looked up again after a table change
   core::counter keepalive_probes;
   core::counter zero_window_probes;
+  core::counter orphan_fin_wait_2_timeouts;  // released, no FIN from the peer in time
+  core::counter reset_data_lost;     // RFC 1122 §4.2.2.13: data unread at release or after it
   std::array<core::counter, kStateCount> states;  // connections in each state now
 };
 

@@ -190,6 +190,8 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
     _wheel.cancel(c.rto_timer());
     set_state(c, tcp_state::established);
     notify(c, event::kConnected);
+    // A shutdown() queued in SYN_SENT takes effect now (tcp_layer::shutdown).
+    if (c.fin_queued) set_state(c, tcp_state::fin_wait_1);
     c.ack_now = true;
   } else {
     // Simultaneous open (RFC 9293 §3.5 figure 8): SYN_RCVD, SYN-ACK <SEQ=ISS>.

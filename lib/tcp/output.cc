@@ -205,7 +205,13 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
 // fail its acceptability test and the ACK in it would never be read (as
 // FreeBSD's tcp_output notes for the same reason).
 void tcp_layer::send_ack(tcb& c, std::uint64_t now_ns) noexcept {
-  send_segment(c, c.snd_max, 0, kAck, now_ns);
+  // SND.MAX, unless it lies past the peer's window (a peer that shrank its
+  // window): then the right edge, which a peer with a shut window takes as
+  // its RCV.NXT. Numbered past it, our ACKs would fail its acceptability
+  // test (RFC 9293 §3.10.7.4) and it would never see its FIN acknowledged
+  // (Linux's tcp_acceptable_seq does the same).
+  const seq32 edge = c.snd_una + c.snd_wnd;
+  send_segment(c, c.snd_max <= edge ? c.snd_max : edge, 0, kAck, now_ns);
 }
 
 // RFC 5961 §7: challenge ACKs are rate-limited per core so they cannot be
@@ -283,7 +289,10 @@ void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
 }
 
 seq32 tcp_layer::retransmit_first(tcb& c, std::uint64_t now_ns) noexcept {
-  const std::uint32_t len = c.snd.segment_len(c.snd_una, data_mss(c));
+  // Inside the peer's window, as any segment (RFC 9293 §3.8.6.2.1): a full
+  // MSS into a smaller window put SND.MAX past its edge (found by the soak).
+  const std::uint32_t room = std::min(data_mss(c), c.snd_wnd);
+  const std::uint32_t len = room > 0 ? c.snd.segment_len(c.snd_una, room) : 0;
   const bool fin = c.fin_queued && c.snd_una + len == c.fin_seq;
   const seq32 end = c.snd_una + len + (fin ? 1 : 0);
   if (len == 0 && !fin) return end;
@@ -322,15 +331,20 @@ bool tcp_layer::send_one_new(tcb& c, std::uint64_t now_ns, std::uint32_t mss,
   // (RFC 6675 §5); the receiver's window limits always.
   const std::uint32_t wnd = pipe_limited ? c.snd_wnd : std::min(c.snd_wnd, c.cc.cwnd());
   const std::uint32_t usable = wnd > flight ? wnd - flight : 0;
-  std::uint32_t len = std::min({unsent, mss, usable});
-  if (len > 0) len = c.snd.segment_len(c.snd_nxt, len);
+  const std::uint32_t allowed = std::min({unsent, mss, usable});
+  const std::uint32_t len = allowed > 0 ? c.snd.segment_len(c.snd_nxt, allowed) : 0;
   if (unsent > 0 && len == 0) return false;  // window closed: persist or ACKs reopen it
-  if (len < mss && len < unsent) {
+  // A segment cut short at the send buffer's piece limit (one chain of at
+  // most kDefaultMaxPieces mbufs) is as large as this data can make it,
+  // with more right behind: neither a runt nor a Nagle small segment. Held
+  // back as one, small zero-copy sends stalled until the RTO (soak bug 4).
+  const bool piece_limited = len < allowed;
+  if (!piece_limited && len < mss && len < unsent) {
     // §3.8.6.2.1: a window-limited runt only if it is half the peer's
     // largest window, or when the override timeout (the persist timer) says
     // waiting longer would stall; otherwise wait for the window to open.
     if (len < c.max_snd_wnd / 2 && !c.sws_override) return false;
-  } else if (len < mss && flight > 0 && !c.nodelay && !fin_pending) {
+  } else if (!piece_limited && len < mss && flight > 0 && !c.nodelay && !fin_pending) {
     // Nagle: one small segment outstanding at a time.
     return false;
   }

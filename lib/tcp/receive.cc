@@ -74,6 +74,13 @@ void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payloa
     c.ack_now = true;  // a duplicate: tell the peer where we are
     return;
   }
+  if (len > 0 && !c.app_holds && c.state != tcp_state::syn_rcvd) {
+    // New data for a connection the application has released: nobody
+    // will read it (RFC 1122 §4.2.2.13).
+    rte_pktmbuf_free(payload);
+    reset_data_lost(c);
+    return;
+  }
 
   const bool in_order = seq == c.rcv_nxt && c.ooo.empty();
   if (in_order) {

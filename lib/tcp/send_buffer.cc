@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstring>
 #include <utility>
 
 namespace kbt::tcp {
@@ -84,6 +85,9 @@ bool send_buffer::append(rte_mbuf* payload) noexcept {
     s->pkt_len = s->data_len;
     if (s->data_len == 0) {
       rte_pktmbuf_free(s);
+    } else if (coalesce(s)) {
+      seq += s->data_len;
+      rte_pktmbuf_free(s);
     } else {
       at(_count) = piece{seq, s->data_len, s};
       ++_count;
@@ -92,6 +96,27 @@ bool send_buffer::append(rte_mbuf* payload) noexcept {
     s = next;
   }
   _bytes += static_cast<std::uint32_t>(total);
+  return true;
+}
+
+// A piece costs a descriptor in every segment that carries it (at most
+// kDefaultMaxPieces a segment): tiny sends, held one mbuf each, made tiny
+// segments (the soak sent 7-byte pieces, 49-byte segments). Copying them
+// into the room after the last held piece is cheaper than that. Only into
+// an mbuf nobody else references (refcnt 1: not in flight, not the
+// application's), whose data ends where the piece does.
+bool send_buffer::coalesce(const rte_mbuf* s) noexcept {
+  if (s->data_len >= kCoalesceBelow || _count == 0) return false;
+  piece& tail = at(_count - 1);
+  rte_mbuf* t = tail.m;
+  if (!RTE_MBUF_DIRECT(t) || RTE_MBUF_HAS_EXTBUF(t) || rte_mbuf_refcnt_read(t) != 1 ||
+      tail.len != t->data_len || rte_pktmbuf_tailroom(t) < s->data_len) {
+    return false;
+  }
+  char* room = rte_pktmbuf_append(t, s->data_len);
+  if (room == nullptr) return false;
+  std::memcpy(room, rte_pktmbuf_mtod(s, const char*), s->data_len);
+  tail.len += s->data_len;
   return true;
 }
 

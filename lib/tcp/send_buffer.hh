@@ -44,6 +44,9 @@ class send_buffer {
   // limit of non-TSO transmit (Intel i40e/ice). A segment that would need more
   // pieces is cut short, so len can be below max_len.
   static constexpr std::uint16_t kDefaultMaxPieces = 7;
+  // An appended segment shorter than this is copied onto the end of the
+  // last held piece when that one has room and is not shared (coalesce()).
+  static constexpr std::uint16_t kCoalesceBelow = 128;
   // Upper bound for the max_pieces argument (make_segment's stack array).
   static constexpr std::uint16_t kMaxPieces = 64;
   // Capacity in bytes is capped so SND.UNA..end() stays far below 2^31, where
@@ -122,6 +125,8 @@ class send_buffer {
   const piece& at(std::uint32_t i) const noexcept { return _ring[(_head + i) & _mask]; }
   // Index (from the oldest piece) of the piece holding seq; seq must be held.
   std::uint32_t find(wire::seq32 seq) const noexcept;
+  // Copies a short segment onto the last piece; false: hold it as a piece.
+  bool coalesce(const rte_mbuf* s) noexcept;
   // Pieces and bytes make_segment would take starting in piece `first`.
   std::uint32_t plan(std::uint32_t first, std::uint32_t offset, std::uint32_t max_len,
                      std::uint16_t max_pieces, std::uint32_t& pieces) const noexcept;

@@ -242,10 +242,30 @@ void tcp_layer::close_connection(tcb& c, close_reason why) noexcept {
 void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
   c.user = nullptr;
   c.app_holds = false;
-  // Still open: our side is done, so send the FIN; the close handshake and
-  // TIME_WAIT go on without the application.
-  if (c.state != tcp_state::closed) shutdown(c, now_ns);
+  if (c.state == tcp_state::syn_sent && c.snd.end() == c.snd.una()) {
+    // RFC 9293 §3.10.4: CLOSE in SYN_SENT deletes the TCB; no RST is sent.
+    to_closed(c);
+  } else if (is_synchronized(c.state) && (c.rx_bytes > 0 || !c.ooo.empty())) {
+    reset_data_lost(c);
+  } else if (c.state == tcp_state::fin_wait_2) {
+    arm_orphan_timeout(c, now_ns);
+  } else if (c.state != tcp_state::closed) {
+    // Still open: our side is done, so send the FIN; the close handshake and
+    // TIME_WAIT go on without the application.
+    shutdown(c, now_ns);
+  }
   reap(c);
+}
+
+// RFC 1122 §4.2.2.13: "If such a host issues a CLOSE call while received
+// data is still pending in TCP, or if new data is received after CLOSE is
+// called, its TCP SHOULD send a RST to show that data was lost." Without it
+// a peer that keeps sending fills a window nobody reads and probes it for
+// ever (as Linux does, RST <SEQ=SND.NXT>).
+void tcp_layer::reset_data_lost(tcb& c) noexcept {
+  _counters.reset_data_lost.add();
+  send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+  to_closed(c);
 }
 
 void tcp_layer::reap(tcb& c) noexcept {
@@ -445,19 +465,20 @@ rte_mbuf* tcp_layer::recv(tcb& c, std::uint64_t now_ns) noexcept {
 void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
   switch (c.state) {
     case tcp_state::syn_sent:
-      // RFC 9293 §3.10.4: CLOSE in SYN_SENT deletes the TCB; no RST is sent.
-      close_connection(c, close_reason::normal);
-      to_closed(c);
-      return;
     case tcp_state::syn_rcvd:
     case tcp_state::established:
     case tcp_state::close_wait:
       if (c.fin_queued) return;
       c.fin_queued = true;
       c.fin_seq = c.snd.end();
-      if (c.state == tcp_state::syn_rcvd) {
-        // RFC 9293 §3.10.4: "queue for processing after entering
-        // ESTABLISHED": the FIN waits for the handshake's ACK (ack.cc).
+      if (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_rcvd) {
+        // RFC 9293 §3.10.4 (SYN-RECEIVED): "queue for processing after
+        // entering ESTABLISHED": the FIN follows what send() already took,
+        // once the handshake is done (input.cc, ack.cc). For SYN-SENT the
+        // RFC deletes the TCB, which loses queued data and the half of the
+        // connection still open for reading; shutdown() is a half-close,
+        // so it is queued the same way. release() with nothing queued still
+        // deletes it.
         return;
       }
       set_state(c, c.state == tcp_state::established ? tcp_state::fin_wait_1

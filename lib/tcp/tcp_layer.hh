@@ -191,6 +191,8 @@ class tcp_layer {
   void notify(tcb& c, std::uint8_t ev) noexcept;
   void close_connection(tcb& c, close_reason why) noexcept;
   void to_closed(tcb& c) noexcept;  // CLOSED, timers off, freed if nobody holds it
+  void reset_data_lost(tcb& c) noexcept;  // RST and CLOSED: data nobody will read
+  void arm_orphan_timeout(tcb& c, std::uint64_t now_ns) noexcept;
   void init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept;
   std::uint32_t receive_space(const tcb& c) const noexcept;
 

@@ -146,7 +146,18 @@ void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
   _wheel.arm(c.persist_timer(), now_ns + wait);
 }
 
+// The keepalive timer of a released connection in FIN_WAIT_2 (as Linux
+// uses it): keepalive is the application's, and it has gone.
+void tcp_layer::arm_orphan_timeout(tcb& c, std::uint64_t now_ns) noexcept {
+  _wheel.arm(c.keepalive_timer(), now_ns + _config.tcp.orphan_fin_wait_2_ns);
+}
+
 void tcp_layer::on_keepalive(tcb& c, std::uint64_t now_ns) noexcept {
+  if (c.state == tcp_state::fin_wait_2 && !c.app_holds) {
+    _counters.orphan_fin_wait_2_timeouts.add();
+    to_closed(c);
+    return;
+  }
   if (!is_synchronized(c.state) || c.state == tcp_state::time_wait) return;
   const tcp_config& t = _config.tcp;
   if (now_ns - c.last_rx_ns < t.keepalive_idle_ns && c.keepalive_sent == 0) {

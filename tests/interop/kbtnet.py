@@ -520,6 +520,10 @@ class KbtNet:
             raise
         return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
+    def run_checked(self, *cmd, timeout=30, input=None):
+        """run(), raising HarnessError when the command fails."""
+        return self._check(self.run(*cmd, timeout=timeout, input=input))
+
     @staticmethod
     def _check(r):
         if r.returncode != 0:

@@ -85,7 +85,7 @@ class Flood(unittest.TestCase):
                         ['ip', 'addr', 'add', f'{kbtnet.KERNEL_IP}/25', 'dev', 'br0'],
                         ['ip', 'link', 'set', 'br0', 'up'],
                         ['ip', 'route', 'add', 'blackhole', SOURCES]):
-                net._check(net.run(*cmd))
+                net.run_checked(*cmd)
             r = net.run('curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}',
                         f'http://{kbtnet.STACK_IP}/')
             self.assertEqual(r.stdout, '200', f'before the flood: {r.stdout} {r.stderr}')
@@ -112,7 +112,7 @@ class Flood(unittest.TestCase):
                 for cmd in (['ip', 'link', 'set', 'kbt1', 'address', FLOOD_MAC],
                             ['ip', 'link', 'set', 'kbt1', 'master', 'br0'],
                             ['ip', 'link', 'set', 'kbt1', 'up']):
-                    net._check(net.run(*cmd))
+                    net.run_checked(*cmd)
                 # Let the flood build up (ARP, then one full second) first.
                 kbtnet.wait_for(lambda: net.stats().get("rx_pkts", 0) > 20_000, 10,
                                 what='the flood reaching kbt-httpd')

@@ -7,8 +7,6 @@
 //   kbt-sim --gtest_filter=Soak.* --soak-seeds=501:500   seeds 501..1000
 //   kbt-sim --gtest_filter=Soak.* --soak-seeds=501 --soak-seconds=60
 //   kbt-sim --gtest_filter=Soak.* --seed=N               seed N alone, plan printed
-//   ... --soak-avoid-known-bugs   steer clear of the lib/ bugs found and not
-//                                 fixed yet (soak_world.cc lists them)
 // Both soak flags together: the range, cut short when the time is up. One
 // line at the end sums up (scripts/soak.sh reads it); a failing seed prints
 // its replay line.
@@ -73,8 +71,6 @@ soak_flags parse_soak_flags() {
       f.first = *first;
       f.count = *count;
       have_seeds = true;
-    } else if (a == "--soak-avoid-known-bugs") {
-      f.options.avoid_known_bugs = true;
     } else if (a.starts_with("--soak-seconds=")) {
       const auto s = to_u64(a.substr(15));
       if (!s || *s == 0) {
@@ -118,8 +114,7 @@ TEST(Soak, RandomWorldsKeepEveryInvariant) {
     total.add(o.stats);
     if (!o.failure.empty()) {
       ++failed;
-      const std::string replay =
-          replay_line(seed) + (f.options.avoid_known_bugs ? " --soak-avoid-known-bugs" : "");
+      const std::string replay = replay_line(seed);
       if (failed <= kDetailedFailures) {
         ADD_FAILURE() << "seed " << seed << ": " << o.failure << replay;
       } else {

@@ -1,30 +1,24 @@
 // A soak world run: the application on both engines, the invariants after
 // every poll, and the outcome table at the end (soak_world.hh).
 //
-// lib/ bugs the soak found. Open ones: by default the application runs
-// into them and those seeds fail; with soak_options::avoid_known_bugs
-// (--soak-avoid-known-bugs, what CI runs) it steers clear, marked "Known
-// bug N" below:
-//  1. shutdown() in SYN_SENT deletes the connection with the data send()
-//     already took, and on_closed says normal (tcp_layer::shutdown).
-//  3. A connection handed back with close() while the peer still sends
-//     takes data nobody reads; once its window is shut the peer probes
-//     forever and neither TCB is freed (no RST for data after close).
-//  4. Segments are cut at seven send-buffer mbufs, and SWS avoidance holds
-//     such a short segment back as if the window limited it
-//     (tcp_layer::send_one_new): small sends stall until the RTO gives up.
-//  6. An RTO retransmission is a full MSS whatever the peer's window
-//     (tcp_layer::retransmit_first), so SND.MAX passes the window's right
-//     edge; while that window stays shut every later ACK of the sender
-//     carries SEQ = SND.NXT past RCV.NXT and is dropped unread, so the
-//     receiver never sees its own FIN acknowledged and times out (seed 32,
-//     reached through bug 3).
-// Fixed, checked in both modes:
+// lib/ bugs the soak found, each fixed with a unit test that names it:
+//  1. shutdown() in SYN_SENT deleted the connection with the data send()
+//     had taken, and on_closed said normal
+//     (Handshake.ShutdownInSynSentSendsQueuedDataAndFinOnceEstablished).
 //  2. on_closed came while reading was paused and what the stack held was
 //     freed undelivered (api::detail::dispatch now delivers it first).
-//  5. Keepalive ran while data was outstanding, probed at SND.MAX - 1
-//     (inside the peer's window past a hole: no answer) and timed a live
-//     connection out during an RTO backoff (seeds 222, 2884, 4396).
+//  3. A connection handed back with close() while the peer still sent took
+//     data nobody read; once its window shut the peer probed for ever
+//     (Close.DataAfterReleaseGetsRstAndTheTcbIsFreed: RFC 1122 §4.2.2.13).
+//  4. Segments cut at seven send-buffer mbufs were held back by SWS
+//     avoidance as window-limited runts: small zero-copy sends stalled
+//     until the RTO (Data.SegmentCutAtThePieceLimitIsSentAtOnce).
+//  5. Keepalive ran while data was outstanding and timed a live connection
+//     out during an RTO backoff (Keepalive.NoProbesWhileDataIsOutstanding).
+//  6. An RTO retransmission was a full MSS whatever the peer's window, so
+//     SND.MAX passed its right edge and every later ACK was unacceptable to
+//     it (Data.RtoRetransmissionStaysInsideThePeersWindow,
+//     Data.AckIsNumberedAtTheRightEdgeOfAShrunkWindow).
 #include "soak_world.hh"
 
 #include <algorithm>
@@ -79,7 +73,7 @@ struct end_state {
   close_reason reason = close_reason::normal;
   tcp::tcp_state state_at_release = tcp::tcp_state::closed;
   std::uint64_t sent_at_release = 0;
-  bool release_on_fin = false;  // act() shut down; close() follows the peer's FIN
+  std::uint64_t received_at_release = 0;
   std::uint64_t unread_at_close = 0;  // held by the stack, never delivered
   bool paused = false, pause_done = false;
   std::uint64_t resume_at_ns = 0;
@@ -106,7 +100,7 @@ struct soak_app {
 
 class soak_run {
  public:
-  soak_run(sim_world& w, const world_plan& plan, const soak_options& options);
+  soak_run(sim_world& w, const world_plan& plan);
   ~soak_run();
   soak_run(const soak_run&) = delete;
   soak_run& operator=(const soak_run&) = delete;
@@ -138,7 +132,6 @@ class soak_run {
 
   sim_world& _world;
   const world_plan& _plan;
-  const soak_options& _options;
   std::vector<end_state> _ends;  // 2 per connection: client, server
   std::array<core::core_counters, 2> _counters;
   std::array<std::unique_ptr<core::engine>, 2> _engines;
@@ -147,8 +140,7 @@ class soak_run {
   std::string _failure;
 };
 
-soak_run::soak_run(sim_world& w, const world_plan& plan, const soak_options& options)
-    : _world(w), _plan(plan), _options(options) {
+soak_run::soak_run(sim_world& w, const world_plan& plan) : _world(w), _plan(plan) {
   for (std::size_t i = 0; i < plan.conns.size(); ++i) {
     const conn_plan& c = plan.conns[i];
     for (int k = 0; k < 2; ++k) {
@@ -285,21 +277,12 @@ void soak_run::act(end_state& e) {
     return;
   }
   e.sent_at_release = e.sent;
-  // Known bug 3: a connection handed back while the peer still sends keeps
-  // taking data nobody reads; once its window is shut, the peer probes it
-  // forever and neither TCB is ever freed (Linux answers data after close
-  // with a RST). Avoided by shutting down first and letting go once the
-  // peer's FIN came: it sends nothing after that.
-  if (_options.avoid_known_bugs && e.connected && !e.peer_fin) {
-    e.release_on_fin = true;
-    e.handle.shutdown();
-    return;
-  }
   release(e);
 }
 
 void soak_run::release(end_state& e) {
   e.state_at_release = e.handle.state();
+  e.received_at_release = e.received;
   e.released = true;
   e.handle.close();
   e.handle = {};
@@ -312,17 +295,7 @@ void soak_run::pump(end_state& e) {
   std::array<std::byte, 65536> copy;
   while (e.sent < p.send_bytes) {
     if (p.how != finish::normal && e.sent >= p.act_after_sent) return act(e);
-    std::uint64_t chunk = p.chunk;
-    // Known bug 4: a segment is cut at seven send-buffer mbufs, and a cut
-    // segment shorter than the MSS counts as a window-limited runt that SWS
-    // avoidance holds back (tcp_layer::send_one_new); with small mbufs (a
-    // send of less than MSS/7 bytes each) the sender then moves only when
-    // the RTO fires, until it gives up. Avoided by sending large pieces.
-    if (_options.avoid_known_bugs) chunk = std::max<std::uint64_t>(chunk, 512);
-    const std::uint64_t want = std::min<std::uint64_t>(chunk, p.send_bytes - e.sent);
-    if (_options.avoid_known_bugs && e.handle.send_space() < std::min<std::uint64_t>(want, 4096)) {
-      break;
-    }
+    const std::uint64_t want = std::min<std::uint64_t>(p.chunk, p.send_bytes - e.sent);
     const std::uint64_t n = std::min<std::uint64_t>(want, e.handle.send_space());
     if (n == 0) break;
     if (p.zero_copy) {
@@ -343,9 +316,6 @@ void soak_run::pump(end_state& e) {
     }
   }
   if (p.how != finish::normal && e.sent >= p.act_after_sent) return act(e);
-  // Known bug 1: shutdown() in SYN_SENT deletes the connection with the
-  // data send() took, and reports it closed normally (tcp_layer::shutdown).
-  if (_options.avoid_known_bugs && !e.connected) return;
   if (p.how == finish::normal && e.sent == p.send_bytes) {
     e.shut = true;
     e.handle.shutdown();
@@ -370,7 +340,7 @@ void soak_run::poll_app(side s, api::core_context& ctx) {
       }
       e.handle.set_nodelay(p.nodelay);
     }
-    if (!e.opened || !e.handle.valid() || (e.acted && !e.release_on_fin)) continue;
+    if (!e.opened || !e.handle.valid() || e.acted) continue;
     if (p.how != finish::normal && !e.acted && t - e.opened_ns >= p.act_after_ns) {
       act(e);
       continue;
@@ -437,7 +407,6 @@ void soak_app::on_data(api::connection c, api::rx_data& d) {
 void soak_app::on_peer_fin(api::connection c) {
   if (end_state* e = run->end_of(c, "on_peer_fin"); e != nullptr) {
     e->peer_fin = true;
-    if (e->release_on_fin) return run->release(*e);
     run->pump(*e);
   }
 }
@@ -503,11 +472,19 @@ std::string check_end(const end_state& e, const end_state& peer) {
   if (!e.finished()) return say("not finished");
   if (e.released) return {};
   const close_reason r = e.reason;
+  // The peer let go of the connection before all we sent had reached its
+  // application: its RST says the data was lost (RFC 1122 §4.2.2.13), or,
+  // with every RST lost, our retransmissions time out.
+  const bool peer_lost_data =
+      peer.plan->how == finish::close && peer.released && e.sent > peer.received_at_release;
   if (p.how == finish::abort && e.acted) {
     // Our own RST, unless the peer's came first in the same poll.
-    if (r == close_reason::aborted || (peer_aborts && r == close_reason::reset)) return {};
+    if (r == close_reason::aborted || ((peer_aborts || peer_lost_data) && r == close_reason::reset)) {
+      return {};
+    }
     return say(std::string("aborted, but told ") + reason_name(r));
   }
+  if (peer_lost_data && (r == close_reason::reset || r == close_reason::timeout)) return {};
   if (p.how != finish::normal || peer_aborts) {
     // Closed before acting, or the peer aborted: only its RST (or silence).
     if (peer_aborts && (r == close_reason::reset || r == close_reason::timeout)) return {};
@@ -628,7 +605,7 @@ soak_outcome run_soak_world(std::uint64_t seed, const soak_options& options) {
     const unsigned base = w.mbufs_in_use();
     std::string& f = out.failure;
     {
-      soak_run run(w, plan, options);
+      soak_run run(w, plan);
     // KBT_SOAK_TRACE=1 on a replay prints every TCP segment as it arrives.
     if (const char* t = std::getenv("KBT_SOAK_TRACE"); t != nullptr && *t != '\0') {
       w.set_observer([&w, start = wc.start_ns](side to, const rte_mbuf* m) {

@@ -102,10 +102,6 @@ struct soak_options {
   // few tens of virtual seconds).
   std::uint64_t virtual_ns = 900ULL * 1'000'000'000;
   std::uint64_t steps = 6'000'000;
-  // The application steers clear of the lib/ bugs the soak found and that
-  // are not fixed yet (listed in soak_world.cc), so a soak can look past
-  // them for new ones. Off by default: those seeds fail until lib/ is fixed.
-  bool avoid_known_bugs = false;
 };
 
 soak_outcome run_soak_world(std::uint64_t seed, const soak_options& options = {});

@@ -237,5 +237,91 @@ TEST_F(Close, AbortSendsRstFromSndNxt) {
   EXPECT_EQ(c->reason, close_reason::aborted);
 }
 
+// Soak bug 3: released connections took data nobody would read, and a peer
+// that kept sending probed the shut window for ever (RFC 1122 §4.2.2.13).
+TEST_F(Close, ReleaseWithUnreadDataSendsRstFromSndNxt) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 1, .ack = _iss + 1,
+         .payload = "unread"});
+  sent();
+  _layer->release(*c, _now);
+  const auto rst = sent_one();
+  EXPECT_EQ(rst.h.flags, flag::kRst);  // as abort(): <SEQ=SND.NXT><CTL=RST>
+  EXPECT_EQ(rst.h.seq.value, _iss + 1);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);
+  EXPECT_EQ(_layer->connections(), 0U);
+  EXPECT_EQ(_layer->counters().reset_data_lost.get(), 1U);
+}
+
+TEST_F(Close, DataAfterReleaseGetsRstAndTheTcbIsFreed) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t u = _iss + 1;
+  const std::uint32_t peer = kPeerIsn + 1;
+  _layer->release(*c, _now);
+  EXPECT_EQ(sent_one().h.flags, flag::kFin | flag::kAck);
+  input({.flags = flag::kAck, .seq = peer, .ack = u + 1});
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::fin_wait_2);
+  input({.flags = flag::kAck | flag::kPsh, .seq = peer, .ack = u + 1, .payload = "more"});
+  const auto rst = sent_one();
+  EXPECT_EQ(rst.h.flags, flag::kRst);  // as abort(): <SEQ=SND.NXT><CTL=RST>
+  EXPECT_EQ(rst.h.seq.value, u + 1);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);
+  EXPECT_EQ(_layer->connections(), 0U);
+  EXPECT_EQ(_layer->counters().reset_data_lost.get(), 1U);
+  // What follows finds no connection: RST <SEQ=SEG.ACK>.
+  input({.flags = flag::kAck | flag::kPsh, .seq = peer + 4, .ack = u + 1, .payload = "again"});
+  const auto again = sent_one();
+  EXPECT_EQ(again.h.flags, flag::kRst);
+  EXPECT_EQ(again.h.seq.value, u + 1);
+}
+
+TEST_F(Close, DataAfterShutdownIsStillDelivered) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t u = _iss + 1;
+  const std::uint32_t peer = kPeerIsn + 1;
+  _layer->shutdown(*c, _now);  // a half-close: the application still reads
+  sent();
+  input({.flags = flag::kAck | flag::kPsh, .seq = peer, .ack = u + 1, .payload = "more"});
+  EXPECT_EQ(c->state, tcp_state::fin_wait_2);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "more");
+  EXPECT_EQ(_layer->counters().reset_data_lost.get(), 0U);
+}
+
+// Found by the soak once bug 1 was fixed: a connection released in
+// SYN_SENT sent its data and FIN, the peer aborted, its RST was lost, and
+// the orphan sat in FIN_WAIT_2 for ever with no timer.
+TEST_F(Close, ReleasedConnectionInFinWait2GoesAfterTheOrphanTimeout) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->release(*c, _now);
+  sent();
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 2});
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::fin_wait_2);
+  advance_ms(60'000 - 1);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::fin_wait_2);
+  advance_ms(1);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);
+  EXPECT_EQ(_layer->connections(), 0U);
+  EXPECT_EQ(_layer->counters().orphan_fin_wait_2_timeouts.get(), 1U);
+  EXPECT_TRUE(sent().empty());
+}
+
+TEST_F(Close, HalfClosedConnectionTheApplicationHoldsStaysInFinWait2) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->shutdown(*c, _now);
+  sent();
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 2});
+  advance_ms(600'000);
+  EXPECT_EQ(c->state, tcp_state::fin_wait_2) << "the peer may send for as long as it likes";
+  _layer->release(*c, _now);  // now the timeout runs
+  advance_ms(60'000);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);
+  EXPECT_EQ(_layer->counters().orphan_fin_wait_2_timeouts.get(), 1U);
+}
+
 }  // namespace
 }  // namespace kbt::tcp::test

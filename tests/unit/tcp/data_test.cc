@@ -2,6 +2,7 @@
 // §4.2.3.2), out-of-order data with SACK (RFC 2018, RFC 5681 §4.2), RTO
 // (RFC 6298), Nagle (RFC 9293 §3.7.4), zero window and persist probes
 // (§3.8.6.1), urgent data (§3.8.5).
+#include <cstring>
 #include <numeric>
 
 #include "tcp_fixture.hh"
@@ -150,6 +151,69 @@ TEST_F(Data, RetransmissionLargerThanTheOriginalRaisesSndMax) {
   input({.flags = flag::kAck, .seq = kPeerIsn + 106, .ack = _iss + 1 + 1448, .options = ts});
   EXPECT_EQ(c->snd_una.value, _iss + 1 + 1448);
   EXPECT_EQ(c->snd.bytes(), 0U);
+}
+
+// Soak bug 6: an RTO retransmission went out a full MSS into a smaller
+// window, putting SND.MAX past the peer's right edge.
+TEST_F(Data, RtoRetransmissionStaysInsideThePeersWindow) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_nodelay(*c, true);
+  _layer->send_copy(*c, bytes_of(std::string(1000, 'a')), _now);
+  EXPECT_EQ(sent_one().payload.size(), 1000U);
+  // The peer has taken none of it and offers exactly what is outstanding.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 1000});
+  _layer->send_copy(*c, bytes_of(std::string(2000, 'b')), _now);
+  EXPECT_TRUE(sent().empty()) << "the window is full";
+  advance_ms(c->rtt.rto_ns() / kMs);
+  const auto again = sent_one();
+  EXPECT_EQ(again.h.seq.value, _iss + 1);
+  EXPECT_EQ(again.payload.size(), 1000U);
+  EXPECT_EQ(c->snd_max.value, _iss + 1 + 1000);
+}
+
+TEST_F(Data, AckIsNumberedAtTheRightEdgeOfAShrunkWindow) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_nodelay(*c, true);
+  _layer->send_copy(*c, bytes_of(std::string(3000, 'a')), _now);
+  EXPECT_EQ(sent().size(), 3U);
+  // The peer shuts its window over data it has not taken (RFC 9293
+  // §3.8.6 discourages it; peers do it): its RCV.NXT is our SND.UNA.
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+  input({.flags = flag::kAck | flag::kFin, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.ack.value, kPeerIsn + 2);
+  EXPECT_EQ(ack.h.seq.value, _iss + 1) << "SND.MAX lies past the shut window";
+}
+
+// Soak bug 4: a segment cut at the send buffer's piece limit counted as a
+// window-limited runt and waited for the RTO.
+TEST_F(Data, SegmentCutAtThePieceLimitIsSentAtOnce) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  constexpr int kPieces = 20;
+  constexpr std::uint16_t kPieceLen = 150;  // held one mbuf each (kCoalesceBelow)
+  for (int i = 0; i < kPieces; ++i) {
+    rte_mbuf* m = rte_pktmbuf_alloc(kbt::test::mbuf_pool());
+    ASSERT_NE(m, nullptr);
+    char* p = rte_pktmbuf_append(m, kPieceLen);
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 'a' + i, kPieceLen);
+    ASSERT_TRUE(_layer->send(*c, m, _now));
+  }
+  // The first piece alone (nothing in flight); then, each time eight are
+  // waiting, seven in one segment (1050 bytes, below the MSS with more
+  // behind it); the last five wait for the ACK (Nagle).
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 3U);
+  EXPECT_EQ(out[0].payload.size(), kPieceLen);
+  EXPECT_EQ(out[1].payload.size(), 7U * kPieceLen);
+  EXPECT_EQ(out[2].payload.size(), 7U * kPieceLen);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1 + 15 * kPieceLen});
+  const auto rest = sent_one();
+  EXPECT_EQ(rest.h.seq.value, _iss + 1 + 15 * kPieceLen);
+  EXPECT_EQ(rest.payload.size(), 5U * kPieceLen);
 }
 
 TEST_F(Data, RetransmissionsGiveUpAndTellTheApplication) {

@@ -200,16 +200,62 @@ TEST_F(Handshake, SynRetriesGiveUpWithTimeout) {
   EXPECT_EQ(sent().size(), 7U);  // the SYN and 6 retransmissions
 }
 
-TEST_F(Handshake, CloseInSynSentSendsNoRst) {
+TEST_F(Handshake, ReleaseInSynSentWithNothingQueuedDeletesTheTcbWithoutRst) {
   tcb* c = _layer->connect(kPeerIp, kServerPort, _now, 50000);
   ASSERT_NE(c, nullptr);
   sent();
-  _layer->shutdown(*c, _now);
+  _layer->release(*c, _now);
   EXPECT_EQ(c->state, tcp_state::closed);
   EXPECT_TRUE(sent().empty());
-  _layer->release(*c, _now);
   advance_ms(1);  // delivers the pending events, after which the TCB is free
   EXPECT_EQ(_layer->connections(), 0U);
+}
+
+// Soak bug 1: shutdown() in SYN_SENT deleted the connection with the data
+// send() had taken and reported a normal close.
+TEST_F(Handshake, ShutdownInSynSentSendsQueuedDataAndFinOnceEstablished) {
+  tcb* c = _layer->connect(kPeerIp, kServerPort, _now, 50000);
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t x = sent_one().h.seq.value;
+  const std::string hello = "hello";
+  ASSERT_EQ(_layer->send_copy(*c, std::as_bytes(std::span(hello.data(), hello.size())), _now),
+            5U);
+  _layer->shutdown(*c, _now);
+  EXPECT_EQ(c->state, tcp_state::syn_sent);
+  EXPECT_TRUE(sent().empty()) << "nothing before the handshake";
+  input({.flags = flag::kSyn | flag::kAck, .seq = 777, .ack = x + 1, .src_port = kServerPort,
+         .dst_port = 50000});
+  EXPECT_EQ(c->state, tcp_state::fin_wait_1);
+  EXPECT_NE(events_for(c) & event::kConnected, 0);
+  EXPECT_EQ(events_for(c) & event::kClosed, 0);
+  const auto out = sent();
+  ASSERT_FALSE(out.empty());
+  const seg_out& last = out.back();
+  EXPECT_TRUE(last.has(flag::kFin));
+  EXPECT_EQ(last.h.seq.value + last.payload.size(), x + 1 + 5);
+  std::string data;
+  for (const seg_out& s : out) data += text(s);
+  EXPECT_EQ(data, "hello");
+  // The receive half stays open: the peer's data is still taken.
+  input({.flags = flag::kAck | flag::kPsh, .seq = 778, .ack = x + 1 + 5 + 1,
+         .payload = "world", .src_port = kServerPort, .dst_port = 50000});
+  EXPECT_EQ(c->state, tcp_state::fin_wait_2);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "world");
+}
+
+TEST_F(Handshake, ShutdownInSynSentWithNothingQueuedSendsFinOnceEstablished) {
+  tcb* c = _layer->connect(kPeerIp, kServerPort, _now, 50000);
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t x = sent_one().h.seq.value;
+  _layer->shutdown(*c, _now);
+  input({.flags = flag::kSyn | flag::kAck, .seq = 777, .ack = x + 1, .src_port = kServerPort,
+         .dst_port = 50000});
+  EXPECT_EQ(c->state, tcp_state::fin_wait_1);
+  const auto out = sent();
+  ASSERT_FALSE(out.empty());
+  EXPECT_TRUE(out.back().has(flag::kFin));
+  EXPECT_EQ(out.back().h.seq.value, x + 1);
+  EXPECT_EQ(out.back().h.ack.value, 778U);
 }
 
 }  // namespace

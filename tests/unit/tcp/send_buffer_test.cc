@@ -119,16 +119,41 @@ TEST_F(SendBuffer, MakeSegmentOutsideHeldDataIsNull) {
 
 TEST_F(SendBuffer, MaxPiecesCutsTheSegment) {
   send_buffer sb(10000, 64, seq32{0});
-  for (std::uint32_t k = 0; k < 20; ++k) ASSERT_TRUE(sb.append(stream_mbuf(k * 10, 10)));
-  EXPECT_EQ(sb.segment_len(seq32{5}, 1000), 5U + 6 * 10);
-  rte_mbuf* seg = sb.make_segment(seq32{5}, 1000, mbuf_pool());
+  for (std::uint32_t k = 0; k < 20; ++k) ASSERT_TRUE(sb.append(stream_mbuf(k * 200, 200)));
+  EXPECT_EQ(sb.segments(), 20U);
+  EXPECT_EQ(sb.segment_len(seq32{5}, 10000), 195U + 6 * 200);
+  rte_mbuf* seg = sb.make_segment(seq32{5}, 10000, mbuf_pool());
   ASSERT_NE(seg, nullptr);
   EXPECT_EQ(seg->nb_segs, send_buffer::kDefaultMaxPieces);
-  EXPECT_EQ(chain_bytes(seg), expected(5, 65));
+  EXPECT_EQ(chain_bytes(seg), expected(5, 1395));
   rte_pktmbuf_free(seg);
-  seg = sb.make_segment(seq32{0}, 1000, mbuf_pool(), 2);
+  seg = sb.make_segment(seq32{0}, 10000, mbuf_pool(), 2);
   ASSERT_NE(seg, nullptr);
-  EXPECT_EQ(seg->pkt_len, 20U);
+  EXPECT_EQ(seg->pkt_len, 400U);
+  rte_pktmbuf_free(seg);
+}
+
+// Soak bug 4's other half: 7-byte zero-copy sends were held one mbuf each,
+// so every segment carried 49 bytes.
+TEST_F(SendBuffer, TinyAppendsAreCopiedOntoTheLastPieceUnlessItIsInFlight) {
+  send_buffer sb(10000, 64, seq32{0});
+  for (std::uint32_t k = 0; k < 20; ++k) ASSERT_TRUE(sb.append(stream_mbuf(k * 10, 10)));
+  EXPECT_EQ(sb.segments(), 1U);
+  EXPECT_EQ(sb.bytes(), 200U);
+  rte_mbuf* seg = sb.make_segment(seq32{0}, 1000, mbuf_pool());
+  ASSERT_NE(seg, nullptr);
+  EXPECT_EQ(chain_bytes(seg), expected(0, 200));
+  // The last piece is referenced by a segment in flight: not written to.
+  ASSERT_TRUE(sb.append(stream_mbuf(200, 10)));
+  EXPECT_EQ(sb.segments(), 2U);
+  EXPECT_EQ(chain_bytes(seg), expected(0, 200));
+  rte_pktmbuf_free(seg);
+  // A piece of kCoalesceBelow bytes or more is held as it is.
+  ASSERT_TRUE(sb.append(stream_mbuf(210, send_buffer::kCoalesceBelow)));
+  EXPECT_EQ(sb.segments(), 3U);
+  seg = sb.make_segment(seq32{0}, 1000, mbuf_pool());
+  ASSERT_NE(seg, nullptr);
+  EXPECT_EQ(chain_bytes(seg), expected(0, 210 + send_buffer::kCoalesceBelow));
   rte_pktmbuf_free(seg);
 }
 
@@ -197,19 +222,19 @@ TEST_F(SendBuffer, CapacityLimitsLeaveRefusedChainWithCaller) {
   rte_pktmbuf_free(too_big);
 
   // Segment capacity: a chain of 3 segments does not fit in 2 free descriptors.
-  rte_mbuf* chain = stream_mbuf(2000, 100);
-  ASSERT_EQ(rte_pktmbuf_chain(chain, stream_mbuf(2100, 100)), 0);
-  ASSERT_EQ(rte_pktmbuf_chain(chain, stream_mbuf(2200, 100)), 0);
+  rte_mbuf* chain = stream_mbuf(2000, 200);
+  ASSERT_EQ(rte_pktmbuf_chain(chain, stream_mbuf(2200, 200)), 0);
+  ASSERT_EQ(rte_pktmbuf_chain(chain, stream_mbuf(2400, 200)), 0);
   EXPECT_FALSE(sb.append(chain));
   EXPECT_EQ(chain->nb_segs, 3);
-  EXPECT_EQ(chain->pkt_len, 300U);
+  EXPECT_EQ(chain->pkt_len, 600U);
 
   sb.ack(seq32{2000});  // space comes back as ACKs arrive
   EXPECT_TRUE(sb.append(chain));
   EXPECT_EQ(sb.segments(), 3U);
   rte_mbuf* seg = sb.make_segment(seq32{2000}, 1000, mbuf_pool());
   ASSERT_NE(seg, nullptr);
-  EXPECT_EQ(chain_bytes(seg), expected(2000, 300));
+  EXPECT_EQ(chain_bytes(seg), expected(2000, 600));
   rte_pktmbuf_free(seg);
 }
 
@@ -217,10 +242,10 @@ TEST_F(SendBuffer, ChainWithEmptySegmentIsSplit) {
   send_buffer sb(10000, 8, seq32{0});
   rte_mbuf* chain = stream_mbuf(0, 100);
   ASSERT_EQ(rte_pktmbuf_chain(chain, kbt::test::make_mbuf({})), 0);
-  ASSERT_EQ(rte_pktmbuf_chain(chain, stream_mbuf(100, 50)), 0);
+  ASSERT_EQ(rte_pktmbuf_chain(chain, stream_mbuf(100, 150)), 0);
   EXPECT_TRUE(sb.append(chain));
   EXPECT_EQ(sb.segments(), 2U);  // the empty one was freed at once
-  EXPECT_EQ(sb.bytes(), 150U);
+  EXPECT_EQ(sb.bytes(), 250U);
   rte_mbuf* seg = sb.make_segment(seq32{90}, 20, mbuf_pool());
   ASSERT_NE(seg, nullptr);
   EXPECT_EQ(chain_bytes(seg), expected(90, 20));
@@ -258,10 +283,10 @@ TEST_F(SendBuffer, OutOfIndirectMbufsReturnsNullAndLeaksNothing) {
   ASSERT_NE(tiny, nullptr);
   {
     send_buffer sb(10000, 8, seq32{0});
-    for (std::uint32_t k = 0; k < 5; ++k) ASSERT_TRUE(sb.append(stream_mbuf(k * 10, 10)));
-    EXPECT_EQ(sb.make_segment(seq32{0}, 50, tiny), nullptr);  // needs 5 pieces, 3 exist
+    for (std::uint32_t k = 0; k < 5; ++k) ASSERT_TRUE(sb.append(stream_mbuf(k * 200, 200)));
+    EXPECT_EQ(sb.make_segment(seq32{0}, 1000, tiny), nullptr);  // needs 5 pieces, 3 exist
     EXPECT_EQ(rte_mempool_avail_count(tiny), 3U);
-    rte_mbuf* seg = sb.make_segment(seq32{0}, 30, tiny);
+    rte_mbuf* seg = sb.make_segment(seq32{0}, 600, tiny);
     ASSERT_NE(seg, nullptr);
     EXPECT_EQ(rte_mempool_avail_count(tiny), 0U);
     rte_pktmbuf_free(seg);
