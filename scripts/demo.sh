@@ -28,8 +28,11 @@ cleanup() {
     kill -TERM "$app_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$app_pid" 2>/dev/null || true
+    wait "$app_pid" 2>/dev/null || true
   fi
   ip netns del "$ns" 2>/dev/null || true
+  # The EAL's runtime directory for our --file-prefix (the app has exited).
+  rm -rf "/var/run/dpdk/$ns"
   rm -f "$log" "$wrk_out"
 }
 trap cleanup EXIT

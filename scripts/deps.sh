@@ -15,6 +15,8 @@ packages=(
   curl wrk netcat-openbsd tcpdump python3-scapy nginx-light ethtool
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
+  # benchmarks (scripts/bench.sh): the Linux side's peers, the chart
+  iperf3 gnuplot-nox
 )
 
 missing=()

@@ -56,7 +56,7 @@ echo_handler::session* echo_handler::session_of(api::connection c) {
   return i == 0 ? nullptr : &_sessions[i - 1];
 }
 
-void echo_handler::on_accept(api::connection c) {
+void echo_handler::start_session(api::connection c) {
   if (_free.empty()) {
     c.abort();  // more connections than --max-conns sessions: refuse loudly
     return;
@@ -65,6 +65,8 @@ void echo_handler::on_accept(api::connection c) {
   _free.pop_back();
   session& s = _sessions[i];
   s = session{};
+  s.start_ns = now();
+  s.last_ns = s.start_ns;
   crypto_hash_sha256_init(&s.sha);
   c.set_user(reinterpret_cast<void*>(std::uintptr_t{i} + 1));
   if (_opts.mode == echo_mode::source) pump_source(c, s);
@@ -74,8 +76,10 @@ void echo_handler::on_data(api::connection c, api::rx_data& d) {
   session* s = session_of(c);
   if (s == nullptr) return;
   s->bytes += d.size();
+  s->last_ns = now();
   switch (_opts.mode) {
     case echo_mode::discard:
+      if (!_opts.hash) break;
       for (auto span : d) {
         crypto_hash_sha256_update(&s->sha, reinterpret_cast<const unsigned char*>(span.data()),
                                   span.size());
@@ -119,7 +123,7 @@ void echo_handler::pump_source(api::connection c, session& s) {
   for (int guard = 0; guard < 1024; ++guard) {
     const std::uint64_t left =
         _opts.source_bytes == 0 ? kPatternBytes : _opts.source_bytes - s.bytes;
-    if (left == 0 || s.peer_fin) break;
+    if (left == 0 || s.peer_fin || s.stop) break;
     const auto n = static_cast<std::uint16_t>(std::min<std::uint64_t>(left, kPatternBytes));
     if (c.send_space() < n) break;
     rte_mbuf* m = rte_pktmbuf_alloc(_ctx->pool);
@@ -136,9 +140,10 @@ void echo_handler::pump_source(api::connection c, session& s) {
 
 void echo_handler::finish_if_done(api::connection c, session& s) {
   if (s.fin_sent) return;
-  const bool done = _opts.mode == echo_mode::source
-                        ? (_opts.source_bytes != 0 && s.bytes == _opts.source_bytes) || s.peer_fin
-                        : s.peer_fin && s.pending == nullptr && c.unread_bytes() == 0;
+  const bool done =
+      _opts.mode == echo_mode::source
+          ? (_opts.source_bytes != 0 && s.bytes == _opts.source_bytes) || s.peer_fin || s.stop
+          : (s.peer_fin || s.stop) && s.pending == nullptr && c.unread_bytes() == 0;
   if (!done) return;
   s.fin_sent = true;
   c.shutdown();
@@ -158,32 +163,50 @@ void echo_handler::on_writable(api::connection c) {
   if (_opts.mode == echo_mode::source) pump_source(c, *s);
 }
 
-void echo_handler::on_acked(api::connection c, std::uint64_t) { on_writable(c); }
+void echo_handler::on_acked(api::connection c, std::uint64_t bytes) {
+  if (session* s = session_of(c); s != nullptr) {
+    s->acked += bytes;
+    s->last_ns = now();
+  }
+  on_writable(c);
+}
 
-void echo_handler::on_closed(api::connection c, api::close_reason why) {
+void echo_handler::finish(api::connection c) {
   session* s = session_of(c);
   if (s == nullptr) return;
-  const char* mode = _opts.mode == echo_mode::echo      ? "echo"
-                     : _opts.mode == echo_mode::discard ? "discard"
-                                                        : "source";
-  std::string line = "kbt-echo: " + std::string(mode) + " " + wire::to_string(c.tuple().remote_ip) +
-                     ":" + std::to_string(c.tuple().remote_port) +
-                     " bytes=" + std::to_string(s->bytes) +
-                     " reason=" + std::to_string(static_cast<int>(why));
-  if (_opts.mode == echo_mode::discard) {
+  s->stop = true;
+  finish_if_done(c, *s);
+}
+
+void echo_handler::on_closed(api::connection c, api::close_reason why) {
+  const auto summary = end_session(c, why);
+  if (summary && _opts.mode == echo_mode::discard) {
+    std::printf("%s\n", format_summary(*summary).c_str());
+    std::fflush(stdout);
+  }
+}
+
+std::optional<session_summary> echo_handler::end_session(api::connection c,
+                                                         api::close_reason why) {
+  session* s = session_of(c);
+  if (s == nullptr) return std::nullopt;
+  session_summary out;
+  out.mode = _opts.mode;
+  out.peer_ip = c.tuple().remote_ip;
+  out.peer_port = c.tuple().remote_port;
+  out.bytes = _opts.mode == echo_mode::source ? s->acked : s->bytes;
+  out.ns = s->last_ns - s->start_ns;
+  out.reason = why;
+  if (_opts.mode == echo_mode::discard && _opts.hash) {
     unsigned char digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&s->sha, digest);
-    line += " sha256=" + hex(digest, sizeof digest);
-  }
-  // One line per connection: only discard mode, whose hash is the point.
-  if (_opts.mode == echo_mode::discard) {
-    std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
+    out.sha256 = hex(digest, sizeof digest);
   }
   rte_pktmbuf_free(s->pending);
   s->pending = nullptr;
   _free.push_back(static_cast<std::uint32_t>(s - _sessions.data()));
   c.set_user(nullptr);
+  return out;
 }
 
 }  // namespace kbt::apps

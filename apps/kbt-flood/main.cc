@@ -5,7 +5,6 @@
 // Usage: kbt-flood [EAL arguments --] --target IP:PORT [flags]
 #include <rte_lcore.h>
 
-#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
@@ -14,6 +13,7 @@
 #include "api/app.hh"
 #include "api/eal_args.hh"
 #include "common/app_options.hh"
+#include "common/endpoint.hh"
 #include "dev/startup_error.hh"
 #include "flood_handler.hh"
 
@@ -52,31 +52,6 @@ void add_flood_options(CLI::App& app, flood_flags& f) {
       ->type_name("SECONDS");
 }
 
-// "198.18.0.2:80" -> address and port; false with `why` set otherwise.
-bool parse_target(const std::string& text, flood::flood_config& cfg, std::string& why) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) {
-    why = "expected IPV4:PORT";
-    return false;
-  }
-  const auto ip = wire::parse_ipv4(std::string_view(text).substr(0, colon));
-  if (!ip) {
-    why = "'" + text.substr(0, colon) + "' is not an IPv4 address";
-    return false;
-  }
-  unsigned port = 0;
-  const char* first = text.data() + colon + 1;
-  const char* last = text.data() + text.size();
-  const auto [end, ec] = std::from_chars(first, last, port);
-  if (ec != std::errc{} || end != last || port == 0 || port > 65535) {
-    why = "port must be 1-65535";
-    return false;
-  }
-  cfg.target = *ip;
-  cfg.port = static_cast<std::uint16_t>(port);
-  return true;
-}
-
 std::uint64_t to_ns(double seconds) { return static_cast<std::uint64_t>(seconds * 1e9); }
 
 // The run's span: from the first core's first SYN to the last core's stop.
@@ -106,10 +81,13 @@ int main(int argc, char** argv) {
 
   flood::flood_config cfg;
   std::string why;
-  if (!parse_target(flags.target, cfg, why)) {
+  const auto target = apps::parse_endpoint(flags.target, why);
+  if (!target) {
     apps::report_error(program, "--target '" + flags.target + "': " + why);
     return 2;
   }
+  cfg.target = target->ip;
+  cfg.port = target->port;
   const auto sources = wire::parse_ipv4_prefix(flags.sources);
   if (!sources) {
     apps::report_error(program, "--sources '" + flags.sources + "': expected IPV4/LENGTH");

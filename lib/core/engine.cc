@@ -160,7 +160,7 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
   // RFC 826 merge: refresh the sender from any ARP we see, create an entry
   // only when it was addressed to us. Packets that waited for it go out now.
   if (_config.ip.contains(arp->sender_ip) && arp->sender_ip != _config.ip.addr) {
-    std::array<rte_mbuf*, 16> released;
+    std::array<rte_mbuf*, ip::arp_cache_config::kMaxQueuePerNeighbour> released;
     const std::size_t n = _arp.update(arp->sender_ip, arp->sender_mac, now_ns, for_us, released);
     for (std::size_t i = 0; i < n; ++i) {
       wire::store_mac(rte_pktmbuf_mtod(released[i], std::byte*) + wire::ether_field::kDst,

@@ -33,6 +33,9 @@ arp_cache::arp_cache(const arp_cache_config& config) : _config(config) {
   if (config.reachable_time_ns == 0) {
     throw std::invalid_argument("arp_cache: reachable_time_ns must be > 0");
   }
+  if (config.queue_per_neighbour > arp_cache_config::kMaxQueuePerNeighbour) {
+    throw std::invalid_argument("arp_cache: queue_per_neighbour above kMaxQueuePerNeighbour");
+  }
   if (config.queue_total >= kNil) {
     throw std::invalid_argument("arp_cache: queue_total too large");
   }

@@ -18,7 +18,6 @@ Only addresses of kbtnet (198.18.0.1 and 198.18.0.2) are ever used.
 import json
 import os
 import select
-import shutil
 import socket
 import struct
 import subprocess
@@ -186,7 +185,7 @@ class Telemetry:
 
     def __init__(self, prefix):
         self.prefix = prefix
-        self.path = f'/var/run/dpdk/{prefix}/dpdk_telemetry.v2'
+        self.path = os.path.join(kbtnet.DPDK_RUNTIME_DIR, prefix, 'dpdk_telemetry.v2')
 
     def query(self, command):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -209,9 +208,7 @@ class Telemetry:
 
     def cleanup(self):
         """The runtime directory DPDK left for our prefix (ours alone)."""
-        d = os.path.dirname(self.path)
-        if os.path.basename(d) == self.prefix and self.prefix.startswith('kbt-conf-'):
-            shutil.rmtree(d, ignore_errors=True)
+        kbtnet.remove_dpdk_runtime(self.prefix)
 
 
 _prefix_counter = 0
@@ -243,7 +240,11 @@ class Rig:
 
     def __enter__(self):
         self.net = kbtnet.KbtNet(self.cmd, ready=kbtnet.KBT_READY)
-        self.net.__enter__()
+        try:
+            self.net.__enter__()  # stops the app itself if it fails
+        except BaseException:
+            self.telemetry.cleanup()
+            raise
         try:
             self._setup()
         except BaseException:

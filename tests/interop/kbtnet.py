@@ -33,6 +33,7 @@ STACK_IP = '198.18.0.2'
 PREFIX_LEN = 24
 NS_PREFIX = 'kbt-it-'
 NETNS_DIR = '/run/netns'
+DPDK_RUNTIME_DIR = '/var/run/dpdk'  # the EAL's --file-prefix directories (as root)
 PYTHON = '/usr/bin/python3'  # the one with scapy
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -215,6 +216,18 @@ def require_root():
     for tool in ('ip',):
         if shutil.which(tool) is None:
             raise HarnessError(f'interop tests need `{tool}` on PATH')
+
+
+def remove_dpdk_runtime(prefix):
+    """Remove /var/run/dpdk/<prefix>, which the EAL leaves behind after exit.
+
+    Call it once the app with `--file-prefix prefix` has exited (in a
+    finally, so a failed test leaves nothing behind either). A missing
+    directory is fine; a prefix that could name anything else is refused.
+    """
+    if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', prefix or '') or '..' in prefix:
+        raise ValueError(f'refusing to remove DPDK runtime dir for prefix {prefix!r}')
+    shutil.rmtree(os.path.join(DPDK_RUNTIME_DIR, prefix), ignore_errors=True)
 
 
 class _SignalGuard:

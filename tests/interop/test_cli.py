@@ -23,7 +23,8 @@ UNREACHABLE = '198.18.0.9'  # inside the test subnet, nobody there
 # name: (environment variable, flags the app requires, its own flags for --help)
 APPS = {
     'kbt-httpd': ('KBT_HTTPD', [], ['--port', '--body-size']),
-    'kbt-echo': ('KBT_ECHO', [], ['--mode', '--port', '--bytes']),
+    'kbt-echo': ('KBT_ECHO', [], ['--mode', '--port', '--bytes', '--no-hash', '--connect',
+                                  '--duration', '--timeout']),
     'kbt-load': ('KBT_LOAD', ['--url', f'http://{UNREACHABLE}/'],
                  ['--url', '--connections', '--duration', '--rate', '--close', '--json']),
     'kbt-flood': ('KBT_FLOOD', ['--target', f'{UNREACHABLE}:80'],
@@ -80,7 +81,12 @@ class Cli(unittest.TestCase):
         own = {
             'kbt-httpd': [(['--port', '0'], '--port'), (['--port', 'http'], '--port')],
             'kbt-echo': [(['--mode', 'mirror'], '--mode'), (['--port', '70000'], '--port'),
-                         (['--bytes', '-5'], '--bytes')],
+                         (['--bytes', '-5'], '--bytes'),
+                         (['--connect', '198.18.0.1'], '--connect'),
+                         (['--connect', '198.18.0.1:0'], '--connect'),
+                         (['--connect', 'host:9'], '--connect'),
+                         (['--connect', '198.18.0.1:9', '--mode', 'echo'], '--connect'),
+                         (['--connect', '198.18.0.1:9', '--duration', '0'], '--duration')],
             'kbt-load': [(['--url', 'ftp://198.18.0.1/'], '--url'),
                          (['--url', 'http://example.com/'], '--url'),
                          (['--connections', '0'], '--connections'),
@@ -149,6 +155,16 @@ class UnreachableTarget(unittest.TestCase):
         lines = our_lines('kbt-flood', net.stderr)
         self.assertEqual(len(lines), 1, net.stderr)
         self.assertIn(f'no ARP answer from {UNREACHABLE}', lines[0])
+
+    def test_echo_client_without_arp_answer_is_one_line_and_exit_1(self):
+        kbtnet.require_root()
+        net = self.run_in_namespace(self.client(
+            'kbt-echo', '--connect', f'{UNREACHABLE}:9', '--mode', 'source', '--duration', '1',
+            '--timeout', '1'), 20)
+        self.assertEqual(net.returncode, 1)
+        lines = [l for l in our_lines('kbt-echo', net.stderr) if 'stats' not in l]
+        self.assertEqual(len(lines), 1, net.stderr)
+        self.assertIn(f'no connection to {UNREACHABLE}:9', lines[0])
 
     def test_load_without_arp_answer_is_one_line_and_exit_1(self):
         kbtnet.require_root()

@@ -73,68 +73,73 @@ def per_second(text):
 class Flood(unittest.TestCase):
     def test_every_curl_succeeds_under_100k_syn_per_second(self):
         tag = f'kbt-flood-{os.getpid()}'
-        with kbtnet.KbtNet(httpd_cmd(tag), ready=kbtnet.KBT_READY) as net:
-            # The kernel's address moves from kbt0 to the bridge. A bridge
-            # port whose own MAC is the app's would swallow the app's frames
-            # as local ones, hence a MAC of its own for each port.
-            for cmd in (['ip', 'link', 'set', 'kbt0', 'address', HTTPD_TAP_MAC],
-                        ['ip', 'link', 'add', 'br0', 'type', 'bridge'],
-                        ['ip', 'link', 'set', 'br0', 'address', kbtnet.KERNEL_MAC],
-                        ['ip', 'addr', 'flush', 'dev', 'kbt0'],
-                        ['ip', 'link', 'set', 'kbt0', 'master', 'br0'],
-                        ['ip', 'addr', 'add', f'{kbtnet.KERNEL_IP}/25', 'dev', 'br0'],
-                        ['ip', 'link', 'set', 'br0', 'up'],
-                        ['ip', 'route', 'add', 'blackhole', SOURCES]):
-                net.run_checked(*cmd)
-            r = net.run('curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}',
-                        f'http://{kbtnet.STACK_IP}/')
-            self.assertEqual(r.stdout, '200', f'before the flood: {r.stdout} {r.stderr}')
-
-            # stdout to a file: the app flushes its start-up line, which
-            # says the port is started; net_tap sets the kernel side's MAC
-            # while it starts, so kbt1 is configured only after that.
-            out_path = os.path.join(net.logdir, 'flood.stdout')
-            with open(out_path, 'w') as out_file:
-                flood = subprocess.Popen(
-                    ['ip', 'netns', 'exec', net.ns] + flood_cmd(
-                        tag, '--target', f'{kbtnet.STACK_IP}:80', '--rate', str(RATE),
-                        '--duration', str(DURATION), '--sources', SOURCES,
-                        '--arp-timeout', '10'),
-                    stdin=subprocess.DEVNULL, stdout=out_file, stderr=subprocess.PIPE,
-                    text=True, start_new_session=True)
-            try:
-                def started():
-                    if flood.poll() is not None:
-                        raise kbtnet.HarnessError(f'kbt-flood exited: {flood.stderr.read()}')
-                    with open(out_path) as f:
-                        return 'kbt-flood: port 0' in f.read()
-                kbtnet.wait_for(started, 15, what='kbt-flood start-up line')
-                for cmd in (['ip', 'link', 'set', 'kbt1', 'address', FLOOD_MAC],
-                            ['ip', 'link', 'set', 'kbt1', 'master', 'br0'],
-                            ['ip', 'link', 'set', 'kbt1', 'up']):
+        try:
+            with kbtnet.KbtNet(httpd_cmd(tag), ready=kbtnet.KBT_READY) as net:
+                # The kernel's address moves from kbt0 to the bridge. A bridge
+                # port whose own MAC is the app's would swallow the app's frames
+                # as local ones, hence a MAC of its own for each port.
+                for cmd in (['ip', 'link', 'set', 'kbt0', 'address', HTTPD_TAP_MAC],
+                            ['ip', 'link', 'add', 'br0', 'type', 'bridge'],
+                            ['ip', 'link', 'set', 'br0', 'address', kbtnet.KERNEL_MAC],
+                            ['ip', 'addr', 'flush', 'dev', 'kbt0'],
+                            ['ip', 'link', 'set', 'kbt0', 'master', 'br0'],
+                            ['ip', 'addr', 'add', f'{kbtnet.KERNEL_IP}/25', 'dev', 'br0'],
+                            ['ip', 'link', 'set', 'br0', 'up'],
+                            ['ip', 'route', 'add', 'blackhole', SOURCES]):
                     net.run_checked(*cmd)
-                # Let the flood build up (ARP, then one full second) first.
-                kbtnet.wait_for(lambda: net.stats().get("rx_pkts", 0) > 20_000, 10,
-                                what='the flood reaching kbt-httpd')
-                # curl in a loop for as long as the flood lasts.
-                codes = []
-                t0 = time.monotonic()
-                while flood.poll() is None and len(codes) < MAX_CURLS:
-                    # --max-time 15: a segment the full TAP queue dropped
-                    # comes again after 1, 3 and 7 s.
-                    r = net.run('curl', '-sS', '--max-time', '15', '-o', '/dev/null',
-                                '-w', '%{http_code}', f'http://{kbtnet.STACK_IP}/', timeout=20)
-                    codes.append(r.stdout or r.stderr.strip())
-                    time.sleep(0.1)
-                curl_s = time.monotonic() - t0
-                _, err = flood.communicate(timeout=DURATION + 20)
-                with open(out_path) as f:
-                    out = f.read()
-            finally:
-                if flood.poll() is None:
-                    os.killpg(flood.pid, signal.SIGKILL)
-                    flood.communicate()
-            stats = net.stats()
+                r = net.run('curl', '-sS', '--max-time', '5', '-o', '/dev/null',
+                            '-w', '%{http_code}', f'http://{kbtnet.STACK_IP}/')
+                self.assertEqual(r.stdout, '200', f'before the flood: {r.stdout} {r.stderr}')
+
+                # stdout to a file: the app flushes its start-up line, which
+                # says the port is started; net_tap sets the kernel side's MAC
+                # while it starts, so kbt1 is configured only after that.
+                out_path = os.path.join(net.logdir, 'flood.stdout')
+                with open(out_path, 'w') as out_file:
+                    flood = subprocess.Popen(
+                        ['ip', 'netns', 'exec', net.ns] + flood_cmd(
+                            tag, '--target', f'{kbtnet.STACK_IP}:80', '--rate', str(RATE),
+                            '--duration', str(DURATION), '--sources', SOURCES,
+                            '--arp-timeout', '10'),
+                        stdin=subprocess.DEVNULL, stdout=out_file, stderr=subprocess.PIPE,
+                        text=True, start_new_session=True)
+                try:
+                    def started():
+                        if flood.poll() is not None:
+                            raise kbtnet.HarnessError(f'kbt-flood exited: {flood.stderr.read()}')
+                        with open(out_path) as f:
+                            return 'kbt-flood: port 0' in f.read()
+                    kbtnet.wait_for(started, 15, what='kbt-flood start-up line')
+                    for cmd in (['ip', 'link', 'set', 'kbt1', 'address', FLOOD_MAC],
+                                ['ip', 'link', 'set', 'kbt1', 'master', 'br0'],
+                                ['ip', 'link', 'set', 'kbt1', 'up']):
+                        net.run_checked(*cmd)
+                    # Let the flood build up (ARP, then one full second) first.
+                    kbtnet.wait_for(lambda: net.stats().get("rx_pkts", 0) > 20_000, 10,
+                                    what='the flood reaching kbt-httpd')
+                    # curl in a loop for as long as the flood lasts.
+                    codes = []
+                    t0 = time.monotonic()
+                    while flood.poll() is None and len(codes) < MAX_CURLS:
+                        # --max-time 15: a segment the full TAP queue dropped
+                        # comes again after 1, 3 and 7 s.
+                        r = net.run('curl', '-sS', '--max-time', '15', '-o', '/dev/null',
+                                    '-w', '%{http_code}', f'http://{kbtnet.STACK_IP}/', timeout=20)
+                        codes.append(r.stdout or r.stderr.strip())
+                        time.sleep(0.1)
+                    curl_s = time.monotonic() - t0
+                    _, err = flood.communicate(timeout=DURATION + 20)
+                    with open(out_path) as f:
+                        out = f.read()
+                finally:
+                    if flood.poll() is None:
+                        os.killpg(flood.pid, signal.SIGKILL)
+                        flood.communicate()
+                stats = net.stats()
+        finally:
+            # Both apps have exited (killed at the latest with the namespace).
+            kbtnet.remove_dpdk_runtime(f'{tag}-httpd')
+            kbtnet.remove_dpdk_runtime(f'{tag}-flood')
 
         print(out, err, file=sys.stderr)
         print(f'curls {codes} in {curl_s:.1f} s; httpd final: rx_pkts {stats.get("rx_pkts")}, '

@@ -79,11 +79,14 @@ class TwoCoresAndTelemetry(unittest.TestCase):
 
     def test_connections_spread_over_two_cores_with_software_steering(self):
         prefix = f'kbt-it-mc-{os.getpid()}'
-        with kbtnet.KbtNet(echo_cmd(prefix, '0-1'), ready=kbtnet.KBT_READY) as net:
-            self.assertIn('2 core(s)', net.stdout)
-            for _ in range(24):
-                self.client(net, 20000)
-            stats, states = telemetry(prefix, '/kbt/stats', '/kbt/tcp/states')
+        try:
+            with kbtnet.KbtNet(echo_cmd(prefix, '0-1'), ready=kbtnet.KBT_READY) as net:
+                self.assertIn('2 core(s)', net.stdout)
+                for _ in range(24):
+                    self.client(net, 20000)
+                stats, states = telemetry(prefix, '/kbt/stats', '/kbt/tcp/states')
+        finally:
+            kbtnet.remove_dpdk_runtime(prefix)  # the app has exited
         self.assertFalse(net.killed, 'app needed SIGKILL to exit')
         self.assertEqual(stats['cores'], 2)
         per_core = [stats['core0'], stats['core1']]
@@ -104,14 +107,17 @@ class TwoCoresAndTelemetry(unittest.TestCase):
 
     def test_telemetry_counts_connections_by_state(self):
         prefix = f'kbt-it-tel-{os.getpid()}'
-        with kbtnet.KbtNet(echo_cmd(prefix, '0'), ready=kbtnet.KBT_READY) as net:
-            self.client(net, 5000)
-            r = net.run(kbtnet.PYTHON, '-c',
-                        HOLDER.format(telemetry=TELEMETRY, prefix=prefix, kbt_stat=KBT_STAT),
-                        timeout=60)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            telemetry_out, stat_out = r.stdout.split('--- kbt-stat ', 1)
-            states, stats = parse_answers(telemetry_out, ['/kbt/tcp/states', '/kbt/stats'])
+        try:
+            with kbtnet.KbtNet(echo_cmd(prefix, '0'), ready=kbtnet.KBT_READY) as net:
+                self.client(net, 5000)
+                r = net.run(kbtnet.PYTHON, '-c',
+                            HOLDER.format(telemetry=TELEMETRY, prefix=prefix, kbt_stat=KBT_STAT),
+                            timeout=60)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                telemetry_out, stat_out = r.stdout.split('--- kbt-stat ', 1)
+                states, stats = parse_answers(telemetry_out, ['/kbt/tcp/states', '/kbt/stats'])
+        finally:
+            kbtnet.remove_dpdk_runtime(prefix)  # the app has exited
         # scripts/kbt-stat's netstat-like view of the same moment.
         self.assertTrue(stat_out.startswith('rc=0'), stat_out)
         self.assertRegex(stat_out, r'ESTABLISHED +3\n')

@@ -185,6 +185,28 @@ TEST_F(ArpCache, PacketBeyondPerNeighbourBoundIsDroppedAndFreed) {
   free_all(std::span(out).first(n));
 }
 
+// Found by the benchmark: kbt-load's 100 connections' SYNs to one
+// neighbour, with room for 8, lost 92 to a 1 s SYN retransmission.
+TEST_F(ArpCache, DefaultQueueHoldsTheSynsOfAHundredConnections) {
+  arp_cache cache;
+  for (int t = 0; t < 100; ++t) {
+    EXPECT_NE(cache.resolve(host(1), tagged(static_cast<std::uint8_t>(t)), kT0).status,
+              resolve_status::dropped);
+  }
+  EXPECT_EQ(cache.counters().queue_drops, 0U);
+  std::array<rte_mbuf*, arp_cache_config::kMaxQueuePerNeighbour> out{};
+  const std::size_t n = cache.update(host(1), mac_of(1), kT0 + kMs, true, out);
+  ASSERT_EQ(n, 100U);
+  for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(tag_of(out[i]), i);
+  free_all(std::span(out).first(n));
+}
+
+TEST_F(ArpCache, QueueBoundAboveTheMaximumIsRefused) {
+  arp_cache_config cfg;
+  cfg.queue_per_neighbour = arp_cache_config::kMaxQueuePerNeighbour + 1;
+  EXPECT_THROW(arp_cache{cfg}, std::invalid_argument);
+}
+
 TEST_F(ArpCache, GlobalQueueBoundDropsButStillAsksForRequest) {
   arp_cache_config cfg;
   cfg.queue_total = 3;
