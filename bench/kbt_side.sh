@@ -24,26 +24,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "kbt_side.sh: $*" >&2; exit 1; }
 
-case "${1:-}" in
-  -h|--help) usage; exit 0 ;;
-  cps|keepalive|bulk|latency|syncookies) ;;
-  "") usage >&2; exit 2 ;;
-  *) echo "kbt_side.sh: unknown workload '$1' (cps, keepalive, bulk, latency, syncookies)" >&2; exit 2 ;;
-esac
-workload=$1
-secs=${2:-}
-if ! [[ "$secs" =~ ^[0-9]+([.][0-9]+)?$ ]] || ! awk -v s="$secs" 'BEGIN{exit !(s >= 1 && s <= 3600)}'; then
-  echo "kbt_side.sh: SECONDS must be a number from 1 to 3600, not '$secs'" >&2
-  exit 2
-fi
-rate=${3:-}
-if [ -n "$rate" ]; then
-  [[ "$rate" =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "kbt_side.sh: RATE must be a number, not '$rate'" >&2; exit 2; }
-  case "$workload" in latency|syncookies) ;; *) echo "kbt_side.sh: RATE is for latency and syncookies only" >&2; exit 2 ;; esac
-fi
+# shellcheck source=bench/side_args.sh
+source "$here/bench/side_args.sh"
+side_args kbt_side.sh 23 "$@"
 [ "$(id -u)" -eq 0 ] || die "needs root (DPDK's /var/run/dpdk, perf)"
 
 build=${KBT_BUILD:-$here/build}

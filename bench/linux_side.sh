@@ -25,26 +25,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "linux_side.sh: $*" >&2; exit 1; }
 
-case "${1:-}" in
-  -h|--help) usage; exit 0 ;;
-  cps|keepalive|bulk|latency|syncookies) ;;
-  "") usage >&2; exit 2 ;;
-  *) echo "linux_side.sh: unknown workload '$1' (cps, keepalive, bulk, latency, syncookies)" >&2; exit 2 ;;
-esac
-workload=$1
-secs=${2:-}
-if ! [[ "$secs" =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ] || [ "$secs" -gt 3600 ]; then
-  echo "linux_side.sh: SECONDS must be a whole number from 1 to 3600, not '$secs'" >&2
-  exit 2
-fi
-rate=${3:-}
-if [ -n "$rate" ]; then
-  [[ "$rate" =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "linux_side.sh: RATE must be a number, not '$rate'" >&2; exit 2; }
-  case "$workload" in latency|syncookies) ;; *) echo "linux_side.sh: RATE is for latency and syncookies only" >&2; exit 2 ;; esac
-fi
+# shellcheck source=bench/side_args.sh
+source "$here/bench/side_args.sh"
+side_args linux_side.sh 24 "$@"
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, TAP, sysctl)"
 build=${KBT_BUILD:-$here/build}
 python=/usr/bin/python3
