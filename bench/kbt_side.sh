@@ -88,18 +88,16 @@ load_common="--url http://$srv_ip/ --duration $secs --start-delay 1 --json --con
 # TCBs per side: --close keeps closing connections beside the open ones.
 max_conns=$(( conns * 2 > 1024 ? conns * 2 : 1024 ))
 load_common+=" --max-conns $max_conns"
-httpd_common="--ip $srv_ip/24 --max-conns $max_conns --stats-interval 1"
+httpd="$build/apps/kbt-httpd $srv_eal -- --max-conns $max_conns --stats-interval 1"
+load="$build/apps/kbt-load $cli_eal -- --ip $cli_ip/24 $load_common"
 case "$workload" in
-  cps)
-    srv_cmd="$build/apps/kbt-httpd $srv_eal -- $httpd_common --body-size 64"
-    cli_cmd="$build/apps/kbt-load $cli_eal -- --ip $cli_ip/24 $load_common --close" ;;
-  keepalive)
-    srv_cmd="$build/apps/kbt-httpd $srv_eal -- $httpd_common --body-size 64"
-    cli_cmd="$build/apps/kbt-load $cli_eal -- --ip $cli_ip/24 $load_common" ;;
-  latency)
-    rate=${rate:-10000}
-    srv_cmd="$build/apps/kbt-httpd $srv_eal -- $httpd_common --body-size 64"
-    cli_cmd="$build/apps/kbt-load $cli_eal -- --ip $cli_ip/24 $load_common --rate $rate" ;;
+  cps|keepalive|latency)
+    srv_cmd="$httpd --ip $srv_ip/24 --body-size 64"
+    case "$workload" in
+      cps) cli_cmd="$load --close" ;;
+      keepalive) cli_cmd="$load" ;;
+      latency) rate=${rate:-10000}; cli_cmd="$load --rate $rate" ;;
+    esac ;;
   bulk)
     srv_cmd="$build/apps/kbt-echo $srv_eal -- --ip $srv_ip/24 --mode discard --no-hash --port 9 --stats-interval 1"
     cli_cmd="$build/apps/kbt-echo $cli_eal -- --ip $cli_ip/24 --connect $srv_ip:9 --mode source --duration $secs" ;;
@@ -108,7 +106,7 @@ case "$workload" in
     # Spoofed sources in 198.18.0.128/25, off the server's /25, so its
     # SYN-ACKs go to the gateway: the flood's own port, which drops them
     # (not its address). Everything stays in 198.18.0.0/24.
-    srv_cmd="$build/apps/kbt-httpd $srv_eal -- ${httpd_common/\/24//25} --gateway $cli_ip --syncookies always"
+    srv_cmd="$httpd --ip $srv_ip/25 --gateway $cli_ip --syncookies always"
     cli_cmd="$build/apps/kbt-flood $cli_eal -- --ip $cli_ip/25 --target $srv_ip:80 --rate $rate --duration $secs --sources 198.18.0.128/25" ;;
 esac
 if [ -n "${KBT_SIDE_PERF:-}" ]; then

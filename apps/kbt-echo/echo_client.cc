@@ -70,10 +70,10 @@ void echo_client::on_closed(api::connection c, api::close_reason why) {
   auto summary = end_session(c, why);
   if (!_stopping) {
     if (!summary) {
-      fail("connection to " + peer() + " " + std::string(reason_name(why)) +
+      fail("connection to " + peer() + " " + std::string(tcp::to_string(why)) +
            (why == api::close_reason::refused ? " (nothing listens there)" : ""));
     } else if (why != api::close_reason::normal) {
-      fail("the connection ended early: " + std::string(reason_name(why)));
+      fail("the connection ended early: " + std::string(tcp::to_string(why)));
     }
   }
   if (summary) {

@@ -13,17 +13,6 @@ std::string_view mode_name(echo_mode m) noexcept {
   return "?";
 }
 
-std::string_view reason_name(tcp::close_reason r) noexcept {
-  switch (r) {
-    case tcp::close_reason::normal: return "normal";
-    case tcp::close_reason::reset: return "reset";
-    case tcp::close_reason::timeout: return "timeout";
-    case tcp::close_reason::refused: return "refused";
-    case tcp::close_reason::aborted: return "aborted";
-  }
-  return "?";
-}
-
 double gbit_per_s(std::uint64_t bytes, std::uint64_t ns) noexcept {
   // bits per nanosecond is Gbit/s.
   return ns == 0 ? 0.0 : static_cast<double>(bytes) * 8.0 / static_cast<double>(ns);
@@ -37,7 +26,7 @@ std::string format_summary(const session_summary& s) {
   line.append(s.client ? "client " : "").append(mode_name(s.mode));
   line.append(" ").append(wire::to_string(s.peer_ip)).append(":");
   line.append(std::to_string(s.peer_port)).append(" bytes=").append(std::to_string(s.bytes));
-  line.append(nums).append(" reason=").append(reason_name(s.reason));
+  line.append(nums).append(" reason=").append(tcp::to_string(s.reason));
   if (!s.sha256.empty()) line.append(" sha256=").append(s.sha256);
   return line;
 }

@@ -30,7 +30,6 @@ struct session_summary {
 };
 
 std::string_view mode_name(echo_mode m) noexcept;
-std::string_view reason_name(tcp::close_reason r) noexcept;
 // 0 when no time passed.
 double gbit_per_s(std::uint64_t bytes, std::uint64_t ns) noexcept;
 // The line above, without a newline.

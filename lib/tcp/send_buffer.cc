@@ -110,10 +110,10 @@ bool send_buffer::coalesce(const rte_mbuf* s) noexcept {
   piece& tail = at(_count - 1);
   rte_mbuf* t = tail.m;
   if (!RTE_MBUF_DIRECT(t) || RTE_MBUF_HAS_EXTBUF(t) || rte_mbuf_refcnt_read(t) != 1 ||
-      tail.len != t->data_len || rte_pktmbuf_tailroom(t) < s->data_len) {
+      tail.len != t->data_len) {
     return false;
   }
-  char* room = rte_pktmbuf_append(t, s->data_len);
+  char* room = rte_pktmbuf_append(t, s->data_len);  // nullptr: too little tailroom
   if (room == nullptr) return false;
   std::memcpy(room, rte_pktmbuf_mtod(s, const char*), s->data_len);
   tail.len += s->data_len;

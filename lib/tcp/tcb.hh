@@ -5,6 +5,7 @@
 #include <rte_mbuf.h>
 
 #include <cstdint>
+#include <string_view>
 
 #include "core/timer_wheel.hh"
 #include "tcp/congestion.hh"
@@ -28,6 +29,18 @@ enum class close_reason : std::uint8_t {
   refused,  // RST in answer to our SYN
   aborted,  // the application called abort() (we sent RST)
 };
+
+// For messages and logs: "normal", "reset", "timeout", "refused", "aborted".
+constexpr std::string_view to_string(close_reason r) noexcept {
+  switch (r) {
+    case close_reason::normal: return "normal";
+    case close_reason::reset: return "reset";
+    case close_reason::timeout: return "timeout";
+    case close_reason::refused: return "refused";
+    case close_reason::aborted: return "aborted";
+  }
+  return "?";
+}
 
 // What happened since the application last looked; delivered by
 // tcp_layer::poll_events(), one bit per kind.

@@ -242,7 +242,7 @@ void tcp_layer::close_connection(tcb& c, close_reason why) noexcept {
 void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
   c.user = nullptr;
   c.app_holds = false;
-  if (c.state == tcp_state::syn_sent && c.snd.end() == c.snd.una()) {
+  if (c.state == tcp_state::syn_sent && c.snd.bytes() == 0) {
     // RFC 9293 §3.10.4: CLOSE in SYN_SENT deletes the TCB; no RST is sent.
     to_closed(c);
   } else if (is_synchronized(c.state) && (c.rx_bytes > 0 || !c.ooo.empty())) {

@@ -44,17 +44,6 @@ using tcp::close_reason;
 constexpr unsigned kPoolSize = 8191;  // per side: eight paused 256 KB windows fit
 constexpr std::uint32_t kMaxConns = 24;
 
-const char* reason_name(close_reason r) {
-  switch (r) {
-    case close_reason::normal: return "normal";
-    case close_reason::reset: return "reset";
-    case close_reason::timeout: return "timeout";
-    case close_reason::refused: return "refused";
-    case close_reason::aborted: return "aborted";
-  }
-  return "?";
-}
-
 // One end of a connection as its application sees it.
 struct end_state {
   const end_plan* plan = nullptr;
@@ -467,7 +456,7 @@ std::string check_end(const end_state& e, const end_state& peer) {
     // reached it.
     if (peer.plan->how != finish::normal && peer.acted) return {};
     return say("never accepted, though the client went on to " +
-               std::string(peer.closed ? reason_name(peer.reason) : "release"));
+               std::string(peer.closed ? tcp::to_string(peer.reason) : "release"));
   }
   if (!e.finished()) return say("not finished");
   if (e.released) return {};
@@ -482,16 +471,16 @@ std::string check_end(const end_state& e, const end_state& peer) {
     if (r == close_reason::aborted || ((peer_aborts || peer_lost_data) && r == close_reason::reset)) {
       return {};
     }
-    return say(std::string("aborted, but told ") + reason_name(r));
+    return say(std::string("aborted, but told ") + std::string(tcp::to_string(r)));
   }
   if (peer_lost_data && (r == close_reason::reset || r == close_reason::timeout)) return {};
   if (p.how != finish::normal || peer_aborts) {
     // Closed before acting, or the peer aborted: only its RST (or silence).
     if (peer_aborts && (r == close_reason::reset || r == close_reason::timeout)) return {};
-    return say(std::string("ended ") + reason_name(r) + " though nobody aborted it");
+    return say(std::string("ended ") + std::string(tcp::to_string(r)) + " though nobody aborted it");
   }
   // A normal end whose peer ended normally or closed: the whole exchange.
-  if (r != close_reason::normal) return say(std::string("ended ") + reason_name(r));
+  if (r != close_reason::normal) return say(std::string("ended ") + std::string(tcp::to_string(r)));
   const std::uint64_t want = peer.released ? peer.sent_at_release : peer.plan->send_bytes;
   if (peer.plan->how == finish::close && !peer.released) return say("peer never closed");
   if (e.received != want) {
@@ -560,7 +549,7 @@ std::string soak_run::describe() {
                   static_cast<unsigned long long>(e.received),
                   static_cast<unsigned long long>(e.expect),
                   static_cast<unsigned long long>(e.acked), e.peer_fin, e.shut, e.acted, e.closed,
-                  e.closed ? reason_name(e.reason) : "-", e.released,
+                  e.closed ? tcp::to_string(e.reason).data() : "-", e.released,
                   std::string(tcp::to_string(e.state_at_release)).c_str(),
                   static_cast<unsigned long long>(e.sent_at_release), e.paused);
     out += line;
