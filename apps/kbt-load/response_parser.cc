@@ -31,6 +31,23 @@ bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
+void http_response_parser::reset() noexcept {
+  _phase = phase::status_line;
+  _error = parse_error::none;
+  _seen = false;
+  _close = false;
+  _http10 = false;
+  _keep_alive = false;
+  _chunked = false;
+  _has_length = false;
+  _line_cut = false;
+  _status = 0;
+  _content_length = 0;
+  _body_left = 0;
+  _body_seen = 0;
+  _line_len = 0;
+}
+
 feed_result http_response_parser::feed(std::span<const std::byte> bytes) noexcept {
   const char* p = reinterpret_cast<const char*>(bytes.data());
   const std::size_t n = bytes.size();
@@ -42,14 +59,25 @@ feed_result http_response_parser::feed(std::span<const std::byte> bytes) noexcep
       case phase::headers: {
         const char* nl = static_cast<const char*>(std::memchr(p + i, '\n', n - i));
         const std::size_t end = nl == nullptr ? n : static_cast<std::size_t>(nl - p);
-        const std::size_t take = std::min(end - i, kLineMax - _line_len);
-        std::copy_n(p + i, take, _line + _line_len);
-        _line_len += take;
-        if (take < end - i) _line_cut = true;
-        i = end;
-        if (nl == nullptr) break;
-        ++i;  // the '\n'
-        const parse_state s = end_of_line();
+        parse_state s = parse_state::need_more;
+        if (_line_len == 0 && !_line_cut && nl != nullptr) {
+          // The whole line is in this piece (the usual case): read it where
+          // it lies instead of copying it into the line buffer.
+          s = end_of_line(std::string_view(p + i, std::min(end - i, kLineMax)), end - i > kLineMax);
+        } else {
+          const std::size_t take = std::min(end - i, kLineMax - _line_len);
+          std::copy_n(p + i, take, _line + _line_len);
+          _line_len += take;
+          if (take < end - i) _line_cut = true;
+          if (nl != nullptr) {
+            const bool cut = _line_cut;
+            const std::size_t len = _line_len;
+            _line_len = 0;
+            _line_cut = false;
+            s = end_of_line(std::string_view(_line, len), cut);
+          }
+        }
+        i = nl == nullptr ? n : end + 1;
         if (s != parse_state::need_more) return {s, i};
         break;
       }
@@ -91,13 +119,8 @@ parse_state http_response_parser::fail(parse_error e) noexcept {
   return parse_state::error;
 }
 
-parse_state http_response_parser::end_of_line() noexcept {
-  std::size_t len = _line_len;
-  if (len > 0 && _line[len - 1] == '\r') --len;
-  const std::string_view line(_line, len);
-  const bool cut = _line_cut;
-  _line_len = 0;
-  _line_cut = false;
+parse_state http_response_parser::end_of_line(std::string_view line, bool cut) noexcept {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (_phase == phase::status_line) {
     // "HTTP/1.1 200 OK": the version, one space, three digits, then a space or the end.
     if (cut) return fail(parse_error::header_too_long);
@@ -117,9 +140,14 @@ parse_state http_response_parser::end_of_line() noexcept {
 }
 
 void http_response_parser::header_line(std::string_view line) noexcept {
+  // Only Content-Length, Connection and Transfer-Encoding matter; most
+  // lines (Server, Date, ...) stop at their first letter or name length.
+  const char first = line.empty() ? '\0' : lower(line.front());
+  if (first != 'c' && first != 't') return;
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return;  // not a header: ignored, as browsers do
   const std::string_view name = line.substr(0, colon);
+  if (name.size() != 14 && name.size() != 10 && name.size() != 17) return;
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);

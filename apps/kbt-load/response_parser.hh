@@ -42,8 +42,9 @@ struct feed_result {
 
 class http_response_parser {
  public:
-  // Ready for the next response (after complete or error).
-  void reset() noexcept { *this = http_response_parser{}; }
+  // Ready for the next response (after complete or error). The line buffer
+  // is left as it is: only `_line_len` of it is ever read.
+  void reset() noexcept;
 
   feed_result feed(std::span<const std::byte> bytes) noexcept;
   // The peer closed its side: a body that runs until the close ends here
@@ -63,8 +64,9 @@ class http_response_parser {
   enum class phase : std::uint8_t { status_line, headers, body, body_until_close, done, failed };
   static constexpr std::size_t kLineMax = 256;  // longer header lines are cut (and ignored)
 
-  // A whole line (no CRLF) has arrived; returns the next state.
-  parse_state end_of_line() noexcept;
+  // A whole line (without its '\n') has arrived; `cut` says it was longer
+  // than the line buffer. Returns the next state.
+  parse_state end_of_line(std::string_view line, bool cut) noexcept;
   parse_state end_of_headers() noexcept;
   parse_state fail(parse_error e) noexcept;
   void header_line(std::string_view line) noexcept;

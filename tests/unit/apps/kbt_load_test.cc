@@ -163,6 +163,24 @@ TEST(ResponseParser, Errors) {
   const std::string long_header =
       "HTTP/1.1 200 OK\r\nX-Long: " + std::string(1000, 'a') + "\r\nContent-Length: 0\r\n\r\n";
   EXPECT_EQ(parse_in_pieces(long_header, 100).statuses, (std::vector<int>{200}));
+  // Whole lines are read where they lie, without the line buffer: the same
+  // limits must hold there.
+  EXPECT_EQ(parse_in_pieces(long_header, long_header.size()).statuses, (std::vector<int>{200}));
+  const std::string long_status = "HTTP/1.1 200 " + std::string(300, 'K') + "\r\n\r\n";
+  EXPECT_EQ(error_of(long_status), parse_error::header_too_long);
+  EXPECT_TRUE(parse_in_pieces(long_status, 10).error);
+}
+
+TEST(ResponseParser, ResetAfterALineSplitAcrossPiecesStartsClean) {
+  http_response_parser p;
+  EXPECT_EQ(p.feed(bytes("HTTP/1.1 200 OK\r\nContent-Len")).state, parse_state::need_more);
+  EXPECT_FALSE(p.idle());
+  p.reset();
+  EXPECT_TRUE(p.idle());
+  const feed_result r = p.feed(bytes("HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"));
+  EXPECT_EQ(r.state, parse_state::complete);
+  EXPECT_EQ(p.status(), 201);
+  EXPECT_EQ(p.body_bytes(), 2u);
 }
 
 // ---- parse_url
