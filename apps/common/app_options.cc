@@ -36,6 +36,22 @@ void add_common_options(CLI::App& app, common_options& opts) {
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->type_name("PACKETS");
+  // 576: RFC 791's minimum datagram every host takes; 9000: jumbo frames,
+  // the largest MSS (8960) the SYN cookie table encodes.
+  app.add_option("--mtu", opts.mtu,
+                 "IP MTU of the port; the MSS advertised is MTU - 40 (frames longer than a "
+                 "buffer go as chains)")
+      ->capture_default_str()
+      ->check(CLI::Range(576, 9000))
+      ->type_name("BYTES");
+  // The window a connection offers and the data it may have in flight: one
+  // fast connection needs bandwidth x round-trip time of it.
+  app.add_option("--tcp-buffer", opts.tcp_buffer,
+                 "receive and send buffer of each TCP connection (the most it advertises and "
+                 "the most it has in flight)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{16} << 10, std::uint32_t{64} << 20))
+      ->type_name("BYTES");
 }
 
 std::string eal_footer(const std::string& program) {
@@ -82,6 +98,11 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
   // there, naming --pcap.
   c.pcap_path = opts.pcap;
   c.pcap_limit = opts.pcap_limit;
+  c.mtu = opts.mtu;
+  c.tcp.rcv_buffer = opts.tcp_buffer;
+  c.tcp.snd_buffer = opts.tcp_buffer;
+  // RFC 9293 §3.7.1: the MSS excludes the fixed IPv4 and TCP headers.
+  c.tcp.mss = static_cast<std::uint16_t>(opts.mtu - 40);
   c.tcp.syncookies = opts.syncookies == "never"    ? tcp::syncookies_mode::never
                      : opts.syncookies == "always" ? tcp::syncookies_mode::always
                                                    : tcp::syncookies_mode::automatic;

@@ -20,10 +20,12 @@ struct common_options {
   std::uint32_t max_conns = 1024;
   std::string pcap;  // --pcap FILE; empty: no capture
   std::uint64_t pcap_limit = 100000;
+  std::uint16_t mtu = 1500;
+  std::uint32_t tcp_buffer = 256 * 1024;
 };
 
-// Adds --ip, --gateway, --stats-interval, --syncookies, --max-conns, --pcap
-// and --pcap-limit to `app`.
+// Adds --ip, --gateway, --stats-interval, --syncookies, --max-conns, --pcap,
+// --pcap-limit, --mtu and --tcp-buffer to `app`.
 void add_common_options(CLI::App& app, common_options& opts);
 
 // The --help footer every app prints: EAL arguments, then --, then flags.

@@ -64,7 +64,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
     for (unsigned i = 0; i < lcores; ++i) {
       const std::string name = "kbt_pool_" + std::to_string(i);
       rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), config.mbufs_per_core, 256, 0,
-                                                  RTE_MBUF_DEFAULT_BUF_SIZE,
+                                                  dev::mbuf_data_room(config.mtu),
                                                   static_cast<int>(rte_socket_id()));
       if (pool == nullptr) {
         throw dev::startup_error("cannot create a pool of " +
@@ -76,6 +76,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
     dev::port_config pc;
     pc.port_id = _port_id;
     pc.queues = static_cast<std::uint16_t>(lcores);
+    pc.mtu = config.mtu;
     const dev::port_info info = dev::open_port(pc, _pools);
     _port_open = true;
 

@@ -4,7 +4,9 @@
 #include <rte_ethdev.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "dev/startup_error.hh"
 
@@ -125,8 +127,13 @@ port_info open_port(const port_config& config, std::span<rte_mempool* const> poo
     }
   }
   if (std::uint16_t mtu = 0; rte_eth_dev_get_mtu(id, &mtu) == 0 && mtu != config.mtu) {
-    if (int rc = rte_eth_dev_set_mtu(id, config.mtu); rc != 0) {
-      throw startup_error(port_error(id, "setting the MTU", rc));
+    const int rc = rte_eth_dev_set_mtu(id, config.mtu);
+    // A shared-memory link (memif) has no MTU to set: it carries a frame of
+    // any length as a chain of its buffers, and says so by taking chained
+    // mbufs on transmit. Any other refusal is a start-up error.
+    const bool chains = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+    if (rc != 0 && !(rc == -ENOTSUP && chains)) {
+      throw startup_error(port_error(id, ("setting the MTU to " + std::to_string(config.mtu)).c_str(), rc));
     }
   }
   if (int rc = rte_eth_dev_start(id); rc != 0) {

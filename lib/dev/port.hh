@@ -3,6 +3,7 @@
 // checksum offloads negotiated with what the port offers, and a symmetric RSS
 // key when there is more than one queue so both directions of a flow land on
 // the same core. Start-up code: errors throw dev::startup_error.
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include <cstdint>
@@ -18,8 +19,17 @@ struct port_config {
   std::uint16_t queues = 1;      // one rx + one tx queue per worker core
   std::uint16_t rx_desc = 1024;
   std::uint16_t tx_desc = 1024;
+  // IP MTU. Frames longer than an mbuf arrive and leave as chains.
   std::uint16_t mtu = 1500;
 };
+
+// The data room of an rx mbuf for `mtu`: the engine parses a frame from one
+// mbuf, so the whole frame (Ethernet header, a VLAN tag and the CRC some
+// drivers leave) must fit after the headroom. 1500 keeps DPDK's default.
+inline std::uint16_t mbuf_data_room(std::uint16_t mtu) noexcept {
+  const unsigned frame = RTE_PKTMBUF_HEADROOM + 14U + 4U + mtu + 4U;
+  return static_cast<std::uint16_t>(frame > RTE_MBUF_DEFAULT_BUF_SIZE ? frame : RTE_MBUF_DEFAULT_BUF_SIZE);
+}
 
 // What the port agreed to do for us. The engine fills checksums in software
 // for whatever is false here.

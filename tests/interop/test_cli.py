@@ -31,7 +31,7 @@ APPS = {
                   ['--target', '--rate', '--duration', '--sources']),
 }
 COMMON_FLAGS = ('--ip', '--gateway', '--stats-interval', '--syncookies', '--max-conns',
-                '--pcap', '--help')
+                '--pcap', '--mtu', '--help')
 
 
 def exe(app):
@@ -77,6 +77,8 @@ class Cli(unittest.TestCase):
             (['--syncookies', 'sometimes'], '--syncookies'),
             (['--max-conns', '0'], '--max-conns'),
             (['--max-conns', 'many'], '--max-conns'),
+            (['--mtu', '575'], '--mtu'),
+            (['--mtu', '9001'], '--mtu'),
         ]
         own = {
             'kbt-httpd': [(['--port', '0'], '--port'), (['--port', 'http'], '--port')],

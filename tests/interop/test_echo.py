@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """kbt-echo against Linux's nc: 100 MB into discard mode (kbt reports the
 SHA-256 of what it received), 100 MB out of source mode (nc's copy hashed
-here), and 10 MB through echo mode. Everything stays in the test's
+here), 10 MB through echo mode, and 20 MB out at --mtu 1400. Everything stays in the test's
 namespace; files live in a temporary directory removed at the end.
 
 Run by hand: sudo /usr/bin/python3 tests/interop/test_echo.py
@@ -75,6 +75,33 @@ class EchoWithNc(unittest.TestCase):
             got = hashlib.sha256(f.read()).hexdigest()
         self.assertEqual(got, pattern(n))
         self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
+    def test_mtu_1400_sets_the_tap_and_the_segment_size(self):
+        """--mtu 1400: the TAP's MTU follows, and kbt's data segments carry
+        at most 1400 - 40 - 12 (timestamps) bytes."""
+        path = os.path.join(self.tmp.name, 'out.bin')
+        n = 20 * MB
+        with kbtnet.KbtNet(echo_cmd('--mode', 'source', '--bytes', str(n), '--mtu', '1400'),
+                           ready=kbtnet.KBT_READY) as net:
+            self.assertIn('mtu 1400', net.run_checked('ip', 'link', 'show', 'kbt0').stdout)
+            r = net.run('sh', '-c', f'nc -d 198.18.0.2 19 > {path}', timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(path, 'rb') as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), pattern(n))
+        frames, sent = net.final_stats['tx_pkts'], net.final_stats['tx_bytes']
+        # Every frame is at most 14 + 1400 bytes; with MSS 1460 the data
+        # frames alone (20 MB / 1448) would average over 1500.
+        self.assertLessEqual(sent, frames * 1414, net.final_stats)
+        self.assertGreater(sent, n)
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
+    def test_mtu_the_port_refuses_is_a_start_up_error(self):
+        # This DPDK's TAP takes frames of at most 1522 bytes.
+        with self.assertRaises(kbtnet.HarnessError) as caught:
+            with kbtnet.KbtNet(echo_cmd('--mode', 'discard', '--mtu', '9000'),
+                               ready=kbtnet.KBT_READY):
+                pass
+        self.assertIn('kbt-echo: port 0: setting the MTU to 9000 failed', str(caught.exception))
 
     def test_echo_returns_10_megabytes_exactly(self):
         src = os.path.join(self.tmp.name, 'in.bin')

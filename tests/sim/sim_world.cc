@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "dev/port.hh"
 #include "dev/startup_error.hh"
 
 namespace kbt::sim {
@@ -32,7 +33,7 @@ sim_world::sim_world(const world_config& config)
       const std::size_t i = index(s);
       const std::string n = name + (s == side::a ? "a" : "b");
       _pools[i] = rte_pktmbuf_pool_create((n + "_pool").c_str(), config.pool_size, kPoolCache, 0,
-                                          RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+                                          dev::mbuf_data_room(config.mtu), SOCKET_ID_ANY);
       if (_pools[i] == nullptr) {
         throw dev::startup_error("sim pool " + n + ": " + rte_strerror(rte_errno));
       }

@@ -43,6 +43,7 @@ struct world_config {
   std::uint64_t granularity_ns = 100'000;
   unsigned pool_size = 2047;  // mbufs per endpoint pool
   unsigned ring_size = 1024;  // each ring of each port
+  std::uint16_t mtu = 1500;   // sizes the pools' mbufs (dev::mbuf_data_room)
 };
 
 struct run_result {
