@@ -126,6 +126,10 @@ std::uint32_t time_wait_table::find_slot(const four_tuple& t, std::uint32_t h) c
   }
 }
 
+void time_wait_table::prefetch(const four_tuple& t) const noexcept {
+  if (_size != 0) rte_prefetch0(&_slots[hash_of(t) & _slot_mask]);
+}
+
 std::uint32_t time_wait_table::index_of(const time_wait_record& r) const noexcept {
   const auto idx = static_cast<std::uint32_t>(&r - _records.get());
   assert(idx < _capacity && r.fifo_prev != kFreeMark);
@@ -133,6 +137,7 @@ std::uint32_t time_wait_table::index_of(const time_wait_record& r) const noexcep
 }
 
 time_wait_record* time_wait_table::find(const four_tuple& t) noexcept {
+  if (_size == 0) return nullptr;  // no need to touch a cold slot
   const std::uint32_t s = _slots[find_slot(t, hash_of(t))];
   return s == 0 ? nullptr : &_records[(s & kIndexMask) - 1];
 }
