@@ -8,7 +8,8 @@
 #   cps         kbt-load --close, 100 connections, 64-byte body: conn/s
 #   keepalive   kbt-load, 100 keep-alive connections, 64-byte body: req/s
 #   bulk        kbt-echo --connect --mode source -> kbt-echo --mode discard,
-#               one connection, --mtu 9000 (KBT_SIDE_MTU): Gbit/s
+#               one connection, --mtu 9000 (KBT_SIDE_MTU), --tcp-buffer
+#               1 MB (KBT_SIDE_TCP_BUFFER): Gbit/s
 #   latency     kbt-load --rate RATE (open loop, default 10000), 100
 #               connections: p99 in us (p50 in detail)
 #   syncookies  kbt-flood (--rate RATE, default 0: as fast as it can) ->
@@ -54,6 +55,16 @@ cli_ip=198.18.0.3
 mtu=1500
 [ "$workload" = bulk ] && mtu=${KBT_SIDE_MTU:-9000}
 [ "$mtu" -gt 1500 ] && memif="$memif,bsize=10240"
+# Bulk's TCP buffers: with the default 256 KB the sender waits on the window
+# (flight = the peer's window); 1 MB gave 25-30 against 21-23 Gbit/s, 4 MB
+# no more than 256 KB (the queue moves into the memif ring). Linux tunes its
+# own up to tcp_rmem's 6 MB.
+bulk_buffer=${KBT_SIDE_TCP_BUFFER:-1048576}
+# Both sides copy (zero-copy=no). The client's transmit may be zero-copy
+# (memif lets only the client share its buffers; with --no-huge that needs
+# --single-file-segments): it gave bulk 16-19 against 12-13 Gbit/s, but with
+# --tcp-buffer 4 MB it crashed inside librte_net_memif's transmit after
+# garbling frames, so the benchmark does not use it (bench/README.md).
 link="net_memif shared memory (role=server on the server, client on the client, zero-copy=no), MTU $mtu, --no-huge, server lcore 0, client lcore 1"
 
 tmp=$(mktemp -d /tmp/kbt_side.XXXXXX)
@@ -106,8 +117,8 @@ case "$workload" in
       latency) rate=${rate:-10000}; cli_cmd="$load --rate $rate" ;;
     esac ;;
   bulk)
-    srv_cmd="$build/apps/kbt-echo $srv_eal -- --ip $srv_ip/24 --mode discard --no-hash --port 9 --stats-interval 1 --mtu $mtu"
-    cli_cmd="$build/apps/kbt-echo $cli_eal -- --ip $cli_ip/24 --connect $srv_ip:9 --mode source --duration $secs --mtu $mtu" ;;
+    srv_cmd="$build/apps/kbt-echo $srv_eal -- --ip $srv_ip/24 --mode discard --no-hash --port 9 --stats-interval 1 --mtu $mtu --tcp-buffer $bulk_buffer"
+    cli_cmd="$build/apps/kbt-echo $cli_eal -- --ip $cli_ip/24 --connect $srv_ip:9 --mode source --duration $secs --mtu $mtu --tcp-buffer $bulk_buffer" ;;
   syncookies)
     rate=${rate:-0}
     # Spoofed sources in 198.18.0.128/25, off the server's /25, so its

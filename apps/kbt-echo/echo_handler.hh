@@ -77,6 +77,7 @@ class echo_handler {
   std::vector<session> _sessions;
   std::vector<std::uint32_t> _free;
   // Source: cycle-aligned pattern buffers that every send points into.
+  std::uint32_t _pattern_bytes;
   std::array<rte_mbuf*, 32> _patterns{};
   std::size_t _next_pattern = 0;
 };
