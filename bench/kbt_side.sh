@@ -60,6 +60,7 @@ mtu=1500
 # no more than 256 KB (the queue moves into the memif ring). Linux tunes its
 # own up to tcp_rmem's 6 MB.
 bulk_buffer=${KBT_SIDE_TCP_BUFFER:-1048576}
+bulk_flags="--mtu $mtu --tcp-buffer $bulk_buffer"
 # Both sides copy (zero-copy=no). The client's transmit may be zero-copy
 # (memif lets only the client share its buffers; with --no-huge that needs
 # --single-file-segments): it gave bulk 16-19 against 12-13 Gbit/s, but with
@@ -117,8 +118,8 @@ case "$workload" in
       latency) rate=${rate:-10000}; cli_cmd="$load --rate $rate" ;;
     esac ;;
   bulk)
-    srv_cmd="$build/apps/kbt-echo $srv_eal -- --ip $srv_ip/24 --mode discard --no-hash --port 9 --stats-interval 1 --mtu $mtu --tcp-buffer $bulk_buffer"
-    cli_cmd="$build/apps/kbt-echo $cli_eal -- --ip $cli_ip/24 --connect $srv_ip:9 --mode source --duration $secs --mtu $mtu --tcp-buffer $bulk_buffer" ;;
+    srv_cmd="$build/apps/kbt-echo $srv_eal -- --ip $srv_ip/24 --mode discard --no-hash --port 9 --stats-interval 1 $bulk_flags"
+    cli_cmd="$build/apps/kbt-echo $cli_eal -- --ip $cli_ip/24 --connect $srv_ip:9 --mode source --duration $secs $bulk_flags" ;;
   syncookies)
     rate=${rate:-0}
     # Spoofed sources in 198.18.0.128/25, off the server's /25, so its

@@ -98,11 +98,9 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
   // there, naming --pcap.
   c.pcap_path = opts.pcap;
   c.pcap_limit = opts.pcap_limit;
-  c.mtu = opts.mtu;
+  c.mtu = opts.mtu;  // the stack advertises MSS = MTU - 40
   c.tcp.rcv_buffer = opts.tcp_buffer;
   c.tcp.snd_buffer = opts.tcp_buffer;
-  // RFC 9293 §3.7.1: the MSS excludes the fixed IPv4 and TCP headers.
-  c.tcp.mss = static_cast<std::uint16_t>(opts.mtu - 40);
   c.tcp.syncookies = opts.syncookies == "never"    ? tcp::syncookies_mode::never
                      : opts.syncookies == "always" ? tcp::syncookies_mode::always
                                                    : tcp::syncookies_mode::automatic;

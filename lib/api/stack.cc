@@ -21,6 +21,8 @@
 #include "core/engine.hh"
 #include "core/steering.hh"
 #include "dev/rss.hh"
+#include "wire/ipv4.hh"
+#include "wire/tcp.hh"
 #include "dev/port.hh"
 #include "dev/startup_error.hh"
 #include "dev/stop_signal.hh"
@@ -113,6 +115,10 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.tcp = config.tcp_on || !config.tcp_listen.empty();
       ec.max_conns = config.max_conns_per_core;
       ec.tcp_settings = config.tcp;
+      // RFC 9293 §3.7.1: the MSS we advertise is the port's MTU less the
+      // fixed IPv4 and TCP headers.
+      ec.tcp_settings.mss =
+          static_cast<std::uint16_t>(config.mtu - wire::kIpv4MinHeaderLen - wire::kTcpMinHeaderLen);
       ec.rss = _rss.get();
       ec.steering = _steering.get();
       ec.capture = _capture.get();

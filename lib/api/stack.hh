@@ -39,7 +39,8 @@ struct stack_config {
   std::optional<wire::ipv4_addr> gateway;
   unsigned stats_interval_s = 0;       // 0: no periodic line
   unsigned mbufs_per_core = 16383;     // pool size per lcore (2^n - 1 suits rte_mempool)
-  // The port's IP MTU; tcp.mss should be mtu - 40 (apps::to_stack_config).
+  // The port's IP MTU. TCP advertises MTU - 40 as its MSS, whatever tcp.mss
+  // says: the two cannot disagree.
   std::uint16_t mtu = 1500;
   // TCP on every core, listening on these ports.
   std::vector<std::uint16_t> tcp_listen;

@@ -3,6 +3,7 @@
 // checksum offloads negotiated with what the port offers, and a symmetric RSS
 // key when there is more than one queue so both directions of a flow land on
 // the same core. Start-up code: errors throw dev::startup_error.
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "wire/addr.hh"
+#include "wire/ether.hh"
 
 namespace kbt::dev {
 
@@ -27,7 +29,7 @@ struct port_config {
 // mbuf, so the whole frame (Ethernet header, a VLAN tag and the CRC some
 // drivers leave) must fit after the headroom. 1500 keeps DPDK's default.
 inline std::uint16_t mbuf_data_room(std::uint16_t mtu) noexcept {
-  const unsigned frame = RTE_PKTMBUF_HEADROOM + 14U + 4U + mtu + 4U;
+  const std::size_t frame = RTE_PKTMBUF_HEADROOM + wire::kEtherMaxHeaderLen + mtu + RTE_ETHER_CRC_LEN;
   return static_cast<std::uint16_t>(frame > RTE_MBUF_DEFAULT_BUF_SIZE ? frame : RTE_MBUF_DEFAULT_BUF_SIZE);
 }
 

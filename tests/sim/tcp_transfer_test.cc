@@ -16,6 +16,8 @@
 #include "sim_hosts.hh"
 #include "sim_world.hh"
 #include "tcp_peer.hh"
+#include "wire/ipv4.hh"
+#include "wire/tcp.hh"
 
 namespace kbt::sim {
 namespace {
@@ -67,7 +69,7 @@ void run_transfer(std::uint64_t seed, std::uint64_t bytes, const link_config& li
   wc.b_to_a = link;
   wc.pool_size = 4095;
   wc.ring_size = 2048;
-  wc.mtu = static_cast<std::uint16_t>(settings.mss + 40);
+  wc.mtu = static_cast<std::uint16_t>(settings.mss + wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen);
   sim_world w(wc);
   const unsigned in_use_at_start = w.mbufs_in_use();
   // The last segments each side was handed, for a failure message.
