@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "dev/offload_defects.hh"
 #include "dev/startup_error.hh"
 
 namespace kbt::dev {
@@ -45,6 +46,9 @@ port_offloads negotiate_offloads(const rte_eth_dev_info& info, rte_eth_conf& con
   got.rx_tcp_cksum = rx(RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
   got.tx_ipv4_cksum = tx(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
   got.tx_tcp_cksum = tx(RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+  // What the driver offers but gets wrong is not asked for (offload_defects.cc).
+  got = without_known_defects(info.driver_name, got);
+  if (!got.tx_tcp_cksum) conf.txmode.offloads &= ~RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
   // Freeing tx mbufs without the per-packet refcount/pool checks is safe
   // for us only if the PMD can do it; it is a pure speed-up, so optional.
   tx(RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE);

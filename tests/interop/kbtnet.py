@@ -209,6 +209,33 @@ def clean_stale_namespaces():
     return removed
 
 
+def kernel_checksum_errors(snmp_text):
+    """Linux's receive-side checksum failures from /proc/net/snmp text.
+
+    {'IpInHdrErrors': n, 'TcpInCsumErrors': n, 'IcmpInCsumErrors': n,
+    'UdpInCsumErrors': n}: what the namespace's kernel refused of what it
+    was sent (a bad IPv4 header checksum counts as InHdrErrors).
+    """
+    tables = {}
+    lines = snmp_text.splitlines()
+    for names, values in zip(lines[0::2], lines[1::2]):
+        proto, _, keys = names.partition(':')
+        vproto, _, vals = values.partition(':')
+        if proto != vproto:
+            continue
+        tables[proto] = dict(zip(keys.split(), (int(v) for v in vals.split())))
+    return {
+        'IpInHdrErrors': tables.get('Ip', {}).get('InHdrErrors', 0),
+        'TcpInCsumErrors': tables.get('Tcp', {}).get('InCsumErrors', 0),
+        'IcmpInCsumErrors': tables.get('Icmp', {}).get('InCsumErrors', 0),
+        'UdpInCsumErrors': tables.get('Udp', {}).get('InCsumErrors', 0),
+    }
+
+
+class KernelChecksumErrors(AssertionError):
+    """The namespace's kernel rejected frames for their checksums."""
+
+
 def require_root():
     if os.geteuid() != 0:
         raise HarnessError('interop tests need root (network namespaces, TAP); '
@@ -300,6 +327,10 @@ class KbtNet:
     ready_timeout seconds for that
     term_timeout seconds between SIGTERM and SIGKILL on exit
     disable_ipv6 keep the kernel quiet (no RS/MLD/DAD) so counters stay exact
+    check_checksums  on exit, fail (KernelChecksumErrors) if the namespace's
+                 kernel counted any frame with a bad IPv4, TCP, UDP or ICMP
+                 checksum: every frame the stack emits is checked as Linux
+                 checks it, in every interop test
 
     After exit: .returncode (app exit code, negative = signal), .killed (True
     if SIGKILL was needed), .final_stats (latest stats line), .stdout/.stderr.
@@ -307,7 +338,7 @@ class KbtNet:
 
     def __init__(self, app_cmd, iface='kbt0', tap_timeout=15.0, ready=None,
                  ready_timeout=15.0, term_timeout=10.0, disable_ipv6=True,
-                 keep_logs=False):
+                 keep_logs=False, check_checksums=True):
         self.app_cmd = list(app_cmd)
         self.iface = iface
         self.tap_timeout = tap_timeout
@@ -316,6 +347,8 @@ class KbtNet:
         self.term_timeout = term_timeout
         self.disable_ipv6 = disable_ipv6
         self.keep_logs = keep_logs or bool(os.environ.get('KBT_IT_KEEP_LOGS'))
+        self.check_checksums = check_checksums
+        self.kernel_errors = None
         self.ns = None
         self.ns_inode = None
         self.proc = None
@@ -344,7 +377,16 @@ class KbtNet:
 
     def __exit__(self, exc_type, exc, tb):
         self._teardown(exc=exc)
+        if exc is None and self.check_checksums and self.kernel_errors and \
+                any(self.kernel_errors.values()):
+            raise KernelChecksumErrors(
+                f'the kernel rejected frames from the stack: {self.kernel_errors}')
         return False
+
+    def read_kernel_errors(self):
+        """The namespace kernel's checksum-failure counters now (see kernel_checksum_errors)."""
+        r = self.run('cat', '/proc/net/snmp', timeout=5)
+        return kernel_checksum_errors(r.stdout) if r.returncode == 0 else None
 
     def _setup(self):
         global _ns_counter
@@ -456,6 +498,9 @@ class KbtNet:
             # Interrupted (SIGINT/SIGTERM, e.g. a meson timeout that SIGKILLs
             # us 0.5 s later): no grace period for the app.
             self._stop_app(quick=isinstance(exc, KeyboardInterrupt))
+            if self.ns is not None and self.check_checksums and \
+                    not isinstance(exc, KeyboardInterrupt):
+                self.kernel_errors = self.read_kernel_errors()
         finally:
             try:
                 if self.ns is not None:

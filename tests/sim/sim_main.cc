@@ -12,6 +12,7 @@
 
 #include "eal_start.hh"
 #include "sim_env.hh"
+#include "sim_world.hh"
 
 int main(int argc, char** argv) {
   const std::string error = kbt::sim::parse_seed_flags(argc, argv);
@@ -24,6 +25,9 @@ int main(int argc, char** argv) {
   rte_mempool* pool = kbt::support::start_eal_with_pool("kbt-sim", 512, "kbt_sim_pool", 16383);
   if (pool == nullptr) return 1;
   kbt::sim::set_shared_pool(pool);
+  // Every world checks every checksum its endpoints emit (wire_check.hh):
+  // a wrong one fails the test that sent it.
+  kbt::sim::set_checksum_fault_hook([](const std::string& what) { ADD_FAILURE() << what; });
   if (kbt::sim::flags().only) {
     std::printf("kbt-sim: replaying seed %llu\n",
                 static_cast<unsigned long long>(*kbt::sim::flags().only));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "dev/offload_defects.hh"
 #include "dev/port.hh"
 #include "dev/startup_error.hh"
 
@@ -19,11 +20,21 @@ constexpr unsigned kPoolCache = 64;
 // DPDK object names are process-global; each world gets its own number.
 unsigned g_world_serial = 0;
 
+// Wrong checksums described per world; the count goes on.
+constexpr std::uint64_t kFaultsReported = 3;
+
+void print_fault(const std::string& what) { std::fprintf(stderr, "sim_world: %s\n", what.c_str()); }
+void (*g_fault_hook)(const std::string&) = &print_fault;
+
 std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
   return a > kNever - b ? kNever : a + b;
 }
 
 }  // namespace
+
+void set_checksum_fault_hook(void (*hook)(const std::string& what)) {
+  g_fault_hook = hook != nullptr ? hook : &print_fault;
+}
 
 sim_world::sim_world(const world_config& config)
     : _config(config), _clock(config.start_ns) {
@@ -43,6 +54,13 @@ sim_world::sim_world(const world_config& config)
       pc.port_id = _ports[i].port_id;
       rte_mempool* pools[] = {_pools[i]};
       _info[i] = dev::open_port(pc, pools);
+      if (config.offload != tx_offload::none) {
+        // What open_port would agree to on such a driver.
+        _info[i].driver = driver_of(config.offload);
+        _info[i].offloads.tx_ipv4_cksum = true;
+        _info[i].offloads.tx_tcp_cksum = true;
+        _info[i].offloads = dev::without_known_defects(_info[i].driver, _info[i].offloads);
+      }
     }
     // Sub-seeds 0 and 1 for the links, 2 and 3 for the endpoints.
     _links[0] = std::make_unique<impaired_link>(config.a_to_b, sub_seed(config.seed, 0));
@@ -134,9 +152,24 @@ void sim_world::collect(side sender, std::uint64_t now_ns) {
   for (;;) {
     const unsigned n = rte_ring_dequeue_burst(tx, burst.data(), kBurst, nullptr);
     for (unsigned i = 0; i < n; ++i) {
-      if (rte_mbuf* frame = serialise(static_cast<rte_mbuf*>(burst[i]))) link.send(frame, now_ns);
+      auto* m = static_cast<rte_mbuf*>(burst[i]);
+      perform_tx_offload(m, _config.offload);
+      rte_mbuf* frame = serialise(m);
+      if (frame == nullptr) continue;
+      check_checksums(sender, frame);
+      link.send(frame, now_ns);
     }
     if (n < kBurst) return;
+  }
+}
+
+// As the receiving host would, before the link may corrupt anything.
+void sim_world::check_checksums(side sender, const rte_mbuf* frame) {
+  const std::string fault = checksum_fault(frame);
+  if (fault.empty()) return;
+  if (++_counters.bad_checksums <= kFaultsReported) {
+    g_fault_hook(std::string("frame from ") + (sender == side::a ? "A" : "B") + " at t=" +
+                 std::to_string(_clock.now_ns()) + ": " + fault);
   }
 }
 

@@ -24,6 +24,7 @@
 #include "dev/ring_port.hh"
 #include "impaired_link.hh"
 #include "virtual_clock.hh"
+#include "wire_check.hh"
 
 namespace kbt::sim {
 
@@ -44,6 +45,10 @@ struct world_config {
   unsigned pool_size = 2047;  // mbufs per endpoint pool
   unsigned ring_size = 1024;  // each ring of each port
   std::uint16_t mtu = 1500;   // sizes the pools' mbufs (dev::mbuf_data_room)
+  // The checksum offloads both ports offer and how they carry them out
+  // (wire_check.hh); the endpoints see them, less the driver's known
+  // defects, in port(s).offloads.
+  tx_offload offload = tx_offload::none;
 };
 
 struct run_result {
@@ -57,7 +62,14 @@ struct world_counters {
   std::uint64_t rx_ring_full = 0;
   std::uint64_t copy_failed = 0;  // no mbuf to serialise a chained frame: dropped
   std::uint64_t filtered = 0;     // dropped by the test's filter
+  // Frames an endpoint sent with a checksum the receiving host would reject.
+  std::uint64_t bad_checksums = 0;
 };
+
+// Called with a description of each of the first few frames of a world
+// whose checksums are wrong (kbt-sim makes it a test failure); by default
+// the description goes to stderr.
+void set_checksum_fault_hook(void (*hook)(const std::string& what));
 
 class sim_world {
  public:
@@ -121,6 +133,7 @@ class sim_world {
   void deliver(side receiver, std::uint64_t now_ns);
   void collect(side sender, std::uint64_t now_ns);
   rte_mbuf* serialise(rte_mbuf* m) noexcept;
+  void check_checksums(side sender, const rte_mbuf* frame);
   std::uint64_t next_step_ns(std::uint64_t deadline_ns) const noexcept;
 
   world_config _config;

@@ -16,7 +16,7 @@ std::uint8_t pattern_byte(std::uint64_t seed, std::uint64_t i) noexcept {
 
 tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
                    const tcp::tcp_config& tcp, tcp::cc_algorithm cc)
-    : _world(w), _side(s) {
+    : _world(w), _side(s), _write_sizes(sub_seed(w.endpoint_seed(s), 1)) {
   core::engine_config ec;
   ec.port_id = w.port(s).port_id;
   ec.pool = w.pool(s);
@@ -98,9 +98,31 @@ void tcp_peer::read_all(std::uint64_t now_ns) {
   if (_received > _plan.expect_bytes && _error.empty()) _error = "more bytes than sent";
 }
 
+// One write of 1..max_write bytes in an mbuf of its own; false when the
+// pool or the send buffer has no room for it now.
+bool tcp_peer::write_piece(std::uint64_t now_ns) {
+  const auto want = static_cast<std::uint16_t>(std::min<std::uint64_t>(
+      {1 + _write_sizes.below(_plan.max_write), _plan.send_bytes - _sent,
+       RTE_MBUF_DEFAULT_DATAROOM}));
+  rte_mbuf* m = rte_pktmbuf_alloc(_world.pool(_side));
+  if (m == nullptr) return false;
+  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, want));
+  for (std::uint16_t i = 0; i < want; ++i) p[i] = pattern_byte(_plan.tx_seed, _sent + i);
+  if (!_engine->tcp()->send(*_conn, m, now_ns)) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  _sent += want;
+  return true;
+}
+
 void tcp_peer::pump(std::uint64_t now_ns) {
   std::array<std::uint8_t, 16384> chunk;
   for (int round = 0; round < 64 && _sent < _plan.send_bytes; ++round) {
+    if (_plan.max_write != 0) {
+      if (!write_piece(now_ns)) break;
+      continue;
+    }
     // Only what the send buffer takes: making the pattern costs time.
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(
         {chunk.size(), _plan.send_bytes - _sent, _conn->snd.free_space()}));

@@ -10,6 +10,7 @@
 
 #include "core/counters.hh"
 #include "core/engine.hh"
+#include "prng.hh"
 #include "sim_world.hh"
 #include "tcp/tcp_layer.hh"
 
@@ -26,6 +27,11 @@ struct stream_plan {
   bool shutdown_when_sent = true;    // FIN after the last byte
   bool wait_for_peer_fin = false;    // ... but only once the peer's FIN came
   bool read = true;                  // false: let the receive window fill
+  // 0: send_copy as much as the buffer takes. Otherwise each write is
+  // 1..max_write bytes (drawn from the endpoint's seed) in an mbuf of its
+  // own handed over zero-copy, so segments are chains of odd-sized pieces,
+  // as an echo server's are.
+  std::uint32_t max_write = 0;
 };
 
 class tcp_peer {
@@ -68,6 +74,7 @@ class tcp_peer {
   void on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns);
   void read_all(std::uint64_t now_ns);
   void pump(std::uint64_t now_ns);
+  bool write_piece(std::uint64_t now_ns);
 
   sim_world& _world;
   side _side;
@@ -82,6 +89,7 @@ class tcp_peer {
   tcp::close_reason _reason = tcp::close_reason::normal;
   std::uint64_t _sent = 0;
   std::uint64_t _received = 0;
+  prng _write_sizes;
   std::string _error;
   std::string _at_close;
 };
