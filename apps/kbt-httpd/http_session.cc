@@ -5,15 +5,6 @@
 
 namespace kbt::httpd {
 
-namespace {
-
-// Input held per connection while a response waits, in mbufs (each one a
-// received segment): a bound on what one pipelining client can pin of the
-// core's pool. Past it the connection is reset.
-constexpr std::size_t kMaxHeldSegments = 64;
-
-}  // namespace
-
 const http_parser_settings http_session::kSettings = [] {
   http_parser_settings s;
   http_parser_settings_init(&s);
@@ -29,7 +20,6 @@ void http_session::start(api::connection c, const response_table& responses) noe
   http_parser_init(&_parser, HTTP_REQUEST);
   _parser.data = this;
   _pending = {};
-  _held.clear();
   _url_len = 0;
   _closing = false;
   _shut = false;
@@ -37,34 +27,22 @@ void http_session::start(api::connection c, const response_table& responses) noe
 }
 
 void http_session::finish() noexcept {
-  _held.clear();
   _pending = {};
   _conn = {};
 }
 
 void http_session::on_data(api::rx_data& d) noexcept {
   if (_closing) return;  // the last response said "close": the rest is dropped
-  if (!reading() || !_held.empty()) {
-    // A response waits: keep the bytes, in order after what waits already.
-    _held.push(d.take());
-    if (_held.segments() > kMaxHeldSegments) {
-      _closing = true;
-      _held.clear();
-      _conn.abort();
-    }
-    return;
-  }
   std::size_t offset = 0;
   for (std::span<const std::byte> seg : d) {
     if (seg.empty()) continue;  // the parser reads a zero length as end of input
-    const std::size_t n = parse(seg);
+    const std::size_t n = reading() ? parse(seg) : 0;
     offset += n;
     if (n < seg.size()) {
-      // Stopped inside this chain: keep the unread part for later.
-      if (!_closing) {
-        _held.push(d.take());
-        _held.consume(offset);
-      }
+      // A response waits for room: what the parser has not reached stays
+      // in the stack until then (reading paused in send_pending). Closing:
+      // the rest is dropped.
+      if (!_closing) d.put_back_from(offset);
       return;
     }
   }
@@ -73,7 +51,8 @@ void http_session::on_data(api::rx_data& d) noexcept {
 void http_session::on_writable() noexcept {
   if (_pending.empty()) return;
   send_pending();
-  if (reading()) parse_held();
+  // The input put back comes again with the next on_data.
+  if (reading()) _conn.resume_reading();
 }
 
 std::size_t http_session::parse(std::span<const std::byte> bytes) noexcept {
@@ -96,14 +75,6 @@ std::size_t http_session::parse(std::span<const std::byte> bytes) noexcept {
   return n;
 }
 
-void http_session::parse_held() noexcept {
-  while (reading() && !_held.empty()) {
-    const std::span<const std::byte> f = _held.front();
-    _held.consume(parse(f));
-  }
-  if (_closing) _held.clear();
-}
-
 void http_session::respond(status s, bool head, bool keep_alive) noexcept {
   if (s == status::bad_request) keep_alive = false;
   _pending = _responses->get(s, head, keep_alive);
@@ -113,13 +84,16 @@ void http_session::respond(status s, bool head, bool keep_alive) noexcept {
 
 void http_session::send_pending() noexcept {
   if (!_pending.empty()) _pending = _pending.subspan(_conn.send_copy(_pending));
+  // Backpressure: no more requests are read while this response waits.
+  if (!_pending.empty()) _conn.pause_reading();
   if (_pending.empty() && _closing && !_shut) {
     // The response is all queued: our FIN follows it. The connection stays
     // open for reading until the peer's FIN (done()), so that a request the
-    // peer sent meanwhile does not turn our close into a reset.
+    // peer sent meanwhile does not turn our close into a reset; what comes
+    // is read and dropped (on_data).
     _conn.shutdown();
     _shut = true;
-    _held.clear();
+    _conn.resume_reading();
   }
 }
 

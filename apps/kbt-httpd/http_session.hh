@@ -1,10 +1,13 @@
 #pragma once
-// One HTTP/1.1 connection: its http_parser, the response being sent, and the
-// input not parsed yet. Requests are answered in order as the parser
-// completes them; while a response waits for send buffer space the parser
-// stops and the rest of the input waits (held_input), so at most one
-// response is ever outstanding per connection. Sessions live in a per-core
-// pool (session_pool.hh); start() and finish() bracket each connection.
+// One HTTP/1.1 connection: its http_parser and the response being sent.
+// Requests are answered in order as the parser completes them; while a
+// response waits for send buffer space the parser stops, the input it has
+// not reached goes back to the stack (rx_data::put_back_from) and reading
+// pauses, so at most one response is ever outstanding per connection and
+// the session holds no received mbufs: a client that pipelines and never
+// reads fills its own receive window, not the core's pool. Sessions live in
+// a per-core pool (session_pool.hh); start() and finish() bracket each
+// connection.
 #include <http_parser.h>
 
 #include <cstddef>
@@ -12,7 +15,6 @@
 #include <span>
 
 #include "api/connection.hh"
-#include "held_input.hh"
 #include "responses.hh"
 
 namespace kbt::httpd {
@@ -36,7 +38,7 @@ class http_session {
   // True when nothing is left to do but close: the peer has finished, and
   // every request it sent is answered and queued in the send buffer.
   bool done() const noexcept {
-    return _peer_fin && _pending.empty() && (_closing || _held.empty());
+    return _peer_fin && _pending.empty() && (_closing || _conn.unread_bytes() == 0);
   }
   api::connection& conn() noexcept { return _conn; }
 
@@ -50,8 +52,6 @@ class http_session {
   // Runs the parser over `bytes`; returns how many it consumed (fewer when
   // a response is pending or the connection is closing).
   std::size_t parse(std::span<const std::byte> bytes) noexcept;
-  // Parses held input until it runs out or a response is pending again.
-  void parse_held() noexcept;
   // Queues a response; what the send buffer cannot take stays pending.
   void respond(status s, bool head, bool keep_alive) noexcept;
   void send_pending() noexcept;
@@ -62,7 +62,6 @@ class http_session {
   const response_table* _responses = nullptr;
   http_parser _parser{};
   std::span<const std::byte> _pending;  // unsent tail of the current response
-  held_input _held;
   // The request target as far as it matters: its first bytes and length.
   static constexpr std::size_t kUrlKeep = 8;
   char _url[kUrlKeep] = {};

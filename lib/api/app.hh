@@ -224,6 +224,13 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
     if (rte_mbuf* m = ctx.tcp->recv(c, ctx.now_ns); m != nullptr) {
       rx_data d(m);
       if constexpr (requires { h.on_data(conn, d); }) h.on_data(conn, d);
+      if (rte_mbuf* rest = d.put_back(); rest != nullptr) {
+        if (conn.valid()) {
+          ctx.tcp->unrecv(c, rest);
+        } else {
+          rte_pktmbuf_free(rest);
+        }
+      }
     }
   }
   if ((ev & tcp::event::kPeerFin) != 0 && conn.valid()) {

@@ -7,7 +7,9 @@
 // Who owns each mbuf:
 // - rx_data: the stack's, for the length of on_data(). take() hands the
 //   chain to the application, which then frees it (rte_pktmbuf_free) when it
-//   likes; otherwise the stack frees it when on_data() returns.
+//   likes; put_back_from() gives the unused tail back to the stack, which
+//   keeps it (in its own memory budget) for the next on_data; otherwise the
+//   stack frees it when on_data() returns.
 // - tx_buffer: the application's from alloc_tx() until send(); send() takes
 //   it whole (the stack keeps the mbufs for retransmission, never copies the
 //   payload, and frees them when the peer acknowledges them) or, when the
@@ -43,7 +45,10 @@ struct core_context {
 class rx_data {
  public:
   explicit rx_data(rte_mbuf* chain) noexcept : _m(chain) {}
-  ~rx_data() { rte_pktmbuf_free(_m); }
+  ~rx_data() {
+    rte_pktmbuf_free(_m);
+    rte_pktmbuf_free(_put_back);
+  }
   rx_data(const rx_data&) = delete;
   rx_data& operator=(const rx_data&) = delete;
 
@@ -72,8 +77,33 @@ class rx_data {
   // The application keeps the chain (and frees it later); rx_data is empty after.
   rte_mbuf* take() noexcept { return std::exchange(_m, nullptr); }
 
+  // The bytes from `offset` on were not used: they go back to the stack
+  // when on_data returns and come first in the next on_data (pause reading
+  // meanwhile to wait, e.g. until a response has room). The first `offset`
+  // bytes are freed now. Backpressure without holding the mbufs: what waits
+  // stays in the stack's receive queue, counted and bounded there.
+  void put_back_from(std::size_t offset) noexcept {
+    while (_m != nullptr && offset >= _m->data_len) {
+      offset -= _m->data_len;
+      rte_mbuf* next = _m->next;
+      if (next != nullptr) {
+        next->nb_segs = static_cast<std::uint16_t>(_m->nb_segs - 1);
+        next->pkt_len = _m->pkt_len - _m->data_len;
+      }
+      _m->next = nullptr;
+      _m->nb_segs = 1;
+      rte_pktmbuf_free_seg(_m);
+      _m = next;
+    }
+    if (_m != nullptr && offset > 0) rte_pktmbuf_adj(_m, static_cast<std::uint16_t>(offset));
+    _put_back = std::exchange(_m, nullptr);
+  }
+  // What put_back_from() left for the stack (the dispatcher's).
+  rte_mbuf* put_back() noexcept { return std::exchange(_put_back, nullptr); }
+
  private:
   rte_mbuf* _m;
+  rte_mbuf* _put_back = nullptr;
 };
 
 // Payload to send, in one mbuf with room for the stack's headers in front.

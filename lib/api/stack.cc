@@ -197,6 +197,13 @@ const tcp::tcp_counters* stack::tcp_counters_of(unsigned i) const noexcept {
   return e.tcp() != nullptr ? &e.tcp()->counters() : nullptr;
 }
 
+unsigned stack::mbufs_in_use() const noexcept {
+  unsigned n = 0;
+  // Read from another thread while the cores work: a moment's figure.
+  for (const rte_mempool* p : _pools) n += p->size - rte_mempool_avail_count(p);
+  return n;
+}
+
 core::counters_snapshot stack::totals() const noexcept {
   core::counters_snapshot s;
   for (const auto& c : _counters) s.add(c);
@@ -232,7 +239,8 @@ void stack::print_stats(const char* when) const {
   for (const auto& [name, v] : tcp_totals(0, cores())) {
     if (v != 0) tcp += ' ' + name + '=' + std::to_string(v);
   }
-  std::printf("kbt stats: %s%s when=%s\n", totals().format().c_str(), tcp.c_str(), when);
+  std::printf("kbt stats: %s mbufs_in_use=%u%s when=%s\n", totals().format().c_str(),
+              mbufs_in_use(), tcp.c_str(), when);
   std::fflush(stdout);
 }
 

@@ -71,6 +71,8 @@ class stack {
   int run();
 
   core::counters_snapshot totals() const noexcept;
+  // mbufs of the cores' pools not in them now: in rx rings, queues, buffers.
+  unsigned mbufs_in_use() const noexcept;
   unsigned cores() const noexcept { return static_cast<unsigned>(_engines.size()); }
   // For readers on other threads (telemetry): relaxed counters of core i.
   const core::core_counters& core_counters_of(unsigned i) const noexcept { return _counters[i]; }

@@ -106,7 +106,9 @@ void tcp_layer::process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   const bool cwnd_limited = c.cc.in_slow_start() ? 2 * std::uint64_t{flight} >= cwnd
                                                  : flight + effective_mss(c) >= cwnd;
   // The FIN occupies the sequence number after the data; the buffer holds data only.
+  const std::uint32_t held = c.snd.segments();
   const std::uint32_t freed = c.snd.ack(c.fin_queued ? wire::seq_min(seg.ack, c.fin_seq) : seg.ack);
+  account_snd(c, held);
   c.snd_una = seg.ack;
   if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
 

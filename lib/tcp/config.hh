@@ -26,6 +26,23 @@ struct tcp_config {
   // rcv_buffer bounding the bytes).
   std::uint32_t ooo_segments = 256;
 
+  // Memory in mbufs, which is what runs out: a 1-byte segment pins a whole
+  // buffer (Linux counts skb truesize against tcp_wmem/tcp_rmem for the same
+  // reason). Per connection, the most mbufs its send buffer and its receive
+  // queue (in order and out of order) may hold; 0: one per KB of the byte
+  // buffer, at least 16. Per core, the most all send buffers and all receive
+  // queues may hold together (mbuf_budget.hh: past half of it each
+  // connection keeps to its share); 0: half and a quarter of the core's
+  // mbuf pool, so that receive always finds mbufs for the next burst.
+  std::uint32_t snd_mbufs = 0;
+  std::uint32_t rcv_mbufs = 0;
+  std::uint32_t core_snd_mbufs = 0;
+  std::uint32_t core_rcv_mbufs = 0;
+  // What a connection may always hold even when its core's budget is spent
+  // (Linux tcp_wmem[0] / tcp_rmem[0]): a new connection can still send a
+  // response and take a request.
+  std::uint32_t guaranteed_mbufs = 8;
+
   bool window_scaling = true;  // RFC 7323 §2
   bool timestamps = true;      // RFC 7323 §3
   bool sack = true;            // RFC 2018
@@ -72,6 +89,11 @@ struct tcp_config {
 
   // RFC 1122 §4.2.2.17: persist probes back off up to this interval.
   std::uint64_t persist_max_ns = 60 * kSec;
+  // A connection the application has released, whose peer keeps its window
+  // shut, is reset after this many zero-window probes (Linux
+  // tcp_orphan_retries, 8): nobody will ever read the peer's answers, and
+  // its send buffer holds the core's mbufs.
+  std::uint8_t orphan_probes = 8;
 };
 
 }  // namespace kbt::tcp

@@ -49,6 +49,11 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "zero_window_probes", c.zero_window_probes.get());
   f(ctx, "orphan_fin_wait_2_timeouts", c.orphan_fin_wait_2_timeouts.get());
   f(ctx, "reset_data_lost", c.reset_data_lost.get());
+  f(ctx, "snd_mem_refused", c.snd_mem_refused.get());
+  f(ctx, "rcv_mem_dropped", c.rcv_mem_dropped.get());
+  f(ctx, "orphan_probe_timeouts", c.orphan_probe_timeouts.get());
+  f(ctx, "snd_mbufs", c.snd_mbufs.get());
+  f(ctx, "rcv_mbufs", c.rcv_mbufs.get());
 }
 
 }  // namespace kbt::tcp

@@ -53,6 +53,12 @@ struct alignas(64) tcp_counters {
   core::counter zero_window_probes;
   core::counter orphan_fin_wait_2_timeouts;  // released, no FIN from the peer in time
   core::counter reset_data_lost;     // RFC 1122 §4.2.2.13: data unread at release or after it
+  core::counter snd_mem_refused;     // sends refused (or cut short) by the mbuf budget
+  core::counter rcv_mem_dropped;     // data segments dropped: the receive mbuf budget was spent
+  core::counter orphan_probe_timeouts;  // released, the peer's window shut through orphan_probes
+  // Gauges: mbufs the send buffers and the receive queues of this core hold now.
+  core::counter snd_mbufs;
+  core::counter rcv_mbufs;
   std::array<core::counter, kStateCount> states;  // connections in each state now
 };
 

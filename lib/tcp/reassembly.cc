@@ -158,7 +158,8 @@ void reassembly::note_recent(seq32 seq, std::uint32_t run_index) noexcept {
 }
 
 reassembly::insert_result reassembly::insert(seq32 rcv_nxt, seq32 seq, rte_mbuf* payload,
-                                             std::uint32_t len, bool fin) noexcept {
+                                             std::uint32_t len, bool fin,
+                                             std::uint32_t max_segments) noexcept {
   // The payload is exactly `len` bytes from here on (Ethernet pads short
   // frames; the padding is not TCP data).
   if (payload != nullptr) {
@@ -199,13 +200,16 @@ reassembly::insert_result reassembly::insert(seq32 rcv_nxt, seq32 seq, rte_mbuf*
     }
   }
   insert_result result{};
-  if (payload != nullptr) result = insert_data(seq, payload, len, seq == rcv_nxt);
+  if (payload != nullptr) {
+    result = insert_data(seq, payload, len, seq == rcv_nxt, std::min(max_segments, _max_segments));
+  }
   if (fin_new && result.status == insert_status::duplicate) result.status = insert_status::queued;
   return result;
 }
 
 reassembly::insert_result reassembly::insert_data(seq32 seq, rte_mbuf* m, std::uint32_t len,
-                                                  bool in_order) noexcept {
+                                                  bool in_order,
+                                                  std::uint32_t max_segments) noexcept {
   const seq32 end = seq + len;
   const std::uint32_t i = first_ending_after(seq);
   if (i < _count && _runs[i].seq <= seq && end <= _runs[i].end()) {
@@ -232,7 +236,7 @@ reassembly::insert_result reassembly::insert_data(seq32 seq, rte_mbuf* m, std::u
   std::uint64_t new_bytes = std::uint64_t{_bytes} + len - overlap;
   std::uint64_t new_segs = std::uint64_t{_segments} + m->nb_segs - covered_segs;
   auto over = [&]() noexcept {
-    return new_bytes > _max_bytes || new_segs > _max_segments ||
+    return new_bytes > _max_bytes || new_segs > max_segments ||
            (covered == 0 && _count == _capacity);
   };
   std::uint32_t reneged = 0;

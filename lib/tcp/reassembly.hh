@@ -94,9 +94,13 @@ class reassembly {
   // `seq`, plus a FIN at seq + len if `fin`. Always takes ownership of
   // `payload`, which may be nullptr for a bare FIN. Bytes below rcv_nxt are
   // dropped as already delivered; the caller has already trimmed the segment
-  // to the receive window (RFC 9293 §3.10.7.4, first).
+  // to the receive window (RFC 9293 §3.10.7.4, first). `max_segments`, when
+  // below the queue's own bound, is the bound for this insert: the caller's
+  // share of its core's memory (the segment at RCV.NXT still goes in,
+  // reneging runs above it to fit).
   insert_result insert(wire::seq32 rcv_nxt, wire::seq32 seq, rte_mbuf* payload,
-                       std::uint32_t len, bool fin) noexcept;
+                       std::uint32_t len, bool fin,
+                       std::uint32_t max_segments = UINT32_MAX) noexcept;
 
   // Takes out the run that starts at (or straddles) rcv_nxt, freeing queued
   // bytes below rcv_nxt that were delivered another way, and reports whether
@@ -135,7 +139,7 @@ class reassembly {
 
   bool note_fin(wire::seq32 rcv_nxt, wire::seq32 fin_seq) noexcept;
   insert_result insert_data(wire::seq32 seq, rte_mbuf* m, std::uint32_t len,
-                            bool in_order) noexcept;
+                            bool in_order, std::uint32_t max_segments) noexcept;
   // First run whose end is after seq (runs are sorted and disjoint).
   std::uint32_t first_ending_after(wire::seq32 seq) const noexcept;
   // Joins run i + 1 onto run i when they touch.

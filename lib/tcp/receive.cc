@@ -9,23 +9,6 @@ namespace kbt::tcp {
 
 using wire::tcp_flag::kFin;
 
-namespace {
-
-void append_chain(tcb& c, rte_mbuf* data, std::uint32_t len) noexcept {
-  if (c.rx_head == nullptr) {
-    c.rx_head = data;
-  } else if (rte_pktmbuf_chain(c.rx_head, data) != 0) {
-    // More segments than one chain may hold: the application is far behind.
-    // The window is what stops a peer; reaching this means a tiny-segment
-    // flood inside it, so drop and let the peer send again.
-    rte_pktmbuf_free(data);
-    return;
-  }
-  c.rx_bytes += len;
-}
-
-}  // namespace
-
 void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                              std::uint64_t now_ns) noexcept {
   if (!can_receive(c.state)) {
@@ -83,9 +66,18 @@ void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payloa
   }
 
   const bool in_order = seq == c.rcv_nxt && c.ooo.empty();
+  if (!rcv_memory_allows(c, payload, len, seq)) {
+    // The receive budget is spent (memory.cc): as Linux prunes under
+    // tcp_mem pressure, the data goes and the peer sends it again; the
+    // ACK of what we have tells it where to start.
+    rte_pktmbuf_free(payload);
+    _counters.rcv_mem_dropped.add();
+    c.ack_now = true;
+    return;
+  }
   if (in_order) {
     if (len > 0) {
-      append_chain(c, payload, len);
+      append_rx(c, payload, len);
       c.rcv_nxt += len;
       notify(c, event::kReadable);
     }
@@ -102,17 +94,21 @@ void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payloa
   // Out of order, or filling a hole: through the reassembly queue, and an
   // immediate ACK (RFC 5681 §4.2) so the sender's fast retransmit works.
   c.ack_now = true;
-  const auto r = c.ooo.insert(c.rcv_nxt, seq, payload, len, fin);
+  const std::uint32_t held_before = c.rcv_held_mbufs();
+  const auto r = c.ooo.insert(c.rcv_nxt, seq, payload, len, fin, ooo_room(c));
   if (r.status == reassembly::insert_status::over_limit) {
     _counters.ooo_dropped.add();
   } else if (r.status == reassembly::insert_status::queued) {
     _counters.ooo_queued.add();
   }
+  account_rcv(c, held_before);
   for (int guard = 0; guard < 64 && !c.ooo.empty(); ++guard) {
+    const std::uint32_t before = c.rcv_held_mbufs();
     const auto p = c.ooo.pop(c.rcv_nxt);
+    account_rcv(c, before);
     if (p.data == nullptr && !p.fin) break;
     if (p.data != nullptr) {
-      append_chain(c, p.data, p.len);
+      append_rx(c, p.data, p.len);
       c.rcv_nxt += p.len;
       notify(c, event::kReadable);
     }
@@ -128,7 +124,9 @@ void tcp_layer::process_fin(tcb& c, std::uint64_t now_ns) noexcept {
   c.rcv_nxt += 1;
   c.fin_received = true;
   c.ack_now = true;  // RFC 1122 §4.2.3.2: a FIN is ACKed at once
+  const std::uint32_t before = c.rcv_held_mbufs();
   c.ooo.clear();
+  account_rcv(c, before);
   notify(c, event::kPeerFin);
   switch (c.state) {
     case tcp_state::syn_rcvd:

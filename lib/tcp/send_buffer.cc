@@ -106,18 +106,56 @@ bool send_buffer::append(rte_mbuf* payload) noexcept {
 // an mbuf nobody else references (refcnt 1: not in flight, not the
 // application's), whose data ends where the piece does.
 bool send_buffer::coalesce(const rte_mbuf* s) noexcept {
-  if (s->data_len >= kCoalesceBelow || _count == 0) return false;
+  if (s->data_len >= kCoalesceBelow || s->data_len > tail_room()) return false;
   piece& tail = at(_count - 1);
-  rte_mbuf* t = tail.m;
-  if (!RTE_MBUF_DIRECT(t) || RTE_MBUF_HAS_EXTBUF(t) || rte_mbuf_refcnt_read(t) != 1 ||
-      tail.len != t->data_len) {
-    return false;
-  }
-  char* room = rte_pktmbuf_append(t, s->data_len);  // nullptr: too little tailroom
+  char* room = rte_pktmbuf_append(tail.m, s->data_len);
   if (room == nullptr) return false;
   std::memcpy(room, rte_pktmbuf_mtod(s, const char*), s->data_len);
   tail.len += s->data_len;
   return true;
+}
+
+std::uint32_t send_buffer::tail_room() const noexcept {
+  if (_count == 0) return 0;
+  const piece& tail = at(_count - 1);
+  const rte_mbuf* t = tail.m;
+  if (!RTE_MBUF_DIRECT(t) || RTE_MBUF_HAS_EXTBUF(t) || tail.len != t->data_len) return 0;
+  // An application's mbuf only while nobody else references it; our own
+  // copy whatever its clones in flight.
+  if (!tail.copy && rte_mbuf_refcnt_read(t) != 1) return 0;
+  return rte_pktmbuf_tailroom(t);
+}
+
+std::uint32_t send_buffer::append_copy(std::span<const std::byte> data, rte_mempool* pool,
+                                       std::uint32_t max_new) noexcept {
+  const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), free_space()));
+  std::uint32_t taken = 0;
+  if (const std::uint32_t room = std::min(tail_room(), want); room > 0) {
+    piece& tail = at(_count - 1);
+    if (char* p = rte_pktmbuf_append(tail.m, static_cast<std::uint16_t>(room)); p != nullptr) {
+      std::memcpy(p, data.data(), room);
+      tail.len += room;
+      taken = room;
+    }
+  }
+  for (std::uint32_t made = 0; taken < want && made < max_new && _count < _capacity_segments;
+       ++made) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (m == nullptr) break;
+    const auto n = static_cast<std::uint16_t>(
+        std::min<std::uint32_t>(want - taken, rte_pktmbuf_tailroom(m)));
+    char* p = rte_pktmbuf_append(m, n);
+    if (p == nullptr) {
+      rte_pktmbuf_free(m);
+      break;
+    }
+    std::memcpy(p, data.data() + taken, n);
+    at(_count) = piece{end() + taken, n, m, true};
+    ++_count;
+    taken += n;
+  }
+  _bytes += taken;
+  return taken;
 }
 
 std::uint32_t send_buffer::bytes_unsent(seq32 snd_nxt) const noexcept {

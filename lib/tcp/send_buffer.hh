@@ -30,8 +30,10 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "wire/seq32.hh"
 
@@ -73,6 +75,14 @@ class send_buffer {
   // writes to them: to send the same bytes on several connections, hand each
   // one an rte_pktmbuf_clone().
   bool append(rte_mbuf* payload) noexcept;
+
+  // Copies as much of `data` as fits (free_space()): first into the room
+  // after the last held piece when the buffer made that piece itself, then
+  // into at most `max_new` new mbufs from `pool`, each filled before the
+  // next. Returns the bytes taken. Small writes thus share mbufs instead of
+  // pinning one each (an HTTP response of 200 bytes, pipelined).
+  std::uint32_t append_copy(std::span<const std::byte> data, rte_mempool* pool,
+                            std::uint32_t max_new) noexcept;
 
   // How many bytes make_segment(seq, max_len, pool, max_pieces) would cover:
   // 0 when seq is outside [una(), end()) or max_len is 0.
@@ -119,6 +129,10 @@ class send_buffer {
     wire::seq32 seq;
     std::uint32_t len = 0;
     rte_mbuf* m = nullptr;
+    // append_copy() made it: nobody but this buffer writes to it, so bytes
+    // may go into its room even while clones of its earlier bytes are in
+    // flight (they reference only what lay before the room).
+    bool copy = false;
   };
 
   piece& at(std::uint32_t i) noexcept { return _ring[(_head + i) & _mask]; }
@@ -127,6 +141,8 @@ class send_buffer {
   std::uint32_t find(wire::seq32 seq) const noexcept;
   // Copies a short segment onto the last piece; false: hold it as a piece.
   bool coalesce(const rte_mbuf* s) noexcept;
+  // Room to copy into after the last held piece (0 when it may not be written).
+  std::uint32_t tail_room() const noexcept;
   // Pieces and bytes make_segment would take starting in piece `first`.
   std::uint32_t plan(std::uint32_t first, std::uint32_t offset, std::uint32_t max_len,
                      std::uint16_t max_pieces, std::uint32_t& pieces) const noexcept;

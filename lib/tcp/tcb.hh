@@ -149,8 +149,9 @@ struct tcb : core::tagged_timer<rto_tag>,
   // --- receiving
   reassembly ooo;
   rte_mbuf* rx_head = nullptr;  // in-order data the application has not taken
-  rte_mbuf* rx_tail = nullptr;
+  rte_mbuf* rx_tail = nullptr;  // its last segment: small segments are copied into its room
   std::uint32_t rx_bytes = 0;
+  std::uint32_t rx_mbufs = 0;   // segments of the rx_head chain
   std::uint32_t rcv_buffer = 0;     // the most we hold: rx queue + out of order
   std::uint8_t unacked_segs = 0;    // full-sized segments received and not ACKed yet
   bool ack_now = false;             // send an ACK at the end of this input
@@ -164,10 +165,17 @@ struct tcb : core::tagged_timer<rto_tag>,
   void* user = nullptr;  // the application's own pointer
   std::uint64_t acked_unreported = 0;  // data bytes acknowledged since the last kAcked
   bool rx_paused = false;  // the application reads nothing for now (api: pause_reading)
+  // A send the core's mbuf budget refused: on the layer's list of
+  // connections told kWritable once the budget has room again.
+  bool send_blocked = false;
+  tcb* blocked_prev = nullptr;
+  tcb* blocked_next = nullptr;
 
   bool fin_sent() const noexcept { return fin_queued && snd_max > fin_seq; }
   bool fin_acked() const noexcept { return fin_queued && snd_una > fin_seq; }
   std::uint32_t flight_size() const noexcept { return static_cast<std::uint32_t>(snd_max - snd_una); }
+  // mbufs held on the receive side: the in-order queue and reassembly.
+  std::uint32_t rcv_held_mbufs() const noexcept { return rx_mbufs + ooo.segments(); }
 };
 
 }  // namespace kbt::tcp

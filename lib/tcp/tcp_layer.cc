@@ -26,7 +26,7 @@ std::uint32_t tuple_hash(const void* key, std::uint32_t, std::uint32_t seed) {
 }  // namespace
 
 tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void* flush_ctx)
-    : _config(config),
+    : _config(resolve_memory(config)),
       _flush(flush_fn),
       _flush_ctx(flush_ctx),
       _isn(config.isn_key),
@@ -36,7 +36,9 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
       _own_rss(config.rss != nullptr ? nullptr : std::make_unique<dev::rss_table>(1)),
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
-             config.port_last) {
+             config.port_last),
+      _snd_mem(_config.tcp.core_snd_mbufs, _config.tcp.snd_mbufs, _config.tcp.guaranteed_mbufs),
+      _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs) {
   const std::string name = "kbt_tcp_" + std::to_string(config.id) + "_" +
                            std::to_string(reinterpret_cast<std::uintptr_t>(this));
   rte_hash_parameters p{};
@@ -53,11 +55,12 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
     throw dev::startup_error("connection table for " + std::to_string(config.max_conns) +
                              " connections: " + rte_strerror(rte_errno));
   }
-  const tcp_config& t = config.tcp;
+  const tcp_config& t = _config.tcp;
   _pool.reserve(config.max_conns);
   _free.reserve(config.max_conns);
   for (std::uint32_t i = 0; i < config.max_conns; ++i) {
-    _pool.push_back(std::make_unique<tcb>(t.snd_buffer, 4096, t.rcv_buffer, t.ooo_segments));
+    _pool.push_back(std::make_unique<tcb>(t.snd_buffer, t.snd_mbufs, t.rcv_buffer,
+                                          std::min(t.ooo_segments, t.rcv_mbufs)));
     _pool.back()->index = i;
     install_timer_callbacks(*_pool.back());
   }
@@ -187,11 +190,17 @@ void tcp_layer::detach(tcb& c) noexcept {
 void tcp_layer::free_tcb(tcb& c) noexcept {
   cancel_timers(c);
   detach(c);
+  unblock_sender(c);
+  const std::uint32_t snd_before = c.snd.segments();
+  const std::uint32_t rcv_before = c.rcv_held_mbufs();
   c.snd.clear();
   c.ooo.clear();
   rte_pktmbuf_free(c.rx_head);
   c.rx_head = c.rx_tail = nullptr;
   c.rx_bytes = 0;
+  c.rx_mbufs = 0;
+  account_snd(c, snd_before);
+  account_rcv(c, rcv_before);
   c.scoreboard.reset();
   // The state gauge leaves whatever state the TCB was in.
   _counters.states[static_cast<std::size_t>(c.state)].sub();
@@ -399,7 +408,19 @@ bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
   if (!can_send(c.state) && c.state != tcp_state::syn_sent && c.state != tcp_state::syn_rcvd) {
     return false;
   }
-  if (c.fin_queued || !c.snd.append(payload)) return false;
+  if (c.fin_queued) return false;
+  std::uint16_t pieces = 0;
+  for (const rte_mbuf* s = payload; s != nullptr; s = s->next) pieces += s->data_len != 0 ? 1 : 0;
+  const std::uint32_t before = c.snd.segments();
+  if (pieces > _snd_mem.allowance(before)) {
+    // The core's send memory, or this connection's share of it, is spent
+    // (memory.cc): refused whole; kWritable once there is room.
+    _counters.snd_mem_refused.add();
+    block_sender(c);
+    return false;
+  }
+  if (!c.snd.append(payload)) return false;
+  account_snd(c, before);
   if (can_send(c.state)) output(c, now_ns);
   return true;
 }
@@ -412,51 +433,36 @@ std::uint32_t tcp_layer::send_copy(tcb& c, std::span<const std::byte> data,
   }
   // Fill whole mbufs, then segment once: segment boundaries follow the MSS,
   // not the copy chunks.
-  std::uint32_t taken = 0;
-  while (taken < data.size()) {
-    const std::uint32_t room =
-        std::min<std::uint32_t>(c.snd.free_space(), RTE_MBUF_DEFAULT_DATAROOM);
-    const auto n = static_cast<std::uint16_t>(std::min<std::size_t>(room, data.size() - taken));
-    if (n == 0) break;
-    rte_mbuf* m = rte_pktmbuf_alloc(_config.pool);
-    if (m == nullptr) {
-      _counters.no_mbuf.add();
-      break;
-    }
-    char* dst = rte_pktmbuf_append(m, n);
-    if (dst == nullptr) {
-      rte_pktmbuf_free(m);
-      break;
-    }
-    std::memcpy(dst, data.data() + taken, n);
-    if (!c.snd.append(m)) {
-      rte_pktmbuf_free(m);
-      break;
-    }
-    taken += n;
+  const std::uint32_t before = c.snd.segments();
+  const std::uint32_t taken = c.snd.append_copy(data, _config.pool, _snd_mem.allowance(before));
+  account_snd(c, before);
+  if (taken < data.size() && c.snd.free_space() > 0) {
+    // Not for want of bytes: the mbuf budget (or the pool) cut it short.
+    _counters.snd_mem_refused.add();
+    block_sender(c);
   }
   if (taken > 0 && can_send(c.state)) output(c, now_ns);
   return taken;
 }
 
-std::uint32_t tcp_layer::receive_space(const tcb& c) const noexcept {
-  const std::uint32_t held = c.rx_bytes + c.ooo.bytes();
-  return held >= c.rcv_buffer ? 0 : c.rcv_buffer - held;
-}
-
 rte_mbuf* tcp_layer::recv(tcb& c, std::uint64_t now_ns) noexcept {
   rte_mbuf* data = c.rx_head;
   if (data == nullptr) return nullptr;
-  c.rx_head = c.rx_tail = nullptr;
   const std::uint32_t before = receive_space(c);
+  const std::uint32_t held = c.rcv_held_mbufs();
+  c.rx_head = c.rx_tail = nullptr;
   c.rx_bytes = 0;
+  c.rx_mbufs = 0;
+  account_rcv(c, held);
   // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
   // has grown by a full segment or half the buffer, not byte by byte.
-  const std::uint32_t opened = receive_space(c) - before;
+  const std::uint32_t after = receive_space(c);
+  const std::uint32_t opened = after > before ? after - before : 0;
   const std::uint32_t advertised = static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt);
   if (can_receive(c.state) &&
       (advertised < c.snd_mss || opened >= c.rcv_buffer / 2) &&
-      receive_space(c) - advertised >= std::min<std::uint32_t>(c.rcv_buffer / 2, c.snd_mss)) {
+      after > advertised &&
+      after - advertised >= std::min<std::uint32_t>(c.rcv_buffer / 2, c.snd_mss)) {
     send_ack(c, now_ns);
   }
   return data;

@@ -23,6 +23,7 @@
 #include "tcp/congestion.hh"
 #include "tcp/counters.hh"
 #include "tcp/isn.hh"
+#include "tcp/mbuf_budget.hh"
 #include "tcp/port_pool.hh"
 #include "tcp/syn_cookie.hh"
 #include "tcp/tcb.hh"
@@ -121,6 +122,11 @@ class tcp_layer {
   // Takes the in-order data received so far as one mbuf chain (the caller
   // frees it), or nullptr. Reopens the receive window.
   rte_mbuf* recv(tcb& c, std::uint64_t now_ns) noexcept;
+  // Gives back the part of what recv() returned that the application did
+  // not use: `rest` goes first in the receive queue again (its mbufs count
+  // against this core's receive memory once more) and comes with the next
+  // read. No kReadable: the application asks again (set_reading) when it can.
+  void unrecv(tcb& c, rte_mbuf* rest) noexcept;
   // Our side is done sending: FIN after the queued data (half-close).
   void shutdown(tcb& c, std::uint64_t now_ns) noexcept;
   // RST and forget (RFC 9293 §3.10.5 ABORT).
@@ -169,7 +175,10 @@ class tcp_layer {
   tcp_state state_of(const four_tuple& t) noexcept;
 
   const tcp_counters& counters() const noexcept { return _counters; }
+  // The configuration in force: tcp's mbuf limits resolved (config.hh).
   const tcp_layer_config& config() const noexcept { return _config; }
+  const mbuf_budget& send_memory() const noexcept { return _snd_mem; }
+  const mbuf_budget& receive_memory() const noexcept { return _rcv_mem; }
   std::size_t connections() const noexcept { return _live; }
   std::size_t queued_packets() const noexcept { return _out_count; }
   core::timer_wheel& wheel() noexcept { return _wheel; }
@@ -194,7 +203,24 @@ class tcp_layer {
   void reset_data_lost(tcb& c) noexcept;  // RST and CLOSED: data nobody will read
   void arm_orphan_timeout(tcb& c, std::uint64_t now_ns) noexcept;
   void init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept;
+
+  // memory.cc: the core's mbuf budgets (mbuf_budget.hh)
+  static tcp_layer_config resolve_memory(tcp_layer_config config) noexcept;
   std::uint32_t receive_space(const tcb& c) const noexcept;
+  // After the send buffer held `before` mbufs, or the receive side did.
+  void account_snd(tcb& c, std::uint32_t before) noexcept;
+  void account_rcv(tcb& c, std::uint32_t before) noexcept;
+  // Queues in-order payload on the receive queue (copied into the last
+  // segment's room when it is small and fits).
+  void append_rx(tcb& c, rte_mbuf* data, std::uint32_t len) noexcept;
+  // Whether the receive side may take this payload now.
+  bool rcv_memory_allows(const tcb& c, rte_mbuf* payload, std::uint32_t len,
+                         seq32 seq) const noexcept;
+  // mbufs the reassembly queue may hold after the next insert.
+  std::uint32_t ooo_room(const tcb& c) const noexcept;
+  void block_sender(tcb& c) noexcept;
+  void unblock_sender(tcb& c) noexcept;
+  void wake_blocked_senders() noexcept;
 
   // input.cc
   void input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
@@ -294,6 +320,10 @@ class tcp_layer {
   std::size_t _out_count = 0;
   tcb* _events_head = nullptr;
   tcb* _events_tail = nullptr;
+  mbuf_budget _snd_mem;
+  mbuf_budget _rcv_mem;
+  tcb* _blocked_head = nullptr;  // senders the budget refused, oldest first
+  tcb* _blocked_tail = nullptr;
   // RFC 5961 §7 challenge ACK budget, per second.
   std::uint64_t _challenge_window_start_ns = 0;
   std::uint32_t _challenge_count = 0;

@@ -35,6 +35,7 @@ void install_timer_callbacks(tcb& c) noexcept {
 void tcp_layer::advance(std::uint64_t now_ns) noexcept {
   _wheel.advance(now_ns);
   expire_time_wait(now_ns);
+  wake_blocked_senders();
 }
 
 void tcp_layer::arm_rto(tcb& c, std::uint64_t now_ns) noexcept {
@@ -137,6 +138,14 @@ void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
   }
   if (c.last_rx_ns >= c.probe_sent_ns) c.probes_unanswered = 0;
   if (++c.probes_unanswered > _config.tcp.max_retries) return give_up(c);
+  // Released, and the peer's window stays shut: nobody will read what it
+  // might take, and the send buffer holds the core's mbufs. Linux resets
+  // such an orphan after tcp_orphan_retries probes (tcp_probe_timer).
+  if (!c.app_holds && c.persist_backoff >= _config.tcp.orphan_probes) {
+    _counters.orphan_probe_timeouts.add();
+    send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+    return to_closed(c);
+  }
   c.probe_sent_ns = now_ns;
   _counters.zero_window_probes.add();
   send_segment(c, c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);

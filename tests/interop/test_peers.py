@@ -5,7 +5,10 @@ in the test's own namespace (198.18.0.0/24):
 - every write size from 1 to 2,000 bytes through kbt-echo's echo mode, each
   byte back exactly (chained segments with odd-length pieces once left the
   TAP with wrong checksums);
-- 1,000 pipelined requests in one write to kbt-httpd, each answered.
+- 1,000 pipelined requests in one write to kbt-httpd, each answered;
+- 50 clients that pipeline requests for a 1 MB body and never read: other
+  clients are still served (ping, curl) while they stay, and once they go
+  every mbuf is back in the pool.
 
 Every test also fails if the namespace's kernel counted a bad checksum on
 anything the stack sent (kbtnet's check_checksums).
@@ -15,7 +18,10 @@ Run by hand: sudo /usr/bin/python3 tests/interop/test_peers.py
 
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 import unittest
 
 sys.dont_write_bytecode = True
@@ -92,6 +98,79 @@ class Pipelining(unittest.TestCase):
         self.assertEqual(len(out['responses']), 1000)
         self.assertTrue(all(x['status'] == 200 and x['body'] == body for x in out['responses']))
         self.assertEqual(errors['TcpInCsumErrors'], 0, errors)
+
+
+# Opens argv[1] connections with a 1 KB receive buffer, pipelines 3,000 GETs
+# on each from a thread, never reads, and holds them until killed.
+NON_READERS = r'''
+import socket, sys, threading, time
+n = int(sys.argv[1])
+request = b'GET / HTTP/1.1\r\nHost: kbt\r\n\r\n' * 3000
+socks = []
+def pipeline(s):
+    try:
+        s.sendall(request)
+    except OSError:
+        pass
+for _ in range(n):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    s.settimeout(30)
+    s.connect(('198.18.0.2', 80))
+    socks.append(s)
+    threading.Thread(target=pipeline, args=(s,), daemon=True).start()
+print('connected', flush=True)
+time.sleep(120)
+'''
+
+
+def curl_body_size(net, timeout=20):
+    r = net.run('curl', '-sS', '--max-time', str(timeout), '-o', '/dev/null', '-w',
+                '%{http_code} %{size_download}', f'http://{kbtnet.STACK_IP}/', timeout=timeout + 10)
+    return r.stdout.strip() if r.returncode == 0 else f'curl failed {r.returncode}: {r.stderr}'
+
+
+class NonReadingClients(unittest.TestCase):
+    def test_fifty_non_reading_clients_leave_others_served_and_every_mbuf_back(self):
+        body = 1_000_000
+        with kbtnet.KbtNet(kbtnet.httpd_cmd('--body-size', str(body)),
+                           ready=kbtnet.KBT_READY) as net:
+            self.assertEqual(curl_body_size(net), f'200 {body}')
+            base = net.wait_for_new_stats()
+            p = subprocess.Popen(['ip', 'netns', 'exec', net.ns, kbtnet.PYTHON, '-c',
+                                  NON_READERS, '50'], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+            try:
+                self.assertEqual(p.stdout.readline().strip(), 'connected')
+                # Their responses fill the core's send memory, their requests
+                # its receive memory: both budgets under pressure.
+                held = net.wait_for_stats(
+                    lambda s: s.get('tcp_snd_mbufs', 0) > 4000 and s.get('tcp_rcv_mbufs', 0) > 0,
+                    timeout=20, what='the non-readers to fill their buffers')
+                rx_before = held['rx_pkts']
+                sent, got, out = net.ping(count=5, interval=0.2)
+                self.assertEqual(got, 5, out)
+                for _ in range(5):
+                    self.assertEqual(curl_body_size(net), f'200 {body}')
+                during = net.wait_for_new_stats()
+                self.assertGreater(during['rx_pkts'], rx_before)
+            finally:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.communicate(timeout=10)
+            # Their kernel resets each connection; everything they held comes back.
+            after = net.wait_for_stats(
+                lambda s: 'tcp_snd_mbufs' not in s and 'tcp_rcv_mbufs' not in s and
+                s['mbufs_in_use'] <= base['mbufs_in_use'],
+                timeout=20, what='every mbuf back in the pool')
+            sent, got, out = net.ping(count=3, interval=0.2)
+            self.assertEqual(got, 3, out)
+            self.assertEqual(curl_body_size(net), f'200 {body}')
+        print(f'50 non-readers: held snd={held.get("tcp_snd_mbufs")} rcv={held.get("tcp_rcv_mbufs")} '
+              f'mbufs_in_use base={base["mbufs_in_use"]} held={held["mbufs_in_use"]} '
+              f'after={after["mbufs_in_use"]}; refused={during.get("tcp_snd_mem_refused", 0)} '
+              f'dropped={during.get("tcp_rcv_mem_dropped", 0)} no_mbuf={during.get("tcp_no_mbuf", 0)}')
+        self.assertEqual(during.get('tcp_no_mbuf', 0), 0, during)
+        self.assertEqual(after.get('drop.no_mbuf', 0), 0, after)
 
 
 if __name__ == '__main__':

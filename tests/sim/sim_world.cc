@@ -123,6 +123,15 @@ void sim_world::deliver(side receiver, std::uint64_t now_ns) {
         continue;
       }
       if (_observer) _observer(receiver, burst[i]);
+      if (_config.rx_into_receiver_pool) {
+        rte_mbuf* own = rte_pktmbuf_copy(burst[i], _pools[index(receiver)], 0, UINT32_MAX);
+        rte_pktmbuf_free(burst[i]);
+        if (own == nullptr) {
+          ++_counters.rx_no_mbuf[index(receiver)];
+          continue;
+        }
+        burst[i] = own;
+      }
       if (rte_ring_enqueue(rx, burst[i]) != 0) {
         ++_counters.rx_ring_full;
         rte_pktmbuf_free(burst[i]);

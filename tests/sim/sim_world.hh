@@ -49,6 +49,10 @@ struct world_config {
   // (wire_check.hh); the endpoints see them, less the driver's known
   // defects, in port(s).offloads.
   tx_offload offload = tx_offload::none;
+  // As a NIC does: a received frame goes into an mbuf of the receiver's
+  // own pool, and when that pool is empty the frame is lost (rx_no_mbuf).
+  // Off, the sender's mbuf crosses as it is (what most tests need).
+  bool rx_into_receiver_pool = false;
 };
 
 struct run_result {
@@ -64,6 +68,8 @@ struct world_counters {
   std::uint64_t filtered = 0;     // dropped by the test's filter
   // Frames an endpoint sent with a checksum the receiving host would reject.
   std::uint64_t bad_checksums = 0;
+  // rx_into_receiver_pool: frames lost for want of an mbuf, per receiver.
+  std::array<std::uint64_t, 2> rx_no_mbuf{};
 };
 
 // Called with a description of each of the first few frames of a world

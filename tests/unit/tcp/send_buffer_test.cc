@@ -157,6 +157,54 @@ TEST_F(SendBuffer, TinyAppendsAreCopiedOntoTheLastPieceUnlessItIsInFlight) {
   rte_pktmbuf_free(seg);
 }
 
+std::vector<std::byte> stream_bytes(std::uint32_t from, std::uint32_t len) {
+  std::vector<std::byte> v(len);
+  for (std::uint32_t k = 0; k < len; ++k) v[k] = std::byte{pattern(from + k)};
+  return v;
+}
+
+TEST_F(SendBuffer, AppendCopyFillsItsOwnPieceEvenWhileItIsInFlight) {
+  send_buffer sb(100000, 64, seq32{0});
+  ASSERT_EQ(sb.append_copy(stream_bytes(0, 201), mbuf_pool(), 8), 201U);
+  rte_mbuf* seg = sb.make_segment(seq32{0}, 1000, mbuf_pool());
+  ASSERT_NE(seg, nullptr);
+  // Its own copy: more bytes go into its room, clones in flight or not.
+  ASSERT_EQ(sb.append_copy(stream_bytes(201, 301), mbuf_pool(), 8), 301U);
+  EXPECT_EQ(sb.segments(), 1U);
+  EXPECT_EQ(chain_bytes(seg), expected(0, 201)) << "the clone in flight is unchanged";
+  rte_pktmbuf_free(seg);
+  seg = sb.make_segment(seq32{0}, 1000, mbuf_pool());
+  ASSERT_NE(seg, nullptr);
+  EXPECT_EQ(chain_bytes(seg), expected(0, 502));
+  rte_pktmbuf_free(seg);
+}
+
+TEST_F(SendBuffer, AppendCopyFillsEachMbufAndStopsAtMaxNew) {
+  send_buffer sb(100000, 64, seq32{0});
+  const auto data = stream_bytes(0, 10000);
+  // Two new mbufs allowed: as much as two of them hold, no more.
+  const std::uint32_t taken = sb.append_copy(data, mbuf_pool(), 2);
+  EXPECT_EQ(sb.segments(), 2U);
+  EXPECT_LT(taken, 10000U);
+  EXPECT_GE(taken, 2U * 2048U);
+  const std::uint32_t more = sb.append_copy(std::span(data).subspan(taken), mbuf_pool(), 8);
+  EXPECT_EQ(taken + more, 10000U);
+  rte_mbuf* seg = sb.make_segment(seq32{0}, 10000, mbuf_pool(), send_buffer::kMaxPieces);
+  ASSERT_NE(seg, nullptr);
+  EXPECT_EQ(chain_bytes(seg), expected(0, 10000));
+  rte_pktmbuf_free(seg);
+}
+
+TEST_F(SendBuffer, AppendCopyNeverWritesIntoAnApplicationsMbufInFlight) {
+  send_buffer sb(100000, 64, seq32{0});
+  ASSERT_TRUE(sb.append(stream_mbuf(0, 300)));  // the application's mbuf
+  rte_mbuf* seg = sb.make_segment(seq32{0}, 1000, mbuf_pool());
+  ASSERT_NE(seg, nullptr);
+  ASSERT_EQ(sb.append_copy(stream_bytes(300, 10), mbuf_pool(), 8), 10U);
+  EXPECT_EQ(sb.segments(), 2U) << "a new mbuf, not the application's room";
+  rte_pktmbuf_free(seg);
+}
+
 TEST_F(SendBuffer, AckFreesWholeMbufsAndTrimsPartialOnes) {
   send_buffer sb(100000, 16, seq32{0});
   const unsigned start = available_mbufs();

@@ -1,0 +1,200 @@
+// The mbufs a core's connections hold (mbuf_budget.hh), accounted where
+// they enter and leave send buffers and receive queues, and the senders
+// that wait for the budget to have room again.
+//
+// The split of a core's pool: half for send buffers, a quarter for receive
+// queues (each may overshoot by an eighth for the guaranteed minimums); the
+// rest, over a fifth, stays free for what the core needs every iteration:
+// the rx ring's refills (so that receive can always take the next burst,
+// and with it the ACKs and RSTs that free the rest), headers and clones of
+// segments in flight, ARP and ICMP.
+#include <algorithm>
+#include <cstring>
+
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::tcp {
+
+namespace {
+
+// What an mbuf of the default pool carries; one per KB of buffer leaves
+// room for half-filled ones.
+constexpr std::uint32_t kBytesPerMbuf = 1024;
+constexpr std::uint32_t kMinConnMbufs = 16;
+// The pool size assumed when a test gives no pool (stack_config's default).
+constexpr std::uint32_t kDefaultPoolMbufs = 16383;
+// In-order payload at most this long is copied into the room of the
+// receive queue's last segment rather than held in its own mbuf: what a
+// peer sending tiny segments pins is then bounded by bytes, not segments.
+constexpr std::uint32_t kRxCopyBelow = 512;
+// Blocked senders told kWritable per advance(): bounded work per poll.
+constexpr int kWakeBatch = 64;
+
+std::uint32_t per_conn_default(std::uint32_t bytes) noexcept {
+  return std::max(kMinConnMbufs, bytes / kBytesPerMbuf);
+}
+
+// Whether in-order payload of `len` bytes (one segment) goes into the room
+// of the receive queue's last segment: only into an mbuf nobody else holds.
+bool copies_into_rx_tail(const tcb& c, std::uint32_t len) noexcept {
+  const rte_mbuf* t = c.rx_tail;
+  return t != nullptr && len < kRxCopyBelow && RTE_MBUF_DIRECT(t) &&
+         rte_mbuf_refcnt_read(t) == 1 && rte_pktmbuf_tailroom(t) >= len;
+}
+
+}  // namespace
+
+tcp_layer_config tcp_layer::resolve_memory(tcp_layer_config config) noexcept {
+  tcp_config& t = config.tcp;
+  const std::uint32_t pool = config.pool != nullptr ? config.pool->size : kDefaultPoolMbufs;
+  if (t.snd_mbufs == 0) t.snd_mbufs = per_conn_default(t.snd_buffer);
+  if (t.rcv_mbufs == 0) t.rcv_mbufs = per_conn_default(t.rcv_buffer);
+  if (t.core_snd_mbufs == 0) t.core_snd_mbufs = pool / 2;
+  if (t.core_rcv_mbufs == 0) t.core_rcv_mbufs = pool / 4;
+  return config;
+}
+
+std::uint32_t tcp_layer::receive_space(const tcb& c) const noexcept {
+  const std::uint32_t held = c.rx_bytes + c.ooo.bytes();
+  const std::uint32_t bytes = held >= c.rcv_buffer ? 0 : c.rcv_buffer - held;
+  // As Linux's window follows truesize, ours follows mbufs: no more window
+  // than the mbufs this connection may still take would carry in full
+  // segments. A peer that fills them with tiny segments finds its data
+  // dropped (rcv_mem_dropped) rather than the core's pool emptied.
+  const std::uint64_t by_mbufs =
+      std::uint64_t{_rcv_mem.allowance(c.rcv_held_mbufs())} * c.snd_mss;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, by_mbufs));
+}
+
+void tcp_layer::account_snd(tcb& c, std::uint32_t before) noexcept {
+  const std::uint32_t after = c.snd.segments();
+  if (after == before) return;
+  _snd_mem.update(before, after);
+  if (after > before) {
+    _counters.snd_mbufs.add(after - before);
+  } else {
+    _counters.snd_mbufs.sub(before - after);
+  }
+}
+
+void tcp_layer::account_rcv(tcb& c, std::uint32_t before) noexcept {
+  const std::uint32_t after = c.rcv_held_mbufs();
+  if (after == before) return;
+  _rcv_mem.update(before, after);
+  if (after > before) {
+    _counters.rcv_mbufs.add(after - before);
+  } else {
+    _counters.rcv_mbufs.sub(before - after);
+  }
+}
+
+bool tcp_layer::rcv_memory_allows(const tcb& c, rte_mbuf* payload, std::uint32_t len,
+                                  seq32 seq) const noexcept {
+  if (payload == nullptr || len == 0) return true;
+  if (seq == c.rcv_nxt) {
+    // In order: into the receive queue's last mbuf if it fits; or the one
+    // segment that fills the first hole, which the reassembly queue takes
+    // by reneging runs above it (ooo_room()), or it would wait for ever.
+    if (!c.ooo.empty()) return true;
+    if (payload->nb_segs == 1 && copies_into_rx_tail(c, len)) return true;
+  }
+  return _rcv_mem.allowance(c.rcv_held_mbufs()) >= payload->nb_segs;
+}
+
+std::uint32_t tcp_layer::ooo_room(const tcb& c) const noexcept {
+  return c.ooo.segments() + _rcv_mem.allowance(c.rcv_held_mbufs());
+}
+
+void tcp_layer::append_rx(tcb& c, rte_mbuf* data, std::uint32_t len) noexcept {
+  const std::uint32_t before = c.rcv_held_mbufs();
+  if (rte_mbuf* t = c.rx_tail; data->nb_segs == 1 && copies_into_rx_tail(c, len)) {
+    if (char* room = rte_pktmbuf_append(t, static_cast<std::uint16_t>(len)); room != nullptr) {
+      // rte_pktmbuf_append grew the tail's own pkt_len; the chain's is the head's.
+      if (t != c.rx_head) {
+        t->pkt_len = t->data_len;
+        c.rx_head->pkt_len += len;
+      }
+      std::memcpy(room, rte_pktmbuf_mtod(data, const char*), len);
+      rte_pktmbuf_free(data);
+      c.rx_bytes += len;
+      return;
+    }
+  }
+  if (c.rx_head == nullptr) {
+    c.rx_head = data;
+  } else if (rte_pktmbuf_chain(c.rx_head, data) != 0) {
+    // More segments than one chain may hold: the application is far behind.
+    // The window is what stops a peer; reaching this means a tiny-segment
+    // flood inside it, so drop and let the peer send again.
+    rte_pktmbuf_free(data);
+    return;
+  }
+  c.rx_tail = rte_pktmbuf_lastseg(data);
+  c.rx_mbufs += data->nb_segs;
+  c.rx_bytes += len;
+  account_rcv(c, before);
+}
+
+void tcp_layer::unrecv(tcb& c, rte_mbuf* rest) noexcept {
+  if (rest == nullptr) return;
+  const std::uint32_t before = c.rcv_held_mbufs();
+  const std::uint32_t len = rte_pktmbuf_pkt_len(rest);
+  const std::uint16_t segs = rest->nb_segs;
+  if (c.rx_head == nullptr) {
+    c.rx_head = rest;
+    c.rx_tail = rte_pktmbuf_lastseg(rest);
+  } else if (rte_pktmbuf_chain(rest, c.rx_head) == 0) {
+    c.rx_head = rest;
+  } else {
+    rte_pktmbuf_free(rest);  // past the chain limit: as append_rx, dropped
+    return;
+  }
+  c.rx_bytes += len;
+  c.rx_mbufs += segs;
+  account_rcv(c, before);
+}
+
+// Doubly linked through the TCBs, so a connection that goes away leaves
+// the list at once (free_tcb).
+void tcp_layer::block_sender(tcb& c) noexcept {
+  if (c.send_blocked) return;
+  c.send_blocked = true;
+  c.blocked_next = nullptr;
+  c.blocked_prev = _blocked_tail;
+  if (_blocked_tail != nullptr) {
+    _blocked_tail->blocked_next = &c;
+  } else {
+    _blocked_head = &c;
+  }
+  _blocked_tail = &c;
+}
+
+void tcp_layer::unblock_sender(tcb& c) noexcept {
+  if (!c.send_blocked) return;
+  c.send_blocked = false;
+  if (c.blocked_prev != nullptr) {
+    c.blocked_prev->blocked_next = c.blocked_next;
+  } else {
+    _blocked_head = c.blocked_next;
+  }
+  if (c.blocked_next != nullptr) {
+    c.blocked_next->blocked_prev = c.blocked_prev;
+  } else {
+    _blocked_tail = c.blocked_prev;
+  }
+  c.blocked_prev = c.blocked_next = nullptr;
+}
+
+// Oldest first, and only while the budget would take a send from the one
+// at the head: a sender told kWritable that cannot send would only be
+// refused again.
+void tcp_layer::wake_blocked_senders() noexcept {
+  for (int n = 0; n < kWakeBatch && _blocked_head != nullptr; ++n) {
+    tcb& c = *_blocked_head;
+    if (_snd_mem.allowance(c.snd.segments()) == 0) return;
+    unblock_sender(c);
+    if (can_send(c.state)) notify(c, event::kWritable);
+  }
+}
+
+}  // namespace kbt::tcp
