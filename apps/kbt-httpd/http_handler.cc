@@ -6,11 +6,30 @@ namespace kbt::httpd {
 
 namespace {
 constexpr std::uint64_t kSecondNs = 1'000'000'000;
+// Waits handled per loop iteration: bounded work, the rest next time.
+constexpr std::size_t kExpiryBatch = 256;
 }  // namespace
 
-http_handler::http_handler(const httpd_options& opts)
+void append_stats(std::string& line, const httpd_counters* per_core, std::size_t n) {
+  std::uint64_t header = 0, idle = 0, send = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    header += per_core[i].header_timeouts.get();
+    idle += per_core[i].idle_timeouts.get();
+    send += per_core[i].send_timeouts.get();
+  }
+  const auto add = [&line](const char* name, std::uint64_t v) {
+    if (v != 0) line += std::string(" httpd_") + name + '=' + std::to_string(v);
+  };
+  add("header_timeouts", header);
+  add("idle_timeouts", idle);
+  add("send_timeouts", send);
+}
+
+http_handler::http_handler(const httpd_options& opts, httpd_counters& counters)
     : _responses(std::make_unique<response_table>(opts.body_size)),
-      _pool(std::make_unique<session_pool>(opts.max_conns)) {}
+      _pool(std::make_unique<session_pool>(opts.max_conns)),
+      _timers(std::make_unique<session_timers>(opts.waits)),
+      _counters(&counters) {}
 
 void http_handler::on_accept(api::connection c) noexcept {
   http_session* s = _pool->acquire();
@@ -25,7 +44,7 @@ void http_handler::on_accept(api::connection c) noexcept {
   // A response goes out whole at once; Nagle would only hold back the
   // tail of one that is larger than a segment.
   c.set_nodelay(true);
-  s->start(c, *_responses);
+  s->start(c, *_responses, *_timers);
 }
 
 void http_handler::on_data(api::connection c, api::rx_data& d) noexcept {
@@ -61,6 +80,8 @@ void http_handler::on_closed(api::connection c, api::close_reason) noexcept {
 // at most a second off, and only when the send buffer had room for less than
 // the status line and first headers.
 void http_handler::on_poll(api::core_context& ctx) noexcept {
+  _timers->set_now(ctx.now_ns);
+  _timers->expire(kExpiryBatch, [this](http_session& s, wait_kind k) { expired(s, k); });
   if (ctx.now_ns < _next_date_ns) return;
   _next_date_ns = ctx.now_ns + kSecondNs;
   _responses->set_date(std::time(nullptr));
@@ -71,6 +92,23 @@ void http_handler::close_if_done(http_session& s) noexcept {
   api::connection c = s.conn();
   c.set_user(nullptr);
   c.close();  // no callbacks after this: the session goes back now
+  give_back(s);
+}
+
+void http_handler::expired(http_session& s, wait_kind kind) noexcept {
+  api::connection c = s.conn();
+  c.set_user(nullptr);
+  switch (kind) {
+    case wait_kind::header: _counters->header_timeouts.add(); break;
+    case wait_kind::idle: _counters->idle_timeouts.add(); break;
+    case wait_kind::send:
+      // The peer takes nothing: a FIN would only wait behind the response.
+      _counters->send_timeouts.add();
+      c.abort();
+      break;
+    case wait_kind::none: break;
+  }
+  c.close();  // FIN after what is queued; no callbacks after this
   give_back(s);
 }
 

@@ -8,19 +8,32 @@
 #include <memory>
 
 #include "api/app.hh"
+#include "core/counters.hh"
 #include "responses.hh"
 #include "session_pool.hh"
+#include "session_timers.hh"
 
 namespace kbt::httpd {
 
 struct httpd_options {
   std::size_t body_size = 64;     // bytes of the body of GET /
   std::uint32_t max_conns = 1024;  // sessions per core
+  timeouts waits;                 // session_timers.hh; 0: none
 };
+
+// What one core's handler counts, read by the stats thread.
+struct alignas(64) httpd_counters {
+  core::counter header_timeouts;  // closed: a request's header (or body) stalled
+  core::counter idle_timeouts;    // closed: keep-alive with no request
+  core::counter send_timeouts;    // reset: the peer took none of a response
+};
+
+// " httpd_<name>=N" for each counter that is not zero, summed over `n` cores.
+void append_stats(std::string& line, const httpd_counters* per_core, std::size_t n);
 
 class http_handler {
  public:
-  explicit http_handler(const httpd_options& opts);
+  http_handler(const httpd_options& opts, httpd_counters& counters);
 
   void on_accept(api::connection c) noexcept;
   void on_data(api::connection c, api::rx_data& d) noexcept;
@@ -36,10 +49,14 @@ class http_handler {
   // Closes the connection (FIN after what is queued) once the session is done.
   void close_if_done(http_session& s) noexcept;
   void give_back(http_session& s) noexcept;
+  // A wait ran out: idle and header end in a close, send in a reset.
+  void expired(http_session& s, wait_kind kind) noexcept;
 
   // Heap-held so that sessions' pointers to them survive moving the handler.
   std::unique_ptr<response_table> _responses;
   std::unique_ptr<session_pool> _pool;
+  std::unique_ptr<session_timers> _timers;
+  httpd_counters* _counters;
   std::uint64_t _next_date_ns = 0;
 };
 

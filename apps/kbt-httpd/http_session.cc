@@ -10,13 +10,19 @@ const http_parser_settings http_session::kSettings = [] {
   http_parser_settings_init(&s);
   s.on_message_begin = &http_session::on_message_begin;
   s.on_url = &http_session::on_url;
+  s.on_headers_complete = &http_session::on_headers_complete;
+  s.on_body = &http_session::on_body;
   s.on_message_complete = &http_session::on_message_complete;
   return s;
 }();
 
-void http_session::start(api::connection c, const response_table& responses) noexcept {
+void http_session::start(api::connection c, const response_table& responses,
+                         session_timers& timers) noexcept {
   _conn = c;
   _responses = &responses;
+  _timers = &timers;
+  // nginx's client_header_timeout also bounds the wait for the first byte.
+  _timers->arm(*this, wait_kind::header);
   http_parser_init(&_parser, HTTP_REQUEST);
   _parser.data = this;
   _pending = {};
@@ -27,6 +33,7 @@ void http_session::start(api::connection c, const response_table& responses) noe
 }
 
 void http_session::finish() noexcept {
+  if (_timers != nullptr) _timers->cancel(*this);
   _pending = {};
   _conn = {};
 }
@@ -83,9 +90,18 @@ void http_session::respond(status s, bool head, bool keep_alive) noexcept {
 }
 
 void http_session::send_pending() noexcept {
-  if (!_pending.empty()) _pending = _pending.subspan(_conn.send_copy(_pending));
-  // Backpressure: no more requests are read while this response waits.
-  if (!_pending.empty()) _conn.pause_reading();
+  const std::size_t taken = _pending.empty() ? 0 : _conn.send_copy(_pending);
+  _pending = _pending.subspan(taken);
+  if (!_pending.empty()) {
+    // Backpressure: no more requests are read while this response waits,
+    // and the peer must take some of it every send timeout.
+    _conn.pause_reading();
+    if (taken > 0 || _hook.kind != wait_kind::send) _timers->arm(*this, wait_kind::send);
+  } else if (_closing) {
+    _timers->cancel(*this);
+  } else {
+    _timers->arm(*this, wait_kind::idle);  // until the next request begins
+  }
   if (_pending.empty() && _closing && !_shut) {
     // The response is all queued: our FIN follows it. The connection stays
     // open for reading until the peer's FIN (done()), so that a request the
@@ -103,7 +119,25 @@ bool http_session::request_is_root() const noexcept {
 }
 
 int http_session::on_message_begin(http_parser* p) {
-  static_cast<http_session*>(p->data)->_url_len = 0;
+  auto& s = *static_cast<http_session*>(p->data);
+  s._url_len = 0;
+  // A keep-alive connection's next request: its header has a timeout of
+  // its own from its first byte (the first request's runs from the accept).
+  if (s._hook.kind == wait_kind::idle) s._timers->arm(s, wait_kind::header);
+  return 0;
+}
+
+// The header is in. A body, if one follows, must keep coming: each piece
+// within the same timeout (nginx's client_body_timeout, between reads).
+int http_session::on_headers_complete(http_parser* p) {
+  auto& s = *static_cast<http_session*>(p->data);
+  s._timers->arm(s, wait_kind::header);
+  return 0;
+}
+
+int http_session::on_body(http_parser* p, const char*, std::size_t) {
+  auto& s = *static_cast<http_session*>(p->data);
+  s._timers->arm(s, wait_kind::header);
   return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "api/connection.hh"
 #include "responses.hh"
+#include "session_timers.hh"
 
 namespace kbt::httpd {
 
@@ -25,8 +26,9 @@ class http_session {
   http_session(const http_session&) = delete;
   http_session& operator=(const http_session&) = delete;
 
-  // A new connection: a fresh parser, nothing pending.
-  void start(api::connection c, const response_table& responses) noexcept;
+  // A new connection: a fresh parser, nothing pending, and its first
+  // request's header awaited (session_timers.hh).
+  void start(api::connection c, const response_table& responses, session_timers& timers) noexcept;
   // The connection is gone (or handed back): frees what it held.
   void finish() noexcept;
 
@@ -41,11 +43,16 @@ class http_session {
     return _peer_fin && _pending.empty() && (_closing || _conn.unread_bytes() == 0);
   }
   api::connection& conn() noexcept { return _conn; }
+  // Its place in the timers' lists (session_timers.cc only).
+  timer_hook& hook() noexcept { return _hook; }
+  const timer_hook& hook() const noexcept { return _hook; }
 
  private:
   // http_parser callbacks; parser->data is the session.
   static int on_message_begin(http_parser* p);
   static int on_url(http_parser* p, const char* at, std::size_t len);
+  static int on_headers_complete(http_parser* p);
+  static int on_body(http_parser* p, const char* at, std::size_t len);
   static int on_message_complete(http_parser* p);
   static const http_parser_settings kSettings;
 
@@ -60,6 +67,8 @@ class http_session {
 
   api::connection _conn;
   const response_table* _responses = nullptr;
+  session_timers* _timers = nullptr;
+  timer_hook _hook;
   http_parser _parser{};
   std::span<const std::byte> _pending;  // unsent tail of the current response
   // The request target as far as it matters: its first bytes and length.

@@ -239,6 +239,7 @@ void stack::print_stats(const char* when) const {
   for (const auto& [name, v] : tcp_totals(0, cores())) {
     if (v != 0) tcp += ' ' + name + '=' + std::to_string(v);
   }
+  if (_config.app_stats != nullptr) _config.app_stats(tcp, _config.app_stats_ctx);
   std::printf("kbt stats: %s mbufs_in_use=%u%s when=%s\n", totals().format().c_str(),
               mbufs_in_use(), tcp.c_str(), when);
   std::fflush(stdout);

@@ -52,6 +52,12 @@ struct stack_config {
   using poll_hook = void (*)(core::engine& engine, std::uint64_t now_ns, void* ctx);
   poll_hook on_poll = nullptr;
   void* poll_ctx = nullptr;
+  // The application's own counters for the stats line: appends
+  // " name=value" pairs to `line`. Runs on the stats thread: read what the
+  // cores write with relaxed loads (core::counter does).
+  using stats_hook = void (*)(std::string& line, const void* ctx);
+  stats_hook app_stats = nullptr;
+  const void* app_stats_ctx = nullptr;
   // A pcapng capture of every frame received and sent, into this file
   // (created or truncated), at most pcap_limit packets; empty: none.
   std::string pcap_path;

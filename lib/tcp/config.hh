@@ -29,8 +29,8 @@ struct tcp_config {
   // Memory in mbufs, which is what runs out: a 1-byte segment pins a whole
   // buffer (Linux counts skb truesize against tcp_wmem/tcp_rmem for the same
   // reason). Per connection, the most mbufs its send buffer and its receive
-  // queue (in order and out of order) may hold; 0: one per KB of the byte
-  // buffer, at least 16. Per core, the most all send buffers and all receive
+  // queue (in order and out of order) may hold; 0: one per KB of the send
+  // buffer and one per 512 bytes of the receive buffer, at least 16. Per core, the most all send buffers and all receive
   // queues may hold together (mbuf_budget.hh: past half of it each
   // connection keeps to its share); 0: half and a quarter of the core's
   // mbuf pool, so that receive always finds mbufs for the next burst.

@@ -39,6 +39,7 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "syncookies_invalid", c.syncookies_invalid.get());
   f(ctx, "syncookies_self_check_failed", c.syncookies_self_check_failed.get());
   f(ctx, "syn_rcvd_evicted", c.syn_rcvd_evicted.get());
+  f(ctx, "orphans_evicted", c.orphans_evicted.get());
   f(ctx, "time_wait_overflow", c.time_wait_overflow.get());
   f(ctx, "time_wait_reused", c.time_wait_reused.get());
   f(ctx, "time_wait_syn_dropped", c.time_wait_syn_dropped.get());

@@ -43,6 +43,7 @@ struct alignas(64) tcp_counters {
   core::counter syncookies_invalid;  // ACKs to a listener with a bad or stale cookie
   core::counter syncookies_self_check_failed;  // debug builds: cookie ISS of a SYN-queue entry
   core::counter syn_rcvd_evicted;   // SYN-queue entries dropped to free a TCB (pool empty)
+  core::counter orphans_evicted;    // released, closing connections reset to free a TCB (pool empty)
   core::counter time_wait_overflow;  // TIME_WAIT table full: went straight to CLOSED
   core::counter time_wait_reused;    // RFC 6191: a new SYN took a TIME_WAIT tuple
   core::counter time_wait_syn_dropped;  // RFC 6191: a SYN too old for a TIME_WAIT tuple

@@ -17,9 +17,13 @@ namespace kbt::tcp {
 
 namespace {
 
-// What an mbuf of the default pool carries; one per KB of buffer leaves
-// room for half-filled ones.
-constexpr std::uint32_t kBytesPerMbuf = 1024;
+// One send mbuf per KB of send buffer leaves room for half-filled ones
+// (send_copy fills its own). One receive mbuf per 512 bytes of receive
+// buffer: each segment takes an mbuf of its own unless it is small enough
+// to be copied (kRxCopyBelow), so a peer whose MSS is RFC 9293's default
+// 536 can still fill the window it is offered.
+constexpr std::uint32_t kSendBytesPerMbuf = 1024;
+constexpr std::uint32_t kReceiveBytesPerMbuf = 512;
 constexpr std::uint32_t kMinConnMbufs = 16;
 // The pool size assumed when a test gives no pool (stack_config's default).
 constexpr std::uint32_t kDefaultPoolMbufs = 16383;
@@ -30,8 +34,8 @@ constexpr std::uint32_t kRxCopyBelow = 512;
 // Blocked senders told kWritable per advance(): bounded work per poll.
 constexpr int kWakeBatch = 64;
 
-std::uint32_t per_conn_default(std::uint32_t bytes) noexcept {
-  return std::max(kMinConnMbufs, bytes / kBytesPerMbuf);
+std::uint32_t per_conn_default(std::uint32_t bytes, std::uint32_t per_mbuf) noexcept {
+  return std::max(kMinConnMbufs, bytes / per_mbuf);
 }
 
 // Whether in-order payload of `len` bytes (one segment) goes into the room
@@ -47,8 +51,8 @@ bool copies_into_rx_tail(const tcb& c, std::uint32_t len) noexcept {
 tcp_layer_config tcp_layer::resolve_memory(tcp_layer_config config) noexcept {
   tcp_config& t = config.tcp;
   const std::uint32_t pool = config.pool != nullptr ? config.pool->size : kDefaultPoolMbufs;
-  if (t.snd_mbufs == 0) t.snd_mbufs = per_conn_default(t.snd_buffer);
-  if (t.rcv_mbufs == 0) t.rcv_mbufs = per_conn_default(t.rcv_buffer);
+  if (t.snd_mbufs == 0) t.snd_mbufs = per_conn_default(t.snd_buffer, kSendBytesPerMbuf);
+  if (t.rcv_mbufs == 0) t.rcv_mbufs = per_conn_default(t.rcv_buffer, kReceiveBytesPerMbuf);
   if (t.core_snd_mbufs == 0) t.core_snd_mbufs = pool / 2;
   if (t.core_rcv_mbufs == 0) t.core_rcv_mbufs = pool / 4;
   return config;

@@ -133,8 +133,32 @@ bool tcp_layer::evict_embryonic() noexcept {
   return false;
 }
 
+// With no SYN-queue entry to spare, a connection the application has let go
+// of (closing without it: FIN_WAIT_1/2, CLOSING, LAST_ACK) makes room for a
+// new one, as Linux kills orphans when they cost too much
+// (tcp_out_of_resources): the peer of an idle connection closed by a
+// timeout may never answer our FIN, and 60 s of FIN_WAIT_2 for each would
+// lock new clients out. A RST tells the peer, if it is still there.
+bool tcp_layer::evict_orphan() noexcept {
+  const std::size_t n = _pool.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    tcb& c = *_pool[_evict_cursor];
+    _evict_cursor = _evict_cursor + 1 == n ? 0 : _evict_cursor + 1;
+    const bool closing = c.state == tcp_state::fin_wait_1 || c.state == tcp_state::fin_wait_2 ||
+                         c.state == tcp_state::closing || c.state == tcp_state::last_ack;
+    if (c.in_use && closing && !c.app_holds && !c.on_event_list) {
+      send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+      to_closed(c);
+      _counters.orphans_evicted.add();
+      return true;
+    }
+  }
+  return false;
+}
+
 tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
   if (_free.empty()) evict_embryonic();
+  if (_free.empty()) evict_orphan();
   if (_free.empty()) {
     _counters.no_tcb.add();
     return nullptr;

@@ -191,6 +191,7 @@ class tcp_layer {
   // tcp_layer.cc: pool, table, events
   tcb* alloc_tcb(const four_tuple& t) noexcept;
   bool evict_embryonic() noexcept;
+  bool evict_orphan() noexcept;
   void free_tcb(tcb& c) noexcept;
   void unhash(tcb& c) noexcept;  // off the table, its key slot free again
   void detach(tcb& c) noexcept;  // unhash, accept queue, pool port

@@ -8,7 +8,11 @@ in the test's own namespace (198.18.0.0/24):
 - 1,000 pipelined requests in one write to kbt-httpd, each answered;
 - 50 clients that pipeline requests for a 1 MB body and never read: other
   clients are still served (ping, curl) while they stay, and once they go
-  every mbuf is back in the pool.
+  every mbuf is back in the pool;
+- idle, keep-alive idle and slowloris clients closed at kbt-httpd's
+  --header-timeout and --idle-timeout, a client that never reads reset at
+  --send-timeout, and 1,000 idle clients against --max-conns 256 that keep
+  a new client out no longer than the timeout.
 
 Every test also fails if the namespace's kernel counted a bad checksum on
 anything the stack sent (kbtnet's check_checksums).
@@ -171,6 +175,163 @@ class NonReadingClients(unittest.TestCase):
               f'dropped={during.get("tcp_rcv_mem_dropped", 0)} no_mbuf={during.get("tcp_no_mbuf", 0)}')
         self.assertEqual(during.get('tcp_no_mbuf', 0), 0, during)
         self.assertEqual(after.get('drop.no_mbuf', 0), 0, after)
+
+
+# Three clients at once, each reporting when the server ended its
+# connection (seconds after connect) as JSON:
+#   silent    connects and sends nothing;
+#   keepalive one request, its response, then nothing;
+#   slowloris a request line, then a header line every 0.3 s, never the end;
+#   slow_ok   a whole request sent in pieces over 1 s: answered.
+TIMEOUT_CLIENTS = r'''
+import json, socket, threading, time
+out = {}
+def ended(s, t0, what):
+    s.settimeout(10)
+    try:
+        while s.recv(65536):
+            pass
+        out[what] = round(time.monotonic() - t0, 2)
+    except ConnectionResetError:
+        out[what] = round(time.monotonic() - t0, 2)
+    except socket.timeout:
+        out[what] = None
+def silent():
+    t0 = time.monotonic()
+    s = socket.create_connection(('198.18.0.2', 80), timeout=5)
+    ended(s, t0, 'silent')
+def keepalive():
+    s = socket.create_connection(('198.18.0.2', 80), timeout=5)
+    s.sendall(b'GET / HTTP/1.1\r\nHost: kbt\r\n\r\n')
+    got = b''
+    while b'\r\n\r\n' not in got:
+        got += s.recv(65536)
+    t0 = time.monotonic()
+    out['keepalive_status'] = got.split(b' ')[1].decode()
+    ended(s, t0, 'keepalive')
+def slowloris():
+    t0 = time.monotonic()
+    s = socket.create_connection(('198.18.0.2', 80), timeout=5)
+    s.sendall(b'GET / HTTP/1.1\r\nHost: kbt\r\n')
+    done = threading.Event()
+    def drip():
+        i = 0
+        while not done.is_set() and i < 30:
+            try:
+                s.sendall(b'X-Slow-%d: 1\r\n' % i)
+            except OSError:
+                return
+            i += 1
+            time.sleep(0.3)
+    threading.Thread(target=drip, daemon=True).start()
+    ended(s, t0, 'slowloris')
+    done.set()
+def slow_ok():
+    s = socket.create_connection(('198.18.0.2', 80), timeout=5)
+    req = b'GET / HTTP/1.1\r\nHost: kbt\r\nConnection: close\r\n\r\n'
+    for i in range(0, len(req), 5):
+        s.sendall(req[i:i + 5])
+        time.sleep(1.0 / (len(req) / 5))
+    s.settimeout(5)
+    got = b''
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+    out['slow_ok_status'] = got.split(b' ')[1].decode() if got else None
+ts = [threading.Thread(target=f) for f in (silent, keepalive, slowloris, slow_ok)]
+[t.start() for t in ts]
+[t.join(20) for t in ts]
+print(json.dumps(out))
+'''
+
+# Opens argv[1] connections and holds them, sending nothing, until killed.
+IDLE_CLIENTS = r'''
+import resource, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(('198.18.0.2', 80))
+    except BlockingIOError:
+        pass
+    socks.append(s)
+print('opened', flush=True)
+time.sleep(120)
+'''
+
+
+class Timeouts(unittest.TestCase):
+    def test_idle_and_slowloris_clients_are_closed_at_their_timeouts(self):
+        with kbtnet.KbtNet(kbtnet.httpd_cmd('--idle-timeout', '2', '--header-timeout', '2'),
+                           ready=kbtnet.KBT_READY) as net:
+            r = net.run(kbtnet.PYTHON, '-c', TIMEOUT_CLIENTS, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            out = json.loads(r.stdout)
+            stats = net.wait_for_new_stats()
+        print(f'timeouts 2 s: {out}; httpd_header_timeouts={stats.get("httpd_header_timeouts")} '
+              f'httpd_idle_timeouts={stats.get("httpd_idle_timeouts")}')
+        self.assertEqual(out['keepalive_status'], '200')
+        self.assertEqual(out['slow_ok_status'], '200', 'a request taking 1 s of 2 is served')
+        for what in ('silent', 'keepalive', 'slowloris'):
+            self.assertIsNotNone(out[what], f'{what} was never closed')
+            self.assertGreaterEqual(out[what], 1.9, what)
+            self.assertLessEqual(out[what], 3.5, what)
+        self.assertEqual(stats.get('httpd_header_timeouts'), 2, stats)  # silent, slowloris
+        self.assertEqual(stats.get('httpd_idle_timeouts'), 1, stats)
+
+    def test_a_client_that_never_reads_is_reset_at_the_send_timeout(self):
+        with kbtnet.KbtNet(kbtnet.httpd_cmd('--body-size', '1000000', '--send-timeout', '2'),
+                           ready=kbtnet.KBT_READY) as net:
+            p = subprocess.Popen(['ip', 'netns', 'exec', net.ns, kbtnet.PYTHON, '-c',
+                                  NON_READERS, '1'], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+            try:
+                self.assertEqual(p.stdout.readline().strip(), 'connected')
+                t0 = time.monotonic()
+                after = net.wait_for_stats(lambda s: s.get('httpd_send_timeouts', 0) == 1,
+                                           timeout=10, what='the send timeout')
+                elapsed = time.monotonic() - t0
+                gone = net.wait_for_stats(lambda s: 'tcp_snd_mbufs' not in s, timeout=5,
+                                          what='its send buffer freed')
+            finally:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.communicate(timeout=10)
+        print(f'send timeout 2 s: reset after {elapsed:.1f} s, {after}')
+        self.assertGreaterEqual(elapsed, 1.5)
+        self.assertLessEqual(elapsed, 5)
+        self.assertGreater(gone.get('tcp_rst_out', 0), 0)
+
+    def test_thousand_idle_clients_keep_a_new_client_out_no_longer_than_the_timeout(self):
+        with kbtnet.KbtNet(kbtnet.httpd_cmd('--max-conns', '256', '--idle-timeout', '2',
+                                            '--header-timeout', '2'),
+                           ready=kbtnet.KBT_READY) as net:
+            p = subprocess.Popen(['ip', 'netns', 'exec', net.ns, kbtnet.PYTHON, '-c',
+                                  IDLE_CLIENTS, '1000'], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+            try:
+                self.assertEqual(p.stdout.readline().strip(), 'opened')
+                full = net.wait_for_stats(lambda s: s.get('tcp_passive_opens', 0) >= 256 and
+                                          s.get('tcp_no_tcb', 0) > 0, timeout=10,
+                                          what='every TCB taken by the idle clients')
+                t0 = time.monotonic()
+                served = curl_body_size(net, timeout=15)
+                waited = time.monotonic() - t0
+                stats = net.wait_for_new_stats()
+                again = curl_body_size(net, timeout=5)
+            finally:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.communicate(timeout=10)
+        print(f'1000 idle vs 256 TCBs, timeouts 2 s: new client served after {waited:.2f} s; '
+              f'no_tcb={full.get("tcp_no_tcb")} header_timeouts={stats.get("httpd_header_timeouts")} '
+              f'orphans_evicted={stats.get("tcp_orphans_evicted", 0)}')
+        self.assertEqual(served, '200 64')
+        self.assertEqual(again, '200 64')
+        self.assertLessEqual(waited, 2 + 1.5, 'kept out longer than the timeout')
+        self.assertGreaterEqual(stats.get('httpd_header_timeouts', 0), 256)
 
 
 if __name__ == '__main__':

@@ -134,6 +134,52 @@ TEST_F(Listener, CookieAckFromARealClientEvictsASynRcvdEntryWhenThePoolIsFull) {
   EXPECT_EQ(_layer->counters().syn_rcvd_evicted.get(), 2U);
 }
 
+// The pool full of established connections and one the application has
+// released, in FIN_WAIT_2 because its idle peer never closes: the orphan
+// is reset to make room for a real client, not kept 60 s while new
+// clients are turned away (tcp_layer.cc evict_orphan).
+TEST_F(Listener, WhenThePoolIsFullAnOrphanMakesRoomForANewClient) {
+  _max_conns = 2;
+  with(syncookies_mode::automatic, 1024);
+  const auto held_sa = syn_from(41000);
+  ack_of(held_sa, 41000);
+  const auto idle_sa = syn_from(41001);
+  ack_of(idle_sa, 41001);
+  ASSERT_EQ(_layer->connections(), 2U);
+  tcb* idle = conn(41001);
+  ASSERT_NE(idle, nullptr);
+  const std::uint32_t idle_iss = idle_sa.h.seq.value;
+  _layer->release(*idle, _now);  // an idle timeout: FIN
+  const auto fin = sent_one();
+  ASSERT_TRUE(fin.has(flag::kFin));
+  wire::tcp_options o;
+  o.timestamps = wire::tcp_timestamps{5002, fin.h.options.timestamps->tsval};
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = idle_iss + 2, .options = o,
+         .src_port = 41001});
+  ASSERT_EQ(idle->state, tcp_state::fin_wait_2);
+  // A new client: a cookie (no TCB free), then its ACK takes the orphan's.
+  const auto sa = syn_from(42000);
+  EXPECT_EQ(_layer->counters().syncookies_sent.get(), 1U);
+  ack_of(sa, 42000, "GET / HTTP/1.1\r\n\r\n");
+  ASSERT_NE(conn(42000), nullptr);
+  EXPECT_EQ(conn(42000)->state, tcp_state::established);
+  EXPECT_EQ(conn(41001), nullptr);
+  EXPECT_NE(conn(41000), nullptr) << "a connection the application holds is never taken";
+  EXPECT_EQ(_layer->counters().orphans_evicted.get(), 1U);
+  EXPECT_EQ(_layer->counters().no_tcb.get(), 0U);
+  const auto rst = sent();
+  ASSERT_EQ(rst.size(), 1U);
+  EXPECT_TRUE(rst[0].has(flag::kRst));
+  EXPECT_EQ(rst[0].h.dst_port, 41001);
+  EXPECT_EQ(rst[0].h.seq.value, idle_iss + 2);
+  // With nothing to take, the next client's ACK finds no TCB: counted, dropped.
+  const auto sa2 = syn_from(42001);
+  ack_of(sa2, 42001);
+  EXPECT_EQ(conn(42001), nullptr);
+  EXPECT_EQ(_layer->counters().no_tcb.get(), 1U);
+  EXPECT_TRUE(sent().empty()) << "dropped: the client's retransmission comes back later";
+}
+
 // RFC 9293 §3.10.7.2: an ACK-bearing segment in LISTEN gets
 // <SEQ=SEG.ACK><CTL=RST>; a SYN-ACK (someone else's flood's backscatter) must
 // take no SYN-queue entry and draw no SYN-ACK (found by the fuzz targets).

@@ -57,7 +57,7 @@ using Memory = TcpFixture;
 TEST_F(Memory, LimitsDefaultToTheBuffersAndThePool) {
   const tcp_config& t = _layer->config().tcp;
   EXPECT_EQ(t.snd_mbufs, t.snd_buffer / 1024);
-  EXPECT_EQ(t.rcv_mbufs, t.rcv_buffer / 1024);
+  EXPECT_EQ(t.rcv_mbufs, t.rcv_buffer / 512);
   EXPECT_EQ(t.core_snd_mbufs, kbt::test::mbuf_pool()->size / 2);
   EXPECT_EQ(t.core_rcv_mbufs, kbt::test::mbuf_pool()->size / 4);
 }

@@ -45,7 +45,7 @@ void TcpFixture::make_layer(const tcp_config& config, cc_algorithm cc) {
   lc.tcp = config;
   lc.cc = cc;
   lc.local_ip = kStackIp;
-  lc.max_conns = 16;
+  lc.max_conns = _max_conns;
   lc.pool = kbt::test::mbuf_pool();
   lc.isn_key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
   lc.cookie_key = kCookieKey;

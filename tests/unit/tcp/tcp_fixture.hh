@@ -86,6 +86,7 @@ class TcpFixture : public testing::Test {
   // the accept queue). Off for tests of the accept queue itself.
   bool _auto_poll = true;
   // Source ports for connect() without one; make_layer() uses them.
+  std::uint32_t _max_conns = 16;  // TCBs; make_layer() uses it
   std::uint16_t _port_first = port_pool::kFirst;
   std::uint16_t _port_last = port_pool::kLast;
   void poll();
