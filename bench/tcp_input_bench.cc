@@ -28,13 +28,14 @@ struct capture {
   std::uint32_t iss = 0;
 };
 
-void capture_iss(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
+std::size_t capture_iss(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
   for (const auto& p : pkts) {
     const auto* b = rte_pktmbuf_mtod(p.m, const std::byte*);
     const auto seg = wire::parse_tcp({b + 20, rte_pktmbuf_data_len(p.m) - 20u}, kStack, kPeer, false);
     if (seg && seg->has(flag::kSyn)) static_cast<capture*>(ctx)->iss = seg->seq.value;
     rte_pktmbuf_free(p.m);
   }
+  return pkts.size();
 }
 
 using bench::prepare;

@@ -27,9 +27,10 @@ struct sink {
   std::uint64_t packets = 0;
 };
 
-void free_all(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
+std::size_t free_all(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
   static_cast<sink*>(ctx)->packets += pkts.size();
   for (const auto& p : pkts) rte_pktmbuf_free(p.m);
+  return pkts.size();
 }
 
 using bench::prepare;

@@ -52,6 +52,19 @@ void add_common_options(CLI::App& app, common_options& opts) {
       ->capture_default_str()
       ->check(CLI::Range(std::uint32_t{16} << 10, std::uint32_t{64} << 20))
       ->type_name("BYTES");
+  // Everything a core holds comes from its pool: a connection with a
+  // request in flight holds at least one, so the default grows with them.
+  app.add_option("--mbufs", opts.mbufs,
+                 "mbufs in each core's pool (0: two per --max-conns connection and 8192 "
+                 "more, at least 16383); the EAL's memory (-m) must hold them")
+      ->capture_default_str()
+      ->check(CLI::Range(0U, 1U << 26))
+      ->type_name("N");
+  app.add_option("--local-ports", opts.local_ports,
+                 "source ports of the connections this stack opens, as Linux's "
+                 "ip_local_port_range (more than 28k connections to one server need more)")
+      ->capture_default_str()
+      ->type_name("FIRST-LAST");
 }
 
 std::string eal_footer(const std::string& program) {
@@ -94,6 +107,18 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
   }
   c.stats_interval_s = opts.stats_interval_s;
   c.max_conns_per_core = opts.max_conns;
+  c.mbufs_per_core = opts.mbufs;
+  {
+    unsigned first = 0, last = 0;
+    char dash = 0, extra = 0;
+    if (std::sscanf(opts.local_ports.c_str(), "%u%c%u%c", &first, &dash, &last, &extra) != 3 ||
+        dash != '-' || first == 0 || first > last || last > 65535) {
+      throw dev::startup_error("--local-ports '" + opts.local_ports +
+                               "' is not FIRST-LAST with 1 <= FIRST <= LAST <= 65535");
+    }
+    c.local_port_first = static_cast<std::uint16_t>(first);
+    c.local_port_last = static_cast<std::uint16_t>(last);
+  }
   // The stack opens the file right after the EAL: an unwritable path fails
   // there, naming --pcap.
   c.pcap_path = opts.pcap;

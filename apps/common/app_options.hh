@@ -22,10 +22,12 @@ struct common_options {
   std::uint64_t pcap_limit = 100000;
   std::uint16_t mtu = 1500;
   std::uint32_t tcp_buffer = 256 * 1024;
+  unsigned mbufs = 0;  // per core; 0: from --max-conns (api::default_mbufs_per_core)
+  std::string local_ports = "32768-60999";  // FIRST-LAST, for active opens
 };
 
 // Adds --ip, --gateway, --stats-interval, --syncookies, --max-conns, --pcap,
-// --pcap-limit, --mtu and --tcp-buffer to `app`.
+// --pcap-limit, --mtu, --tcp-buffer, --mbufs and --local-ports to `app`.
 void add_common_options(CLI::App& app, common_options& opts);
 
 // The --help footer every app prints: EAL arguments, then --, then flags.

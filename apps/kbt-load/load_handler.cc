@@ -48,6 +48,12 @@ void load_handler::on_poll(api::core_context& ctx) noexcept {
   const std::uint64_t t = ctx.now_ns;
   if (!_started) start(t);
   if (_finished) {
+    // This core is done once the RSTs of its aborts have all gone (some may
+    // wait for tx room): the server must not be left holding connections.
+    if (!_drained && ctx.engine->tx_idle()) {
+      _drained = true;
+      _run->finished.fetch_add(1, std::memory_order_acq_rel);
+    }
     // Core 0 ends the run once every core has closed its connections.
     if (ctx.core == 0 && !_stop_sent &&
         (_run->finished.load(std::memory_order_acquire) == _run->core_count ||
@@ -101,6 +107,7 @@ void load_handler::scan(std::uint64_t now_ns) noexcept {
       case slot_state::open:
         if (now_ns >= s.due) send_request(s, s.conn);
         break;
+      case slot_state::sending:
       case slot_state::waiting:
         if (now_ns >= s.deadline) fail(s, s.conn, error_kind::timeout, true);
         break;
@@ -120,7 +127,9 @@ void load_handler::finish(std::uint64_t now_ns) noexcept {
   // What is still in flight is not counted (as wrk does), only reported.
   for (slot& s : _slots) {
     if (s.state == slot_state::connecting) ++_stats->pending_connects_at_end;
-    if (s.state == slot_state::waiting) ++_stats->pending_requests_at_end;
+    if (s.state == slot_state::waiting || s.state == slot_state::sending) {
+      ++_stats->pending_requests_at_end;
+    }
     if (s.state != slot_state::idle) {
       s.conn.set_user(nullptr);
       s.conn.abort();  // RST: the server forgets us at once
@@ -128,7 +137,6 @@ void load_handler::finish(std::uint64_t now_ns) noexcept {
     }
     s.state = slot_state::idle;
   }
-  _run->finished.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void load_handler::print_progress(std::uint64_t now_ns) noexcept {
@@ -190,18 +198,35 @@ void load_handler::ready_for_next(slot& s, api::connection c) noexcept {
 }
 
 void load_handler::send_request(slot& s, api::connection c) noexcept {
+  if (!_cfg->close) s.origin = take_origin(s);
+  s.parser.reset();
+  s.sent = 0;
+  // The timeout covers the whole exchange, a wait for send room included.
+  s.deadline = now() + _cfg->timeout_ns;
+  wake_at(s.deadline);
+  push_request(s, c);
+}
+
+void load_handler::push_request(slot& s, api::connection c) noexcept {
   const std::string& r = _cfg->request;
-  const std::size_t n = c.send_copy({reinterpret_cast<const std::byte*>(r.data()), r.size()});
-  if (n != r.size()) {
-    // A fresh request always fits an empty send buffer: the connection is gone.
+  s.sent += static_cast<std::uint32_t>(
+      c.send_copy({reinterpret_cast<const std::byte*>(r.data()) + s.sent, r.size() - s.sent}));
+  if (s.sent == r.size()) {
+    s.state = slot_state::waiting;
+    return;
+  }
+  if (!c.valid()) {
     fail(s, c, error_kind::closed, true);
     return;
   }
-  if (!_cfg->close) s.origin = take_origin(s);
-  s.parser.reset();
-  s.state = slot_state::waiting;
-  s.deadline = now() + _cfg->timeout_ns;
-  wake_at(s.deadline);
+  // The core's send memory is spent for now (lib/tcp/memory.cc): the rest
+  // goes when the stack says there is room. Counted in the latency.
+  s.state = slot_state::sending;
+}
+
+void load_handler::on_writable(api::connection c) noexcept {
+  slot* s = slot_of(c);
+  if (s != nullptr && s->state == slot_state::sending) push_request(*s, c);
 }
 
 void load_handler::on_data(api::connection c, api::rx_data& d) noexcept {
@@ -209,7 +234,7 @@ void load_handler::on_data(api::connection c, api::rx_data& d) noexcept {
   if (s == nullptr) return;
   for (std::span<const std::byte> piece : d) {
     while (!piece.empty()) {
-      if (s->state != slot_state::waiting) {
+      if (s->state != slot_state::waiting && s->state != slot_state::sending) {
         fail(*s, c, error_kind::parse, true);  // bytes nobody asked for
         return;
       }
@@ -249,7 +274,7 @@ void load_handler::response_done(slot& s, api::connection c) noexcept {
 void load_handler::on_peer_fin(api::connection c) noexcept {
   slot* s = slot_of(c);
   if (s == nullptr) return;
-  if (s->state == slot_state::waiting) {
+  if (s->state == slot_state::waiting || s->state == slot_state::sending) {
     // A body that runs until the close ends here; anything else was cut short.
     if (!s->parser.finish_at_eof()) {
       fail(*s, c, error_kind::closed, false);
@@ -268,6 +293,7 @@ void load_handler::on_closed(api::connection c, api::close_reason why) noexcept 
     case slot_state::connecting:
       fail(*s, c, error_kind::connect, false);
       return;
+    case slot_state::sending:
     case slot_state::waiting:
       fail(*s, c, why == api::close_reason::reset ? error_kind::reset : error_kind::closed, false);
       return;

@@ -47,6 +47,7 @@ class load_handler {
   void on_connected(api::connection c) noexcept;
   void on_data(api::connection c, api::rx_data& d) noexcept;
   void on_peer_fin(api::connection c) noexcept;
+  void on_writable(api::connection c) noexcept;
   void on_closed(api::connection c, api::close_reason why) noexcept;
   void on_poll(api::core_context& ctx) noexcept;
 
@@ -55,6 +56,7 @@ class load_handler {
     idle,        // no connection; connects at `due`
     connecting,  // SYN sent; gives up at `deadline`
     open,        // keep-alive, nothing outstanding; sends at `due`
+    sending,     // request started, part of it waits for send buffer room (on_writable)
     waiting,     // request sent; the response is due by `deadline`
     draining,    // the response said close: waits for the server's FIN until `deadline`
   };
@@ -65,6 +67,7 @@ class load_handler {
     std::uint64_t deadline = 0;  // connecting, waiting, draining
     std::uint64_t origin = 0;    // where the outstanding request's latency starts
     std::uint64_t next_sched = 0;  // open loop: the next request's scheduled time
+    std::uint32_t sent = 0;        // sending: bytes of the request the stack took
     http_response_parser parser;
   };
 
@@ -89,6 +92,8 @@ class load_handler {
   void open_connection(slot& s) noexcept;
   void ready_for_next(slot& s, api::connection c) noexcept;
   void send_request(slot& s, api::connection c) noexcept;
+  // Hands the stack what it takes of the rest of the request.
+  void push_request(slot& s, api::connection c) noexcept;
   void response_done(slot& s, api::connection c) noexcept;
   // Lets go of the connection; the slot connects again at `due`.
   void drop(slot& s, api::connection c, bool abort, std::uint64_t due) noexcept;
@@ -106,6 +111,7 @@ class load_handler {
   std::uint64_t _end = 0;
   bool _started = false;
   bool _finished = false;
+  bool _drained = false;  // finished, and nothing left to transmit
   bool _stop_sent = false;
   // Core 0's progress line.
   std::uint64_t _next_progress = 0;

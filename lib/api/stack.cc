@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -49,6 +51,12 @@ void start_eal(const std::vector<std::string>& eal_args, const std::string& prog
 
 }  // namespace
 
+unsigned default_mbufs_per_core(std::uint32_t max_conns_per_core) noexcept {
+  constexpr std::uint64_t kFloor = 16383;
+  const std::uint64_t want = 2 * std::uint64_t{max_conns_per_core} + 8192;
+  return static_cast<unsigned>(std::max(kFloor, std::bit_ceil(want) - 1));
+}
+
 stack::stack(const std::vector<std::string>& eal_args, const stack_config& config)
     : _config(config) {
   start_eal(eal_args, config.program);
@@ -63,15 +71,18 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
     }
     _port_id = dev::first_port();
     const unsigned lcores = rte_lcore_count();
+    const unsigned mbufs = config.mbufs_per_core != 0
+                               ? config.mbufs_per_core
+                               : default_mbufs_per_core(config.max_conns_per_core);
     for (unsigned i = 0; i < lcores; ++i) {
       const std::string name = "kbt_pool_" + std::to_string(i);
-      rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), config.mbufs_per_core, 256, 0,
+      rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, 0,
                                                   dev::mbuf_data_room(config.mtu),
                                                   static_cast<int>(rte_socket_id()));
       if (pool == nullptr) {
-        throw dev::startup_error("cannot create a pool of " +
-                                 std::to_string(config.mbufs_per_core) + " mbufs (" +
-                                 rte_strerror(rte_errno) + "): give the EAL more memory (-m)");
+        throw dev::startup_error("cannot create a pool of " + std::to_string(mbufs) + " mbufs (" +
+                                 rte_strerror(rte_errno) +
+                                 "): give the EAL more memory (-m), or fewer --mbufs");
       }
       _pools.push_back(pool);
     }
@@ -114,6 +125,8 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.offloads = info.offloads;
       ec.tcp = config.tcp_on || !config.tcp_listen.empty();
       ec.max_conns = config.max_conns_per_core;
+      ec.port_first = config.local_port_first;
+      ec.port_last = config.local_port_last;
       ec.tcp_settings = config.tcp;
       // RFC 9293 §3.7.1: the MSS we advertise is the port's MTU less the
       // fixed IPv4 and TCP headers.

@@ -38,7 +38,10 @@ struct stack_config {
   wire::ipv4_prefix ip = {wire::ipv4_addr::from_octets(198, 18, 0, 2), 24};
   std::optional<wire::ipv4_addr> gateway;
   unsigned stats_interval_s = 0;       // 0: no periodic line
-  unsigned mbufs_per_core = 16383;     // pool size per lcore (2^n - 1 suits rte_mempool)
+  // The mbuf pool of each lcore (2^n - 1 suits rte_mempool); 0: two per
+  // connection (a request in flight and its answer) and 8192 for the rx ring
+  // and what is in flight, at least 16383 (default_mbufs_per_core).
+  unsigned mbufs_per_core = 0;
   // The port's IP MTU. TCP advertises MTU - 40 as its MSS, whatever tcp.mss
   // says: the two cannot disagree.
   std::uint16_t mtu = 1500;
@@ -46,6 +49,9 @@ struct stack_config {
   std::vector<std::uint16_t> tcp_listen;
   bool tcp_on = false;  // TCP even with no listener (clients); listeners imply it
   std::uint32_t max_conns_per_core = 1024;
+  // Source ports of active opens, shared out among the cores.
+  std::uint16_t local_port_first = 32768;
+  std::uint16_t local_port_last = 60999;
   tcp::tcp_config tcp;  // syncookies, queues, TIME_WAIT bound, buffers
   // The application's turn in each loop iteration, on each core (DESIGN.md
   // "app poll hook"): one plain call per iteration, not per packet.
@@ -63,6 +69,9 @@ struct stack_config {
   std::string pcap_path;
   std::uint64_t pcap_limit = 100000;
 };
+
+// mbufs_per_core when the configuration leaves it 0.
+unsigned default_mbufs_per_core(std::uint32_t max_conns_per_core) noexcept;
 
 class stack {
  public:

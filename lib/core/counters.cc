@@ -36,6 +36,7 @@ void counters_snapshot::add(const core_counters& c) noexcept {
   steered_out += c.steered_out.get();
   steered_in += c.steered_in.get();
   arp_shared += c.arp_shared.get();
+  tx_refused += c.tx_refused.get();
   for (std::size_t i = 0; i < kDropReasons; ++i) drops[i] += c.drops[i].get();
 }
 

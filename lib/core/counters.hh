@@ -53,7 +53,7 @@ enum class drop_reason : std::uint8_t {
   tcp_no_handler,       // no TCP layer on this engine yet
   arp_queue_full,       // waiting for ARP resolution, queue full or resolution failed
   no_route,             // destination off-link and no gateway configured
-  tx_ring_full,         // the NIC's tx queue refused the packet
+  tx_ring_full,         // the NIC's tx queue refused it for longer than the backlog holds
   no_mbuf,              // the pool was empty when we had to build a packet
   steer_queue_full,     // the owning core's steering queue was full
   count_
@@ -77,6 +77,7 @@ struct alignas(64) core_counters {
   counter steered_out;      // frames handed to the core that owns their flow
   counter steered_in;       // frames another core handed to this one
   counter arp_shared;       // copies of ARP frames given to the other cores
+  counter tx_refused;       // frames the port's tx queue refused, kept for the next flush
   std::array<counter, kDropReasons> drops;
 
   void drop(drop_reason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
@@ -88,7 +89,7 @@ struct counters_snapshot {
   std::uint64_t rx_pkts = 0, rx_bytes = 0, tx_pkts = 0, tx_bytes = 0;
   std::uint64_t arp_requests_in = 0, arp_replies_in = 0, arp_replies_out = 0,
                 arp_requests_out = 0, icmp_echo_replies = 0, ip_with_options = 0;
-  std::uint64_t steered_out = 0, steered_in = 0, arp_shared = 0;
+  std::uint64_t steered_out = 0, steered_in = 0, arp_shared = 0, tx_refused = 0;
   std::array<std::uint64_t, kDropReasons> drops{};
 
   void add(const core_counters& c) noexcept;
@@ -110,6 +111,7 @@ struct counters_snapshot {
     f("steered_out", steered_out);
     f("steered_in", steered_in);
     f("arp_shared", arp_shared);
+    f("tx_refused", tx_refused);
     f("drops", drops_total());
   }
   // "rx_pkts=.. rx_bytes=.. ... drops=N drop.<reason>=N" with only non-zero

@@ -45,13 +45,17 @@ drop_reason tcp_drop(wire::tcp_error e) noexcept {
 }  // namespace
 
 engine::engine(const engine_config& config, core_counters& counters)
-    : _config(config), _counters(counters) {
+    : _config(config),
+      _counters(counters),
+      _tx_mbuf_cap(std::max<std::size_t>(64, config.pool != nullptr ? config.pool->size / 16 : 1024)) {
   if (config.tcp) {
     tcp::tcp_layer_config tc;
     tc.tcp = config.tcp_settings;
     tc.cc = config.cc;
     tc.local_ip = config.ip.addr;
     tc.max_conns = config.max_conns;
+    tc.port_first = config.port_first;
+    tc.port_last = config.port_last;
     tc.pool = config.pool;
     tc.tx_cksum_offload = config.offloads.tx_ipv4_cksum && config.offloads.tx_tcp_cksum;
     tc.isn_key = config.isn_key;
@@ -66,9 +70,15 @@ engine::engine(const engine_config& config, core_counters& counters)
   }
 }
 
-void engine::tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept {
+// TCP's packets wait in TCP when their next hop's ARP queue is full (a
+// client that opens its connections at once, before the server's MAC is
+// known): the rest of the batch goes next iteration, in order.
+std::size_t engine::tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept {
   auto* e = static_cast<engine*>(self);
-  for (const auto& p : packets) e->send_ipv4(p.m, p.dst, e->_now_ns);
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    if (!e->send_ipv4(packets[i].m, packets[i].dst, e->_now_ns, true)) return i;
+  }
+  return packets.size();
 }
 
 engine::~engine() {
@@ -77,8 +87,11 @@ engine::~engine() {
   _tcp.reset();  // frees what TCP holds, and may queue nothing more
   flush();
   // What the port still refused after the flush is ours to free.
-  rte_pktmbuf_free_bulk(_tx.data(), _tx_count);
-  _tx_count = 0;
+  for (; _tx_count > 0; --_tx_count) {
+    rte_pktmbuf_free(_tx[_tx_head]);
+    _tx_head = (_tx_head + 1) % kTxBacklog;
+  }
+  _tx_mbufs = 0;
 }
 
 void engine::announce(std::uint64_t now_ns) noexcept {
@@ -88,15 +101,27 @@ void engine::announce(std::uint64_t now_ns) noexcept {
 
 std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
   _now_ns = now_ns;
-  std::array<rte_mbuf*, kBurst> rx;
-  const std::uint16_t n = rte_eth_rx_burst(_config.port_id, _config.queue_id, rx.data(), kBurst);
-  if (_config.capture != nullptr) {
-    _config.capture->take(_config.core, _config.queue_id, {rx.data(), n},
-                          capture_direction::in);
-  }
-  for (std::uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
-    input_frame(rx[i], now_ns, false);
+  // What the port refused last time goes first; TCP may then fill what is left.
+  if (_tx_count > 0) flush();
+  if (_tcp) _tcp->set_tx_room(tx_room());
+  // More bursts while they come full, up to kRxBursts: a peer that sends
+  // faster than one burst an iteration (a client opening thousands of
+  // connections at once) would otherwise fill the link's ring while this
+  // core's own transmissions wait for it to drain ours.
+  std::uint16_t total = 0;
+  for (int b = 0; b < kRxBursts; ++b) {
+    std::array<rte_mbuf*, kBurst> rx;
+    const std::uint16_t n = rte_eth_rx_burst(_config.port_id, _config.queue_id, rx.data(), kBurst);
+    if (_config.capture != nullptr) {
+      _config.capture->take(_config.core, _config.queue_id, {rx.data(), n},
+                            capture_direction::in);
+    }
+    for (std::uint16_t i = 0; i < n; ++i) {
+      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
+      input_frame(rx[i], now_ns, false);
+    }
+    total = static_cast<std::uint16_t>(total + n);
+    if (n < kBurst) break;
   }
   if (_config.steering != nullptr) {
     const std::size_t k = _config.steering->drain(_config.core, _steered);
@@ -113,7 +138,7 @@ std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
     _next_neighbour_check_ns = now_ns + kNeighbourCheckNs;
   }
   flush();
-  return n;
+  return total;
 }
 
 void engine::input(rte_mbuf* m, std::uint64_t now_ns) noexcept {
@@ -286,9 +311,13 @@ void engine::service_neighbours(std::uint64_t now_ns) noexcept {
   for (std::size_t i = 0; i < n; ++i) send_arp_request(retry[i], now_ns);
 }
 
-void engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) noexcept {
+bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
+                       bool keep_if_waiting) noexcept {
   auto* eth = reinterpret_cast<std::byte*>(rte_pktmbuf_prepend(m, wire::kEtherHeaderLen));
-  if (eth == nullptr) return drop(m, drop_reason::no_mbuf);
+  if (eth == nullptr) {
+    drop(m, drop_reason::no_mbuf);
+    return true;
+  }
   wire::ether_repr er;
   er.src = _config.mac;
   er.ether_type = wire::kEthertypeIpv4;
@@ -297,10 +326,13 @@ void engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) n
   // RFC 1122 §3.3.1.1: on-link destinations directly, the rest via the gateway.
   wire::ipv4_addr next_hop = dst;
   if (!_config.ip.contains(dst)) {
-    if (!_config.gateway) return drop(m, drop_reason::no_route);
+    if (!_config.gateway) {
+      drop(m, drop_reason::no_route);
+      return true;
+    }
     next_hop = *_config.gateway;
   }
-  const auto r = _arp.resolve(next_hop, m, now_ns);
+  const auto r = _arp.resolve(next_hop, m, now_ns, keep_if_waiting);
   if (r.ready()) {
     wire::store_mac(rte_pktmbuf_mtod(m, std::byte*) + wire::ether_field::kDst, *r.mac);
     transmit(m);
@@ -309,36 +341,72 @@ void engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) n
     _counters.drop(drop_reason::arp_queue_full);  // the cache freed it
   }
   if (r.send_request()) send_arp_request(next_hop, now_ns);
+  if (r.refused()) {
+    rte_pktmbuf_adj(m, wire::kEtherHeaderLen);  // as it came: an IPv4 packet
+    return false;
+  }
+  return true;
+}
+
+std::uint32_t engine::tx_room() const noexcept {
+  const std::size_t frames = kTxBacklog - _tx_count;
+  const std::size_t by_frames = frames > kTxControlReserve ? frames - kTxControlReserve : 0;
+  const std::size_t by_mbufs =
+      _tx_mbufs < _tx_mbuf_cap ? (_tx_mbuf_cap - _tx_mbufs) / kMbufsPerSegment : 0;
+  return static_cast<std::uint32_t>(std::min(by_frames, by_mbufs));
 }
 
 void engine::transmit(rte_mbuf* m) noexcept {
-  if (_tx_count == _tx.size()) flush();
-  if (_tx_count == _tx.size()) return drop(m, drop_reason::tx_ring_full);
-  _tx[_tx_count++] = m;
+  if (_tx_count == kTxBacklog) flush();
+  if (_tx_count == kTxBacklog) return drop(m, drop_reason::tx_ring_full);
+  // Copied while the mbuf is still ours, once: the port may free or reuse
+  // it as soon as it takes it, and a refused frame is not captured twice.
+  if (_config.capture != nullptr) {
+    _config.capture->take(_config.core, _config.queue_id, {&m, 1}, capture_direction::out);
+  }
+  _tx[(_tx_head + _tx_count) % kTxBacklog] = m;
+  ++_tx_count;
+  _tx_mbufs += m->nb_segs;
+  // A burst's worth goes at once, as l3fwd's send_burst does (not at every
+  // frame while a full tx queue refuses them).
+  if (++_tx_unflushed >= kBurst) flush();
 }
 
 void engine::flush() noexcept {
-  if (_tx_count == 0) return;
-  std::uint64_t bytes = 0;
-  for (std::uint16_t i = 0; i < _tx_count; ++i) bytes += rte_pktmbuf_pkt_len(_tx[i]);
-  // Copied while the mbufs are still ours: once handed over, the port may
-  // free or reuse them at any time.
-  if (_config.capture != nullptr) {
-    _config.capture->take(_config.core, _config.queue_id, {_tx.data(), _tx_count},
-                          capture_direction::out);
+  _tx_unflushed = 0;
+  while (_tx_count > 0) {
+    // The contiguous run from the head (the ring wraps).
+    const auto run = static_cast<std::uint16_t>(
+        std::min<std::size_t>({_tx_count, kTxBacklog - _tx_head, 2 * kBurst}));
+    rte_mbuf** first = &_tx[_tx_head];
+    std::uint64_t bytes = 0;
+    std::size_t segs = 0;
+    for (std::uint16_t i = 0; i < run; ++i) {
+      bytes += rte_pktmbuf_pkt_len(first[i]);
+      segs += first[i]->nb_segs;
+    }
+    const std::uint16_t sent = rte_eth_tx_burst(_config.port_id, _config.queue_id, first, run);
+    for (std::uint16_t i = sent; i < run; ++i) {
+      bytes -= rte_pktmbuf_pkt_len(first[i]);
+      segs -= first[i]->nb_segs;
+    }
+    _tx_mbufs -= segs;
+    _counters.tx_pkts.add(sent);
+    _counters.tx_bytes.add(bytes);
+    _tx_head = (_tx_head + sent) % kTxBacklog;
+    _tx_count -= sent;
+    if (sent < run) {
+      // The tx queue is full: the rest waits for the next flush. Each
+      // frame is counted the first time it is refused, not at every try.
+      const std::size_t refused = run - sent;
+      const std::size_t seen = _tx_refused > sent ? _tx_refused - sent : 0;
+      _counters.tx_refused.add(refused - std::min(seen, refused));
+      _tx_refused = refused;
+      return;
+    }
+    _tx_refused = _tx_refused > run ? _tx_refused - run : 0;
   }
-  const std::uint16_t sent = rte_eth_tx_burst(_config.port_id, _config.queue_id, _tx.data(),
-                                              _tx_count);
-  for (std::uint16_t i = sent; i < _tx_count; ++i) {
-    bytes -= rte_pktmbuf_pkt_len(_tx[i]);
-    _counters.drop(drop_reason::tx_ring_full);
-  }
-  // As l3fwd's send_burst: what the queue refused is freed, not retried, so a
-  // stalled port cannot hold the pool.
-  if (sent < _tx_count) rte_pktmbuf_free_bulk(&_tx[sent], _tx_count - sent);
-  _counters.tx_pkts.add(sent);
-  _counters.tx_bytes.add(bytes);
-  _tx_count = 0;
+  _tx_head = 0;
 }
 
 void engine::drop(rte_mbuf* m, drop_reason why) noexcept {

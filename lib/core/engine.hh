@@ -38,6 +38,9 @@ struct engine_config {
   tcp::tcp_config tcp_settings;
   tcp::cc_algorithm cc = tcp::cc_algorithm::cubic;
   std::uint32_t max_conns = 1024;
+  // Source ports of active opens (Linux ip_local_port_range).
+  std::uint16_t port_first = tcp::port_pool::kFirst;
+  std::uint16_t port_last = tcp::port_pool::kLast;
   // RFC 6528 secret; all-zero means "draw one from getrandom at start-up".
   tcp::siphash_key isn_key{};
   tcp::siphash_key cookie_key{};  // RFC 4987 secret; all-zero: from getrandom
@@ -55,6 +58,7 @@ struct engine_config {
 class engine {
  public:
   static constexpr std::uint16_t kBurst = 32;
+  static constexpr int kRxBursts = 4;  // rx bursts an iteration at most
 
   engine(const engine_config& config, core_counters& counters);
   ~engine();
@@ -74,13 +78,22 @@ class engine {
   // Sends the IPv4 packet `m` (starting at its IPv4 header) towards `dst`:
   // prepends the Ethernet header (in the mbuf's headroom), then on-link
   // directly, otherwise through the gateway, after ARP resolution when
-  // needed. Takes ownership.
-  void send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) noexcept;
+  // needed. Takes ownership and returns true, except with `keep_if_waiting`
+  // when the next hop is unresolved and its wait queue full: then false,
+  // `m` unchanged and still the caller's, to send later.
+  bool send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
+                 bool keep_if_waiting = false) noexcept;
 
   // Queues `m` for transmission on this core's tx queue; takes ownership.
   void transmit(rte_mbuf* m) noexcept;
-  // Hands the queued frames to the port; frees and counts what it refuses.
+  // Hands the queued frames to the port. What its tx queue refuses stays
+  // queued, in order, for the next flush; only a frame that finds the
+  // backlog itself full is dropped (tx_ring_full).
   void flush() noexcept;
+  // Frames queued and not yet taken by the port.
+  std::size_t tx_backlog() const noexcept { return _tx_count; }
+  // Nothing waits to be sent: neither TCP's deferred output nor frames.
+  bool tx_idle() const noexcept { return _tx_count == 0 && (!_tcp || _tcp->tx_idle()); }
   // TCP's queued segments, then the frames: after the application acted.
   void flush_all() noexcept {
     if (_tcp) _tcp->flush();
@@ -107,7 +120,7 @@ class engine {
   void send_arp_request(wire::ipv4_addr target, std::uint64_t now_ns) noexcept;
   void service_neighbours(std::uint64_t now_ns) noexcept;
   void drop(rte_mbuf* m, drop_reason why) noexcept;
-  static void tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept;
+  static std::size_t tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept;
 
   engine_config _config;
   core_counters& _counters;
@@ -115,8 +128,24 @@ class engine {
   std::unique_ptr<tcp::tcp_layer> _tcp;
   std::uint64_t _next_neighbour_check_ns = 0;
   std::uint64_t _now_ns = 0;  // of the current poll, for TCP's flush hook
-  std::uint16_t _tx_count = 0;
-  std::array<rte_mbuf*, 2 * kBurst> _tx{};
+  // The transmit backlog: frames queued this iteration and those the port
+  // refused earlier, oldest at _tx_head. TCP is told how much room is left
+  // (tcp_layer::set_tx_room, tx_room()): frames less kTxControlReserve,
+  // which is kept for answers that have no connection to wait in (RST,
+  // cookie SYN-ACK, ARP), and mbufs within a sixteenth of the pool, the
+  // share the TCP budgets leave for it (tcp/memory.cc), counting each
+  // segment at its most (a header and send_buffer::kDefaultMaxPieces).
+  static constexpr std::size_t kTxBacklog = 1024;
+  static constexpr std::size_t kTxControlReserve = 256;
+  static constexpr std::size_t kMbufsPerSegment = 8;
+  std::uint32_t tx_room() const noexcept;
+  std::size_t _tx_head = 0;
+  std::size_t _tx_count = 0;
+  std::size_t _tx_mbufs = 0;      // mbufs of the frames in the backlog
+  std::size_t _tx_mbuf_cap = 0;   // what TCP's segments may bring it to
+  std::size_t _tx_unflushed = 0;  // queued since the last flush
+  std::size_t _tx_refused = 0;    // frames at the head the port has refused once (counted)
+  std::array<rte_mbuf*, kTxBacklog> _tx{};
   std::array<tcp::tcp_rx, kBurst> _tcp_burst{};
   std::size_t _tcp_count = 0;
   // A core passes its frames of other cores' flows on; drained per poll.

@@ -261,8 +261,12 @@ void arp_cache::make_reachable(std::uint32_t index, const wire::mac_addr& mac,
   list_push_front(_reachable, index);
 }
 
+bool arp_cache::has_room(const entry& e) const noexcept {
+  return e.queue_len < _config.queue_per_neighbour && _free_node != kNil;
+}
+
 bool arp_cache::enqueue(entry& e, rte_mbuf* pkt) noexcept {
-  if (e.queue_len >= _config.queue_per_neighbour || _free_node == kNil) {
+  if (!has_room(e)) {
     rte_pktmbuf_free(pkt);
     ++_counters.queue_drops;
     return false;
@@ -322,7 +326,7 @@ const wire::mac_addr* arp_cache::lookup(wire::ipv4_addr ip, std::uint64_t now_ns
 }
 
 resolve_result arp_cache::resolve(wire::ipv4_addr next_hop, rte_mbuf* pkt,
-                                  std::uint64_t now_ns) noexcept {
+                                  std::uint64_t now_ns, bool keep_if_full) noexcept {
   std::uint32_t index = find(next_hop);
   if (index != kNil) {
     const entry& e = _entries[index];
@@ -362,6 +366,9 @@ resolve_result arp_cache::resolve(wire::ipv4_addr next_hop, rte_mbuf* pkt,
     request = true;
   }
 
+  if (keep_if_full && !has_room(_entries[index])) {
+    return {request ? resolve_status::refused_send_request : resolve_status::refused, nullptr};
+  }
   if (enqueue(_entries[index], pkt)) {
     return {request ? resolve_status::queued_send_request : resolve_status::queued, nullptr};
   }

@@ -73,6 +73,10 @@ enum class resolve_status : std::uint8_t {
   queued,                // pkt queued (cache owns it); a request is already outstanding
   dropped_send_request,  // queue full: pkt freed and counted; caller must still send a request
   dropped,               // queue full: pkt freed and counted; nothing to send
+  // queue full, and the caller asked to keep its packet: pkt is still the
+  // caller's (nothing counted); a request is asked for as with dropped*
+  refused_send_request,
+  refused,
 };
 
 struct resolve_result {
@@ -82,7 +86,11 @@ struct resolve_result {
   constexpr bool ready() const noexcept { return status == resolve_status::ready; }
   constexpr bool send_request() const noexcept {
     return status == resolve_status::queued_send_request ||
-           status == resolve_status::dropped_send_request;
+           status == resolve_status::dropped_send_request ||
+           status == resolve_status::refused_send_request;
+  }
+  constexpr bool refused() const noexcept {
+    return status == resolve_status::refused || status == resolve_status::refused_send_request;
   }
 };
 
@@ -108,7 +116,11 @@ class arp_cache {
   // caller's to map). See resolve_status for what the caller does next and
   // who owns `pkt`. A request is asked for on the first packet and then at
   // most once per retry_interval while the neighbour stays unresolved.
-  resolve_result resolve(wire::ipv4_addr next_hop, rte_mbuf* pkt, std::uint64_t now_ns) noexcept;
+  // With `keep_if_full`, a packet the neighbour's full queue cannot take is
+  // handed back (refused*) instead of freed: a sender that can wait (TCP)
+  // sends it later rather than losing it to its retransmission timer.
+  resolve_result resolve(wire::ipv4_addr next_hop, rte_mbuf* pkt, std::uint64_t now_ns,
+                         bool keep_if_full = false) noexcept;
 
   // A received ARP packet's sender <ip, mac> (RFC 826 "merge"): refresh an
   // existing entry from any ARP packet; create one only when `create` (the
@@ -190,6 +202,7 @@ class arp_cache {
   void make_incomplete(std::uint32_t index, std::uint64_t now_ns) noexcept;
   void make_reachable(std::uint32_t index, const wire::mac_addr& mac,
                       std::uint64_t now_ns) noexcept;
+  bool has_room(const entry& e) const noexcept;
   bool enqueue(entry& e, rte_mbuf* pkt) noexcept;
   std::size_t drain_queue(entry& e, std::span<rte_mbuf*> out) noexcept;
   void fail_resolution(std::uint32_t index) noexcept;

@@ -11,6 +11,7 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "retransmits", c.retransmits.get());
   f(ctx, "fast_retransmits", c.fast_retransmits.get());
   f(ctx, "rto_expiries", c.rto_expiries.get());
+  f(ctx, "syn_retransmits", c.syn_retransmits.get());
   f(ctx, "rst_in", c.rst_in.get());
   f(ctx, "rst_out", c.rst_out.get());
   f(ctx, "challenge_acks", c.challenge_acks.get());
@@ -32,6 +33,7 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "no_tcb", c.no_tcb.get());
   f(ctx, "no_mbuf", c.no_mbuf.get());
   f(ctx, "tx_dropped", c.tx_dropped.get());
+  f(ctx, "tx_deferred", c.tx_deferred.get());
   f(ctx, "syn_queue_overflow", c.syn_queue_overflow.get());
   f(ctx, "accept_queue_overflow", c.accept_queue_overflow.get());
   f(ctx, "syncookies_sent", c.syncookies_sent.get());

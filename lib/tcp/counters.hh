@@ -15,6 +15,7 @@ struct alignas(64) tcp_counters {
   core::counter retransmits;         // segments sent again (RTO, fast, SACK)
   core::counter fast_retransmits;    // recoveries entered
   core::counter rto_expiries;
+  core::counter syn_retransmits;     // SYN or SYN-ACK sent again (its timer ran out)
   core::counter rst_in;
   core::counter rst_out;
   core::counter challenge_acks;      // RFC 5961 §3/§4/§5
@@ -36,6 +37,7 @@ struct alignas(64) tcp_counters {
   core::counter no_tcb;              // pool empty: SYN or connect refused
   core::counter no_mbuf;             // could not build a segment
   core::counter tx_dropped;          // out queue full
+  core::counter tx_deferred;         // a connection's output waited for tx room
   core::counter syn_queue_overflow;  // SYN dropped: SYN queue full and no cookies
   core::counter accept_queue_overflow;  // handshake ACK dropped: accept queue full
   core::counter syncookies_sent;     // SYN-ACKs carrying a cookie instead of a TCB

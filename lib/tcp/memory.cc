@@ -3,11 +3,12 @@
 // that wait for the budget to have room again.
 //
 // The split of a core's pool: half for send buffers, a quarter for receive
-// queues (each may overshoot by an eighth for the guaranteed minimums); the
-// rest, over a fifth, stays free for what the core needs every iteration:
-// the rx ring's refills (so that receive can always take the next burst,
-// and with it the ACKs and RSTs that free the rest), headers and clones of
-// segments in flight, ARP and ICMP.
+// queues (each may overshoot by an eighth for the guaranteed minimums), a
+// sixteenth for segments waiting in the engine's transmit backlog
+// (core/engine.hh); the rest, about a tenth, stays free for what the core
+// needs every iteration: the rx ring's refills (so that receive can always
+// take the next burst, and with it the ACKs and RSTs that free the rest),
+// headers and clones on their way out, ARP and ICMP.
 #include <algorithm>
 #include <cstring>
 
@@ -158,45 +159,16 @@ void tcp_layer::unrecv(tcb& c, rte_mbuf* rest) noexcept {
   account_rcv(c, before);
 }
 
-// Doubly linked through the TCBs, so a connection that goes away leaves
-// the list at once (free_tcb).
-void tcp_layer::block_sender(tcb& c) noexcept {
-  if (c.send_blocked) return;
-  c.send_blocked = true;
-  c.blocked_next = nullptr;
-  c.blocked_prev = _blocked_tail;
-  if (_blocked_tail != nullptr) {
-    _blocked_tail->blocked_next = &c;
-  } else {
-    _blocked_head = &c;
-  }
-  _blocked_tail = &c;
-}
-
-void tcp_layer::unblock_sender(tcb& c) noexcept {
-  if (!c.send_blocked) return;
-  c.send_blocked = false;
-  if (c.blocked_prev != nullptr) {
-    c.blocked_prev->blocked_next = c.blocked_next;
-  } else {
-    _blocked_head = c.blocked_next;
-  }
-  if (c.blocked_next != nullptr) {
-    c.blocked_next->blocked_prev = c.blocked_prev;
-  } else {
-    _blocked_tail = c.blocked_prev;
-  }
-  c.blocked_prev = c.blocked_next = nullptr;
-}
+void tcp_layer::block_sender(tcb& c) noexcept { _blocked.push_back(c); }
 
 // Oldest first, and only while the budget would take a send from the one
 // at the head: a sender told kWritable that cannot send would only be
 // refused again.
 void tcp_layer::wake_blocked_senders() noexcept {
-  for (int n = 0; n < kWakeBatch && _blocked_head != nullptr; ++n) {
-    tcb& c = *_blocked_head;
+  for (int n = 0; n < kWakeBatch && !_blocked.empty(); ++n) {
+    tcb& c = *_blocked.front();
     if (_snd_mem.allowance(c.snd.segments()) == 0) return;
-    unblock_sender(c);
+    _blocked.remove(c);
     if (can_send(c.state)) notify(c, event::kWritable);
   }
 }

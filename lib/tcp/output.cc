@@ -68,6 +68,7 @@ std::uint16_t tcp_layer::advertised_window(tcb& c) noexcept {
 }
 
 void tcp_layer::enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept {
+  if (_tx_room != UINT32_MAX && _tx_room > 0) --_tx_room;
   if (_out_count == _out.size()) flush();
   if (_out_count == _out.size()) {
     _counters.tx_dropped.add();
@@ -80,14 +81,53 @@ void tcp_layer::enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept {
 void tcp_layer::flush() noexcept {
   if (_out_count == 0) return;
   const std::size_t n = _out_count;
-  _out_count = 0;
-  _flush(_flush_ctx, std::span<const out_packet>(_out.data(), n));
+  const std::size_t taken = std::min(n, _flush(_flush_ctx, std::span<const out_packet>(_out.data(), n)));
+  // What the owner could not take now waits at the front, in order, and
+  // nothing more is made until the next iteration gives room again.
+  std::copy(_out.begin() + static_cast<std::ptrdiff_t>(taken),
+            _out.begin() + static_cast<std::ptrdiff_t>(n), _out.begin());
+  _out_count = n - taken;
+  if (_out_count > 0) _tx_room = 0;
+}
+
+void tcp_layer::defer(tcb& c) noexcept {
+  if (!tcb_list<&tcb::deferred>::contains(c)) _counters.tx_deferred.add();
+  _deferred.push_back(c);
+}
+
+// Oldest first, while the transmit queue has room; a connection that fills
+// it again goes back to the end of the list.
+void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
+  for (std::size_t n = _live; n > 0 && _tx_room > 0 && !_deferred.empty(); --n) {
+    tcb& c = *_deferred.front();
+    // The SYNs of this iteration are spent: those behind wait their turn,
+    // and the list is not walked in vain.
+    if (c.state == tcp_state::syn_sent && c.snd_max == c.iss && !syn_allowed()) return;
+    _deferred.remove(c);
+    if (c.rst_pending) {
+      send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+      c.rst_pending = false;
+      reap(c);
+    } else if (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_rcvd) {
+      send_syn(c, now_ns);
+    } else if (c.state != tcp_state::closed) {
+      output(c, now_ns);
+    }
+  }
 }
 
 // Builds and queues one segment of `len` bytes from the send buffer at
-// `seq` (0 for control segments). Returns false when out of mbufs.
+// `seq` (0 for control segments). Returns false when out of mbufs or of
+// tx room (then the connection's output runs again later).
 bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t flags,
                              std::uint64_t now_ns) noexcept {
+  // A full out queue the owner cannot take now counts as no room: this
+  // segment waits with its connection rather than being dropped.
+  if (_out_count == _out.size()) flush();
+  if (_tx_room == 0 || _out_count == _out.size()) {
+    defer(c);
+    return false;
+  }
   rte_mbuf* h = rte_pktmbuf_alloc(_config.pool);
   if (h == nullptr) {
     _counters.no_mbuf.add();
@@ -276,7 +316,16 @@ void tcp_layer::send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uin
 void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
   const std::uint8_t flags = c.state == tcp_state::syn_rcvd ? (kSyn | kAck) : kSyn;
   const bool first = c.snd_max == c.iss;
-  if (!send_segment(c, c.iss, 0, flags, now_ns)) return;
+  if (first && flags == kSyn && !syn_allowed()) {
+    defer(c);  // next iteration
+    return;
+  }
+  if (!send_segment(c, c.iss, 0, flags, now_ns)) {
+    // No mbuf: the timer tries again (no tx room: run_deferred, sooner).
+    if (!c.rto_timer().armed()) arm_rto(c, now_ns);
+    return;
+  }
+  if (first && flags == kSyn) ++_syns_this_iteration;
   if (first) {
     // Karn: only the first transmission is timed.
     c.rtt_timing = true;
@@ -298,11 +347,10 @@ seq32 tcp_layer::retransmit_first(tcb& c, std::uint64_t now_ns) noexcept {
   if (len == 0 && !fin) return end;
   std::uint8_t flags = kAck;
   if (fin) flags |= kFin;
-  if (send_segment(c, c.snd_una, len, flags, now_ns)) {
-    _counters.retransmits.add();
-    c.high_rxt = end;
-    if (c.rtt_timing) c.rtt_timing = false;  // Karn: the timed segment went twice
-  }
+  if (!send_segment(c, c.snd_una, len, flags, now_ns)) return c.snd_una;  // sent again later
+  _counters.retransmits.add();
+  c.high_rxt = end;
+  if (c.rtt_timing) c.rtt_timing = false;  // Karn: the timed segment went twice
   return end;
 }
 

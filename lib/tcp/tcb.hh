@@ -54,6 +54,16 @@ inline constexpr std::uint8_t kUrgent = 0x20;     // the urgent pointer moved (R
 inline constexpr std::uint8_t kAcked = 0x40;      // the peer acknowledged data (acked_unreported)
 }  // namespace event
 
+struct tcb;
+
+// A TCB's place in one of the layer's lists of connections waiting for
+// something (tcb_list.hh).
+struct tcb_link {
+  tcb* prev = nullptr;
+  tcb* next = nullptr;
+  bool linked = false;
+};
+
 struct rto_tag {};
 struct delack_tag {};
 struct persist_tag {};
@@ -167,9 +177,11 @@ struct tcb : core::tagged_timer<rto_tag>,
   bool rx_paused = false;  // the application reads nothing for now (api: pause_reading)
   // A send the core's mbuf budget refused: on the layer's list of
   // connections told kWritable once the budget has room again.
-  bool send_blocked = false;
-  tcb* blocked_prev = nullptr;
-  tcb* blocked_next = nullptr;
+  tcb_link blocked;
+  // A segment the tx queue had no room for: on the layer's list of
+  // connections whose output runs again next iteration.
+  tcb_link deferred;
+  bool rst_pending = false;  // CLOSED, kept until its RST finds tx room
 
   bool fin_sent() const noexcept { return fin_queued && snd_max > fin_seq; }
   bool fin_acked() const noexcept { return fin_queued && snd_una > fin_seq; }

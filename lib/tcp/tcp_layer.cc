@@ -180,6 +180,7 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
   c->in_accept_queue = false;
   c->iss_is_cookie = false;
   c->pool_port = false;
+  c->rst_pending = false;
   _counters.states[static_cast<std::size_t>(tcp_state::closed)].add();
   return c;
 }
@@ -214,7 +215,8 @@ void tcp_layer::detach(tcb& c) noexcept {
 void tcp_layer::free_tcb(tcb& c) noexcept {
   cancel_timers(c);
   detach(c);
-  unblock_sender(c);
+  _blocked.remove(c);
+  _deferred.remove(c);
   const std::uint32_t snd_before = c.snd.segments();
   const std::uint32_t rcv_before = c.rcv_held_mbufs();
   c.snd.clear();
@@ -297,12 +299,26 @@ void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
 // ever (as Linux does, RST <SEQ=SND.NXT>).
 void tcp_layer::reset_data_lost(tcb& c) noexcept {
   _counters.reset_data_lost.add();
-  send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+  reset_and_close(c);
+}
+
+// RST <SEQ=SND.NXT> for a connection we end (RFC 9293 §3.10.5), and CLOSED.
+// With no tx room the TCB stays, off the table, until its RST has gone
+// (run_deferred): a client that aborts ten thousand connections at once
+// loses none of the RSTs that tell the server.
+void tcp_layer::reset_and_close(tcb& c) noexcept {
+  if (_tx_room == 0) {
+    c.rst_pending = true;
+    defer(c);
+  } else {
+    send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+  }
   to_closed(c);
 }
 
 void tcp_layer::reap(tcb& c) noexcept {
-  if (c.in_use && c.state == tcp_state::closed && !c.app_holds && !c.on_event_list) {
+  if (c.in_use && c.state == tcp_state::closed && !c.app_holds && !c.on_event_list &&
+      !c.rst_pending) {
     free_tcb(c);
   }
 }
@@ -523,11 +539,12 @@ void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
 void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
   (void)now_ns;
   // RFC 9293 §3.10.5: in synchronized states send RST <SEQ=SND.NXT>.
-  if (is_synchronized(c.state)) {
-    send_rst(c.tuple, c.snd_nxt, seq32{}, false);
-  }
   close_connection(c, close_reason::aborted);
-  to_closed(c);
+  if (is_synchronized(c.state)) {
+    reset_and_close(c);
+  } else {
+    to_closed(c);
+  }
 }
 
 void tcp_layer::set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept {

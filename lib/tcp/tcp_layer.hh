@@ -27,6 +27,7 @@
 #include "tcp/port_pool.hh"
 #include "tcp/syn_cookie.hh"
 #include "tcp/tcb.hh"
+#include "tcp/tcb_list.hh"
 #include "tcp/time_wait_table.hh"
 #include "wire/ipv4.hh"
 #include "wire/tcp.hh"
@@ -40,8 +41,10 @@ struct out_packet {
 };
 
 // Called with the queued packets when the out queue fills and when the owner
-// flushes; takes ownership of the mbufs. One call per batch.
-using tx_flush_fn = void (*)(void* ctx, std::span<const out_packet> packets) noexcept;
+// flushes, one call per batch. Returns how many it took (and owns), from the
+// first: the rest stay queued, in order, for the next flush, and the layer
+// makes no more segments this iteration (set_tx_room).
+using tx_flush_fn = std::size_t (*)(void* ctx, std::span<const out_packet> packets) noexcept;
 
 struct tcp_layer_config {
   tcp_config tcp;
@@ -83,6 +86,11 @@ class tcp_layer {
   static constexpr std::size_t kMaxListeners = 16;
   static constexpr std::size_t kOutQueue = 256;
   static constexpr std::size_t kMaxBurst = 32;
+  // First SYNs of active opens sent per iteration (set_tx_room starts one):
+  // a client that opens thousands of connections at once sends them at the
+  // pace it takes in the answers (a few rx bursts an iteration), not faster
+  // than a peer on a shared-memory link can take them.
+  static constexpr std::uint32_t kSynsPerIteration = 64;
   // TIME_WAIT records expired per advance(): bounded work per poll.
   static constexpr std::size_t kTimeWaitExpiryBatch = 4096;
 
@@ -105,6 +113,18 @@ class tcp_layer {
   void advance(std::uint64_t now_ns) noexcept;
   // Hands everything queued to the flush hook.
   void flush() noexcept;
+  // How many more packets the owner's transmit queue takes now; the owner
+  // sets it before each iteration's work. Segments of a connection beyond
+  // it wait, and go in a later iteration (run_deferred), rather than being
+  // dropped and left to the RTO. Packets with no connection behind them
+  // (RST, cookie SYN-ACK, TIME_WAIT ACK) do not wait: they answer a
+  // segment, and the owner keeps a reserve for them. Unlimited by default.
+  void set_tx_room(std::uint32_t packets) noexcept {
+    _tx_room = packets;
+    _syns_this_iteration = 0;
+  }
+  // No output waits for tx room and nothing is queued.
+  bool tx_idle() const noexcept { return _deferred.empty() && _out_count == 0; }
 
   // --- application side
   bool listen(std::uint16_t port) noexcept;
@@ -202,6 +222,7 @@ class tcp_layer {
   void close_connection(tcb& c, close_reason why) noexcept;
   void to_closed(tcb& c) noexcept;  // CLOSED, timers off, freed if nobody holds it
   void reset_data_lost(tcb& c) noexcept;  // RST and CLOSED: data nobody will read
+  void reset_and_close(tcb& c) noexcept;  // RST <SEQ=SND.NXT> (now or deferred), CLOSED
   void arm_orphan_timeout(tcb& c, std::uint64_t now_ns) noexcept;
   void init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept;
 
@@ -220,7 +241,6 @@ class tcp_layer {
   // mbufs the reassembly queue may hold after the next insert.
   std::uint32_t ooo_room(const tcb& c) const noexcept;
   void block_sender(tcb& c) noexcept;
-  void unblock_sender(tcb& c) noexcept;
   void wake_blocked_senders() noexcept;
 
   // input.cc
@@ -286,6 +306,12 @@ class tcp_layer {
   std::uint32_t effective_mss(const tcb& c) const noexcept;
   std::uint32_t data_mss(const tcb& c) const noexcept;
   void enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept;
+  // No tx room: c's output runs again in a later iteration.
+  void defer(tcb& c) noexcept;
+  bool syn_allowed() const noexcept {
+    return _tx_room == UINT32_MAX || _syns_this_iteration < kSynsPerIteration;
+  }
+  void run_deferred(std::uint64_t now_ns) noexcept;
   std::uint32_t ts_now(const tcb& c, std::uint64_t now_ns) const noexcept;
 
   // timers.cc
@@ -323,8 +349,10 @@ class tcp_layer {
   tcb* _events_tail = nullptr;
   mbuf_budget _snd_mem;
   mbuf_budget _rcv_mem;
-  tcb* _blocked_head = nullptr;  // senders the budget refused, oldest first
-  tcb* _blocked_tail = nullptr;
+  tcb_list<&tcb::blocked> _blocked;  // senders the budget refused, oldest first
+  tcb_list<&tcb::deferred> _deferred;  // output that found no tx room, oldest first
+  std::uint32_t _tx_room = UINT32_MAX;
+  std::uint32_t _syns_this_iteration = 0;
   // RFC 5961 §7 challenge ACK budget, per second.
   std::uint64_t _challenge_window_start_ns = 0;
   std::uint32_t _challenge_count = 0;

@@ -36,6 +36,7 @@ void tcp_layer::advance(std::uint64_t now_ns) noexcept {
   _wheel.advance(now_ns);
   expire_time_wait(now_ns);
   wake_blocked_senders();
+  run_deferred(now_ns);
 }
 
 void tcp_layer::arm_rto(tcb& c, std::uint64_t now_ns) noexcept {
@@ -59,6 +60,7 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
       c.rtt.on_timeout();  // RFC 6298 §5.5: back off
       c.rtt_timing = false;
       _counters.retransmits.add();
+      _counters.syn_retransmits.add();
       send_syn(c, now_ns);
       return;
     }
@@ -143,8 +145,7 @@ void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
   // such an orphan after tcp_orphan_retries probes (tcp_probe_timer).
   if (!c.app_holds && c.persist_backoff >= _config.tcp.orphan_probes) {
     _counters.orphan_probe_timeouts.add();
-    send_rst(c.tuple, c.snd_nxt, seq32{}, false);
-    return to_closed(c);
+    return reset_and_close(c);
   }
   c.probe_sent_ns = now_ns;
   _counters.zero_window_probes.add();

@@ -144,9 +144,10 @@ class harness {
   void finish(unsigned mbufs_before);
 
  private:
-  static void capture(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
+  static std::size_t capture(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
     auto* h = static_cast<harness*>(ctx);
     h->_captured.insert(h->_captured.end(), pkts.begin(), pkts.end());
+    return pkts.size();
   }
 
   rte_mbuf* build(std::size_t tuple, bool seq_rel, bool ack_rel, const script_segment& s);

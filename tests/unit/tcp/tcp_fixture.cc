@@ -8,9 +8,10 @@
 namespace kbt::tcp::test {
 namespace {
 
-void capture(void* ctx, std::span<const out_packet> pkts) noexcept {
+std::size_t capture(void* ctx, std::span<const out_packet> pkts) noexcept {
   auto* v = static_cast<std::vector<out_packet>*>(ctx);
   v->insert(v->end(), pkts.begin(), pkts.end());
+  return pkts.size();
 }
 
 // The whole chain's bytes.
