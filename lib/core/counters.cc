@@ -19,6 +19,8 @@ std::string_view to_string(drop_reason r) noexcept {
     case drop_reason::ip_bad_checksum: return "ip_bad_checksum";
     case drop_reason::ip_fragment: return "ip_fragment";
     case drop_reason::ip_not_for_us: return "ip_not_for_us";
+    case drop_reason::ip_martian_source: return "ip_martian_source";
+    case drop_reason::ip_land: return "ip_land";
     case drop_reason::ip_unknown_protocol: return "ip_unknown_protocol";
     case drop_reason::icmp_malformed: return "icmp_malformed";
     case drop_reason::icmp_unsupported: return "icmp_unsupported";

@@ -43,6 +43,8 @@ enum class drop_reason : std::uint8_t {
   ip_bad_checksum,      // header checksum wrong
   ip_fragment,          // MF or offset set: kbt does not reassemble
   ip_not_for_us,        // destination is neither our address nor broadcast
+  ip_martian_source,    // RFC 1122 §3.2.1.3: a source no host can hold (ip/martian.hh)
+  ip_land,              // the source is our own address: forged (land attack)
   ip_unknown_protocol,  // not ICMP or TCP
   icmp_malformed,       // truncated or bad checksum
   icmp_unsupported,     // an ICMP type we do not answer

@@ -6,6 +6,7 @@
 #include "core/clock.hh"
 #include "ip/arp_io.hh"
 #include "ip/icmp_echo.hh"
+#include "ip/martian.hh"
 #include "wire/arp.hh"
 #include "wire/ether.hh"
 #include "wire/icmp.hh"
@@ -192,6 +193,15 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept 
   // RFC 1122 §3.3.2 lets a host that does not reassemble drop fragments.
   if (ip->is_fragment()) return drop(m, drop_reason::ip_fragment);
   if (ip->dst != _config.ip.addr) return drop(m, drop_reason::ip_not_for_us);
+  // RFC 1122 §3.2.1.3: a datagram from a source no host can hold is discarded
+  // here, before ICMP, TCP or another core sees it, so it leaves no state and
+  // draws no reply (nor an ARP request for where to send one). Our own
+  // address as the source is the land attack: a SYN-ACK to ourselves.
+  if (const auto source = ip::classify(ip->src, _config.ip); ip::is_martian(source))
+      [[unlikely]] {
+    return drop(m, source == ip::address_class::own ? drop_reason::ip_land
+                                                    : drop_reason::ip_martian_source);
+  }
   // RFC 1122 §3.2.1.8: options we do not implement are ignored, not fatal.
   if (ip->has_options()) _counters.ip_with_options.add();
 
