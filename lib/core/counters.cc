@@ -12,6 +12,8 @@ std::string_view to_string(drop_reason r) noexcept {
     case drop_reason::eth_unknown_type: return "eth_unknown_type";
     case drop_reason::arp_malformed: return "arp_malformed";
     case drop_reason::arp_not_for_us: return "arp_not_for_us";
+    case drop_reason::arp_martian_sender: return "arp_martian_sender";
+    case drop_reason::arp_address_conflict: return "arp_address_conflict";
     case drop_reason::ip_truncated: return "ip_truncated";
     case drop_reason::ip_bad_version: return "ip_bad_version";
     case drop_reason::ip_bad_header_len: return "ip_bad_header_len";

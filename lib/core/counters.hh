@@ -36,6 +36,8 @@ enum class drop_reason : std::uint8_t {
   eth_unknown_type,     // neither ARP nor IPv4 (IPv6, LLDP, ...)
   arp_malformed,        // not Ethernet/IPv4 ARP, or truncated
   arp_not_for_us,       // a request for another address
+  arp_martian_sender,   // sender IP no host can hold (ip/martian.hh); not learned or answered
+  arp_address_conflict, // sender claims our IP (RFC 5227 §2.4 conflict, or a loop): not learned or answered
   ip_truncated,         // shorter than the IPv4 header
   ip_bad_version,       // version field is not 4
   ip_bad_header_len,    // IHL < 5 or past the packet

@@ -145,10 +145,6 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
                        bool steered) noexcept {
   const auto arp = wire::parse_arp(wire::mbuf_bytes(m).subspan(l2_len));
   if (!arp) return drop(m, drop_reason::arp_malformed);
-  // Each core keeps its own neighbour cache, and a single-queue port hands
-  // every ARP frame to whichever core it likes: the others get a copy to
-  // learn from. A copy is only merged, never answered.
-  if (!steered) share_arp(m);
   const bool for_us = arp->target_ip == _config.ip.addr;
   if (steered) {
     // counted by the core that received it
@@ -158,9 +154,26 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
     _counters.arp_replies_in.add();
   }
 
+  // A sender no host can hold (ip/martian.hh) is neither learned nor
+  // answered: a neighbour entry for it would let us send there, and a reply
+  // would go to whichever MAC claimed it. One exception, RFC 5227 §2.1.1:
+  // a request from 0.0.0.0 is a probe, and the owner of the probed address
+  // answers it so the prober sees the address is taken; it teaches nothing.
+  // Our own address as the sender is another station claiming it (RFC 5227
+  // §2.4) or our own frame come back through a loop: never learned either.
+  const auto sender = ip::classify(arp->sender_ip, _config.ip);
+  if (sender == ip::address_class::own) return drop(m, drop_reason::arp_address_conflict);
+  const bool probe = arp->op == wire::arp_op::request && arp->sender_ip.is_zero();
+  if (ip::is_martian(sender) && !probe) return drop(m, drop_reason::arp_martian_sender);
+
+  // Each core keeps its own neighbour cache, and a single-queue port hands
+  // every ARP frame to whichever core it likes: the others get a copy to
+  // learn from. A copy is only merged, never answered.
+  if (!steered) share_arp(m);
+
   // RFC 826 merge: refresh the sender from any ARP we see, create an entry
   // only when it was addressed to us. Packets that waited for it go out now.
-  if (_config.ip.contains(arp->sender_ip) && arp->sender_ip != _config.ip.addr) {
+  if (!ip::is_martian(sender) && _config.ip.contains(arp->sender_ip)) {
     std::array<rte_mbuf*, ip::arp_cache_config::kMaxQueuePerNeighbour> released;
     const std::size_t n = _arp.update(arp->sender_ip, arp->sender_mac, now_ns, for_us, released);
     for (std::size_t i = 0; i < n; ++i) {

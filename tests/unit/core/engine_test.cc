@@ -374,6 +374,20 @@ bytes echo_from(wire::ipv4_addr src) {
   return f;
 }
 
+// An ARP packet from kPeerMac naming `sender_mac` and `sender_ip` as its sender.
+bytes arp_from(wire::arp_op op, const wire::mac_addr& sender_mac, wire::ipv4_addr sender_ip,
+               wire::ipv4_addr target_ip = kStackIp) {
+  std::vector<std::uint8_t> body(wire::kArpLen);
+  wire::arp_repr a;
+  a.op = op;
+  a.sender_mac = sender_mac;
+  a.sender_ip = sender_ip;
+  a.target_ip = target_ip;
+  if (op == wire::arp_op::reply) a.target_mac = kStackMac;
+  (void)wire::emit_arp(a, std::as_writable_bytes(std::span<std::uint8_t>(body)));
+  return with_ether(body, wire::kEthertypeArp);
+}
+
 // The stack with TCP and a listener on port 80, as kbt-httpd runs it.
 class EngineMartianTest : public EngineTest {
  protected:
@@ -446,6 +460,53 @@ TEST_F(EngineMartianTest, LandSynIsDroppedAsLand) {
   receive({syn_from(kStackIp, 80, 80), echo_from(kStackIp)});
   expect_no_trace();
   EXPECT_EQ(dropped(drop_reason::ip_land), 2U);
+  EXPECT_EQ(_counters.drops_total(), 2U);
+}
+
+TEST_F(EngineMartianTest, ArpFromMartianSenderIsNeitherLearnedNorAnswered) {
+  std::uint64_t n = 0;
+  for (const auto src : kMartians) {
+    if (src.is_zero()) continue;  // a probe: the next test
+    SCOPED_TRACE(wire::to_string(src));
+    receive({arp_from(wire::arp_op::request, kPeerMac, src),
+             arp_from(wire::arp_op::reply, kPeerMac, src)});
+    n += 2;
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(_engine->neighbours().size(), 0U);
+    EXPECT_EQ(_engine->neighbours().lookup(src, _now), nullptr);
+    EXPECT_EQ(dropped(drop_reason::arp_martian_sender), n);
+    EXPECT_EQ(_counters.drops_total(), n);
+  }
+  EXPECT_EQ(_counters.arp_replies_out.get(), 0U);
+}
+
+// RFC 5227 §2.1.1: "who has 198.18.0.2? tell 0.0.0.0" is answered, so the
+// prober learns the address is taken; 0.0.0.0 is not learned.
+TEST_F(EngineMartianTest, ArpProbeForOurAddressIsAnsweredAndNotLearned) {
+  receive(arp_from(wire::arp_op::request, kPeerMac, wire::ipv4_addr{}));
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  const auto eth = wire::parse_ether(test::as_bytes(out[0]));
+  ASSERT_TRUE(eth);
+  EXPECT_EQ(eth->dst, kPeerMac);
+  const auto arp = wire::parse_arp(test::as_bytes(out[0]).subspan(14));
+  ASSERT_TRUE(arp);
+  EXPECT_EQ(arp->op, wire::arp_op::reply);
+  EXPECT_EQ(arp->sender_ip, kStackIp);
+  EXPECT_EQ(arp->sender_mac, kStackMac);
+  EXPECT_TRUE(arp->target_ip.is_zero());
+  EXPECT_EQ(_engine->neighbours().size(), 0U);
+  EXPECT_EQ(_counters.drops_total(), 0U);
+}
+
+// Another MAC claiming 198.18.0.2 (RFC 5227 §2.4): its gratuitous request
+// and its reply are not answered and teach the cache nothing.
+TEST_F(EngineMartianTest, ArpClaimingOurAddressIsAConflict) {
+  receive({arp_from(wire::arp_op::request, kPeerMac, kStackIp),
+           arp_from(wire::arp_op::reply, kPeerMac, kStackIp)});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_engine->neighbours().size(), 0U);
+  EXPECT_EQ(dropped(drop_reason::arp_address_conflict), 2U);
   EXPECT_EQ(_counters.drops_total(), 2U);
 }
 
