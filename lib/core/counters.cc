@@ -33,6 +33,7 @@ std::string_view to_string(drop_reason r) noexcept {
     case drop_reason::tcp_no_handler: return "tcp_no_handler";
     case drop_reason::arp_queue_full: return "arp_queue_full";
     case drop_reason::no_route: return "no_route";
+    case drop_reason::ip_martian_destination: return "ip_martian_destination";
     case drop_reason::tx_ring_full: return "tx_ring_full";
     case drop_reason::no_mbuf: return "no_mbuf";
     case drop_reason::steer_queue_full: return "steer_queue_full";

@@ -57,6 +57,7 @@ enum class drop_reason : std::uint8_t {
   tcp_no_handler,       // no TCP layer on this engine yet
   arp_queue_full,       // waiting for ARP resolution, queue full or resolution failed
   no_route,             // destination off-link and no gateway configured
+  ip_martian_destination,  // we were to send to a martian address (ip/martian.hh)
   tx_ring_full,         // the NIC's tx queue refused the packet
   no_mbuf,              // the pool was empty when we had to build a packet
   steer_queue_full,     // the owning core's steering queue was full

@@ -310,6 +310,13 @@ void engine::service_neighbours(std::uint64_t now_ns) noexcept {
 }
 
 void engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) noexcept {
+  // Nothing goes to an address no host can hold (ip/martian.hh), and no ARP
+  // request asks for one. Input already drops such sources; this catches an
+  // application's connect() to one. kbt sends no IPv4 multicast or broadcast,
+  // and a packet for our own address would leave on the wire, not loop back.
+  if (ip::is_martian(ip::classify(dst, _config.ip))) [[unlikely]] {
+    return drop(m, drop_reason::ip_martian_destination);
+  }
   auto* eth = reinterpret_cast<std::byte*>(rte_pktmbuf_prepend(m, wire::kEtherHeaderLen));
   if (eth == nullptr) return drop(m, drop_reason::no_mbuf);
   wire::ether_repr er;

@@ -74,7 +74,8 @@ class engine {
   // Sends the IPv4 packet `m` (starting at its IPv4 header) towards `dst`:
   // prepends the Ethernet header (in the mbuf's headroom), then on-link
   // directly, otherwise through the gateway, after ARP resolution when
-  // needed. Takes ownership.
+  // needed. A martian `dst` (ip/martian.hh) is dropped and counted instead.
+  // Takes ownership.
   void send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns) noexcept;
 
   // Queues `m` for transmission on this core's tx queue; takes ownership.

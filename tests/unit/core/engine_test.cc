@@ -510,5 +510,33 @@ TEST_F(EngineMartianTest, ArpClaimingOurAddressIsAConflict) {
   EXPECT_EQ(_counters.drops_total(), 2U);
 }
 
+TEST_F(EngineMartianTest, NothingIsSentToAMartianDestination) {
+  auto destinations = kMartians;
+  destinations.push_back(kStackIp);
+  std::uint64_t n = 0;
+  for (const auto dst : destinations) {
+    SCOPED_TRACE(wire::to_string(dst));
+    rte_mbuf* m = test::make_mbuf(bytes(kEchoReply.begin() + 14, kEchoReply.end()));
+    _engine->send_ipv4(m, dst, _now);
+    _engine->flush();
+    ++n;
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(_engine->neighbours().size(), 0U) << "an ARP resolution was started";
+    EXPECT_EQ(dropped(drop_reason::ip_martian_destination), n);
+    EXPECT_EQ(_counters.drops_total(), n);
+  }
+}
+
+// tcp_layer::connect() cannot ask ip/ (tcp/ sees only wire/ and base/): the
+// connection opens, and its SYN stops at the engine.
+TEST_F(EngineMartianTest, ConnectToAMartianSendsNothing) {
+  ASSERT_NE(_engine->tcp()->connect(wire::ipv4_addr::from_octets(127, 0, 0, 1), 80, _now),
+            nullptr);
+  _engine->flush_all();
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_engine->neighbours().size(), 0U);
+  EXPECT_EQ(dropped(drop_reason::ip_martian_destination), 1U);
+}
+
 }  // namespace
 }  // namespace kbt::core
