@@ -36,6 +36,8 @@ enum class drop_reason : std::uint8_t {
   eth_unknown_type,     // neither ARP nor IPv4 (IPv6, LLDP, ...)
   arp_malformed,        // not Ethernet/IPv4 ARP, or truncated
   arp_not_for_us,       // a request for another address
+  arp_martian_sender,   // sender IP no host can hold (ip/martian.hh); not learned or answered
+  arp_address_conflict, // sender claims our IP (RFC 5227 §2.4 conflict, or a loop): not learned or answered
   ip_truncated,         // shorter than the IPv4 header
   ip_bad_version,       // version field is not 4
   ip_bad_header_len,    // IHL < 5 or past the packet
@@ -43,6 +45,8 @@ enum class drop_reason : std::uint8_t {
   ip_bad_checksum,      // header checksum wrong
   ip_fragment,          // MF or offset set: kbt does not reassemble
   ip_not_for_us,        // destination is neither our address nor broadcast
+  ip_martian_source,    // RFC 1122 §3.2.1.3: a source no host can hold (ip/martian.hh)
+  ip_land,              // the source is our own address: forged (land attack)
   ip_unknown_protocol,  // not ICMP or TCP
   icmp_malformed,       // truncated or bad checksum
   icmp_unsupported,     // an ICMP type we do not answer
@@ -53,6 +57,7 @@ enum class drop_reason : std::uint8_t {
   tcp_no_handler,       // no TCP layer on this engine yet
   arp_queue_full,       // waiting for ARP resolution, queue full or resolution failed
   no_route,             // destination off-link and no gateway configured
+  ip_martian_destination,  // we were to send to a martian address (ip/martian.hh)
   tx_ring_full,         // the NIC's tx queue refused it for longer than the backlog holds
   no_mbuf,              // the pool was empty when we had to build a packet
   steer_queue_full,     // the owning core's steering queue was full

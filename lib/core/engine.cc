@@ -6,6 +6,7 @@
 #include "core/clock.hh"
 #include "ip/arp_io.hh"
 #include "ip/icmp_echo.hh"
+#include "ip/martian.hh"
 #include "wire/arp.hh"
 #include "wire/ether.hh"
 #include "wire/icmp.hh"
@@ -169,10 +170,6 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
                        bool steered) noexcept {
   const auto arp = wire::parse_arp(wire::mbuf_bytes(m).subspan(l2_len));
   if (!arp) return drop(m, drop_reason::arp_malformed);
-  // Each core keeps its own neighbour cache, and a single-queue port hands
-  // every ARP frame to whichever core it likes: the others get a copy to
-  // learn from. A copy is only merged, never answered.
-  if (!steered) share_arp(m);
   const bool for_us = arp->target_ip == _config.ip.addr;
   if (steered) {
     // counted by the core that received it
@@ -182,9 +179,26 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
     _counters.arp_replies_in.add();
   }
 
+  // A sender no host can hold (ip/martian.hh) is neither learned nor
+  // answered: a neighbour entry for it would let us send there, and a reply
+  // would go to whichever MAC claimed it. One exception, RFC 5227 §2.1.1:
+  // a request from 0.0.0.0 is a probe, and the owner of the probed address
+  // answers it so the prober sees the address is taken; it teaches nothing.
+  // Our own address as the sender is another station claiming it (RFC 5227
+  // §2.4) or our own frame come back through a loop: never learned either.
+  const auto sender = ip::classify(arp->sender_ip, _config.ip);
+  if (sender == ip::address_class::own) return drop(m, drop_reason::arp_address_conflict);
+  const bool probe = arp->op == wire::arp_op::request && arp->sender_ip.is_zero();
+  if (ip::is_martian(sender) && !probe) return drop(m, drop_reason::arp_martian_sender);
+
+  // Each core keeps its own neighbour cache, and a single-queue port hands
+  // every ARP frame to whichever core it likes: the others get a copy to
+  // learn from. A copy is only merged, never answered.
+  if (!steered) share_arp(m);
+
   // RFC 826 merge: refresh the sender from any ARP we see, create an entry
   // only when it was addressed to us. Packets that waited for it go out now.
-  if (_config.ip.contains(arp->sender_ip) && arp->sender_ip != _config.ip.addr) {
+  if (!ip::is_martian(sender) && _config.ip.contains(arp->sender_ip)) {
     std::array<rte_mbuf*, ip::arp_cache_config::kMaxQueuePerNeighbour> released;
     const std::size_t n = _arp.update(arp->sender_ip, arp->sender_mac, now_ns, for_us, released);
     for (std::size_t i = 0; i < n; ++i) {
@@ -217,6 +231,15 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept 
   // RFC 1122 §3.3.2 lets a host that does not reassemble drop fragments.
   if (ip->is_fragment()) return drop(m, drop_reason::ip_fragment);
   if (ip->dst != _config.ip.addr) return drop(m, drop_reason::ip_not_for_us);
+  // RFC 1122 §3.2.1.3: a datagram from a source no host can hold is discarded
+  // here, before ICMP, TCP or another core sees it, so it leaves no state and
+  // draws no reply (nor an ARP request for where to send one). Our own
+  // address as the source is the land attack: a SYN-ACK to ourselves.
+  if (const auto source = ip::classify(ip->src, _config.ip); ip::is_martian(source))
+      [[unlikely]] {
+    return drop(m, source == ip::address_class::own ? drop_reason::ip_land
+                                                    : drop_reason::ip_martian_source);
+  }
   // RFC 1122 §3.2.1.8: options we do not implement are ignored, not fatal.
   if (ip->has_options()) _counters.ip_with_options.add();
 
@@ -313,6 +336,14 @@ void engine::service_neighbours(std::uint64_t now_ns) noexcept {
 
 bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
                        bool keep_if_waiting) noexcept {
+  // Nothing goes to an address no host can hold (ip/martian.hh), and no ARP
+  // request asks for one. Input already drops such sources; this catches an
+  // application's connect() to one. kbt sends no IPv4 multicast or broadcast,
+  // and a packet for our own address would leave on the wire, not loop back.
+  if (ip::is_martian(ip::classify(dst, _config.ip))) [[unlikely]] {
+    drop(m, drop_reason::ip_martian_destination);
+    return true;
+  }
   auto* eth = reinterpret_cast<std::byte*>(rte_pktmbuf_prepend(m, wire::kEtherHeaderLen));
   if (eth == nullptr) {
     drop(m, drop_reason::no_mbuf);

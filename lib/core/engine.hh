@@ -78,9 +78,10 @@ class engine {
   // Sends the IPv4 packet `m` (starting at its IPv4 header) towards `dst`:
   // prepends the Ethernet header (in the mbuf's headroom), then on-link
   // directly, otherwise through the gateway, after ARP resolution when
-  // needed. Takes ownership and returns true, except with `keep_if_waiting`
-  // when the next hop is unresolved and its wait queue full: then false,
-  // `m` unchanged and still the caller's, to send later.
+  // needed. A martian `dst` (ip/martian.hh) is dropped and counted instead.
+  // Takes ownership and returns true, except with `keep_if_waiting` when the
+  // next hop is unresolved and its wait queue full: then false, `m`
+  // unchanged and still the caller's, to send later.
   bool send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
                  bool keep_if_waiting = false) noexcept;
 

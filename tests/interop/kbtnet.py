@@ -618,18 +618,20 @@ class KbtNet:
         r = self._check(self.run('cat', f'/sys/class/net/{self.iface}/address'))
         return r.stdout.strip()
 
-    def exchange(self, frames, listen=0.0, max_frames=1000, timeout=None):
+    def exchange(self, frames, listen=0.0, max_frames=1000, timeout=None, rate=0):
         """Send raw Ethernet frames on the TAP from inside the namespace.
 
         frames: bytes or scapy packets (bytes(pkt) is taken). If listen > 0,
-        frames arriving on the TAP (from the stack) during `listen` seconds
-        after sending are returned as a list of bytes (parse with scapy's
-        Ether(b)). The socket is bound before sending, so replies are not lost.
+        frames arriving on the TAP (from the stack) while sending and during
+        `listen` seconds after it are returned as a list of bytes (parse with
+        scapy's Ether(b)). The socket is bound before sending, so replies are
+        not lost. rate > 0: at most that many frames a second.
         """
         hexframes = '\n'.join(bytes(f).hex() for f in frames) + '\n'
+        sending = len(frames) / rate if rate > 0 else 0
         r = self.run(PYTHON, PACKET_HELPER, '--iface', self.iface,
-                     '--listen', str(listen), '--max', str(max_frames),
-                     input=hexframes, timeout=timeout or listen + 15)
+                     '--listen', str(listen), '--max', str(max_frames), '--rate', str(rate),
+                     input=hexframes, timeout=timeout or sending + listen + 15)
         if r.returncode != 0:
             raise HarnessError(f'packet helper failed (exit {r.returncode}): '
                                f'{r.stderr.strip()}')

@@ -12,11 +12,13 @@
 
 #include "dev/port.hh"
 #include "dev/ring_port.hh"
+#include "segment_factory.hh"
 #include "test_env.hh"
 #include "wire/arp.hh"
 #include "wire/ether.hh"
 #include "wire/icmp.hh"
 #include "wire/ipv4.hh"
+#include "wire/tcp.hh"
 
 namespace kbt::core {
 namespace {
@@ -319,6 +321,221 @@ TEST_F(EngineTest, CountsRxAndTxBytes) {
   EXPECT_EQ(_counters.rx_bytes.get(), kEchoRequest.size() + kArpRequest.size());
   EXPECT_EQ(_counters.tx_pkts.get(), 2U);
   EXPECT_EQ(_counters.tx_bytes.get(), kEchoReply.size() + kArpReply.size());
+}
+
+// ---- martian sources and destinations (ip/martian.hh) ----------------------
+
+// One of every kind the classifier names, ours (198.18.0.2/24) aside.
+const std::vector<wire::ipv4_addr> kMartians = {
+    wire::ipv4_addr::from_octets(0, 0, 0, 0),          // this network
+    wire::ipv4_addr::from_octets(0, 1, 2, 3),          // a host on this network
+    wire::ipv4_addr::from_octets(127, 0, 0, 1),        // loopback
+    wire::ipv4_addr::from_octets(224, 0, 0, 1),        // multicast
+    wire::ipv4_addr::from_octets(239, 255, 255, 255),  // multicast
+    wire::ipv4_addr::from_octets(240, 0, 0, 1),        // class E
+    wire::ipv4_addr::from_octets(255, 255, 255, 255),  // limited broadcast
+    wire::ipv4_addr::from_octets(198, 18, 0, 0),       // our subnet's network address
+    wire::ipv4_addr::from_octets(198, 18, 0, 255),     // our subnet's directed broadcast
+};
+
+bytes with_ether(std::vector<std::uint8_t> ip_packet, std::uint16_t ether_type) {
+  bytes f(wire::kEtherHeaderLen);
+  wire::ether_repr er;
+  er.dst = kStackMac;
+  er.src = kPeerMac;
+  er.ether_type = ether_type;
+  (void)wire::emit_ether(er, std::as_writable_bytes(std::span<std::uint8_t>(f)));
+  f.insert(f.end(), ip_packet.begin(), ip_packet.end());
+  return f;
+}
+
+// A SYN to `dport` on the stack from `src`, checksums valid.
+bytes syn_from(wire::ipv4_addr src, std::uint16_t sport = 40000, std::uint16_t dport = 80) {
+  return with_ether(support::build_ipv4_tcp({.src = src,
+                                              .dst = kStackIp,
+                                              .src_port = sport,
+                                              .dst_port = dport,
+                                              .flags = wire::tcp_flag::kSyn,
+                                              .seq = 1000}),
+                    wire::kEthertypeIpv4);
+}
+
+// kEchoRequest with another IPv4 source (the ICMP checksum does not cover it).
+bytes echo_from(wire::ipv4_addr src) {
+  bytes f = kEchoRequest;
+  wire::ipv4_repr ip;
+  ip.src = src;
+  ip.dst = kStackIp;
+  ip.protocol = wire::kIpProtoIcmp;
+  ip.id = 7;
+  ip.total_length = static_cast<std::uint16_t>(f.size() - wire::kEtherHeaderLen);
+  (void)wire::emit_ipv4_header(ip, wire::tx_checksum::full,
+                               std::as_writable_bytes(std::span<std::uint8_t>(f)).subspan(14));
+  return f;
+}
+
+// An ARP packet from kPeerMac naming `sender_mac` and `sender_ip` as its sender.
+bytes arp_from(wire::arp_op op, const wire::mac_addr& sender_mac, wire::ipv4_addr sender_ip,
+               wire::ipv4_addr target_ip = kStackIp) {
+  std::vector<std::uint8_t> body(wire::kArpLen);
+  wire::arp_repr a;
+  a.op = op;
+  a.sender_mac = sender_mac;
+  a.sender_ip = sender_ip;
+  a.target_ip = target_ip;
+  if (op == wire::arp_op::reply) a.target_mac = kStackMac;
+  (void)wire::emit_arp(a, std::as_writable_bytes(std::span<std::uint8_t>(body)));
+  return with_ether(body, wire::kEthertypeArp);
+}
+
+// The stack with TCP and a listener on port 80, as kbt-httpd runs it.
+class EngineMartianTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    start(tcp::syncookies_mode::automatic);
+  }
+  void start(tcp::syncookies_mode cookies) {
+    _engine.reset();
+    _config.tcp = true;
+    _config.tcp_settings.syncookies = cookies;
+    _engine = std::make_unique<engine>(_config, _counters);
+    ASSERT_TRUE(_engine->tcp()->listen(80));
+  }
+
+  // Nothing left the stack and nothing was kept: no frame (SYN-ACK, RST,
+  // echo reply, ARP request), no TCB, no SYN-queue entry, no cookie, no
+  // neighbour entry of any state.
+  void expect_no_trace() {
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(_engine->tcp()->connections(), 0U);
+    EXPECT_EQ(_engine->tcp()->find_listener(80)->syn_queue, 0U);
+    EXPECT_EQ(_engine->tcp()->counters().segs_in.get(), 0U);
+    EXPECT_EQ(_engine->tcp()->counters().syncookies_sent.get(), 0U);
+    EXPECT_EQ(_engine->neighbours().size(), 0U);
+    EXPECT_EQ(_counters.arp_requests_out.get(), 0U);
+    EXPECT_EQ(_counters.icmp_echo_replies.get(), 0U);
+    EXPECT_EQ(_counters.tx_pkts.get(), 0U);
+  }
+};
+
+// The control the tests below rely on: the same SYN and ping from a real
+// host are answered (the SYN-ACK waits for the host's MAC, hence the ARP
+// request) and the SYN leaves a SYN_RCVD TCB.
+TEST_F(EngineMartianTest, SynAndPingFromAHostAreAnswered) {
+  ASSERT_EQ(echo_from(kPeerIp), kEchoRequest);
+  receive({syn_from(kPeerIp), echo_from(kPeerIp)});
+  EXPECT_EQ(sent().size(), 2U);  // the ARP request for the SYN-ACK, the echo reply
+  EXPECT_EQ(_counters.arp_requests_out.get(), 1U);
+  EXPECT_EQ(_counters.icmp_echo_replies.get(), 1U);
+  EXPECT_EQ(_engine->tcp()->connections(), 1U);
+  EXPECT_EQ(_counters.drops_total(), 0U);
+}
+
+TEST_F(EngineMartianTest, SynAndPingFromMartianSourcesLeaveNoTrace) {
+  std::uint64_t n = 0;
+  for (const auto src : kMartians) {
+    SCOPED_TRACE(wire::to_string(src));
+    receive({syn_from(src), echo_from(src)});
+    n += 2;
+    expect_no_trace();
+    EXPECT_EQ(dropped(drop_reason::ip_martian_source), n);
+    EXPECT_EQ(_counters.drops_total(), n) << "counted under another reason too";
+  }
+}
+
+TEST_F(EngineMartianTest, MartianSynGetsNoCookieEither) {
+  start(tcp::syncookies_mode::always);
+  for (const auto src : kMartians) {
+    SCOPED_TRACE(wire::to_string(src));
+    receive(syn_from(src));
+    expect_no_trace();
+  }
+  EXPECT_EQ(dropped(drop_reason::ip_martian_source), kMartians.size());
+  EXPECT_EQ(_counters.drops_total(), kMartians.size());
+}
+
+// The land attack: a SYN from our own address and port to themselves.
+TEST_F(EngineMartianTest, LandSynIsDroppedAsLand) {
+  receive({syn_from(kStackIp, 80, 80), echo_from(kStackIp)});
+  expect_no_trace();
+  EXPECT_EQ(dropped(drop_reason::ip_land), 2U);
+  EXPECT_EQ(_counters.drops_total(), 2U);
+}
+
+TEST_F(EngineMartianTest, ArpFromMartianSenderIsNeitherLearnedNorAnswered) {
+  std::uint64_t n = 0;
+  for (const auto src : kMartians) {
+    if (src.is_zero()) continue;  // a probe: the next test
+    SCOPED_TRACE(wire::to_string(src));
+    receive({arp_from(wire::arp_op::request, kPeerMac, src),
+             arp_from(wire::arp_op::reply, kPeerMac, src)});
+    n += 2;
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(_engine->neighbours().size(), 0U);
+    EXPECT_EQ(_engine->neighbours().lookup(src, _now), nullptr);
+    EXPECT_EQ(dropped(drop_reason::arp_martian_sender), n);
+    EXPECT_EQ(_counters.drops_total(), n);
+  }
+  EXPECT_EQ(_counters.arp_replies_out.get(), 0U);
+}
+
+// RFC 5227 §2.1.1: "who has 198.18.0.2? tell 0.0.0.0" is answered, so the
+// prober learns the address is taken; 0.0.0.0 is not learned.
+TEST_F(EngineMartianTest, ArpProbeForOurAddressIsAnsweredAndNotLearned) {
+  receive(arp_from(wire::arp_op::request, kPeerMac, wire::ipv4_addr{}));
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  const auto eth = wire::parse_ether(test::as_bytes(out[0]));
+  ASSERT_TRUE(eth);
+  EXPECT_EQ(eth->dst, kPeerMac);
+  const auto arp = wire::parse_arp(test::as_bytes(out[0]).subspan(14));
+  ASSERT_TRUE(arp);
+  EXPECT_EQ(arp->op, wire::arp_op::reply);
+  EXPECT_EQ(arp->sender_ip, kStackIp);
+  EXPECT_EQ(arp->sender_mac, kStackMac);
+  EXPECT_TRUE(arp->target_ip.is_zero());
+  EXPECT_EQ(_engine->neighbours().size(), 0U);
+  EXPECT_EQ(_counters.drops_total(), 0U);
+}
+
+// Another MAC claiming 198.18.0.2 (RFC 5227 §2.4): its gratuitous request
+// and its reply are not answered and teach the cache nothing.
+TEST_F(EngineMartianTest, ArpClaimingOurAddressIsAConflict) {
+  receive({arp_from(wire::arp_op::request, kPeerMac, kStackIp),
+           arp_from(wire::arp_op::reply, kPeerMac, kStackIp)});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_engine->neighbours().size(), 0U);
+  EXPECT_EQ(dropped(drop_reason::arp_address_conflict), 2U);
+  EXPECT_EQ(_counters.drops_total(), 2U);
+}
+
+TEST_F(EngineMartianTest, NothingIsSentToAMartianDestination) {
+  auto destinations = kMartians;
+  destinations.push_back(kStackIp);
+  std::uint64_t n = 0;
+  for (const auto dst : destinations) {
+    SCOPED_TRACE(wire::to_string(dst));
+    rte_mbuf* m = test::make_mbuf(bytes(kEchoReply.begin() + 14, kEchoReply.end()));
+    _engine->send_ipv4(m, dst, _now);
+    _engine->flush();
+    ++n;
+    EXPECT_TRUE(sent().empty());
+    EXPECT_EQ(_engine->neighbours().size(), 0U) << "an ARP resolution was started";
+    EXPECT_EQ(dropped(drop_reason::ip_martian_destination), n);
+    EXPECT_EQ(_counters.drops_total(), n);
+  }
+}
+
+// tcp_layer::connect() cannot ask ip/ (tcp/ sees only wire/ and base/): the
+// connection opens, and its SYN stops at the engine.
+TEST_F(EngineMartianTest, ConnectToAMartianSendsNothing) {
+  ASSERT_NE(_engine->tcp()->connect(wire::ipv4_addr::from_octets(127, 0, 0, 1), 80, _now),
+            nullptr);
+  _engine->flush_all();
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_engine->neighbours().size(), 0U);
+  EXPECT_EQ(dropped(drop_reason::ip_martian_destination), 1U);
 }
 
 }  // namespace
