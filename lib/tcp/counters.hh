@@ -17,8 +17,12 @@ struct alignas(64) tcp_counters {
   core::counter rto_expiries;
   core::counter rst_in;
   core::counter rst_out;
-  core::counter challenge_acks;      // RFC 5961 §3/§4/§5
+  core::counter challenge_acks;      // RFC 5961 §3/§4/§5: sent
+  // RFC 5961 §7: not sent, the core's budget for this second spent.
   core::counter challenge_acks_suppressed;
+  // RFC 5961 §7: not sent, the connection had an ACK for an invalid segment
+  // (or a challenge ACK) within invalid_ack_interval_ns.
+  core::counter challenge_acks_conn_limited;
   core::counter dup_acks_in;
   core::counter out_of_window;       // unacceptable segments (answered with an ACK)
   core::counter paws_rejected;       // RFC 7323 §5

@@ -36,7 +36,9 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
       _own_rss(config.rss != nullptr ? nullptr : std::make_unique<dev::rss_table>(1)),
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
-             config.port_last) {
+             config.port_last),
+      _challenge_budget(config.isn_key, config.cookie_key, config.core,
+                        config.tcp.challenge_ack_limit) {
   const std::string name = "kbt_tcp_" + std::to_string(config.id) + "_" +
                            std::to_string(reinterpret_cast<std::uintptr_t>(this));
   rte_hash_parameters p{};
@@ -305,6 +307,7 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.ts_recent = 0;
   c.ts_recent_stamp_ns = 0;
   c.ts_offset = ts_offset_for(c.tuple);
+  c.last_invalid_ack_ms = 0;  // a new connection has answered nothing yet
   c.fin_queued = false;
   c.fin_received = false;
   c.nodelay = !t.nagle;

@@ -19,6 +19,7 @@
 
 #include "core/timer_wheel.hh"
 #include "dev/rss.hh"
+#include "tcp/challenge_budget.hh"
 #include "tcp/config.hh"
 #include "tcp/congestion.hh"
 #include "tcp/counters.hh"
@@ -244,6 +245,11 @@ class tcp_layer {
                     std::uint64_t now_ns) noexcept;
   void send_ack(tcb& c, std::uint64_t now_ns) noexcept;
   void send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept;
+  // RFC 5961 §7: whether an ACK may answer an invalid segment now on the
+  // connection whose stamp is `last_ms` (which it moves to now if so);
+  // when not, counts in `limited`. Every such answer asks here.
+  bool may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
+                          core::counter& limited) noexcept;
   void send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept;
   // A segment with no TCB behind it: RST, a TIME_WAIT ACK, a cookie SYN-ACK.
   void send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uint8_t flags,
@@ -294,9 +300,8 @@ class tcp_layer {
   std::size_t _out_count = 0;
   tcb* _events_head = nullptr;
   tcb* _events_tail = nullptr;
-  // RFC 5961 §7 challenge ACK budget, per second.
-  std::uint64_t _challenge_window_start_ns = 0;
-  std::uint32_t _challenge_count = 0;
+  // RFC 5961 §7 challenge ACK budget of this core, drawn anew each second.
+  challenge_budget _challenge_budget;
   tcp_counters _counters;
 };
 
