@@ -72,9 +72,11 @@ struct tcp_config {
   // an off-path attacker nothing (CVE-2016-5696; Linux since 4.7,
   // tcp_challenge_ack_limit = 1000). 0: no challenge ACKs at all.
   std::uint32_t challenge_ack_limit = 1000;
-  // RFC 5961 §7: at most one challenge ACK per this interval for each
-  // connection, before the core's budget (Linux tcp_invalid_ratelimit,
-  // 500 ms). Whole milliseconds; 0 turns the per-connection limit off.
+  // RFC 5961 §7 / RFC 9293 §3.10.7.4: at most one ACK per this interval for
+  // each connection in answer to invalid segments:
+  // out of window, PAWS-rejected, acknowledging what we never sent, and
+  // the challenge ACKs themselves (Linux tcp_invalid_ratelimit, 500 ms).
+  // Whole milliseconds; 0 turns the per-connection limit off.
   std::uint64_t invalid_ack_interval_ns = 500 * kMs;
 
   // RFC 1122 §4.2.2.17: persist probes back off up to this interval.

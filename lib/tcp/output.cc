@@ -237,6 +237,12 @@ bool tcp_layer::may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
   return true;
 }
 
+void tcp_layer::send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept {
+  if (may_answer_invalid(c.last_invalid_ack_ms, now_ns, _counters.invalid_acks_suppressed)) {
+    send_ack(c, now_ns);
+  }
+}
+
 // RFC 5961 §7 challenge ACKs, in Linux's order (tcp_send_challenge_ack):
 // first the connection's own limit, which it shares with the other
 // answers to invalid segments, so that one connection under attack does

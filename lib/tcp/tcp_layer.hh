@@ -228,6 +228,10 @@ class tcp_layer {
   void input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                           std::uint64_t now_ns) noexcept;
   bool check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+  // An out-of-window segment's ACK (RFC 9293 §3.10.7.4 first), limited
+  // unless the peer has a reason to send it.
+  void answer_out_of_window(tcb& c, const wire::tcp_repr& seg, std::uint32_t wnd,
+                            std::uint64_t now_ns) noexcept;
   bool check_rst(tcb& c, const wire::tcp_repr& seg) noexcept;
   bool process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
   void process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
@@ -245,9 +249,13 @@ class tcp_layer {
                     std::uint64_t now_ns) noexcept;
   void send_ack(tcb& c, std::uint64_t now_ns) noexcept;
   void send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept;
+  // An ACK in answer to an invalid segment (out of window, PAWS, beyond
+  // SND.NXT), within the connection's limit.
+  void send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept;
   // RFC 5961 §7: whether an ACK may answer an invalid segment now on the
   // connection whose stamp is `last_ms` (which it moves to now if so);
-  // when not, counts in `limited`. Every such answer asks here.
+  // when not, counts in `limited`. Every such answer asks here, challenge
+  // ACKs first of all.
   bool may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
                           core::counter& limited) noexcept;
   void send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept;

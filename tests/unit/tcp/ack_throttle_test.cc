@@ -1,7 +1,11 @@
 // ACKs in answer to segments that should not have come, and their limits
 // (RFC 5961 §7): challenge ACKs (RFC 5961 §3.2, §4.2, §5.2) go through the
-// connection's limit, one per invalid_ack_interval_ns, and then the core's
-// budget, drawn anew each second (challenge_budget.hh, CVE-2016-5696).
+// connection's limit and then the core's budget, drawn anew each second
+// (challenge_budget.hh, CVE-2016-5696); the ACKs for out-of-window,
+// PAWS-rejected (RFC 7323 §5.3) and beyond-SND.NXT (RFC 5961 §5.2)
+// segments through the connection's limit, one per invalid_ack_interval_ns.
+// What a live peer needs answered at once is not limited: a retransmission
+// after our ACK was lost, zero-window probes, in-window data.
 #include <algorithm>
 #include <set>
 #include <vector>
@@ -26,10 +30,16 @@ class AckThrottle : public TcpFixture {
   void in_window_rst(const tcb& c) {
     input({.flags = flag::kRst, .seq = c.rcv_nxt.value + 100, .src_port = c.tuple.remote_port});
   }
+  // RFC 9293 §3.10.7.4 first: data far beyond the window.
+  void out_of_window_data(const tcb& c, const wire::tcp_options& o = {}) {
+    input({.flags = flag::kAck, .seq = c.rcv_nxt.value + 10'000'000, .ack = c.snd_nxt.value,
+           .payload = "guess", .options = o, .src_port = c.tuple.remote_port});
+  }
   const tcp_counters& counters() const { return _layer->counters(); }
 };
 
 using ChallengeAck = AckThrottle;
+using InvalidAck = AckThrottle;
 
 TEST_F(ChallengeAck, PerConnectionLimitLeavesOtherConnectionsTheirs) {
   tcb* a = established_passive({}, kPortA);
@@ -63,6 +73,28 @@ TEST_F(ChallengeAck, PerConnectionLimitLeavesOtherConnectionsTheirs) {
   EXPECT_EQ(sent_to(sent(), kPortA), 1U);
   EXPECT_EQ(counters().challenge_acks.get(), 3U);
   EXPECT_EQ(counters().challenge_acks_conn_limited.get(), 2000U);
+}
+
+TEST_F(ChallengeAck, SynsOnAnEstablishedTupleAreAnsweredOncePerInterval) {
+  // RFC 5961 §4.2: a SYN "irrespective of the sequence number" gets a
+  // challenge ACK: in the window and out of it, the same limits.
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  for (int i = 0; i < 50; ++i) {
+    input({.flags = flag::kSyn, .seq = kPeerIsn + 5});
+    input({.flags = flag::kSyn, .seq = kPeerIsn + 0x40000000});
+  }
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.flags, flag::kAck);
+  EXPECT_EQ(ack.h.ack.value, kPeerIsn + 1);
+  EXPECT_EQ(counters().challenge_acks.get(), 1U);
+  EXPECT_EQ(counters().challenge_acks_conn_limited.get(), 99U);
+  EXPECT_EQ(counters().out_of_window.get(), 50U);
+  EXPECT_EQ(c->state, tcp_state::established);
+  advance_ms(500);
+  input({.flags = flag::kSyn, .seq = kPeerIsn + 0x40000000});
+  EXPECT_EQ(sent_one().h.ack.value, kPeerIsn + 1);
+  EXPECT_EQ(counters().challenge_acks.get(), 2U);
 }
 
 TEST_F(ChallengeAck, GlobalBudgetIsRandomisedPerSecond) {
@@ -136,6 +168,171 @@ TEST(ChallengeBudget, ABudgetIsSpentWithinItsSecond) {
   EXPECT_TRUE(b.take(6 * kSec)) << "a new second, a new budget";
   challenge_budget none(k, k, 0, 0);
   EXPECT_FALSE(none.take(kSec)) << "limit 0: no challenge ACKs";
+}
+
+TEST_F(InvalidAck, OutOfWindowDataIsAnsweredOncePerInterval) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  for (int i = 0; i < 100; ++i) out_of_window_data(*c);
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.flags, flag::kAck);
+  EXPECT_EQ(ack.h.seq.value, _iss + 1);
+  EXPECT_EQ(ack.h.ack.value, kPeerIsn + 1);
+  EXPECT_EQ(counters().out_of_window.get(), 100U);
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 99U);
+  advance_ms(499);
+  out_of_window_data(*c);
+  EXPECT_TRUE(sent().empty()) << "499 ms: still inside the interval";
+  advance_ms(1);
+  out_of_window_data(*c);
+  EXPECT_EQ(sent_one().h.ack.value, kPeerIsn + 1);
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 100U);
+  EXPECT_EQ(c->rcv_nxt.value, kPeerIsn + 1);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "");
+  // In-window data is answered as ever, limit or not.
+  out_of_window_data(*c);
+  input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "ab"});
+  input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 3, .ack = _iss + 1, .payload = "cd"});
+  const auto in_window = sent_one();  // the second segment's ACK (RFC 5681 §4.2)
+  EXPECT_EQ(in_window.h.ack.value, kPeerIsn + 5);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "abcd");
+}
+
+TEST_F(InvalidAck, AckBeyondSndNxtThrottled) {
+  // RFC 5961 §5.2 / RFC 9293 §3.10.7.4 fifth: SEG.ACK > SND.NXT: an ACK
+  // back and the segment dropped, one ACK per interval.
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  for (int i = 0; i < 100; ++i) {
+    input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1000, .payload = "x"});
+  }
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.seq.value, _iss + 1);
+  EXPECT_EQ(ack.h.ack.value, kPeerIsn + 1);
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 99U);
+  EXPECT_EQ(c->snd_una.value, _iss + 1);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "") << "their data is dropped";
+  advance_ms(500);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1000});
+  EXPECT_EQ(sent_one().h.ack.value, kPeerIsn + 1);
+}
+
+TEST_F(InvalidAck, PawsRejectThrottled) {
+  wire::tcp_options o;
+  o.timestamps = wire::tcp_timestamps{5000, 0};
+  tcb* c = established_passive(o);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->ts_ok);
+  wire::tcp_options old;
+  old.timestamps = wire::tcp_timestamps{4000, 0};
+  for (int i = 0; i < 100; ++i) {
+    input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "old",
+           .options = old});
+  }
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.ack.value, kPeerIsn + 1);
+  ASSERT_TRUE(ack.h.options.timestamps);
+  EXPECT_EQ(ack.h.options.timestamps->tsecr, 5000U) << "TS.Recent unchanged";
+  EXPECT_EQ(counters().paws_rejected.get(), 100U);
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 99U);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "");
+  advance_ms(500);
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "old",
+         .options = old});
+  EXPECT_EQ(sent().size(), 1U);
+}
+
+TEST_F(InvalidAck, RetransmissionAfterLostAckIsAnsweredAtOnce) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "abc"});
+  advance_ms(40);  // the delayed ACK: Last.ACK.sent = RCV.NXT = ISN + 4
+  EXPECT_EQ(sent_one().h.ack.value, kPeerIsn + 4);
+  EXPECT_EQ(read_all(*_layer, *c, _now), "abc");
+  // The limit is in force: one out-of-window segment has just been answered.
+  out_of_window_data(*c);
+  EXPECT_EQ(sent().size(), 1U);
+  // That ACK was lost: the peer sends "abc" again, on its timer and again.
+  // Its end reaches the last ACK we sent (Linux's rcv_wup rule): each one
+  // is answered at once.
+  for (int i = 0; i < 5; ++i) {
+    input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 1, .ack = _iss + 1,
+           .payload = "abc"});
+    const auto ack = sent_one();
+    EXPECT_EQ(ack.h.ack.value, kPeerIsn + 4) << "retransmission " << i;
+  }
+  EXPECT_EQ(read_all(*_layer, *c, _now), "") << "not delivered twice";
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 0U);
+  // With data ACKed after it, "abc" is no longer what our last ACK covers:
+  // an old duplicate like any other, limited.
+  input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 4, .ack = _iss + 1, .payload = "def"});
+  advance_ms(40);
+  EXPECT_EQ(sent_one().h.ack.value, kPeerIsn + 7);
+  input({.flags = flag::kAck | flag::kPsh, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = "abc"});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 1U);
+  // A FIN sent again in CLOSE_WAIT (our ACK of it lost) is answered at once too.
+  input({.flags = flag::kAck | flag::kFin, .seq = kPeerIsn + 7, .ack = _iss + 1});
+  EXPECT_EQ(sent_one().h.ack.value, kPeerIsn + 8);
+  ASSERT_EQ(c->state, tcp_state::close_wait);
+  for (int i = 0; i < 3; ++i) {
+    input({.flags = flag::kAck | flag::kFin, .seq = kPeerIsn + 7, .ack = _iss + 1});
+    EXPECT_EQ(sent_one().h.ack.value, kPeerIsn + 8) << "FIN again " << i;
+  }
+}
+
+TEST_F(InvalidAck, ZeroWindowProbesAreAnsweredAtOnce) {
+  // RFC 9293 §3.8.6.1: a zero window's probes must be answered, or the
+  // peer never learns that the window opened.
+  tcp_config cfg;
+  cfg.max_time_wait = 1024;
+  cfg.rcv_buffer = 2920;  // two segments fill it; window scale 0
+  make_layer(cfg);
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  const std::string full(1460, 'z');
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .payload = full});
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1461, .ack = _iss + 1, .payload = full});
+  const auto closed = sent_one();
+  ASSERT_EQ(closed.h.window, 0) << "the window is shut (the application reads nothing)";
+  const std::uint32_t rcv_nxt = kPeerIsn + 2921;
+  ASSERT_EQ(c->rcv_nxt.value, rcv_nxt);
+  // Probes one below RCV.NXT with no data (Linux's and kbt's), quicker than
+  // the limit would let through.
+  for (int i = 0; i < 4; ++i) {
+    input({.flags = flag::kAck, .seq = rcv_nxt - 1, .ack = _iss + 1});
+    const auto ack = sent_one();
+    EXPECT_EQ(ack.h.ack.value, rcv_nxt) << "probe " << i;
+    EXPECT_EQ(ack.h.window, 0);
+    advance_ms(200);
+  }
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 0U);
+  // Once the window is open again the same segment is a keepalive probe,
+  // an old duplicate: answered within the limit.
+  EXPECT_EQ(read_all(*_layer, *c, _now).size(), 2920U);
+  sent();  // the window update
+  input({.flags = flag::kAck, .seq = rcv_nxt - 1, .ack = _iss + 1});
+  EXPECT_EQ(sent().size(), 1U);
+  input({.flags = flag::kAck, .seq = rcv_nxt - 1, .ack = _iss + 1});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 1U);
+}
+
+TEST_F(InvalidAck, ANewConnectionOnTheTupleStartsWithoutALimit) {
+  // init_tcb_for_open(): the stamp belongs to one connection, not to the
+  // TCB slot or the tuple.
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  out_of_window_data(*c);
+  EXPECT_EQ(sent().size(), 1U);
+  input({.flags = flag::kRst, .seq = kPeerIsn + 1});  // exact: reset
+  ASSERT_EQ(c->state, tcp_state::closed);
+  _layer->release(*c, _now);
+  tcb* again = established_passive();
+  ASSERT_NE(again, nullptr);
+  out_of_window_data(*again);
+  EXPECT_EQ(sent().size(), 1U) << "answered, though within 500 ms of the last one";
+  EXPECT_EQ(counters().invalid_acks_suppressed.get(), 0U);
 }
 
 }  // namespace
