@@ -73,7 +73,7 @@ struct tcp_config {
   // tcp_challenge_ack_limit = 1000). 0: no challenge ACKs at all.
   std::uint32_t challenge_ack_limit = 1000;
   // RFC 5961 §7 / RFC 9293 §3.10.7.4: at most one ACK per this interval for
-  // each connection in answer to invalid segments:
+  // each connection (and TIME_WAIT record) in answer to invalid segments:
   // out of window, PAWS-rejected, acknowledging what we never sent, and
   // the challenge ACKs themselves (Linux tcp_invalid_ratelimit, 500 ms).
   // Whole milliseconds; 0 turns the per-connection limit off.

@@ -24,8 +24,8 @@ struct alignas(64) tcp_counters {
   // (or a challenge ACK) within invalid_ack_interval_ns.
   core::counter challenge_acks_conn_limited;
   // RFC 5961 §7: ACKs not sent to out-of-window, PAWS-rejected (RFC 7323
-  // §5.3) or beyond-SND.NXT (RFC 5961 §5.2) segments, within
-  // invalid_ack_interval_ns of the connection's last.
+  // §5.3) or beyond-SND.NXT (RFC 5961 §5.2) segments, connections and
+  // TIME_WAIT records alike, within invalid_ack_interval_ns of the last.
   core::counter invalid_acks_suppressed;
   core::counter dup_acks_in;
   core::counter out_of_window;       // unacceptable segments (answered with an ACK)

@@ -215,8 +215,8 @@ void tcp_layer::send_ack(tcb& c, std::uint64_t now_ns) noexcept {
 }
 
 // RFC 5961 §7: "An implementation SHOULD include an ACK throttling
-// mechanism": one ACK per invalid_ack_interval_ns for each connection in
-// answer to segments it should not have had, as
+// mechanism": one ACK per invalid_ack_interval_ns for each connection (and
+// each TIME_WAIT record) in answer to segments it should not have had, as
 // Linux's __tcp_oow_rate_limited() does with tcp_invalid_ratelimit. A
 // blind attacker's flood of guesses then draws two ACKs a second, not one
 // per guess, and no peer can make two hosts ACK each other in a loop. The

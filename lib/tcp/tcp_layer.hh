@@ -219,6 +219,8 @@ class tcp_layer {
                        std::uint64_t now_ns) noexcept;
   void expire_time_wait(std::uint64_t now_ns) noexcept;
   void send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept;
+  // The same ACK in answer to an invalid segment: within the record's limit.
+  void answer_time_wait_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept;
   void end_time_wait(time_wait_record& r) noexcept;
   void forget_time_wait(const time_wait_record& r) noexcept;
   std::optional<std::uint16_t> take_port(wire::ipv4_addr remote_ip,
@@ -253,9 +255,9 @@ class tcp_layer {
   // SND.NXT), within the connection's limit.
   void send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept;
   // RFC 5961 §7: whether an ACK may answer an invalid segment now on the
-  // connection whose stamp is `last_ms` (which it moves to now if so);
-  // when not, counts in `limited`. Every such answer asks here, challenge
-  // ACKs first of all.
+  // connection or TIME_WAIT record whose stamp is `last_ms` (which it
+  // moves to now if so); when not, counts in `limited`. Every such answer
+  // asks here, challenge ACKs first of all.
   bool may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
                           core::counter& limited) noexcept;
   void send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept;
