@@ -28,7 +28,7 @@ struct alignas(64) tcp_counters {
   // TIME_WAIT records alike, within invalid_ack_interval_ns of the last.
   core::counter invalid_acks_suppressed;
   core::counter dup_acks_in;
-  core::counter out_of_window;       // unacceptable segments (answered with an ACK)
+  core::counter out_of_window;       // unacceptable segments (ACKed, within the limit above)
   core::counter paws_rejected;       // RFC 7323 §5
   core::counter timestamp_missing;   // RFC 7323 §3.2: no TSopt on a timestamped connection
   core::counter ooo_queued;          // segments held for reassembly
