@@ -45,8 +45,10 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
     c.snd_wl1 = seg.seq - 1;  // forces the window update below
   }
   // RFC 5961 §5.2: acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT].
+  // Beyond SND.NXT: "send an ACK, drop the segment" (RFC 9293 §3.10.7.4
+  // fifth), within the connection's limit (RFC 5961 §7).
   if (seg.ack > c.snd_max) {
-    send_ack(c, now_ns);
+    send_invalid_ack(c, now_ns);
     return false;
   }
   if (seg.ack < c.snd_una - std::max<std::uint32_t>(c.max_snd_wnd, 1)) {

@@ -84,8 +84,17 @@ struct tcp_config {
   std::uint64_t keepalive_interval_ns = 75 * kSec;
   std::uint8_t keepalive_probes = 9;
 
-  // RFC 5961 §7: challenge ACKs per second per core (Linux: 1000).
+  // RFC 5961 §7: challenge ACKs per second per core, the base of a budget
+  // drawn anew each second from [limit/2, limit*3/2) so that its edge tells
+  // an off-path attacker nothing (CVE-2016-5696; Linux since 4.7,
+  // tcp_challenge_ack_limit = 1000). 0: no challenge ACKs at all.
   std::uint32_t challenge_ack_limit = 1000;
+  // RFC 5961 §7 / RFC 9293 §3.10.7.4: at most one ACK per this interval for
+  // each connection (and TIME_WAIT record) in answer to invalid segments:
+  // out of window, PAWS-rejected, acknowledging what we never sent, and
+  // the challenge ACKs themselves (Linux tcp_invalid_ratelimit, 500 ms).
+  // Whole milliseconds; 0 turns the per-connection limit off.
+  std::uint64_t invalid_ack_interval_ns = 500 * kMs;
 
   // RFC 1122 §4.2.2.17: persist probes back off up to this interval.
   std::uint64_t persist_max_ns = 60 * kSec;

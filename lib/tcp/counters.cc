@@ -16,6 +16,8 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "rst_out", c.rst_out.get());
   f(ctx, "challenge_acks", c.challenge_acks.get());
   f(ctx, "challenge_acks_suppressed", c.challenge_acks_suppressed.get());
+  f(ctx, "challenge_acks_conn_limited", c.challenge_acks_conn_limited.get());
+  f(ctx, "invalid_acks_suppressed", c.invalid_acks_suppressed.get());
   f(ctx, "dup_acks_in", c.dup_acks_in.get());
   f(ctx, "out_of_window", c.out_of_window.get());
   f(ctx, "paws_rejected", c.paws_rejected.get());

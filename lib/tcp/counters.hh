@@ -18,10 +18,18 @@ struct alignas(64) tcp_counters {
   core::counter syn_retransmits;     // SYN or SYN-ACK sent again (its timer ran out)
   core::counter rst_in;
   core::counter rst_out;
-  core::counter challenge_acks;      // RFC 5961 §3/§4/§5
+  core::counter challenge_acks;      // RFC 5961 §3/§4/§5: sent
+  // RFC 5961 §7: not sent, the core's budget for this second spent.
   core::counter challenge_acks_suppressed;
+  // RFC 5961 §7: not sent, the connection had an ACK for an invalid segment
+  // (or a challenge ACK) within invalid_ack_interval_ns.
+  core::counter challenge_acks_conn_limited;
+  // RFC 5961 §7: ACKs not sent to out-of-window, PAWS-rejected (RFC 7323
+  // §5.3) or beyond-SND.NXT (RFC 5961 §5.2) segments, connections and
+  // TIME_WAIT records alike, within invalid_ack_interval_ns of the last.
+  core::counter invalid_acks_suppressed;
   core::counter dup_acks_in;
-  core::counter out_of_window;       // unacceptable segments (answered with an ACK)
+  core::counter out_of_window;       // unacceptable segments (ACKed, within the limit above)
   core::counter paws_rejected;       // RFC 7323 §5
   core::counter timestamp_missing;   // RFC 7323 §3.2: no TSopt on a timestamped connection
   core::counter ooo_queued;          // segments held for reassembly

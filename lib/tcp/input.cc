@@ -279,8 +279,16 @@ bool tcp_layer::check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t 
   if (c.ts_ok && ts && !seg.has(kRst)) {
     const bool stale = now_ns - c.ts_recent_stamp_ns > kPawsIdleNs;
     if (static_cast<std::int32_t>(ts->tsval - c.ts_recent) < 0 && !stale) {
+      // R1: "send an acknowledgement in reply", within the connection's
+      // limit (RFC 5961 §7): a retransmission carries a fresh TSval, so
+      // nothing a live peer needs at once is rejected here. A SYN gets a
+      // challenge ACK, as every SYN on a synchronized connection does.
       _counters.paws_rejected.add();
-      send_ack(c, now_ns);
+      if (seg.has(kSyn)) {
+        send_challenge_ack(c, now_ns);
+      } else {
+        send_invalid_ack(c, now_ns);
+      }
       return false;
     }
   }
@@ -300,7 +308,7 @@ bool tcp_layer::check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t 
   }
   if (!ok) {
     _counters.out_of_window.add();
-    if (!seg.has(kRst)) send_ack(c, now_ns);
+    if (!seg.has(kRst)) answer_out_of_window(c, seg, wnd, now_ns);
     return false;
   }
   // RFC 7323 §4.3: update TS.Recent from a segment covering Last.ACK.sent.
@@ -310,6 +318,42 @@ bool tcp_layer::check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t 
     c.ts_recent_stamp_ns = now_ns;
   }
   return true;
+}
+
+// RFC 9293 §3.10.7.4 first: "If an incoming segment is not acceptable, an
+// acknowledgment should be sent in reply". Most such segments are a blind
+// attacker's guesses or an ACK loop, so the answer is limited per
+// connection (RFC 5961 §7, send_invalid_ack); the two a live peer sends
+// for a reason, and needs answered at once, are not. `wnd`: the receive
+// window as check_sequence() judged the segment against it.
+void tcp_layer::answer_out_of_window(tcb& c, const wire::tcp_repr& seg, std::uint32_t wnd,
+                                     std::uint64_t now_ns) noexcept {
+  // RFC 5961 §4.2: a SYN, "irrespective of the sequence number", gets a
+  // challenge ACK, with the core's budget on top of the connection's.
+  if (seg.has(kSyn)) {
+    send_challenge_ack(c, now_ns);
+    return;
+  }
+  const std::uint32_t len = seg.seg_len();
+  const seq32 end = seg.seq + len;
+  // Old data (or FIN) whose end reaches the last ACK we sent: that ACK was
+  // lost and the peer's retransmission timer sent the data again, so an
+  // ACK now is what repairs the connection (Linux's rcv_wup rule in
+  // tcp_sequence(): such a segment is in sequence, and its duplicate is
+  // ACKed at once). To abuse this, a blind attacker would have to hit
+  // that end exactly, which is as hard as guessing RCV.NXT.
+  const bool ack_was_lost = len > 0 && end <= c.rcv_nxt && end >= c.last_ack_sent;
+  // RFC 9293 §3.8.6.1: with a zero window "it must still send an
+  // acknowledgment" to a probe, or the peer never learns that the window
+  // opened. Linux and kbt probe one below RCV.NXT with no data (a probe
+  // with a byte of old data is the case above). The window here is the one
+  // the peer was told: what the field says once scaled down.
+  const bool window_probe = len == 0 && seg.seq + 1 == c.rcv_nxt && (wnd >> c.rcv_wscale) == 0;
+  if (ack_was_lost || window_probe) {
+    send_ack(c, now_ns);
+    return;
+  }
+  send_invalid_ack(c, now_ns);
 }
 
 // RFC 9293 §3.10.7.4 second, as RFC 5961 §3.2 narrows it.

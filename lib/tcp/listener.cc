@@ -176,6 +176,9 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
   c->snd.reset(seg.ack);
   c->irs = seg.seq - 1;
   c->rcv_nxt = seg.seq;
+  // RFC 7323 §4.3 Last.ACK.sent: what the cookie SYN-ACK acknowledged, not
+  // what the TCB's last user sent (input.cc answer_out_of_window() reads it).
+  c->last_ack_sent = c->rcv_nxt;
   // The SYN-ACK offered this much, unscaled (send_cookie_synack).
   c->rcv_adv = c->rcv_nxt + std::min<std::uint32_t>(cfg.rcv_buffer, 0xffff);
   c->snd_mss = std::min(mss, cfg.mss);

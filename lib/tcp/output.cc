@@ -254,18 +254,48 @@ void tcp_layer::send_ack(tcb& c, std::uint64_t now_ns) noexcept {
   send_segment(c, c.snd_max <= edge ? c.snd_max : edge, 0, kAck, now_ns);
 }
 
-// RFC 5961 §7: challenge ACKs are rate-limited per core so they cannot be
-// turned into an amplifier or a side channel.
-void tcp_layer::send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept {
-  if (now_ns - _challenge_window_start_ns >= kSec) {
-    _challenge_window_start_ns = now_ns;
-    _challenge_count = 0;
+// RFC 5961 §7: "An implementation SHOULD include an ACK throttling
+// mechanism": one ACK per invalid_ack_interval_ns for each connection (and
+// each TIME_WAIT record) in answer to segments it should not have had, as
+// Linux's __tcp_oow_rate_limited() does with tcp_invalid_ratelimit. A
+// blind attacker's flood of guesses then draws two ACKs a second, not one
+// per guess, and no peer can make two hosts ACK each other in a loop. The
+// stamp is 32 bits of milliseconds: after 24.8 days of silence the
+// difference reads negative and the answer goes, which is what it should.
+bool tcp_layer::may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
+                                   core::counter& limited) noexcept {
+  const auto now_ms = static_cast<std::uint32_t>(now_ns / kMs);
+  const auto interval_ms = static_cast<std::int64_t>(_config.tcp.invalid_ack_interval_ns / kMs);
+  if (last_ms != 0) {
+    const auto elapsed = static_cast<std::int32_t>(now_ms - last_ms);
+    if (elapsed >= 0 && elapsed < interval_ms) {
+      limited.add();
+      return false;
+    }
   }
-  if (_challenge_count >= _config.tcp.challenge_ack_limit) {
+  last_ms = now_ms;
+  return true;
+}
+
+void tcp_layer::send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept {
+  if (may_answer_invalid(c.last_invalid_ack_ms, now_ns, _counters.invalid_acks_suppressed)) {
+    send_ack(c, now_ns);
+  }
+}
+
+// RFC 5961 §7 challenge ACKs, in Linux's order (tcp_send_challenge_ack):
+// first the connection's own limit, which it shares with the other
+// answers to invalid segments, so that one connection under attack does
+// not spend the core's budget; then the core's budget for this second,
+// whose size is random (challenge_budget.hh: CVE-2016-5696).
+void tcp_layer::send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept {
+  if (!may_answer_invalid(c.last_invalid_ack_ms, now_ns, _counters.challenge_acks_conn_limited)) {
+    return;
+  }
+  if (!_challenge_budget.take(now_ns)) {
     _counters.challenge_acks_suppressed.add();
     return;
   }
-  ++_challenge_count;
   _counters.challenge_acks.add();
   send_ack(c, now_ns);
 }

@@ -130,6 +130,10 @@ struct tcb : core::tagged_timer<rto_tag>,
   std::uint64_t ts_recent_stamp_ns = 0; // when TS.Recent was set (PAWS 24-day rule)
   std::uint32_t ts_offset = 0;          // random per connection, so TSval leaks no clock
   seq32 last_ack_sent;                  // RFC 7323 §4.3 Last.ACK.sent
+  // RFC 5961 §7: when an ACK last answered an invalid segment (or went as a
+  // challenge ACK), the low 32 bits of the millisecond clock; 0: never
+  // (Linux's last_oow_ack_time). tcp_layer::may_answer_invalid reads it.
+  std::uint32_t last_invalid_ack_ms = 0;
 
   // --- sending
   send_buffer snd;

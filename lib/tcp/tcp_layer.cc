@@ -38,7 +38,9 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
              config.port_last),
       _snd_mem(_config.tcp.core_snd_mbufs, _config.tcp.snd_mbufs, _config.tcp.guaranteed_mbufs),
-      _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs) {
+      _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
+      _challenge_budget(config.isn_key, config.cookie_key, config.core,
+                        config.tcp.challenge_ack_limit) {
   const std::string name = "kbt_tcp_" + std::to_string(config.id) + "_" +
                            std::to_string(reinterpret_cast<std::uintptr_t>(this));
   rte_hash_parameters p{};
@@ -354,6 +356,7 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.ts_recent = 0;
   c.ts_recent_stamp_ns = 0;
   c.ts_offset = ts_offset_for(c.tuple);
+  c.last_invalid_ack_ms = 0;  // a new connection has answered nothing yet
   c.fin_queued = false;
   c.fin_received = false;
   c.nodelay = !t.nagle;

@@ -19,6 +19,7 @@
 
 #include "core/timer_wheel.hh"
 #include "dev/rss.hh"
+#include "tcp/challenge_budget.hh"
 #include "tcp/config.hh"
 #include "tcp/congestion.hh"
 #include "tcp/counters.hh"
@@ -265,6 +266,8 @@ class tcp_layer {
                        std::uint64_t now_ns) noexcept;
   void expire_time_wait(std::uint64_t now_ns) noexcept;
   void send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept;
+  // The same ACK in answer to an invalid segment: within the record's limit.
+  void answer_time_wait_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept;
   void end_time_wait(time_wait_record& r) noexcept;
   void forget_time_wait(const time_wait_record& r) noexcept;
   std::optional<std::uint16_t> take_port(wire::ipv4_addr remote_ip,
@@ -274,6 +277,10 @@ class tcp_layer {
   void input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                           std::uint64_t now_ns) noexcept;
   bool check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+  // An out-of-window segment's ACK (RFC 9293 §3.10.7.4 first), limited
+  // unless the peer has a reason to send it.
+  void answer_out_of_window(tcb& c, const wire::tcp_repr& seg, std::uint32_t wnd,
+                            std::uint64_t now_ns) noexcept;
   bool check_rst(tcb& c, const wire::tcp_repr& seg) noexcept;
   bool process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
   void process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
@@ -291,6 +298,15 @@ class tcp_layer {
                     std::uint64_t now_ns) noexcept;
   void send_ack(tcb& c, std::uint64_t now_ns) noexcept;
   void send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept;
+  // An ACK in answer to an invalid segment (out of window, PAWS, beyond
+  // SND.NXT), within the connection's limit.
+  void send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept;
+  // RFC 5961 §7: whether an ACK may answer an invalid segment now on the
+  // connection or TIME_WAIT record whose stamp is `last_ms` (which it
+  // moves to now if so); when not, counts in `limited`. Every such answer
+  // asks here, challenge ACKs first of all.
+  bool may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
+                          core::counter& limited) noexcept;
   void send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept;
   // A segment with no TCB behind it: RST, a TIME_WAIT ACK, a cookie SYN-ACK.
   void send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uint8_t flags,
@@ -353,9 +369,8 @@ class tcp_layer {
   tcb_list<&tcb::deferred> _deferred;  // output that found no tx room, oldest first
   std::uint32_t _tx_room = UINT32_MAX;
   std::uint32_t _syns_this_iteration = 0;
-  // RFC 5961 §7 challenge ACK budget, per second.
-  std::uint64_t _challenge_window_start_ns = 0;
-  std::uint32_t _challenge_count = 0;
+  // RFC 5961 §7 challenge ACK budget of this core, drawn anew each second.
+  challenge_budget _challenge_budget;
   tcp_counters _counters;
 };
 

@@ -27,8 +27,9 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
   r.ts_recent = c.ts_recent;
   r.ts_offset = c.ts_offset;
   r.window = advertised_window(c);
-  r.rcv_wscale = c.rcv_wscale;
   r.ts_ok = c.ts_ok;
+  // The same connection: its limit on invalid-segment ACKs goes on.
+  r.last_invalid_ack_ms = c.last_invalid_ack_ms;
   r.port_from_pool = c.pool_port;
   close_connection(c, close_reason::normal);
   // RFC 9293 §3.6: 2 MSL before the tuple may be used again. When the
@@ -69,6 +70,14 @@ void tcp_layer::send_time_wait_ack(const time_wait_record& r, std::uint64_t now_
   send_control(r.tuple, r.snd_nxt, r.rcv_nxt, kAck, r.window, o);
 }
 
+// RFC 5961 §7 per record, as Linux's tcp_timewait_check_oow_rate_limit():
+// a flood of segments at a tuple in TIME_WAIT draws two ACKs a second.
+void tcp_layer::answer_time_wait_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept {
+  if (may_answer_invalid(r.last_invalid_ack_ms, now_ns, _counters.invalid_acks_suppressed)) {
+    send_time_wait_ack(r, now_ns);
+  }
+}
+
 void tcp_layer::input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
                                 const wire::tcp_repr& seg, rte_mbuf* payload,
                                 std::uint64_t now_ns) noexcept {
@@ -98,8 +107,8 @@ void tcp_layer::input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
     listener* l = ip.dst == _config.local_ip ? listening(seg.dst_port) : nullptr;
     if (l == nullptr) {
       // Nobody to take it: as for a SYN on a synchronized connection
-      // (RFC 5961 §4), say where we are.
-      send_time_wait_ack(r, now_ns);
+      // (RFC 5961 §4), say where we are, within the record's limit.
+      answer_time_wait_invalid(r, now_ns);
       return;
     }
     const four_tuple t = r.tuple;
@@ -110,24 +119,28 @@ void tcp_layer::input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
     return;
   }
   // "The only thing that can arrive in this state is a retransmission of
-  // the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
+  // the remote FIN. Acknowledge it, and restart the 2 MSL timeout." Always:
+  // the peer's retransmission says our last ACK was lost, and it sits in
+  // LAST_ACK until one arrives (no limit, unlike Linux, which lets
+  // tcp_timewait_check_oow_rate_limit() hold this one back too).
   if (seg.has(kFin) && seg.seq + seg.seg_len() == r.rcv_nxt) {
     send_time_wait_ack(r, now_ns);
     _time_wait.restart(r, now_ns);
     return;
   }
-  // RFC 7323 §5.3: an old timestamp is a duplicate from the past; ACK it.
+  // RFC 7323 §5.3: an old timestamp is a duplicate from the past; ACK it
+  // (within the record's limit, RFC 5961 §7).
   if (r.ts_ok && ts.has_value() && static_cast<std::int32_t>(ts->tsval - r.ts_recent) < 0) {
     _counters.paws_rejected.add();
-    send_time_wait_ack(r, now_ns);
+    answer_time_wait_invalid(r, now_ns);
     return;
   }
-  // RFC 9293 §3.10.7.4 first: an unacceptable segment gets an ACK; a bare
-  // ACK at RCV.NXT (the peer's answer to ours) gets nothing, or two hosts
-  // would ACK each other forever.
+  // RFC 9293 §3.10.7.4 first: an unacceptable segment gets an ACK (within
+  // the record's limit); a bare ACK at RCV.NXT (the peer's answer to ours)
+  // gets nothing, or two hosts would ACK each other forever.
   if (seg.seg_len() > 0 || seg.seq != r.rcv_nxt) {
     _counters.out_of_window.add();
-    send_time_wait_ack(r, now_ns);
+    answer_time_wait_invalid(r, now_ns);
   }
 }
 

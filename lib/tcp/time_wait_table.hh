@@ -52,9 +52,11 @@ struct time_wait_record {
   std::uint32_t ts_recent = 0;  // RFC 7323 TS.Recent (valid when ts_ok)
   std::uint32_t ts_offset = 0;  // our TSval offset (TSval = now_ms + ts_offset)
   std::uint16_t window = 0;     // the window field we last sent (already scaled down)
-  std::uint8_t rcv_wscale = 0;
   bool ts_ok = false;
   bool port_from_pool = false;  // an active open's local port, to hand back on expiry
+  // RFC 5961 §7: the ms clock (low 32 bits) when an ACK last answered an
+  // invalid segment on this tuple, 0: never (Linux's tw_last_oow_ack_time).
+  std::uint32_t last_invalid_ack_ms = 0;
 
   // The table's bookkeeping: insert() and restart() set these, whatever the
   // caller passed in; callers may read deadline_ns, never write any of them.

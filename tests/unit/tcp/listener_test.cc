@@ -211,6 +211,33 @@ TEST_F(Listener, AlwaysModeKeepsNoStateBeforeTheAck) {
   EXPECT_EQ(_layer->counters().syncookies_sent.get(), 10U);
 }
 
+TEST_F(Listener, ACookieConnectionStartsWithoutAnInvalidAckLimit) {
+  // RFC 5961 §7: the limit on ACKs to invalid segments is the connection's;
+  // a cookie ACK rebuilding a TCB (accept_cookie) starts it afresh, as
+  // init_tcb_for_open() does for every open.
+  with(syncookies_mode::always);
+  const auto far = [this] {
+    input({.flags = flag::kAck, .seq = kPeerIsn + 1 + 10'000'000, .ack = conn(41000)->snd_nxt.value,
+           .payload = "guess", .src_port = 41000});
+  };
+  ack_of(syn_from(41000, false), 41000);
+  tcb* first = conn(41000);
+  ASSERT_NE(first, nullptr);
+  far();
+  EXPECT_EQ(sent().size(), 1U);
+  far();
+  EXPECT_TRUE(sent().empty()) << "the limit holds on this connection";
+  input({.flags = flag::kRst, .seq = kPeerIsn + 1, .src_port = 41000});
+  ASSERT_EQ(first->state, tcp_state::closed);
+  _layer->release(*first, _now);
+  ack_of(syn_from(41000, false), 41000);
+  tcb* again = conn(41000);
+  ASSERT_EQ(again, first) << "the same TCB, reused";
+  far();
+  EXPECT_EQ(sent().size(), 1U) << "a new connection: answered within 500 ms of the last";
+  EXPECT_EQ(_layer->counters().invalid_acks_suppressed.get(), 1U);
+}
+
 TEST_F(Listener, ValidCookieAckMakesAnEstablishedConnectionAndDeliversItsPayload) {
   with(syncookies_mode::always);
   const auto sa = syn_from(41000);

@@ -125,25 +125,26 @@ std::uint8_t TcpFixture::events_for(tcb* c) {
   return ev;
 }
 
-tcb* TcpFixture::syn_rcvd(const wire::tcp_options& syn_options) {
+tcb* TcpFixture::syn_rcvd(const wire::tcp_options& syn_options, std::uint16_t port) {
   EXPECT_TRUE(_layer->listen(kServerPort));
+  const std::size_t before = _layer->connections();
   // A peer on Ethernet: MSS 1460 unless the test says otherwise.
   wire::tcp_options o = syn_options;
   if (!o.mss) o.mss = 1460;
-  input({.flags = flag::kSyn, .seq = kPeerIsn, .options = o});
+  input({.flags = flag::kSyn, .seq = kPeerIsn, .options = o, .src_port = port});
   const auto synack = sent_one();
   EXPECT_EQ(synack.h.flags, flag::kSyn | flag::kAck);
   _iss = synack.h.seq.value;
-  EXPECT_EQ(_layer->connections(), 1U);
-  return _layer->find({kStackIp, kPeerIp, kServerPort, kPeerPort});
+  EXPECT_EQ(_layer->connections(), before + 1);
+  return _layer->find({kStackIp, kPeerIp, kServerPort, port});
 }
 
-tcb* TcpFixture::established_passive(const wire::tcp_options& syn_options) {
-  syn_rcvd(syn_options);
+tcb* TcpFixture::established_passive(const wire::tcp_options& syn_options, std::uint16_t port) {
+  syn_rcvd(syn_options, port);
   // RFC 7323 §3.2: timestamps agreed, every segment from now on has them.
   wire::tcp_options o;
   if (syn_options.timestamps) o.timestamps = wire::tcp_timestamps{syn_options.timestamps->tsval, 0};
-  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .options = o});
+  input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .options = o, .src_port = port});
   tcb* c = nullptr;
   for (auto& [conn, e] : _events) {
     if ((e & event::kConnected) != 0) c = conn;

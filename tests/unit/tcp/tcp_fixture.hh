@@ -69,10 +69,12 @@ class TcpFixture : public testing::Test {
 
   // --- builders. The peer's ISN is kPeerIsn; the stack's is read off its SYN(-ACK).
   static constexpr std::uint32_t kPeerIsn = 1000;
-  // LISTEN, then SYN in, SYN-ACK out: the connection in SYN_RCVD.
-  tcb* syn_rcvd(const wire::tcp_options& syn_options = {});
+  // LISTEN, then SYN in, SYN-ACK out: the connection in SYN_RCVD. `port`:
+  // the peer's, so that a test can open several.
+  tcb* syn_rcvd(const wire::tcp_options& syn_options = {}, std::uint16_t port = kPeerPort);
   // ... and the final ACK: ESTABLISHED (passive).
-  tcb* established_passive(const wire::tcp_options& syn_options = {});
+  tcb* established_passive(const wire::tcp_options& syn_options = {},
+                           std::uint16_t port = kPeerPort);
   // connect(): SYN out, SYN-ACK in, ACK out: ESTABLISHED (active).
   tcb* established_active(const wire::tcp_options& synack_options = {});
 

@@ -45,7 +45,7 @@ time_wait_record record_n(std::uint32_t k) {
   r.ts_recent = 3000 + k;
   r.ts_offset = 4000 + k;
   r.window = static_cast<std::uint16_t>(k);
-  r.rcv_wscale = 7;
+  r.last_invalid_ack_ms = 5000 + k;
   r.ts_ok = true;
   r.port_from_pool = (k & 1) != 0;
   return r;
@@ -101,7 +101,7 @@ TEST(TimeWaitTable, InsertFindErase) {
   EXPECT_EQ(r->ts_recent, 3005U);
   EXPECT_EQ(r->ts_offset, 4005U);
   EXPECT_EQ(r->window, 5);
-  EXPECT_EQ(r->rcv_wscale, 7);
+  EXPECT_EQ(r->last_invalid_ack_ms, 5005U);
   EXPECT_TRUE(r->ts_ok);
   EXPECT_TRUE(r->port_from_pool);
   EXPECT_EQ(r->deadline_ns, 123 + kLifetime);

@@ -140,6 +140,60 @@ TEST_F(TimeWaitState, DataAfterTheFinGetsAnAckButABareAckGetsNothing) {
   EXPECT_TRUE(sent().empty()) << "ACKing an ACK would loop";
 }
 
+// RFC 5961 §7 on a record: what is not the peer's FIN again draws at most
+// one ACK per invalid_ack_interval_ns (Linux: tw_last_oow_ack_time).
+using TimeWait = TimeWaitState;
+
+TEST_F(TimeWait, OutOfWindowAnswersThrottled) {
+  to_time_wait(true);
+  const auto late = [this](std::uint32_t tsval) {
+    input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "late",
+           .options = ts(tsval)});
+  };
+  for (int i = 0; i < 50; ++i) late(kPeerTs + 1);
+  const auto ack = sent_one();
+  EXPECT_EQ(ack.h.seq.value, _u + 1);
+  EXPECT_EQ(ack.h.ack.value, _w + 1);
+  EXPECT_EQ(_layer->counters().out_of_window.get(), 50U);
+  EXPECT_EQ(_layer->counters().invalid_acks_suppressed.get(), 49U);
+  // A PAWS-rejected segment shares the record's limit.
+  late(kPeerTs - 50);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_layer->counters().paws_rejected.get(), 1U);
+  EXPECT_EQ(_layer->counters().invalid_acks_suppressed.get(), 50U);
+  advance_ms(500);
+  late(kPeerTs - 50);
+  EXPECT_EQ(sent_one().h.ack.value, _w + 1);
+  late(kPeerTs + 1);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_layer->counters().invalid_acks_suppressed.get(), 51U);
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
+}
+
+TEST_F(TimeWait, RetransmittedFinAlwaysAcked) {
+  to_time_wait(true);
+  // The record's limit in force: it has just answered a late segment.
+  input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "late",
+         .options = ts(kPeerTs + 1)});
+  EXPECT_EQ(sent().size(), 1U);
+  // The peer's FIN again, and again: our ACK of it is lost each time, and
+  // the peer waits in LAST_ACK for one. Every one is answered.
+  for (int i = 0; i < 5; ++i) {
+    input({.flags = flag::kFin | flag::kAck, .seq = _w, .ack = _u + 1,
+           .options = ts(kPeerTs + 2 + static_cast<std::uint32_t>(i))});
+    const auto ack = sent_one();
+    EXPECT_EQ(ack.h.seq.value, _u + 1) << "FIN " << i;
+    EXPECT_EQ(ack.h.ack.value, _w + 1) << "FIN " << i;
+    advance_ms(50);
+  }
+  // They neither spent nor lifted the limit: a late segment still waits.
+  input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "late",
+         .options = ts(kPeerTs + 9)});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_layer->counters().invalid_acks_suppressed.get(), 1U);
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
+}
+
 TEST_F(TimeWaitState, FullTableSkipsTimeWaitAndCounts) {
   tcp_config cfg;
   cfg.max_time_wait = 1;
