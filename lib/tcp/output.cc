@@ -98,11 +98,13 @@ void tcp_layer::defer(tcb& c) noexcept {
 // Oldest first, while the transmit queue has room; a connection that fills
 // it again goes back to the end of the list.
 void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
+  while (!_syn_waiting.empty() && syn_allowed() && _tx_room > 0) {
+    tcb& c = *_syn_waiting.front();
+    _syn_waiting.remove(c);
+    send_syn(c, now_ns);
+  }
   for (std::size_t n = _live; n > 0 && _tx_room > 0 && !_deferred.empty(); --n) {
     tcb& c = *_deferred.front();
-    // The SYNs of this iteration are spent: those behind wait their turn,
-    // and the list is not walked in vain.
-    if (c.state == tcp_state::syn_sent && c.snd_max == c.iss && !syn_allowed()) return;
     _deferred.remove(c);
     if (c.rst_pending) {
       send_rst(c.tuple, c.snd_nxt, seq32{}, false);
@@ -125,6 +127,9 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
   // segment waits with its connection rather than being dropped.
   if (_out_count == _out.size()) flush();
   if (_tx_room == 0 || _out_count == _out.size()) {
+    // A bare ACK (delayed, a window update, a probe) is owed still: output()
+    // sends it when the connection's turn comes (run_deferred).
+    if ((flags & (kSyn | kFin | kRst)) == 0 && len == 0) c.ack_now = true;
     defer(c);
     return false;
   }
@@ -347,7 +352,7 @@ void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
   const std::uint8_t flags = c.state == tcp_state::syn_rcvd ? (kSyn | kAck) : kSyn;
   const bool first = c.snd_max == c.iss;
   if (first && flags == kSyn && !syn_allowed()) {
-    defer(c);  // next iteration
+    _syn_waiting.push_back(c);  // a later iteration's budget
     return;
   }
   if (!send_segment(c, c.iss, 0, flags, now_ns)) {

@@ -185,6 +185,8 @@ struct tcb : core::tagged_timer<rto_tag>,
   // A segment the tx queue had no room for: on the layer's list of
   // connections whose output runs again next iteration.
   tcb_link deferred;
+  // An active open whose first SYN waits for this iteration's SYN budget.
+  tcb_link syn_waiting;
   bool rst_pending = false;  // CLOSED, kept until its RST finds tx room
 
   bool fin_sent() const noexcept { return fin_queued && snd_max > fin_seq; }

@@ -219,6 +219,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   detach(c);
   _blocked.remove(c);
   _deferred.remove(c);
+  _syn_waiting.remove(c);
   const std::uint32_t snd_before = c.snd.segments();
   const std::uint32_t rcv_before = c.rcv_held_mbufs();
   c.snd.clear();

@@ -125,7 +125,9 @@ class tcp_layer {
     _syns_this_iteration = 0;
   }
   // No output waits for tx room and nothing is queued.
-  bool tx_idle() const noexcept { return _deferred.empty() && _out_count == 0; }
+  bool tx_idle() const noexcept {
+    return _deferred.empty() && _syn_waiting.empty() && _out_count == 0;
+  }
 
   // --- application side
   bool listen(std::uint16_t port) noexcept;
@@ -367,6 +369,10 @@ class tcp_layer {
   mbuf_budget _rcv_mem;
   tcb_list<&tcb::blocked> _blocked;  // senders the budget refused, oldest first
   tcb_list<&tcb::deferred> _deferred;  // output that found no tx room, oldest first
+  // Active opens waiting for a SYN of the per-iteration budget: apart from
+  // _deferred, so that the ACKs and data behind a storm of connects do not
+  // wait for all of its SYNs.
+  tcb_list<&tcb::syn_waiting> _syn_waiting;
   std::uint32_t _tx_room = UINT32_MAX;
   std::uint32_t _syns_this_iteration = 0;
   // RFC 5961 §7 challenge ACK budget of this core, drawn anew each second.
