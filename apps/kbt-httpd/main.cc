@@ -39,23 +39,20 @@ int main(int argc, char** argv) {
   double idle_timeout = 60;
   double header_timeout = 60;
   double send_timeout = 60;
-  app.add_option("--idle-timeout", idle_timeout,
-                 "close a keep-alive connection with no request for SECONDS (0: never)")
-      ->capture_default_str()
-      ->type_name("SECONDS")
-      ->check(CLI::Range(0.0, 86400.0));
-  app.add_option("--header-timeout", header_timeout,
-                 "close a connection whose request header is not complete SECONDS after it "
-                 "opened or the request began, or whose body stops for as long (0: never)")
-      ->capture_default_str()
-      ->type_name("SECONDS")
-      ->check(CLI::Range(0.0, 86400.0));
-  app.add_option("--send-timeout", send_timeout,
-                 "reset a connection whose peer takes none of a waiting response for SECONDS "
-                 "(0: never)")
-      ->capture_default_str()
-      ->type_name("SECONDS")
-      ->check(CLI::Range(0.0, 86400.0));
+  const auto add_timeout = [&app](const char* flag, double& seconds, const char* what) {
+    app.add_option(flag, seconds, what)
+        ->capture_default_str()
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.0, 86400.0));
+  };
+  add_timeout("--idle-timeout", idle_timeout,
+              "close a keep-alive connection with no request for SECONDS (0: never)");
+  add_timeout("--header-timeout", header_timeout,
+              "close a connection whose request header is not complete SECONDS after it "
+              "opened or the request began, or whose body stops for as long (0: never)");
+  add_timeout("--send-timeout", send_timeout,
+              "reset a connection whose peer takes none of a waiting response for SECONDS "
+              "(0: never)");
   if (auto rc = apps::parse(app, cl.app)) return *rc;
 
   try {

@@ -71,26 +71,29 @@ std::uint32_t tcp_layer::receive_space(const tcb& c) const noexcept {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, by_mbufs));
 }
 
-void tcp_layer::account_snd(tcb& c, std::uint32_t before) noexcept {
-  const std::uint32_t after = c.snd.segments();
+namespace {
+
+// A connection's holding went from `before` to `after`: its budget and the
+// gauge that telemetry shows follow.
+void account(mbuf_budget& budget, core::counter& gauge, std::uint32_t before,
+             std::uint32_t after) noexcept {
   if (after == before) return;
-  _snd_mem.update(before, after);
+  budget.update(before, after);
   if (after > before) {
-    _counters.snd_mbufs.add(after - before);
+    gauge.add(after - before);
   } else {
-    _counters.snd_mbufs.sub(before - after);
+    gauge.sub(before - after);
   }
 }
 
+}  // namespace
+
+void tcp_layer::account_snd(tcb& c, std::uint32_t before) noexcept {
+  account(_snd_mem, _counters.snd_mbufs, before, c.snd.segments());
+}
+
 void tcp_layer::account_rcv(tcb& c, std::uint32_t before) noexcept {
-  const std::uint32_t after = c.rcv_held_mbufs();
-  if (after == before) return;
-  _rcv_mem.update(before, after);
-  if (after > before) {
-    _counters.rcv_mbufs.add(after - before);
-  } else {
-    _counters.rcv_mbufs.sub(before - after);
-  }
+  account(_rcv_mem, _counters.rcv_mbufs, before, c.rcv_held_mbufs());
 }
 
 bool tcp_layer::rcv_memory_allows(const tcb& c, rte_mbuf* payload, std::uint32_t len,

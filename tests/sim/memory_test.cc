@@ -27,12 +27,7 @@ constexpr std::uint16_t kPort = 80;
 std::unique_ptr<core::engine> make_engine(sim_world& w, side s, wire::mac_addr mac,
                                           wire::ipv4_addr ip, core::core_counters& counters,
                                           std::uint32_t snd_buffer = 256 * 1024) {
-  core::engine_config ec;
-  ec.port_id = w.port(s).port_id;
-  ec.pool = w.pool(s);
-  ec.mac = mac;
-  ec.ip = {ip, 24};
-  ec.offloads = w.port(s).offloads;
+  core::engine_config ec = w.endpoint_config(s, mac, ip);
   ec.tcp = true;
   ec.max_conns = 64;
   ec.tcp_settings.msl_ns = 2 * kSec;
@@ -40,7 +35,6 @@ std::unique_ptr<core::engine> make_engine(sim_world& w, side s, wire::mac_addr m
   for (std::size_t i = 0; i < ec.isn_key.size(); ++i) {
     ec.isn_key[i] = static_cast<std::uint8_t>(w.endpoint_seed(s) >> (i % 8 * 8));
   }
-  ec.start_ns = w.now_ns();
   return std::make_unique<core::engine>(ec, counters);
 }
 

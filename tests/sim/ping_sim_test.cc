@@ -117,13 +117,7 @@ struct endpoint {
   std::unique_ptr<core::engine> engine;
 
   endpoint(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip) {
-    core::engine_config ec;
-    ec.port_id = w.port(s).port_id;
-    ec.pool = w.pool(s);
-    ec.mac = mac;
-    ec.ip = {ip, 24};
-    ec.offloads = w.port(s).offloads;
-    engine = std::make_unique<core::engine>(ec, counters);
+    engine = std::make_unique<core::engine>(w.endpoint_config(s, mac, ip), counters);
     w.set_poll(s, [e = engine.get()](std::uint64_t now) { e->poll(now); });
   }
 };

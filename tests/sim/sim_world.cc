@@ -94,6 +94,18 @@ void sim_world::release() noexcept {
   }
 }
 
+core::engine_config sim_world::endpoint_config(side s, wire::mac_addr mac,
+                                               wire::ipv4_addr ip) const {
+  core::engine_config ec;
+  ec.port_id = port(s).port_id;
+  ec.pool = pool(s);
+  ec.mac = mac;
+  ec.ip = {ip, 24};
+  ec.offloads = port(s).offloads;
+  ec.start_ns = now_ns();
+  return ec;
+}
+
 std::uint64_t sim_world::endpoint_seed(side s) const noexcept {
   return sub_seed(_config.seed, 2 + index(s));
 }

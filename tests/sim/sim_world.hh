@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "core/engine.hh"
 #include "dev/port.hh"
 #include "dev/ring_port.hh"
 #include "impaired_link.hh"
@@ -98,6 +99,9 @@ class sim_world {
   void set_filter(filter_fn filter) { _filter = std::move(filter); }
 
   const dev::port_info& port(side s) const noexcept { return _info[index(s)]; }
+  // An engine on side `s` as `mac` and `ip`/24: its port, pool and offloads,
+  // started now. Endpoints add TCP and keys.
+  core::engine_config endpoint_config(side s, wire::mac_addr mac, wire::ipv4_addr ip) const;
   rte_mempool* pool(side s) const noexcept { return _pools[index(s)]; }
   // The link that carries what `s` transmits.
   impaired_link& link_from(side s) noexcept { return *_links[index(s)]; }

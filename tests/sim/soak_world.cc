@@ -146,12 +146,8 @@ soak_run::soak_run(sim_world& w, const world_plan& plan) : _world(w), _plan(plan
   }
   for (side s : {side::a, side::b}) {
     const std::size_t i = index(s);
-    core::engine_config ec;
-    ec.port_id = w.port(s).port_id;
-    ec.pool = w.pool(s);
-    ec.mac = s == side::a ? kMacA : kMacB;
-    ec.ip = {s == side::a ? kIpA : kIpB, 24};
-    ec.offloads = w.port(s).offloads;
+    core::engine_config ec =
+        w.endpoint_config(s, s == side::a ? kMacA : kMacB, s == side::a ? kIpA : kIpB);
     ec.tcp = true;
     ec.tcp_settings = plan.tcp[i];
     ec.cc = plan.cc[i];
@@ -161,7 +157,6 @@ soak_run::soak_run(sim_world& w, const world_plan& plan) : _world(w), _plan(plan
       ec.isn_key[j] = static_cast<std::uint8_t>((k >> ((j % 8) * 8)) + j);
       ec.cookie_key[j] = static_cast<std::uint8_t>((k >> ((j % 8) * 8)) + 3 * j + 1);
     }
-    ec.start_ns = w.now_ns();
     _engines[i] = std::make_unique<core::engine>(ec, _counters[i]);
     _cores[i].resize(1);
     _cores[i][0].ctx = api::core_context{_engines[i].get(), _engines[i]->tcp(), w.pool(s), 0, 0};

@@ -17,12 +17,7 @@ std::uint8_t pattern_byte(std::uint64_t seed, std::uint64_t i) noexcept {
 tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
                    const tcp::tcp_config& tcp, tcp::cc_algorithm cc)
     : _world(w), _side(s), _write_sizes(sub_seed(w.endpoint_seed(s), 1)) {
-  core::engine_config ec;
-  ec.port_id = w.port(s).port_id;
-  ec.pool = w.pool(s);
-  ec.mac = mac;
-  ec.ip = {ip, 24};
-  ec.offloads = w.port(s).offloads;
+  core::engine_config ec = w.endpoint_config(s, mac, ip);
   ec.tcp = true;
   ec.tcp_settings = tcp;
   ec.cc = cc;
@@ -32,7 +27,6 @@ tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
   for (std::size_t i = 0; i < ec.isn_key.size(); ++i) {
     ec.isn_key[i] = static_cast<std::uint8_t>((k >> ((i % 8) * 8)) + i);
   }
-  ec.start_ns = w.now_ns();
   _engine = std::make_unique<core::engine>(ec, _counters);
   w.set_poll(s, [this](std::uint64_t now) { poll(now); });
 }

@@ -9,14 +9,9 @@ namespace kbt::sim {
 tcp_swarm::tcp_swarm(sim_world& w, side s, const swarm_config& config,
                      core::steering_fabric* steering, bool attach)
     : _world(w), _side(s), _attached(attach) {
-  core::engine_config ec;
-  ec.port_id = w.port(s).port_id;
+  core::engine_config ec = w.endpoint_config(s, config.mac, config.ip);
   ec.core = config.core;  // every core on the world's one queue
-  ec.pool = w.pool(s);
-  ec.mac = config.mac;
-  ec.ip = {config.ip, 24};
   ec.gateway = config.gateway;
-  ec.offloads = w.port(s).offloads;
   ec.tcp = true;
   ec.tcp_settings = config.tcp;
   ec.max_conns = config.max_conns;
@@ -24,7 +19,6 @@ tcp_swarm::tcp_swarm(sim_world& w, side s, const swarm_config& config,
     ec.isn_key[i] = static_cast<std::uint8_t>((config.key_seed >> ((i % 8) * 8)) + i);
     ec.cookie_key[i] = static_cast<std::uint8_t>((config.key_seed >> ((i % 8) * 8)) + 3 * i + 1);
   }
-  ec.start_ns = w.now_ns();
   ec.rss = config.rss;
   ec.steering = steering;
   _engine = std::make_unique<core::engine>(ec, _counters);
