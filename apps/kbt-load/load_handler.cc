@@ -82,13 +82,16 @@ void load_handler::start(std::uint64_t now_ns) noexcept {
   _end = _load_start + _cfg->duration_ns;
   _next_progress = _load_start + kSec;
   _last_progress_ns = _load_start;
-  // Spread the slots' first connects (and, open loop, their schedules) over one interval.
+  // Open loop: the slots' schedules are spread over one interval. Keep-alive
+  // connections all open at the start, as wrk2's do, and wait for their
+  // first scheduled request; with --close each request is a connect, so
+  // those follow the schedule.
   const std::uint64_t spread = open_loop() ? _interval_ns : 0;
   for (std::size_t i = 0; i < _slots.size(); ++i) {
     const auto g = static_cast<double>(_first + i);
     const auto offset =
         static_cast<std::uint64_t>(static_cast<double>(spread) * g / _cfg->connections);
-    _slots[i].due = _load_start + offset;
+    _slots[i].due = _cfg->close ? _load_start + offset : _load_start;
     _slots[i].next_sched = _load_start + offset;
   }
   _next_due = _load_start;
