@@ -13,6 +13,9 @@ packages=(
   # tests and demo: Linux peers, namespaces, packet crafting
   iproute2 iputils-ping iputils-arping iptables nftables
   curl wrk netcat-openbsd tcpdump python3-scapy nginx-light ethtool
+  # reference programs for the apps (issue 15): servers kbt-load is checked
+  # against, clients kbt-httpd is checked with, traceroute for ICMP
+  lighttpd apache2-utils nghttp2-client traceroute
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # benchmarks (scripts/bench.sh): the Linux side's peers, the chart
