@@ -29,6 +29,9 @@ http_handler::http_handler(const httpd_options& opts, httpd_counters& counters)
     : _responses(std::make_unique<response_table>(opts.body_size)),
       _pool(std::make_unique<session_pool>(opts.max_conns)),
       _timers(std::make_unique<session_timers>(opts.waits)),
+      _files(opts.root != nullptr ? std::make_unique<file_responses>(*opts.root) : nullptr),
+      _env(std::make_unique<session_env>(session_env{_responses.get(), _files.get(),
+                                                     opts.max_uri_bytes, opts.max_header_bytes})),
       _counters(&counters) {}
 
 void http_handler::on_accept(api::connection c) noexcept {
@@ -44,7 +47,7 @@ void http_handler::on_accept(api::connection c) noexcept {
   // A response goes out whole at once; Nagle would only hold back the
   // tail of one that is larger than a segment.
   c.set_nodelay(true);
-  s->start(c, *_responses, *_timers);
+  s->start(c, *_env, *_timers);
 }
 
 void http_handler::on_data(api::connection c, api::rx_data& d) noexcept {
@@ -84,7 +87,9 @@ void http_handler::on_poll(api::core_context& ctx) noexcept {
   _timers->expire(kExpiryBatch, [this](http_session& s, wait_kind k) { expired(s, k); });
   if (ctx.now_ns < _next_date_ns) return;
   _next_date_ns = ctx.now_ns + kSecondNs;
-  _responses->set_date(std::time(nullptr));
+  const std::time_t now = std::time(nullptr);
+  _responses->set_date(now);
+  if (_files) _files->set_date(now);
 }
 
 void http_handler::close_if_done(http_session& s) noexcept {

@@ -9,6 +9,7 @@
 
 #include "api/app.hh"
 #include "core/counters.hh"
+#include "file_responses.hh"
 #include "responses.hh"
 #include "session_pool.hh"
 #include "session_timers.hh"
@@ -19,6 +20,9 @@ struct httpd_options {
   std::size_t body_size = 64;     // bytes of the body of GET /
   std::uint32_t max_conns = 1024;  // sessions per core
   timeouts waits;                 // session_timers.hh; 0: none
+  std::size_t max_uri_bytes = 8192;      // longer targets: 414
+  std::size_t max_header_bytes = 32768;  // larger headers: 431
+  const static_files* root = nullptr;    // --root's files, shared by the cores
 };
 
 // What one core's handler counts, read by the stats thread.
@@ -56,6 +60,8 @@ class http_handler {
   std::unique_ptr<response_table> _responses;
   std::unique_ptr<session_pool> _pool;
   std::unique_ptr<session_timers> _timers;
+  std::unique_ptr<file_responses> _files;  // with --root
+  std::unique_ptr<session_env> _env;
   httpd_counters* _counters;
   std::uint64_t _next_date_ns = 0;
 };

@@ -8,6 +8,11 @@
 // reads fills its own receive window, not the core's pool. Sessions live in
 // a per-core pool (session_pool.hh); start() and finish() bracket each
 // connection.
+// Strictness on top of http_parser (RFC 9112): a 1.1 request needs exactly
+// one Host (§3.2), a field name is a token with no space before the colon
+// (§5.1), the major version is 1 (505 otherwise, RFC 9110 §15.6.6), the
+// target and the header are bounded (414, 431), an HTTP/0.9 request gets
+// the body alone and a close (as nginx answers it). Every refusal closes.
 #include <http_parser.h>
 
 #include <cstddef>
@@ -15,10 +20,20 @@
 #include <span>
 
 #include "api/connection.hh"
+#include "file_responses.hh"
+#include "request_target.hh"
 #include "responses.hh"
 #include "session_timers.hh"
 
 namespace kbt::httpd {
+
+// What every session of a core shares: its responses and limits.
+struct session_env {
+  const response_table* responses = nullptr;
+  const file_responses* files = nullptr;  // --root, or nullptr: the generated body
+  std::size_t max_uri_bytes = 8192;
+  std::size_t max_header_bytes = 32768;
+};
 
 class http_session {
  public:
@@ -28,7 +43,7 @@ class http_session {
 
   // A new connection: a fresh parser, nothing pending, and its first
   // request's header awaited (session_timers.hh).
-  void start(api::connection c, const response_table& responses, session_timers& timers) noexcept;
+  void start(api::connection c, const session_env& env, session_timers& timers) noexcept;
   // The connection is gone (or handed back): frees what it held.
   void finish() noexcept;
 
@@ -40,7 +55,7 @@ class http_session {
   // True when nothing is left to do but close: the peer has finished, and
   // every request it sent is answered and queued in the send buffer.
   bool done() const noexcept {
-    return _peer_fin && _pending.empty() && (_closing || _conn.unread_bytes() == 0);
+    return _peer_fin && !pending() && (_closing || _conn.unread_bytes() == 0);
   }
   api::connection& conn() noexcept { return _conn; }
   // Its place in the timers' lists (session_timers.cc only).
@@ -51,6 +66,8 @@ class http_session {
   // http_parser callbacks; parser->data is the session.
   static int on_message_begin(http_parser* p);
   static int on_url(http_parser* p, const char* at, std::size_t len);
+  static int on_header_field(http_parser* p, const char* at, std::size_t len);
+  static int on_header_value(http_parser* p, const char* at, std::size_t len);
   static int on_headers_complete(http_parser* p);
   static int on_body(http_parser* p, const char* at, std::size_t len);
   static int on_message_complete(http_parser* p);
@@ -61,20 +78,53 @@ class http_session {
   std::size_t parse(std::span<const std::byte> bytes) noexcept;
   // Queues a response; what the send buffer cannot take stays pending.
   void respond(status s, bool head, bool keep_alive) noexcept;
+  // The request is refused from a parser callback: the status to answer
+  // with once the parser stops (parse()); returns the callbacks' error.
+  int reject(status s) noexcept;
+  // HTTP/0.9 "GET /path": the body alone, then close.
+  void respond_http09() noexcept;
   void send_pending() noexcept;
-  bool request_is_root() const noexcept;
-  bool reading() const noexcept { return !_closing && _pending.empty(); }
+  // Decides the status (and file) of the request whose target is in.
+  status resolve() noexcept;
+  bool if_none_match(const static_file& f) const noexcept;
+  bool count_header(std::size_t n) noexcept {
+    _header_bytes += n;
+    return _header_bytes <= _env->max_header_bytes;
+  }
+  bool pending() const noexcept { return !_pending.empty() || !_pending_body.empty(); }
+  bool reading() const noexcept { return !_closing && !pending(); }
+  void begin_request() noexcept;
 
   api::connection _conn;
-  const response_table* _responses = nullptr;
+  const session_env* _env = nullptr;
   session_timers* _timers = nullptr;
   timer_hook _hook;
   http_parser _parser{};
-  std::span<const std::byte> _pending;  // unsent tail of the current response
-  // The request target as far as it matters: its first bytes and length.
-  static constexpr std::size_t kUrlKeep = 8;
-  char _url[kUrlKeep] = {};
+  std::span<const std::byte> _pending;       // unsent tail of the current response
+  std::span<const std::byte> _pending_body;  // then this (a --root file's body)
+
+  // The request being parsed.
+  enum class field_kind : std::uint8_t { other, host, expect, if_none_match };
+  request_target _target;
   std::size_t _url_len = 0;
+  std::size_t _header_bytes = 0;  // target, names and values, 4 per line
+  static constexpr std::size_t kNameKeep = 16;  // longest name we look for
+  char _name[kNameKeep] = {};                   // the field name, lower case
+  std::size_t _name_len = 0;
+  bool _name_bad = false;  // a byte that is no tchar (RFC 9110 §5.6.2)
+  bool _in_value = true;   // the next field callback starts a new name
+  field_kind _kind = field_kind::other;
+  std::uint8_t _hosts = 0;
+  static constexpr std::size_t kExpectKeep = 16;
+  char _expect[kExpectKeep] = {};
+  std::size_t _expect_len = 0;
+  static constexpr std::size_t kInmKeep = 128;
+  char _inm[kInmKeep] = {};
+  std::size_t _inm_len = 0;  // kInmKeep + 1: too long to have matched
+  status _reject = status::ok;  // ok: not refused
+  status _status = status::ok;
+  const static_file* _file = nullptr;
+  bool _not_modified = false;
   bool _closing = false;   // the last response says "close": no more requests
   bool _shut = false;      // our FIN is queued
   bool _peer_fin = false;  // the peer has sent its FIN

@@ -6,10 +6,6 @@ namespace kbt::httpd {
 
 namespace {
 
-// RFC 9110 §5.6.7 IMF-fixdate: always 29 characters.
-constexpr std::size_t kDateLen = 29;
-constexpr const char* kDatePlaceholder = "Thu, 01 Jan 1970 00:00:00 GMT";
-
 struct status_text {
   const char* line;   // status line without CRLF
   const char* extra;  // further header lines, each ending in CRLF
@@ -25,6 +21,14 @@ status_text text_of(status s) {
       return {"HTTP/1.1 405 Method Not Allowed", "Allow: GET, HEAD\r\n"};
     case status::bad_request:
       return {"HTTP/1.1 400 Bad Request", ""};
+    case status::forbidden:
+      return {"HTTP/1.1 403 Forbidden", ""};
+    case status::uri_too_long:
+      return {"HTTP/1.1 414 URI Too Long", ""};
+    case status::header_too_large:
+      return {"HTTP/1.1 431 Request Header Fields Too Large", ""};
+    case status::version_not_supported:
+      return {"HTTP/1.1 505 HTTP Version Not Supported", ""};
   }
   return {"HTTP/1.1 500 Internal Server Error", ""};
 }
@@ -39,6 +43,14 @@ std::string body_of(status s, std::size_t body_size) {
       return "method not allowed\n";
     case status::bad_request:
       return "bad request\n";
+    case status::forbidden:
+      return "forbidden\n";
+    case status::uri_too_long:
+      return "uri too long\n";
+    case status::header_too_large:
+      return "request header fields too large\n";
+    case status::version_not_supported:
+      return "http version not supported\n";
   }
   return {};
 }
@@ -54,7 +66,7 @@ std::string pattern_body(std::size_t n) {
 }
 
 response_table::response_table(std::size_t body_size) {
-  for (std::size_t si = 0; si < 4; ++si) {
+  for (std::size_t si = 0; si < kStatusCount; ++si) {
     const auto s = static_cast<status>(si);
     const status_text t = text_of(s);
     const std::string body = body_of(s, body_size);
@@ -69,6 +81,7 @@ response_table::response_table(std::size_t body_size) {
         r += "\r\n";
         r += t.extra;
         r += keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+        _body_at[index(s, head, keep)] = r.size();
         if (!head) r += body;
         _date_at[index(s, head, keep)] = date_at;
         _text[index(s, head, keep)] = std::move(r);
@@ -78,11 +91,15 @@ response_table::response_table(std::size_t body_size) {
   set_date(std::time(nullptr));
 }
 
-void response_table::set_date(std::time_t t) noexcept {
+bool format_date(std::time_t t, char* out) noexcept {
   std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return;
+  if (gmtime_r(&t, &tm) == nullptr) return false;
+  return std::strftime(out, kDateLen + 1, "%a, %d %b %Y %H:%M:%S GMT", &tm) == kDateLen;
+}
+
+void response_table::set_date(std::time_t t) noexcept {
   char date[kDateLen + 1];
-  if (std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) != kDateLen) return;
+  if (!format_date(t, date)) return;
   for (std::size_t i = 0; i < kCount; ++i) {
     std::memcpy(_text[i].data() + _date_at[i], date, kDateLen);
   }
