@@ -131,12 +131,13 @@ class StrictHttp(unittest.TestCase):
                     f.write(b'u' * 100000)
                 # curl waits 1 s for a 100 it is not sent before its body.
                 curls = []
-                # (A target ending in '/' would get the file's name appended.)
+                # (curl appends the file's name to a path ending in '/'.)
                 for args in (['-T', os.path.join(tmp, 'up')],
                              ['-T', os.path.join(tmp, 'up'), '-X', 'GET']):
                     r = net.run('curl', '-sS', '-o', '/dev/null', '-w',
                                 '%{http_code} %{time_total}', '--max-time', '10', *args,
-                                f'http://{kbtnet.STACK_IP}/?upload', timeout=30)
+                                '--request-target', '/', f'http://{kbtnet.STACK_IP}/up',
+                                timeout=30)
                     curls.append(r.stdout.split())
         for label, k, n in zip(('put_refused', 'get_served'), kbt, ngx):
             print(f'expect {label}: kbt {httpd_raw.summary(k)} first byte {k["first"]} s; '
