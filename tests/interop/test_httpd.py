@@ -119,7 +119,7 @@ class HttpdRequests(unittest.TestCase):
                 self.assertTrue(got['eof'])
 
             with self.subTest('other methods: 405'):
-                got = raw_exchange(net, b'POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc', 1)
+                got = raw_exchange(net, b'POST / HTTP/1.1\r\nHost: kbt\r\nContent-Length: 3\r\n\r\nabc', 1)
                 self.assertEqual([r['status'] for r in got['responses']], [405])
         self.assertFalse(net.killed, 'app needed SIGKILL to exit')
 
