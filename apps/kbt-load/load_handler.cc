@@ -24,6 +24,7 @@ load_handler::load_handler(api::core_context& ctx, const load_config& cfg, run_s
                            std::uint32_t first, std::uint32_t count)
     : _ctx(&ctx), _cfg(&cfg), _run(&run), _stats(run.cores.at(ctx.core).get()), _slots(count),
       _first(first) {
+  for (slot& s : _slots) s.parser.set_no_body(cfg.head);
   if (cfg.rate > 0) {
     const double t = static_cast<double>(cfg.connections) * 1e9 / cfg.rate;
     _interval_ns = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(t));

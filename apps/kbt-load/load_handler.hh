@@ -32,6 +32,7 @@ struct load_config {
   std::uint32_t connections = 0;  // in total, over all cores
   double rate = 0;                // requests/s in total; 0: closed loop
   bool close = false;             // one request per connection
+  bool head = false;              // HEAD: responses have no body (RFC 9110 §9.3.2)
   std::uint64_t duration_ns = 0;
   std::uint64_t start_delay_ns = 0;  // from the first poll to the start of the load
   std::uint64_t timeout_ns = 0;      // per connect and per response

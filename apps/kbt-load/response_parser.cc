@@ -284,7 +284,7 @@ parse_state http_response_parser::end_of_headers() noexcept {
   }
   if (_http10 && !_keep_alive) _close = true;
   // RFC 9112 §6.3: 204 and 304 have no body, whatever the headers say.
-  if (_status == 204 || _status == 304) {
+  if (_status == 204 || _status == 304 || _no_body) {
     _phase = phase::done;
     return parse_state::complete;
   }

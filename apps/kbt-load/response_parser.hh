@@ -48,6 +48,10 @@ class http_response_parser {
   // is left as it is: only `_line_len` of it is ever read.
   void reset() noexcept;
 
+  // The requests are HEAD: no response has a body, whatever its headers say
+  // (RFC 9112 §6.3 item 1). Kept across reset().
+  void set_no_body(bool v) noexcept { _no_body = v; }
+
   feed_result feed(std::span<const std::byte> bytes) noexcept;
   // The peer closed its side: a body that runs until the close ends here
   // (returns true: complete); anything else in progress is cut short.
@@ -97,6 +101,7 @@ class http_response_parser {
   bool _chunked = false;
   bool _has_length = false;
   bool _line_cut = false;
+  bool _no_body = false;
   bool _chunk_digits = false;  // chunk_size: a hex digit has been read
   bool _chunk_cr = false;      // chunk_end: the CR has been read
   int _status = 0;

@@ -38,12 +38,18 @@ BASE = f'http://{kbtnet.KERNEL_IP}:{PORT}'
 PY_SERVER = r'''
 import http.server, random, sys
 log = open(sys.argv[1], 'w', buffering=1)
+requests = open(sys.argv[2], 'w', buffering=1)
 rng = random.Random(15)
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     def log_message(self, *a):
         pass
+    def do_POST(self):
+        self.do_GET()
     def do_GET(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length', '0')))
+        requests.write(f'{self.command} {self.headers.get("Host")} '
+                       f'{self.headers.get("X-Kbt")} {len(body)}\n')
         status = 404 if self.path.startswith('/missing') else 200
         self.send_response(status)
         self.send_header('Transfer-Encoding', 'chunked')
@@ -149,6 +155,8 @@ class LoadAgainstServers(unittest.TestCase):
                 with server(net, tmp, argv_of(tmp), BASE + PROBE):
                     net.proc.wait(timeout=START_DELAY + duration + 30)
             rows = log_lines(tmp)
+            self.requests_log = [line for line in read(tmp, 'requests.log').splitlines()
+                                 if line != 'GET 198.18.0.1:8080 None 0']  # the probe
         self.assertFalse(net.killed, 'kbt-load needed SIGKILL')
         r = json_result(net.stdout)
         statuses = collections.Counter(row[1] for row in rows)
@@ -158,7 +166,7 @@ class LoadAgainstServers(unittest.TestCase):
               f'statuses={dict(statuses)} bytes={sum(row[2] for row in rows)}', file=sys.stderr)
         return r, rows, net
 
-    def check_counts(self, r, rows, body_of_counted):
+    def check_counts(self, r, rows, body_of_counted, method='GET'):
         in_flight = r['in_flight_at_end']['requests']
         self.assertEqual(r['errors']['total'], 0, r)
         self.assertGreater(r['requests'], 0, r)
@@ -181,14 +189,15 @@ class LoadAgainstServers(unittest.TestCase):
         else:
             self.fail(f'no {in_flight} in-flight request(s) leave kbt-load\'s ok, non2xx, '
                       f'body_bytes {(r["ok"], r["non2xx"], r["body_bytes"])}: {matches[:8]}')
-        self.assertTrue(all(row[0] == 'GET' for row in rows), rows[:5])
+        self.assertTrue(all(row[0] == method for row in rows), rows[:5])
 
     def test_chunked_python(self):
         def argv(tmp):
             script = os.path.join(tmp, 'chunked_server.py')
             with open(script, 'w') as f:
                 f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
-            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log')]
+            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
+                    os.path.join(tmp, 'requests.log')]
         r, rows, net = self.run_against('chunked-python', argv, '/index.html')
         self.check_counts(r, rows, lambda row: row[2])
         # kbt-load exits 0 only when nothing failed.
@@ -199,11 +208,37 @@ class LoadAgainstServers(unittest.TestCase):
             script = os.path.join(tmp, 'chunked_server.py')
             with open(script, 'w') as f:
                 f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
-            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log')]
+            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
+                    os.path.join(tmp, 'requests.log')]
         r, rows, net = self.run_against('chunked-python-404', argv, '/missing', rate=200)
         self.check_counts(r, rows, lambda row: row[2])
         self.assertEqual(r['ok'], 0, r)
         self.assertEqual(net.returncode, 1, net.describe())  # non-2xx fail the run
+
+    def test_flags_reach_python(self):
+        """--method, -H (a Host of its own among them) and --body-file, as the
+        server saw them."""
+        body_file = tempfile.NamedTemporaryFile(prefix='kbt-load-body-', delete=False)
+        body_file.write(os.urandom(1234))
+        body_file.close()
+        def argv(tmp):
+            script = os.path.join(tmp, 'chunked_server.py')
+            with open(script, 'w') as f:
+                f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
+            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
+                    os.path.join(tmp, 'requests.log')]
+        try:
+            r, rows, net = self.run_against('flags', argv, '/index.html', '--method', 'POST',
+                                            '-H', 'X-Kbt: flags', '-H', 'host: example.test',
+                                            '--body-file', body_file.name, rate=200)
+        finally:
+            os.unlink(body_file.name)
+        self.assertEqual(net.returncode, 0, net.describe())
+        self.assertEqual(len(self.requests_log), len(rows))
+        self.assertEqual(set(self.requests_log), {'POST example.test flags 1234'},
+                         self.requests_log[:5])
+        self.assertTrue(all(row[0] == 'POST' for row in rows), rows[:5])
+        self.assertEqual(len(rows), r['requests'] + r['in_flight_at_end']['requests'], r)
 
     def test_nginx_access_log(self):
         def argv(tmp):

@@ -173,5 +173,29 @@ TEST(ChunkedResponse, InterimResponsesThenChunked) {
   EXPECT_EQ(got.bodies, (std::vector<std::uint64_t>{2}));
 }
 
+// RFC 9112 §6.3 item 1: a response to HEAD ends with its headers, whatever
+// its Content-Length or Transfer-Encoding says.
+TEST(ResponseParser, HeadResponsesHaveNoBody) {
+  http_response_parser p;
+  p.set_no_body(true);
+  const std::string_view wire =
+      "HTTP/1.1 200 OK\r\nContent-Length: 608\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  auto piece = bytes(wire);
+  int complete = 0;
+  while (!piece.empty()) {
+    const feed_result r = p.feed(piece);
+    ASSERT_NE(r.state, parse_state::error);
+    piece = piece.subspan(r.consumed);
+    if (r.state == parse_state::complete) {
+      ++complete;
+      EXPECT_EQ(p.body_bytes(), 0u);
+      p.reset();
+    }
+  }
+  EXPECT_EQ(complete, 2);
+  EXPECT_TRUE(p.idle());
+}
+
 }  // namespace
 }  // namespace kbt::load
