@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -20,6 +21,7 @@
 #include "api/eal_args.hh"
 #include "common/app_options.hh"
 #include "dev/startup_error.hh"
+#include "histogram_output.hh"
 #include "load_handler.hh"
 #include "report.hh"
 #include "url.hh"
@@ -39,6 +41,7 @@ struct load_flags {
   std::string method = "GET";
   std::vector<std::string> headers;  // -H 'Name: value', as given
   std::string body_file;
+  std::string histogram;  // --histogram FILE
 };
 
 void add_load_options(CLI::App& app, load_flags& f) {
@@ -79,6 +82,11 @@ void add_load_options(CLI::App& app, load_flags& f) {
       ->type_name("METHOD");
   app.add_option("--body-file", f.body_file,
                  "send this file's bytes as each request's body, with Content-Length")
+      ->type_name("FILE");
+  app.add_option("--histogram", f.histogram,
+                 "write the latency histogram to FILE as HdrHistogram's percentile distribution "
+                 "(Value in ms, Percentile, TotalCount, 1/(1-Percentile); Mean, StdDeviation, Max, "
+                 "Total count)")
       ->type_name("FILE");
 }
 
@@ -192,6 +200,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   const load::load_config cfg = to_load_config(*target, flags, std::move(*request));
+  // Opened before the run, so that a path that cannot be written fails at once.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> histogram(nullptr, &std::fclose);
+  if (!flags.histogram.empty()) {
+    histogram.reset(std::fopen(flags.histogram.c_str(), "w"));
+    if (!histogram) {
+      apps::report_error(program, "--histogram '" + flags.histogram + "': cannot be written");
+      return 2;
+    }
+  }
 
   // The cores' stats live here, not in the handlers, to be read after the run.
   load::run_state run;
@@ -236,6 +253,10 @@ int main(int argc, char** argv) {
     load::print_json(*summary, rc);
   } else {
     load::print_text(*summary, rc);
+  }
+  if (histogram && !load::write_percentile_distribution(summary->latency, histogram.get())) {
+    apps::report_error(program, "--histogram '" + flags.histogram + "': write failed");
+    return 1;
   }
   if (const std::string why = load::verdict(*summary, rc); !why.empty()) {
     apps::report_error(program, why);

@@ -191,6 +191,25 @@ class LoadAgainstServers(unittest.TestCase):
                       f'body_bytes {(r["ok"], r["non2xx"], r["body_bytes"])}: {matches[:8]}')
         self.assertTrue(all(row[0] == method for row in rows), rows[:5])
 
+    def check_histogram(self, text, r):
+        """--histogram: HdrHistogram's percentile distribution of the counted requests."""
+        lines = text.splitlines()
+        self.assertEqual(lines[0].split(), ['Value', 'Percentile', 'TotalCount', '1/(1-Percentile)'])
+        rows = [line.split() for line in lines[2:] if line and not line.startswith('#')]
+        values = [float(row[0]) for row in rows]
+        percentiles = [float(row[1]) for row in rows]
+        counts = [int(row[2]) for row in rows]
+        self.assertEqual(percentiles[0], 0.0, text)
+        self.assertEqual(percentiles[-1], 1.0, text)
+        self.assertEqual(counts[-1], r['requests'], text)
+        self.assertEqual(values, sorted(values), text)
+        self.assertEqual(counts, sorted(counts), text)
+        self.assertAlmostEqual(values[-1], r['latency_us']['max'] / 1000, delta=0.002)
+        footer = ' '.join(line for line in lines if line.startswith('#['))
+        self.assertRegex(footer, r'#\[Mean +=.*StdDeviation += +[0-9.]+\]')
+        self.assertRegex(footer, rf'#\[Max += +[0-9.]+, Total count += +{r["requests"]}\]')
+        print(f'histogram: {len(rows)} lines, last {rows[-1]}', file=sys.stderr)
+
     def test_chunked_python(self):
         def argv(tmp):
             script = os.path.join(tmp, 'chunked_server.py')
@@ -246,7 +265,15 @@ class LoadAgainstServers(unittest.TestCase):
             with open(conf, 'w') as f:
                 f.write(NGINX_CONF.format(tmp=tmp, ip=kbtnet.KERNEL_IP, port=PORT))
             return ['/usr/sbin/nginx', '-c', conf, '-p', tmp]
-        r, rows, net = self.run_against('nginx', argv, '/index.html')
+        hist = tempfile.NamedTemporaryFile(prefix='kbt-load-hist-', delete=False)
+        hist.close()
+        try:
+            r, rows, net = self.run_against('nginx', argv, '/index.html', '--histogram', hist.name)
+            with open(hist.name) as f:
+                text = f.read()
+        finally:
+            os.unlink(hist.name)
+        self.check_histogram(text, r)
         # $body_bytes_sent of a request cut off at the end may be short: the
         # counted ones are whole.
         self.check_counts(r, rows, lambda row: row[2])
