@@ -42,6 +42,7 @@ struct load_flags {
   std::vector<std::string> headers;  // -H 'Name: value', as given
   std::string body_file;
   std::string histogram;  // --histogram FILE
+  double connect_rate = 0;
 };
 
 void add_load_options(CLI::App& app, load_flags& f) {
@@ -83,6 +84,11 @@ void add_load_options(CLI::App& app, load_flags& f) {
   app.add_option("--body-file", f.body_file,
                  "send this file's bytes as each request's body, with Content-Length")
       ->type_name("FILE");
+  app.add_option("--connect-rate", f.connect_rate,
+                 "open at most R new connections/s in total (a ramp; 0: all at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9))
+      ->type_name("R");
   app.add_option("--histogram", f.histogram,
                  "write the latency histogram to FILE as HdrHistogram's percentile distribution "
                  "(Value in ms, Percentile, TotalCount, 1/(1-Percentile); Mean, StdDeviation, Max, "
@@ -163,6 +169,7 @@ kbt::load::load_config to_load_config(const kbt::load::http_target& t, const loa
   cfg.port = t.port;
   cfg.request = std::move(request);  // built once; every request copies these bytes
   cfg.head = f.method == "HEAD";
+  cfg.connect_rate = f.connect_rate;
   cfg.connections = f.connections;
   cfg.rate = f.rate;
   cfg.close = f.close;

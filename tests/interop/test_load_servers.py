@@ -77,7 +77,7 @@ pid {tmp}/nginx.pid;
 error_log {tmp}/error.log;
 events {{ worker_connections 1024; }}
 http {{
-  log_format counts '$request_method $request_uri $status $body_bytes_sent $remote_port';
+  log_format counts '$request_method $request_uri $status $body_bytes_sent $remote_port $connection $msec';
   access_log {tmp}/access.log counts;
   client_body_temp_path {tmp}/body;
   proxy_temp_path {tmp}/proxy;
@@ -140,7 +140,7 @@ def log_lines(tmp):
     readiness probes (lighttpd's %q has no '?')."""
     rows = []
     for line in read(tmp, 'access.log').splitlines():
-        method, path, status, size, port = line.split()
+        method, path, status, size, port = line.split()[:5]
         if 'probe' not in path:
             rows.append((method, int(status), 0 if size == '-' else int(size), port))
     return rows
@@ -148,13 +148,17 @@ def log_lines(tmp):
 
 class LoadAgainstServers(unittest.TestCase):
     def run_against(self, name, argv_of, path, *flags, rate=300, duration=3):
+        if '--connections' not in flags:
+            flags = ('--connections', '4', *flags)
         cmd = load_cmd('--url', BASE + path, '--duration', str(duration), '--json',
-                       '--connections', '4', '--rate', str(rate), *flags)
+                       '--rate', str(rate), *flags)
         with tempfile.TemporaryDirectory(prefix=f'kbt-load-{name}-') as tmp:
             with kbtnet.KbtNet(cmd) as net:
                 with server(net, tmp, argv_of(tmp), BASE + PROBE):
                     net.proc.wait(timeout=START_DELAY + duration + 30)
             rows = log_lines(tmp)
+            self.raw_log = [line.split() for line in read(tmp, 'access.log').splitlines()
+                            if 'probe' not in line]
             self.requests_log = [line for line in read(tmp, 'requests.log').splitlines()
                                  if line != 'GET 198.18.0.1:8080 None 0']  # the probe
         self.assertFalse(net.killed, 'kbt-load needed SIGKILL')
@@ -279,6 +283,30 @@ class LoadAgainstServers(unittest.TestCase):
         self.check_counts(r, rows, lambda row: row[2])
         self.assertEqual(r['body_bytes'], r['requests'] * len(BODY), r)
         self.assertEqual(net.returncode, 0, net.describe())
+
+    def test_connect_rate_ramp(self):
+        """--connect-rate 10 with 20 connections: nginx sees their first
+        requests over about 2 s, not at once."""
+        def argv(tmp):
+            conf = os.path.join(tmp, 'nginx.conf')
+            with open(conf, 'w') as f:
+                f.write(NGINX_CONF.format(tmp=tmp, ip=kbtnet.KERNEL_IP, port=PORT))
+            return ['/usr/sbin/nginx', '-c', conf, '-p', tmp]
+        r, rows, net = self.run_against('connect-rate', argv, '/index.html',
+                                        '--connections', '20', '--connect-rate', '10', rate=200)
+        self.assertEqual(net.returncode, 0, net.describe())
+        self.assertEqual(r['connects'], 20, r)
+        first = {}
+        for row in self.raw_log:
+            first.setdefault(row[5], float(row[6]))  # $connection -> its first $msec
+        self.assertEqual(len(first), 20, first)
+        starts = sorted(first.values())
+        spread = starts[-1] - starts[0]
+        print(f'connect-rate: 20 connections\' first requests over {spread:.3f}s', file=sys.stderr)
+        # 19 gaps of 100 ms.
+        self.assertGreater(spread, 1.7, starts)
+        self.assertLess(spread, 2.5, starts)
+        self.check_counts(r, rows, lambda row: row[2])
 
     def test_lighttpd_access_log(self):
         def argv(tmp):
