@@ -73,7 +73,7 @@ void add_load_options(CLI::App& app, load_flags& f) {
       ->check(CLI::Range(0.0, 3600.0))
       ->type_name("SECONDS");
   app.add_flag("--close", f.close, "one request per connection (Connection: close): connections/s");
-  app.add_flag("--json", f.json, "print the result as one JSON object on stdout");
+  app.add_flag("--json", f.json, "print the result as one JSON object on stdout (its fields: README, kbt-load's --json object)");
   app.add_option("-H,--header", f.headers,
                  "add a request header 'Name: value' (repeatable); a Host, User-Agent or Accept "
                  "given here replaces the default one, as with wrk and curl")
