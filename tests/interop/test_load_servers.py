@@ -303,9 +303,10 @@ class LoadAgainstServers(unittest.TestCase):
         starts = sorted(first.values())
         spread = starts[-1] - starts[0]
         print(f'connect-rate: 20 connections\' first requests over {spread:.3f}s', file=sys.stderr)
-        # 19 gaps of 100 ms.
+        # 19 gaps of 100 ms at least (all at once would be a few ms); an
+        # upper bound would measure the machine's load: that all 20
+        # connected within the 3 s run is checked above.
         self.assertGreater(spread, 1.7, starts)
-        self.assertLess(spread, 2.5, starts)
         self.check_counts(r, rows, lambda row: row[2])
 
     def test_lighttpd_access_log(self):
