@@ -43,6 +43,9 @@ class latency_histogram {
   // 0 when empty.
   std::uint64_t value_at_percentile(double percentile) const noexcept;
 
+  // Values recorded in bucket i.
+  std::uint64_t count_in(std::size_t i) const noexcept { return _counts[i]; }
+
   // The bucket of `v` (v <= kMaxTrackable), and the highest value in bucket i.
   static constexpr std::size_t index_of(std::uint64_t v) noexcept {
     if (v < kSubBuckets) return static_cast<std::size_t>(v);

@@ -24,6 +24,12 @@ load_handler::load_handler(api::core_context& ctx, const load_config& cfg, run_s
                            std::uint32_t first, std::uint32_t count)
     : _ctx(&ctx), _cfg(&cfg), _run(&run), _stats(run.cores.at(ctx.core).get()), _slots(count),
       _first(first) {
+  for (slot& s : _slots) s.parser.set_no_body(cfg.head);
+  if (cfg.connect_rate > 0) {
+    // Each core takes its share of the rate.
+    const double gap = static_cast<double>(run.core_count) * 1e9 / cfg.connect_rate;
+    _connect_gap_ns = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(gap));
+  }
   if (cfg.rate > 0) {
     const double t = static_cast<double>(cfg.connections) * 1e9 / cfg.rate;
     _interval_ns = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(t));
@@ -163,6 +169,14 @@ void load_handler::print_progress(std::uint64_t now_ns) noexcept {
 // ---- one slot's life
 
 void load_handler::open_connection(slot& s) noexcept {
+  if (_connect_gap_ns != 0) {
+    // --connect-rate: a ramp, as a new connection may start only every gap.
+    if (now() < _next_connect) {
+      s.due = _next_connect;
+      return;
+    }
+    _next_connect = std::max(now(), _next_connect) + _connect_gap_ns;
+  }
   const auto index = static_cast<std::uintptr_t>(&s - _slots.data()) + 1;
   api::connection c = api::connect(*_ctx, _cfg->ip, _cfg->port, reinterpret_cast<void*>(index));
   if (!c.valid()) {

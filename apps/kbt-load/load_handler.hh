@@ -32,6 +32,8 @@ struct load_config {
   std::uint32_t connections = 0;  // in total, over all cores
   double rate = 0;                // requests/s in total; 0: closed loop
   bool close = false;             // one request per connection
+  bool head = false;              // HEAD: responses have no body (RFC 9110 §9.3.2)
+  double connect_rate = 0;        // new connections/s in total, at most; 0: no limit
   std::uint64_t duration_ns = 0;
   std::uint64_t start_delay_ns = 0;  // from the first poll to the start of the load
   std::uint64_t timeout_ns = 0;      // per connect and per response
@@ -107,6 +109,8 @@ class load_handler {
   std::uint32_t _first;
   std::uint64_t _interval_ns = 0;  // open loop: between one slot's requests
   std::uint64_t _next_due = 0;     // the earliest time a slot needs on_poll
+  std::uint64_t _connect_gap_ns = 0;  // --connect-rate: between this core's connects
+  std::uint64_t _next_connect = 0;    // --connect-rate: the earliest next connect
   std::uint64_t _load_start = 0;
   std::uint64_t _end = 0;
   bool _started = false;

@@ -7,14 +7,21 @@
 #include <rte_lcore.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "api/app.hh"
 #include "api/eal_args.hh"
 #include "common/app_options.hh"
 #include "dev/startup_error.hh"
+#include "histogram_output.hh"
 #include "load_handler.hh"
 #include "report.hh"
 #include "url.hh"
@@ -31,6 +38,11 @@ struct load_flags {
   double start_delay = 0;
   bool close = false;
   bool json = false;
+  std::string method = "GET";
+  std::vector<std::string> headers;  // -H 'Name: value', as given
+  std::string body_file;
+  std::string histogram;  // --histogram FILE
+  double connect_rate = 0;
 };
 
 void add_load_options(CLI::App& app, load_flags& f) {
@@ -61,23 +73,103 @@ void add_load_options(CLI::App& app, load_flags& f) {
       ->check(CLI::Range(0.0, 3600.0))
       ->type_name("SECONDS");
   app.add_flag("--close", f.close, "one request per connection (Connection: close): connections/s");
-  app.add_flag("--json", f.json, "print the result as one JSON object on stdout");
+  app.add_flag("--json", f.json, "print the result as one JSON object on stdout (its fields: README, kbt-load's --json object)");
+  app.add_option("-H,--header", f.headers,
+                 "add a request header 'Name: value' (repeatable); a Host, User-Agent or Accept "
+                 "given here replaces the default one, as with wrk and curl")
+      ->type_name("'NAME: VALUE'");
+  app.add_option("--method", f.method, "the request method (HEAD responses are read without body)")
+      ->capture_default_str()
+      ->type_name("METHOD");
+  app.add_option("--body-file", f.body_file,
+                 "send this file's bytes as each request's body, with Content-Length")
+      ->type_name("FILE");
+  app.add_option("--connect-rate", f.connect_rate,
+                 "open at most R new connections/s in total (a ramp; 0: all at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9))
+      ->type_name("R");
+  app.add_option("--histogram", f.histogram,
+                 "write the latency histogram to FILE as HdrHistogram's percentile distribution "
+                 "(Value in ms, Percentile, TotalCount, 1/(1-Percentile); Mean, StdDeviation, Max, "
+                 "Total count)")
+      ->type_name("FILE");
+}
+
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string lower_ascii(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](char c) { return lower_ascii(c); });
+  return s;
+}
+
+// RFC 9110 §5.6.2: a method and a field name are tokens.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
 }
 
 std::uint64_t to_ns(double seconds) { return static_cast<std::uint64_t>(seconds * 1e9); }
 
-std::string build_request(const kbt::load::http_target& t, bool close) {
-  std::string r = "GET " + t.path + " HTTP/1.1\r\nHost: " + t.host +
-                  "\r\nUser-Agent: kbt-load\r\nAccept: */*\r\n";
-  if (close) r += "Connection: close\r\n";
-  return r + "\r\n";
+// The bytes of one request, or nullopt and `error` set when a flag is bad.
+std::optional<std::string> build_request(const kbt::load::http_target& t, const load_flags& f,
+                                         std::string& error) {
+  if (!is_token(f.method)) {
+    error = "--method '" + f.method + "': not an HTTP method token";
+    return std::nullopt;
+  }
+  std::string given;  // the -H lines, each checked
+  bool host = false, agent = false, accept = false;
+  for (const std::string& h : f.headers) {
+    const std::size_t colon = h.find(':');
+    const std::string name = colon == std::string::npos ? h : h.substr(0, colon);
+    if (colon == std::string::npos || !is_token(name) ||
+        h.find_first_of("\r\n") != std::string::npos) {
+      error = "-H '" + h + "': want 'Name: value' (a token, a colon, no CR or LF)";
+      return std::nullopt;
+    }
+    const std::string lname = lower_ascii(name);
+    if (lname == "content-length" && !f.body_file.empty()) {
+      error = "-H '" + h + "': --body-file sets Content-Length";
+      return std::nullopt;
+    }
+    host = host || lname == "host";
+    agent = agent || lname == "user-agent";
+    accept = accept || lname == "accept";
+    given += h + "\r\n";
+  }
+  std::string body;
+  if (!f.body_file.empty()) {
+    std::ifstream in(f.body_file, std::ios::binary);
+    if (!in) {
+      error = "--body-file '" + f.body_file + "': cannot be read";
+      return std::nullopt;
+    }
+    std::ostringstream all;
+    all << in.rdbuf();
+    body = all.str();
+  }
+  std::string r = f.method + " " + t.path + " HTTP/1.1\r\n";
+  if (!host) r += "Host: " + t.host + "\r\n";
+  if (!agent) r += "User-Agent: kbt-load\r\n";
+  if (!accept) r += "Accept: */*\r\n";
+  r += given;
+  if (!f.body_file.empty()) r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (f.close) r += "Connection: close\r\n";
+  return r + "\r\n" + body;
 }
 
-kbt::load::load_config to_load_config(const kbt::load::http_target& t, const load_flags& f) {
+kbt::load::load_config to_load_config(const kbt::load::http_target& t, const load_flags& f,
+                                      std::string request) {
   kbt::load::load_config cfg;
   cfg.ip = t.ip;
   cfg.port = t.port;
-  cfg.request = build_request(t, f.close);  // built once; every request copies these bytes
+  cfg.request = std::move(request);  // built once; every request copies these bytes
+  cfg.head = f.method == "HEAD";
+  cfg.connect_rate = f.connect_rate;
   cfg.connections = f.connections;
   cfg.rate = f.rate;
   cfg.close = f.close;
@@ -108,7 +200,22 @@ int main(int argc, char** argv) {
     apps::report_error(program, "--url '" + flags.url + "': " + url_error);
     return 2;
   }
-  const load::load_config cfg = to_load_config(*target, flags);
+  std::string request_error;
+  auto request = build_request(*target, flags, request_error);
+  if (!request) {
+    apps::report_error(program, request_error);
+    return 2;
+  }
+  const load::load_config cfg = to_load_config(*target, flags, std::move(*request));
+  // Opened before the run, so that a path that cannot be written fails at once.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> histogram(nullptr, &std::fclose);
+  if (!flags.histogram.empty()) {
+    histogram.reset(std::fopen(flags.histogram.c_str(), "w"));
+    if (!histogram) {
+      apps::report_error(program, "--histogram '" + flags.histogram + "': cannot be written");
+      return 2;
+    }
+  }
 
   // The cores' stats live here, not in the handlers, to be read after the run.
   load::run_state run;
@@ -153,6 +260,10 @@ int main(int argc, char** argv) {
     load::print_json(*summary, rc);
   } else {
     load::print_text(*summary, rc);
+  }
+  if (histogram && !load::write_percentile_distribution(summary->latency, histogram.get())) {
+    apps::report_error(program, "--histogram '" + flags.histogram + "': write failed");
+    return 1;
   }
   if (const std::string why = load::verdict(*summary, rc); !why.empty()) {
     apps::report_error(program, why);

@@ -41,6 +41,8 @@ void http_response_parser::reset() noexcept {
   _chunked = false;
   _has_length = false;
   _line_cut = false;
+  _chunk_digits = false;
+  _chunk_cr = false;
   _status = 0;
   _content_length = 0;
   _body_left = 0;
@@ -56,7 +58,8 @@ feed_result http_response_parser::feed(std::span<const std::byte> bytes) noexcep
   while (i < n) {
     switch (_phase) {
       case phase::status_line:
-      case phase::headers: {
+      case phase::headers:
+      case phase::trailers: {
         const char* nl = static_cast<const char*>(std::memchr(p + i, '\n', n - i));
         const std::size_t end = nl == nullptr ? n : static_cast<std::size_t>(nl - p);
         parse_state s = parse_state::need_more;
@@ -96,6 +99,15 @@ feed_result http_response_parser::feed(std::span<const std::byte> bytes) noexcep
         _body_seen += n - i;
         i = n;
         break;
+      case phase::chunk_size:
+      case phase::chunk_ext:
+      case phase::chunk_data:
+      case phase::chunk_end: {
+        parse_state s = parse_state::need_more;
+        i = feed_chunked(p, i, n, s);
+        if (s != parse_state::need_more) return {s, i};
+        break;
+      }
       case phase::done:
         return {parse_state::complete, i};
       case phase::failed:
@@ -103,6 +115,84 @@ feed_result http_response_parser::feed(std::span<const std::byte> bytes) noexcep
     }
   }
   return {parse_state::need_more, i};
+}
+
+static int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::size_t http_response_parser::feed_chunked(const char* p, std::size_t i, std::size_t n,
+                                               parse_state& s) noexcept {
+  // RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF;
+  // last-chunk = 1*"0" [ chunk-ext ] CRLF, then trailer lines and CRLF.
+  // Byte by byte, so a size line may stop anywhere; the data is skipped whole.
+  while (i < n) {
+    const char c = p[i];
+    switch (_phase) {
+      case phase::chunk_size: {
+        const int v = hex_value(c);
+        if (v >= 0) {
+          // More than 15 hex digits would not fit: no server sends 2^60 bytes.
+          if (_body_left >> 56 != 0) {
+            s = fail(parse_error::bad_chunk);
+            return i;
+          }
+          _body_left = _body_left * 16 + static_cast<std::uint64_t>(v);
+          _chunk_digits = true;
+          ++i;
+          break;
+        }
+        if (!_chunk_digits || (c != ';' && c != ' ' && c != '\t' && c != '\r' && c != '\n')) {
+          s = fail(parse_error::bad_chunk);
+          return i;
+        }
+        _phase = phase::chunk_ext;
+        break;  // the same byte again, as part of the rest of the line
+      }
+      case phase::chunk_ext: {
+        const char* nl = static_cast<const char*>(std::memchr(p + i, '\n', n - i));
+        if (nl == nullptr) return n;
+        i = static_cast<std::size_t>(nl - p) + 1;
+        _chunk_digits = false;
+        if (_body_left == 0) {
+          _phase = phase::trailers;  // the last chunk: trailer lines, read as header lines
+          return i;
+        }
+        _phase = phase::chunk_data;
+        break;
+      }
+      case phase::chunk_data: {
+        const std::uint64_t take = std::min<std::uint64_t>(_body_left, n - i);
+        _body_left -= take;
+        _body_seen += take;
+        i += static_cast<std::size_t>(take);
+        if (_body_left == 0) {
+          _phase = phase::chunk_end;
+          _chunk_cr = false;
+        }
+        break;
+      }
+      case phase::chunk_end:
+        if (c == '\r' && !_chunk_cr) {
+          _chunk_cr = true;
+          ++i;
+          break;
+        }
+        if (c != '\n') {
+          s = fail(parse_error::bad_chunk);
+          return i;
+        }
+        ++i;
+        _phase = phase::chunk_size;
+        break;
+      default:
+        return i;
+    }
+  }
+  return i;
 }
 
 bool http_response_parser::finish_at_eof() noexcept {
@@ -133,6 +223,12 @@ parse_state http_response_parser::end_of_line(std::string_view line, bool cut) n
     _status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
     _phase = phase::headers;
     return parse_state::need_more;
+  }
+  if (_phase == phase::trailers) {
+    // RFC 9112 §7.1.2: trailer fields are read and ignored; the empty line ends the message.
+    if (!line.empty()) return parse_state::need_more;
+    _phase = phase::done;
+    return parse_state::complete;
   }
   if (line.empty()) return end_of_headers();
   if (!cut) header_line(line);  // a cut line is not one of the short ones we read
@@ -188,11 +284,17 @@ parse_state http_response_parser::end_of_headers() noexcept {
   }
   if (_http10 && !_keep_alive) _close = true;
   // RFC 9112 §6.3: 204 and 304 have no body, whatever the headers say.
-  if (_status == 204 || _status == 304) {
+  if (_status == 204 || _status == 304 || _no_body) {
     _phase = phase::done;
     return parse_state::complete;
   }
-  if (_chunked) return fail(parse_error::chunked);
+  // RFC 9112 §6.3: chunked framing wins over any Content-Length.
+  if (_chunked) {
+    _body_left = 0;
+    _chunk_digits = false;
+    _phase = phase::chunk_size;
+    return parse_state::need_more;
+  }
   if (_has_length) {
     if (_content_length == 0) {
       _phase = phase::done;

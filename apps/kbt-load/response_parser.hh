@@ -1,7 +1,9 @@
 #pragma once
 // A minimal, incremental HTTP/1.x response parser for a load generator: it
 // reads the status line, Content-Length, Connection and Transfer-Encoding,
-// skips every other header and the body, and says where one response ends,
+// skips every other header and the body (a chunked one decoded on the fly,
+// RFC 9112 §7.1: chunk extensions and trailers skipped, a chunk size may be
+// split across pieces), and says where one response ends,
 // so a response may arrive in any number of pieces and several may share
 // one piece. Fixed memory (one bounded line buffer), no allocation.
 //
@@ -31,7 +33,7 @@ enum class parse_error : std::uint8_t {
   none,
   bad_status_line,     // not "HTTP/1.x NNN ..."
   bad_content_length,  // not a decimal number, or two that differ
-  chunked,             // Transfer-Encoding: chunked is not supported
+  bad_chunk,           // RFC 9112 §7.1: a chunk size that is not hex, or data not followed by CRLF
   header_too_long,     // the status line longer than the line buffer
 };
 
@@ -45,6 +47,10 @@ class http_response_parser {
   // Ready for the next response (after complete or error). The line buffer
   // is left as it is: only `_line_len` of it is ever read.
   void reset() noexcept;
+
+  // The requests are HEAD: no response has a body, whatever its headers say
+  // (RFC 9112 §6.3 item 1). Kept across reset().
+  void set_no_body(bool v) noexcept { _no_body = v; }
 
   feed_result feed(std::span<const std::byte> bytes) noexcept;
   // The peer closed its side: a body that runs until the close ends here
@@ -61,7 +67,22 @@ class http_response_parser {
   std::uint64_t body_bytes() const noexcept { return _body_seen; }
 
  private:
-  enum class phase : std::uint8_t { status_line, headers, body, body_until_close, done, failed };
+  enum class phase : std::uint8_t {
+    status_line,
+    headers,
+    body,
+    body_until_close,
+    chunk_size,  // hex digits of a chunk-size line
+    chunk_ext,   // the rest of a chunk-size line (extensions, BWS, CR): skipped to LF
+    chunk_data,  // _body_left bytes of chunk data
+    chunk_end,   // the CRLF after a chunk's data
+    trailers,    // trailer lines after the last chunk, up to the empty line
+    done,
+    failed,
+  };
+  // Reads chunked framing from p[i..n); returns where it stopped and, when
+  // not need_more, the state to return.
+  std::size_t feed_chunked(const char* p, std::size_t i, std::size_t n, parse_state& s) noexcept;
   static constexpr std::size_t kLineMax = 256;  // longer header lines are cut (and ignored)
 
   // A whole line (without its '\n') has arrived; `cut` says it was longer
@@ -80,6 +101,9 @@ class http_response_parser {
   bool _chunked = false;
   bool _has_length = false;
   bool _line_cut = false;
+  bool _no_body = false;
+  bool _chunk_digits = false;  // chunk_size: a hex digit has been read
+  bool _chunk_cr = false;      // chunk_end: the CR has been read
   int _status = 0;
   std::uint64_t _content_length = 0;
   std::uint64_t _body_left = 0;

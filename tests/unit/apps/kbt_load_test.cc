@@ -158,7 +158,7 @@ TEST(ResponseParser, Errors) {
   EXPECT_EQ(error_of("HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n"), parse_error::bad_content_length);
   EXPECT_EQ(error_of("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n"),
             parse_error::bad_content_length);
-  EXPECT_EQ(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), parse_error::chunked);
+  EXPECT_EQ(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), parse_error::bad_chunk);
   // A long header line we do not read is skipped, not an error.
   const std::string long_header =
       "HTTP/1.1 200 OK\r\nX-Long: " + std::string(1000, 'a') + "\r\nContent-Length: 0\r\n\r\n";

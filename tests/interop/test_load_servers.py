@@ -1,0 +1,325 @@
+#!/usr/bin/python3
+"""kbt-load against three real servers on the Linux side of the test's
+namespace (198.18.0.1:8080), its counts checked against each server's own
+access log:
+- test_chunked_python: a python3 http.server that sends every body with
+  Transfer-Encoding: chunked in random chunk sizes (seeded), some 404s, and
+  logs each request with the body bytes it sent;
+- test_nginx_access_log: nginx with access_log '$status $body_bytes_sent';
+- test_lighttpd_access_log: lighttpd -D with mod_accesslog.
+kbt-load runs open loop at a low rate, so that it ends with (almost) nothing
+in flight; a request still in flight at the end is logged by the server but
+not counted by kbt-load (as wrk), and kbt-load reports how many there were:
+the server's lines equal kbt-load's requests plus those, exactly.
+
+Run by hand: sudo /usr/bin/python3 tests/interop/test_load_servers.py
+"""
+
+import collections
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.dont_write_bytecode = True
+import kbtnet  # noqa: E402
+from test_load import BODY, PORT, START_DELAY, json_result, load_cmd, read  # noqa: E402
+
+BASE = f'http://{kbtnet.KERNEL_IP}:{PORT}'
+
+# The chunked server: bodies of 0-3000 bytes in chunks of 1-700 bytes, with
+# an extension on some chunks and a trailer on some responses. /missing is
+# a chunked 404. Each request is one log line: method status body-bytes.
+PY_SERVER = r'''
+import http.server, random, sys
+log = open(sys.argv[1], 'w', buffering=1)
+requests = open(sys.argv[2], 'w', buffering=1)
+rng = random.Random(15)
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def log_message(self, *a):
+        pass
+    def do_POST(self):
+        self.do_GET()
+    def do_GET(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length', '0')))
+        requests.write(f'{self.command} {self.headers.get("Host")} '
+                       f'{self.headers.get("X-Kbt")} {len(body)}\n')
+        status = 404 if self.path.startswith('/missing') else 200
+        self.send_response(status)
+        self.send_header('Transfer-Encoding', 'chunked')
+        self.end_headers()
+        total = rng.randint(0, 3000)
+        left = total
+        out = []
+        while left > 0:
+            n = min(left, rng.randint(1, 700))
+            ext = ';ext=1' if rng.random() < 0.2 else ''
+            out.append(b'%x%s\r\n' % (n, ext.encode()) + b'x' * n + b'\r\n')
+            left -= n
+        out.append(b'0\r\nX-Trailer: t\r\n\r\n' if rng.random() < 0.3 else b'0\r\n\r\n')
+        # One write: the chunks straddle the segments' boundaries anyway.
+        self.wfile.write(b''.join(out))
+        self.wfile.flush()
+        log.write(f'{self.command} {self.path} {status} {total} {self.client_address[1]}\n')
+http.server.ThreadingHTTPServer(('@IP@', @PORT@), H).serve_forever()
+'''
+
+NGINX_CONF = '''daemon off;
+master_process off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  log_format counts '$request_method $request_uri $status $body_bytes_sent $remote_port $connection $msec';
+  access_log {tmp}/access.log counts;
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  server {{
+    listen {ip}:{port};
+    location / {{ root {tmp}/www; }}
+  }}
+}}
+'''
+
+LIGHTTPD_CONF = '''server.document-root = "{tmp}/www"
+server.bind = "{ip}"
+server.port = {port}
+server.modules = ("mod_accesslog")
+server.errorlog = "{tmp}/error.log"
+accesslog.filename = "{tmp}/access.log"
+accesslog.format = "%m %U%q %s %b %{{remote}}p"
+'''
+
+
+@contextlib.contextmanager
+def server(net, tmp, argv, probe_url):
+    """Runs argv in the namespace until the body is done; SIGTERM, so that
+    the server flushes its log, then SIGKILL if it is still there."""
+    os.makedirs(os.path.join(tmp, 'www'), exist_ok=True)
+    with open(os.path.join(tmp, 'www', 'index.html'), 'wb') as f:
+        f.write(BODY)
+    out = open(os.path.join(tmp, 'server.out'), 'wb')
+    p = subprocess.Popen(['ip', 'netns', 'exec', net.ns, *argv], stdin=subprocess.DEVNULL,
+                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def answers():
+            if p.poll() is not None:
+                raise kbtnet.HarnessError(f'{argv[0]} exited with {p.returncode}: '
+                                          f'{read(tmp, "server.out")}{read(tmp, "error.log")}')
+            r = net.run('curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '1',
+                        probe_url, timeout=5)
+            return r.returncode == 0 and r.stdout == '200'
+        kbtnet.wait_for(answers, 10, interval=0.05, what=f'{argv[0]} to answer')
+        yield p
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)  # the group we started, by its id
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+        out.close()
+
+
+PROBE = '/index.html?probe'
+
+
+def log_lines(tmp):
+    """The access log as (method, status, bytes, client port), less the
+    readiness probes (lighttpd's %q has no '?')."""
+    rows = []
+    for line in read(tmp, 'access.log').splitlines():
+        method, path, status, size, port = line.split()[:5]
+        if 'probe' not in path:
+            rows.append((method, int(status), 0 if size == '-' else int(size), port))
+    return rows
+
+
+class LoadAgainstServers(unittest.TestCase):
+    def run_against(self, name, argv_of, path, *flags, rate=300, duration=3):
+        if '--connections' not in flags:
+            flags = ('--connections', '4', *flags)
+        cmd = load_cmd('--url', BASE + path, '--duration', str(duration), '--json',
+                       '--rate', str(rate), *flags)
+        with tempfile.TemporaryDirectory(prefix=f'kbt-load-{name}-') as tmp:
+            with kbtnet.KbtNet(cmd) as net:
+                with server(net, tmp, argv_of(tmp), BASE + PROBE):
+                    net.proc.wait(timeout=START_DELAY + duration + 30)
+            rows = log_lines(tmp)
+            self.raw_log = [line.split() for line in read(tmp, 'access.log').splitlines()
+                            if 'probe' not in line]
+            self.requests_log = [line for line in read(tmp, 'requests.log').splitlines()
+                                 if line != 'GET 198.18.0.1:8080 None 0']  # the probe
+        self.assertFalse(net.killed, 'kbt-load needed SIGKILL')
+        r = json_result(net.stdout)
+        statuses = collections.Counter(row[1] for row in rows)
+        print(f'\n{name}: kbt-load requests={r["requests"]} ok={r["ok"]} non2xx={r["non2xx"]} '
+              f'body_bytes={r["body_bytes"]} errors={r["errors"]} '
+              f'in_flight={r["in_flight_at_end"]}; server log lines={len(rows)} '
+              f'statuses={dict(statuses)} bytes={sum(row[2] for row in rows)}', file=sys.stderr)
+        return r, rows, net
+
+    def check_counts(self, r, rows, body_of_counted, method='GET'):
+        in_flight = r['in_flight_at_end']['requests']
+        self.assertEqual(r['errors']['total'], 0, r)
+        self.assertGreater(r['requests'], 0, r)
+        # Every request the server logged was counted, but those cut off at the end.
+        self.assertEqual(len(rows), r['requests'] + in_flight, r)
+        # A request in flight at the end is the last one of its connection:
+        # some choice of `in_flight` connections' last lines must leave
+        # exactly kbt-load's figures.
+        last = {}
+        for i, row in enumerate(rows):
+            last[row[3]] = i
+        matches = []
+        for cut in itertools.combinations(sorted(last.values()), in_flight):
+            counted = [row for i, row in enumerate(rows) if i not in cut]
+            ok = sum(1 for row in counted if 200 <= row[1] < 400)
+            figures = (ok, len(counted) - ok, sum(body_of_counted(row) for row in counted))
+            matches.append(figures)
+            if figures == (r['ok'], r['non2xx'], r['body_bytes']):
+                break
+        else:
+            self.fail(f'no {in_flight} in-flight request(s) leave kbt-load\'s ok, non2xx, '
+                      f'body_bytes {(r["ok"], r["non2xx"], r["body_bytes"])}: {matches[:8]}')
+        self.assertTrue(all(row[0] == method for row in rows), rows[:5])
+
+    def check_histogram(self, text, r):
+        """--histogram: HdrHistogram's percentile distribution of the counted requests."""
+        lines = text.splitlines()
+        self.assertEqual(lines[0].split(), ['Value', 'Percentile', 'TotalCount', '1/(1-Percentile)'])
+        rows = [line.split() for line in lines[2:] if line and not line.startswith('#')]
+        values = [float(row[0]) for row in rows]
+        percentiles = [float(row[1]) for row in rows]
+        counts = [int(row[2]) for row in rows]
+        self.assertEqual(percentiles[0], 0.0, text)
+        self.assertEqual(percentiles[-1], 1.0, text)
+        self.assertEqual(counts[-1], r['requests'], text)
+        self.assertEqual(values, sorted(values), text)
+        self.assertEqual(counts, sorted(counts), text)
+        self.assertAlmostEqual(values[-1], r['latency_us']['max'] / 1000, delta=0.002)
+        footer = ' '.join(line for line in lines if line.startswith('#['))
+        self.assertRegex(footer, r'#\[Mean +=.*StdDeviation += +[0-9.]+\]')
+        self.assertRegex(footer, rf'#\[Max += +[0-9.]+, Total count += +{r["requests"]}\]')
+        print(f'histogram: {len(rows)} lines, last {rows[-1]}', file=sys.stderr)
+
+    def test_chunked_python(self):
+        def argv(tmp):
+            script = os.path.join(tmp, 'chunked_server.py')
+            with open(script, 'w') as f:
+                f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
+            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
+                    os.path.join(tmp, 'requests.log')]
+        r, rows, net = self.run_against('chunked-python', argv, '/index.html')
+        self.check_counts(r, rows, lambda row: row[2])
+        # kbt-load exits 0 only when nothing failed.
+        self.assertEqual(net.returncode, 0, net.describe())
+
+    def test_chunked_python_404(self):
+        def argv(tmp):
+            script = os.path.join(tmp, 'chunked_server.py')
+            with open(script, 'w') as f:
+                f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
+            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
+                    os.path.join(tmp, 'requests.log')]
+        r, rows, net = self.run_against('chunked-python-404', argv, '/missing', rate=200)
+        self.check_counts(r, rows, lambda row: row[2])
+        self.assertEqual(r['ok'], 0, r)
+        self.assertEqual(net.returncode, 1, net.describe())  # non-2xx fail the run
+
+    def test_flags_reach_python(self):
+        """--method, -H (a Host of its own among them) and --body-file, as the
+        server saw them."""
+        body_file = tempfile.NamedTemporaryFile(prefix='kbt-load-body-', delete=False)
+        body_file.write(os.urandom(1234))
+        body_file.close()
+        def argv(tmp):
+            script = os.path.join(tmp, 'chunked_server.py')
+            with open(script, 'w') as f:
+                f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
+            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
+                    os.path.join(tmp, 'requests.log')]
+        try:
+            r, rows, net = self.run_against('flags', argv, '/index.html', '--method', 'POST',
+                                            '-H', 'X-Kbt: flags', '-H', 'host: example.test',
+                                            '--body-file', body_file.name, rate=200)
+        finally:
+            os.unlink(body_file.name)
+        self.assertEqual(net.returncode, 0, net.describe())
+        self.assertEqual(len(self.requests_log), len(rows))
+        self.assertEqual(set(self.requests_log), {'POST example.test flags 1234'},
+                         self.requests_log[:5])
+        self.assertTrue(all(row[0] == 'POST' for row in rows), rows[:5])
+        self.assertEqual(len(rows), r['requests'] + r['in_flight_at_end']['requests'], r)
+
+    def test_nginx_access_log(self):
+        def argv(tmp):
+            conf = os.path.join(tmp, 'nginx.conf')
+            with open(conf, 'w') as f:
+                f.write(NGINX_CONF.format(tmp=tmp, ip=kbtnet.KERNEL_IP, port=PORT))
+            return ['/usr/sbin/nginx', '-c', conf, '-p', tmp]
+        hist = tempfile.NamedTemporaryFile(prefix='kbt-load-hist-', delete=False)
+        hist.close()
+        try:
+            r, rows, net = self.run_against('nginx', argv, '/index.html', '--histogram', hist.name)
+            with open(hist.name) as f:
+                text = f.read()
+        finally:
+            os.unlink(hist.name)
+        self.check_histogram(text, r)
+        # $body_bytes_sent of a request cut off at the end may be short: the
+        # counted ones are whole.
+        self.check_counts(r, rows, lambda row: row[2])
+        self.assertEqual(r['body_bytes'], r['requests'] * len(BODY), r)
+        self.assertEqual(net.returncode, 0, net.describe())
+
+    def test_connect_rate_ramp(self):
+        """--connect-rate 10 with 20 connections: nginx sees their first
+        requests over about 2 s, not at once."""
+        def argv(tmp):
+            conf = os.path.join(tmp, 'nginx.conf')
+            with open(conf, 'w') as f:
+                f.write(NGINX_CONF.format(tmp=tmp, ip=kbtnet.KERNEL_IP, port=PORT))
+            return ['/usr/sbin/nginx', '-c', conf, '-p', tmp]
+        r, rows, net = self.run_against('connect-rate', argv, '/index.html',
+                                        '--connections', '20', '--connect-rate', '10', rate=200)
+        self.assertEqual(net.returncode, 0, net.describe())
+        self.assertEqual(r['connects'], 20, r)
+        first = {}
+        for row in self.raw_log:
+            first.setdefault(row[5], float(row[6]))  # $connection -> its first $msec
+        self.assertEqual(len(first), 20, first)
+        starts = sorted(first.values())
+        spread = starts[-1] - starts[0]
+        print(f'connect-rate: 20 connections\' first requests over {spread:.3f}s', file=sys.stderr)
+        # 19 gaps of 100 ms at least (all at once would be a few ms); an
+        # upper bound would measure the machine's load: that all 20
+        # connected within the 3 s run is checked above.
+        self.assertGreater(spread, 1.7, starts)
+        self.check_counts(r, rows, lambda row: row[2])
+
+    def test_lighttpd_access_log(self):
+        def argv(tmp):
+            conf = os.path.join(tmp, 'lighttpd.conf')
+            with open(conf, 'w') as f:
+                f.write(LIGHTTPD_CONF.format(tmp=tmp, ip=kbtnet.KERNEL_IP, port=PORT))
+            return ['/usr/sbin/lighttpd', '-D', '-f', conf]
+        r, rows, net = self.run_against('lighttpd', argv, '/index.html')
+        self.check_counts(r, rows, lambda row: row[2])
+        self.assertEqual(r['body_bytes'], r['requests'] * len(BODY), r)
+        self.assertEqual(net.returncode, 0, net.describe())
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
