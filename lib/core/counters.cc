@@ -20,6 +20,11 @@ std::string_view to_string(drop_reason r) noexcept {
     case drop_reason::ip_bad_total_len: return "ip_bad_total_len";
     case drop_reason::ip_bad_checksum: return "ip_bad_checksum";
     case drop_reason::ip_fragment: return "ip_fragment";
+    case drop_reason::ip_frag_table_full: return "ip_frag_table_full";
+    case drop_reason::ip_frag_invalid: return "ip_frag_invalid";
+    case drop_reason::ip_frag_too_big: return "ip_frag_too_big";
+    case drop_reason::ip_frag_timeout: return "ip_frag_timeout";
+    case drop_reason::ip_reassembled_unhandled: return "ip_reassembled_unhandled";
     case drop_reason::ip_not_for_us: return "ip_not_for_us";
     case drop_reason::ip_martian_source: return "ip_martian_source";
     case drop_reason::ip_land: return "ip_land";
@@ -58,6 +63,10 @@ void counters_snapshot::add(const core_counters& c) noexcept {
   arp_replies_out += c.arp_replies_out.get();
   arp_requests_out += c.arp_requests_out.get();
   icmp_echo_replies += c.icmp_echo_replies.get();
+  ip_frags_in += c.ip_frags_in.get();
+  ip_frags_held += c.ip_frags_held.get();
+  ip_reassembled += c.ip_reassembled.get();
+  ip_frags_out += c.ip_frags_out.get();
   ip_with_options += c.ip_with_options.get();
   steered_out += c.steered_out.get();
   steered_in += c.steered_in.get();
