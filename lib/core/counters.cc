@@ -31,6 +31,8 @@ std::string_view to_string(drop_reason r) noexcept {
     case drop_reason::ip_unknown_protocol: return "ip_unknown_protocol";
     case drop_reason::icmp_malformed: return "icmp_malformed";
     case drop_reason::icmp_unsupported: return "icmp_unsupported";
+    case drop_reason::udp_malformed: return "udp_malformed";
+    case drop_reason::udp_no_port: return "udp_no_port";
     case drop_reason::tcp_truncated: return "tcp_truncated";
     case drop_reason::tcp_bad_data_offset: return "tcp_bad_data_offset";
     case drop_reason::tcp_bad_checksum: return "tcp_bad_checksum";
@@ -67,6 +69,8 @@ void counters_snapshot::add(const core_counters& c) noexcept {
   ip_frags_held += c.ip_frags_held.get();
   ip_reassembled += c.ip_reassembled.get();
   ip_frags_out += c.ip_frags_out.get();
+  icmp_unreachable_out += c.icmp_unreachable_out.get();
+  icmp_errors_rate_limited += c.icmp_errors_rate_limited.get();
   ip_with_options += c.ip_with_options.get();
   steered_out += c.steered_out.get();
   steered_in += c.steered_in.get();

@@ -55,6 +55,8 @@ enum class drop_reason : std::uint8_t {
   ip_unknown_protocol,  // not ICMP or TCP
   icmp_malformed,       // truncated or bad checksum
   icmp_unsupported,     // an ICMP type we do not answer
+  udp_malformed,        // UDP length or checksum wrong: no port unreachable for it
+  udp_no_port,          // UDP for us (kbt has no UDP sockets): port unreachable sent if allowed
   tcp_truncated,        // shorter than a TCP header
   tcp_bad_data_offset,  // data offset < 5 or past the segment
   tcp_bad_checksum,     // checksum wrong
@@ -92,6 +94,8 @@ struct alignas(64) core_counters {
   counter ip_frags_held;    // gauge: fragments waiting in the reassembly table now
   counter ip_reassembled;   // datagrams reassembled
   counter ip_frags_out;     // fragments sent (replies longer than the MTU)
+  counter icmp_unreachable_out;   // port and protocol unreachable sent
+  counter icmp_errors_rate_limited;  // ICMP errors not sent: over icmp_msgs_per_sec
   std::array<counter, kDropReasons> drops;
 
   void drop(drop_reason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
@@ -105,6 +109,7 @@ struct counters_snapshot {
                 arp_requests_out = 0, icmp_echo_replies = 0, ip_with_options = 0;
   std::uint64_t steered_out = 0, steered_in = 0, arp_shared = 0, tx_refused = 0;
   std::uint64_t ip_frags_in = 0, ip_frags_held = 0, ip_reassembled = 0, ip_frags_out = 0;
+  std::uint64_t icmp_unreachable_out = 0, icmp_errors_rate_limited = 0;
   std::array<std::uint64_t, kDropReasons> drops{};
 
   void add(const core_counters& c) noexcept;
@@ -131,6 +136,8 @@ struct counters_snapshot {
     f("ip_frags_held", ip_frags_held);
     f("ip_reassembled", ip_reassembled);
     f("ip_frags_out", ip_frags_out);
+    f("icmp_unreachable_out", icmp_unreachable_out);
+    f("icmp_errors_rate_limited", icmp_errors_rate_limited);
     f("drops", drops_total());
   }
   // "rx_pkts=.. rx_bytes=.. ... drops=N drop.<reason>=N" with only non-zero

@@ -1,6 +1,8 @@
 #include "core/engine.hh"
 
 #include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
 
 #include <cstring>
 
@@ -8,6 +10,7 @@
 #include "core/clock.hh"
 #include "ip/arp_io.hh"
 #include "ip/fragmenter.hh"
+#include "ip/icmp_error.hh"
 #include "ip/icmp_echo.hh"
 #include "ip/martian.hh"
 #include "wire/arp.hh"
@@ -263,7 +266,10 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept 
       return transmit_ipv4_frame(m, l2_len);
     }
     case wire::kIpProtoTcp: return input_tcp(m, l2_len, *ip, steered);
-    default: return drop(m, drop_reason::ip_unknown_protocol);
+    case wire::kIpProtoUdp: return input_udp(m, l2_len, *ip);
+    default:
+      send_unreachable(m, l2_len, *ip, ip::kIcmpCodeProtocolUnreachable);
+      return drop(m, drop_reason::ip_unknown_protocol);
   }
 }
 
@@ -295,6 +301,46 @@ void engine::input_fragment(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_re
   }
   _counters.icmp_echo_replies.add();
   transmit_ipv4_frame(r.datagram, l2_len);
+}
+
+// kbt has no UDP sockets: every well-formed UDP datagram for us gets a port
+// unreachable (RFC 1122 §4.1.3.1), which is how traceroute knows it arrived.
+void engine::input_udp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept {
+  const std::size_t l4 = l2_len + ip.header_len;
+  if (ip.payload_len() < sizeof(rte_udp_hdr) || m->data_len < l4 + sizeof(rte_udp_hdr)) {
+    return drop(m, drop_reason::udp_malformed);
+  }
+  const auto* udp = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, l4);
+  const std::size_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+  if (udp_len < sizeof(rte_udp_hdr) || udp_len > ip.payload_len()) {
+    return drop(m, drop_reason::udp_malformed);
+  }
+  // RFC 768: a zero checksum means none was computed.
+  if (udp->dgram_cksum != 0 && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+                                   RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+    // RFC 768: over the pseudo-header (with the UDP length) and the datagram.
+    const auto* h = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, l2_len);
+    std::uint32_t sum = rte_raw_cksum(&h->src_addr, 8);
+    // rte_raw_cksum sums words as they lie in memory: so must these.
+    sum += rte_cpu_to_be_16(std::uint16_t{wire::kIpProtoUdp}) +
+           rte_cpu_to_be_16(static_cast<std::uint16_t>(udp_len));
+    sum += rte_raw_cksum(udp, udp_len);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    if (sum != 0xffff) return drop(m, drop_reason::udp_malformed);
+  }
+  send_unreachable(m, l2_len, ip, ip::kIcmpCodePortUnreachable);
+  drop(m, drop_reason::udp_no_port);
+}
+
+void engine::send_unreachable(const rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
+                              std::uint8_t code) noexcept {
+  if (!ip::may_send_icmp_error(m, ip)) return;
+  if (!_icmp_errors.allow(_now_ns)) return _counters.icmp_errors_rate_limited.add();
+  rte_mbuf* e = ip::build_unreachable(_config.pool, m, l2_len, ip, code, _config.ip.addr);
+  if (e == nullptr) return _counters.drop(drop_reason::no_mbuf);
+  _counters.icmp_unreachable_out.add();
+  send_ipv4(e, ip.src, _now_ns);
 }
 
 void engine::count_fragments_held() noexcept {

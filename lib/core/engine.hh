@@ -17,6 +17,7 @@
 #include "tcp/tcp_layer.hh"
 #include "dev/port.hh"
 #include "ip/arp_cache.hh"
+#include "ip/icmp_rate_limit.hh"
 #include "ip/reassembly.hh"
 #include "wire/addr.hh"
 #include "wire/ipv4.hh"
@@ -122,6 +123,11 @@ class engine {
   void input_fragment(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
                       bool steered) noexcept;
   void count_fragments_held() noexcept;
+  void input_udp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept;
+  // RFC 1122 §3.2.2.1: destination unreachable with `code` about the
+  // datagram in `m` (which stays the caller's), within the rate limit.
+  void send_unreachable(const rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
+                        std::uint8_t code) noexcept;
   // transmit(), in fragments of at most the MTU if the frame's IPv4 datagram
   // (at `l2_len`) is longer.
   void transmit_ipv4_frame(rte_mbuf* m, std::size_t l2_len) noexcept;
@@ -139,6 +145,7 @@ class engine {
   ip::arp_cache _arp;
   ip::reassembler _reassembly;
   std::uint64_t _frags_held_counted = 0;
+  ip::icmp_rate_limit _icmp_errors;
   std::unique_ptr<tcp::tcp_layer> _tcp;
   std::uint64_t _next_neighbour_check_ns = 0;
   std::uint64_t _now_ns = 0;  // of the current poll, for TCP's flush hook

@@ -321,6 +321,81 @@ TEST_F(EngineTest, FragmentsBeyondMaxFlowsAreCountedAsTableFull) {
   // The engine's destruction frees the four held (TearDown counts the mbufs).
 }
 
+// The ICMP error `out` carries: type 3 with `code`, valid checksums, from us
+// to the peer, quoting all of `datagram` (the original IPv4 datagram).
+void expect_unreachable(const bytes& out, std::uint8_t code, const bytes& datagram) {
+  ASSERT_EQ(out.size(), 14 + 28 + datagram.size());
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 6), (bytes{2, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(ones_sum(out.data() + 14, 20), 0xffff) << "IPv4 header checksum";
+  EXPECT_EQ(out[23], 1);
+  EXPECT_EQ(bytes(out.begin() + 26, out.begin() + 34), (bytes{198, 18, 0, 2, 198, 18, 0, 1}));
+  EXPECT_EQ(out[34], 3);
+  EXPECT_EQ(out[35], code);
+  EXPECT_EQ(ones_sum(out.data() + 34, out.size() - 34), 0xffff) << "ICMP checksum";
+  EXPECT_EQ(bytes(out.begin() + 42, out.end()), datagram);
+}
+
+// scapy: UDP(sport=40000,dport=9)/b'abcd' with chksum=0 (RFC 768: none).
+const bytes kUdpToPort9 = {0x9c, 0x40, 0x00, 0x09, 0x00, 0x0c, 0x00, 0x00, 'a', 'b', 'c', 'd'};
+
+TEST_F(EngineTest, UdpGetsPortUnreachableQuotingTheDatagram) {
+  receive(kArpRequest);
+  (void)sent();
+  const bytes frame = ip_fragment(5, 0, false, 17, kUdpToPort9);
+  receive(frame);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  expect_unreachable(out[0], 3, bytes(frame.begin() + 14, frame.end()));
+  EXPECT_EQ(dropped(drop_reason::udp_no_port), 1U);
+  EXPECT_EQ(_counters.icmp_unreachable_out.get(), 1U);
+}
+
+TEST_F(EngineTest, UnknownProtocolGetsProtocolUnreachable) {
+  receive(kArpRequest);
+  (void)sent();
+  const bytes frame = ip_fragment(6, 0, false, 253, bytes(8, 0x55));
+  receive(frame);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  expect_unreachable(out[0], 2, bytes(frame.begin() + 14, frame.end()));
+  EXPECT_EQ(dropped(drop_reason::ip_unknown_protocol), 1U);
+}
+
+TEST_F(EngineTest, UdpWithBadChecksumGetsNoUnreachable) {
+  receive(kArpRequest);
+  (void)sent();
+  bytes udp = kUdpToPort9;
+  udp[7] = 0x01;  // a checksum that is wrong
+  receive(ip_fragment(5, 0, false, 17, udp));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::udp_malformed), 1U);
+}
+
+TEST_F(EngineTest, NoUnreachableForALinkLayerBroadcast) {
+  receive(kArpRequest);
+  (void)sent();
+  bytes frame = ip_fragment(5, 0, false, 17, kUdpToPort9);
+  std::fill(frame.begin(), frame.begin() + 6, 0xff);
+  receive(frame);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::udp_no_port), 1U);
+  EXPECT_EQ(_counters.icmp_unreachable_out.get(), 0U);
+}
+
+TEST_F(EngineTest, UnreachablesBeyondTheBurstAreCountedNotSent) {
+  receive(kArpRequest);
+  (void)sent();
+  std::size_t out = 0;
+  for (int round = 0; round < 4; ++round) {  // 4 x 25 at the same instant
+    receive(std::vector<bytes>(25, ip_fragment(5, 0, false, 17, kUdpToPort9)));
+    out += sent().size();
+  }
+  EXPECT_EQ(out, 50U);  // icmp_msgs_burst
+  EXPECT_EQ(_counters.icmp_unreachable_out.get(), 50U);
+  EXPECT_EQ(_counters.icmp_errors_rate_limited.get(), 50U);
+  EXPECT_EQ(dropped(drop_reason::udp_no_port), 100U);
+}
+
 TEST_F(EngineTest, TcpWithBadDataOffsetIsCounted) {
   // scapy: Ether(dst=M,src=P)/IP(src='198.18.0.1',dst='198.18.0.2',id=1)/
   //        TCP(sport=40000,dport=80,flags='S',seq=1000,dataofs=3)
