@@ -1,4 +1,5 @@
-// kbt-flood: a SYN flood from spoofed sources, for resilience tests of
+// kbt-flood: a flood from spoofed sources (SYNs by default, --kind for the
+// other TCP flags and IP fragments), for resilience tests of
 // targets you own. Sends --rate SYNs a second to --target for --duration
 // seconds, from random addresses of --sources, and prints what it sent each
 // second; run kbt-load (or curl) beside it to see how real clients fare.
