@@ -1,5 +1,7 @@
 #include "flood_handler.hh"
 
+#include <cstring>
+
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -111,7 +113,7 @@ void flood_handler::send(api::core_context& ctx, std::uint32_t n) noexcept {
     _tally->no_mbuf.add(n);
     return;
   }
-  syn_spec s;
+  attack_spec s;
   s.dst = _cfg->target;
   s.dst_port = _cfg->port;
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -120,14 +122,24 @@ void flood_handler::send(api::core_context& ctx, std::uint32_t n) noexcept {
     s.src = _sources.pick(r1);
     s.src_port = static_cast<std::uint16_t>(1024 + (r1 >> 32) % (65536 - 1024));
     s.seq = static_cast<std::uint32_t>(r2);
+    s.ack = static_cast<std::uint32_t>(r2 >> 32) ^ static_cast<std::uint32_t>(r1);
     s.tsval = static_cast<std::uint32_t>(r2 >> 32);
     s.ip_id = static_cast<std::uint16_t>(r1 >> 48);
-    auto* p = reinterpret_cast<std::byte*>(rte_pktmbuf_append(m[i], kSynPacketLen));
-    if (p == nullptr || write_syn(s, {p, kSynPacketLen}) == 0) {
+    s.payload_len = _cfg->payload_max == 0
+                        ? 0
+                        : static_cast<std::uint16_t>((r2 >> 16) % (_cfg->payload_max + 1U));
+    s.payload_seed = r1 ^ r2;
+    std::array<std::byte, kMaxAttackPacketLen> buf;
+    const std::size_t len = write_attack(_cfg->kind, s, buf);
+    auto* p = len == 0 ? nullptr
+                       : reinterpret_cast<std::byte*>(
+                             rte_pktmbuf_append(m[i], static_cast<std::uint16_t>(len)));
+    if (p == nullptr) {
       rte_pktmbuf_free(m[i]);  // cannot happen with the default data room
       _tally->no_mbuf.add();
       continue;
     }
+    std::memcpy(p, buf.data(), len);
     ctx.engine->send_ipv4(m[i], _cfg->target, ctx.now_ns);
     _tally->sent.add();
   }

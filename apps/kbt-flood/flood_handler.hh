@@ -10,6 +10,7 @@
 
 #include "api/app.hh"
 #include "core/counters.hh"
+#include "attack_packet.hh"
 #include "syn_packet.hh"
 
 namespace kbt::flood {
@@ -22,6 +23,8 @@ struct flood_config {
   double rate = 0;              // SYNs/s over all cores; 0: as fast as the port takes
   std::uint64_t duration_ns = 0;
   std::uint64_t arp_timeout_ns = 0;
+  attack_kind kind = attack_kind::syn;
+  std::uint16_t payload_max = 0;  // each packet's payload: random in [0, payload_max]
 };
 
 // One core's tallies, written by that core only, read by core 0 and main.

@@ -1,4 +1,5 @@
-// kbt-flood: a SYN flood from spoofed sources, for resilience tests of
+// kbt-flood: a flood from spoofed sources (SYNs by default, --kind for the
+// other TCP flags and IP fragments), for resilience tests of
 // targets you own. Sends --rate SYNs a second to --target for --duration
 // seconds, from random addresses of --sources, and prints what it sent each
 // second; run kbt-load (or curl) beside it to see how real clients fare.
@@ -27,6 +28,8 @@ struct flood_flags {
   double rate = 10000;
   double duration = 10;
   double arp_timeout = 3;
+  std::string kind = "syn";
+  unsigned payload_max = 0;
 };
 
 void add_flood_options(CLI::App& app, flood_flags& f) {
@@ -50,6 +53,18 @@ void add_flood_options(CLI::App& app, flood_flags& f) {
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0))
       ->type_name("SECONDS");
+  app.add_option("--kind", f.kind,
+                 "what to send: syn, ack, rst, fin, syn-ack, psh-ack (TCP segments of no "
+                 "connection) or frag (first fragments of UDP datagrams never completed)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"syn", "ack", "rst", "fin", "syn-ack", "psh-ack", "frag"}))
+      ->type_name("KIND");
+  app.add_option("--payload-max", f.payload_max,
+                 "random payload of 0 to this many bytes per packet (psh-ack: at least 1; "
+                 "frag: rounded up to 8, at least 8)")
+      ->capture_default_str()
+      ->check(CLI::Range(0U, unsigned{flood::kMaxAttackPayload}))
+      ->type_name("BYTES");
 }
 
 std::uint64_t to_ns(double seconds) { return static_cast<std::uint64_t>(seconds * 1e9); }
@@ -97,6 +112,8 @@ int main(int argc, char** argv) {
   cfg.rate = flags.rate;
   cfg.duration_ns = to_ns(flags.duration);
   cfg.arp_timeout_ns = to_ns(flags.arp_timeout);
+  cfg.kind = *flood::parse_attack_kind(flags.kind);  // CLI11 checked the name
+  cfg.payload_max = static_cast<std::uint16_t>(flags.payload_max);
 
   flood::flood_run run;
   wire::ipv4_addr next_hop = cfg.target;

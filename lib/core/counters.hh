@@ -43,13 +43,20 @@ enum class drop_reason : std::uint8_t {
   ip_bad_header_len,    // IHL < 5 or past the packet
   ip_bad_total_len,     // total length shorter than the header or past the frame
   ip_bad_checksum,      // header checksum wrong
-  ip_fragment,          // MF or offset set: kbt does not reassemble
+  ip_fragment,          // MF or offset set and reassembly off (max_flows 0)
+  ip_frag_table_full,   // a fragment of a new datagram with max_flows already in reassembly
+  ip_frag_invalid,      // overlapping, duplicate, too many or misaligned: freed with its datagram
+  ip_frag_too_big,      // offset + length past 65,535 bytes (ping of death)
+  ip_frag_timeout,      // held longer than the reassembly timeout (ipfrag_time)
+  ip_reassembled_unhandled,  // a datagram longer than one mbuf that is not an echo request
   ip_not_for_us,        // destination is neither our address nor broadcast
   ip_martian_source,    // RFC 1122 §3.2.1.3: a source no host can hold (ip/martian.hh)
   ip_land,              // the source is our own address: forged (land attack)
   ip_unknown_protocol,  // not ICMP or TCP
   icmp_malformed,       // truncated or bad checksum
   icmp_unsupported,     // an ICMP type we do not answer
+  udp_malformed,        // UDP length or checksum wrong: no port unreachable for it
+  udp_no_port,          // UDP for us (kbt has no UDP sockets): port unreachable sent if allowed
   tcp_truncated,        // shorter than a TCP header
   tcp_bad_data_offset,  // data offset < 5 or past the segment
   tcp_bad_checksum,     // checksum wrong
@@ -83,6 +90,12 @@ struct alignas(64) core_counters {
   counter steered_in;       // frames another core handed to this one
   counter arp_shared;       // copies of ARP frames given to the other cores
   counter tx_refused;       // frames the port's tx queue refused, kept for the next flush
+  counter ip_frags_in;      // fragments received for us (each then held, reassembled or dropped)
+  counter ip_frags_held;    // gauge: fragments waiting in the reassembly table now
+  counter ip_reassembled;   // datagrams reassembled
+  counter ip_frags_out;     // fragments sent (replies longer than the MTU)
+  counter icmp_unreachable_out;   // port and protocol unreachable sent
+  counter icmp_errors_rate_limited;  // ICMP errors not sent: over icmp_msgs_per_sec
   std::array<counter, kDropReasons> drops;
 
   void drop(drop_reason r) noexcept { drops[static_cast<std::size_t>(r)].add(); }
@@ -95,6 +108,8 @@ struct counters_snapshot {
   std::uint64_t arp_requests_in = 0, arp_replies_in = 0, arp_replies_out = 0,
                 arp_requests_out = 0, icmp_echo_replies = 0, ip_with_options = 0;
   std::uint64_t steered_out = 0, steered_in = 0, arp_shared = 0, tx_refused = 0;
+  std::uint64_t ip_frags_in = 0, ip_frags_held = 0, ip_reassembled = 0, ip_frags_out = 0;
+  std::uint64_t icmp_unreachable_out = 0, icmp_errors_rate_limited = 0;
   std::array<std::uint64_t, kDropReasons> drops{};
 
   void add(const core_counters& c) noexcept;
@@ -117,6 +132,12 @@ struct counters_snapshot {
     f("steered_in", steered_in);
     f("arp_shared", arp_shared);
     f("tx_refused", tx_refused);
+    f("ip_frags_in", ip_frags_in);
+    f("ip_frags_held", ip_frags_held);
+    f("ip_reassembled", ip_reassembled);
+    f("ip_frags_out", ip_frags_out);
+    f("icmp_unreachable_out", icmp_unreachable_out);
+    f("icmp_errors_rate_limited", icmp_errors_rate_limited);
     f("drops", drops_total());
   }
   // "rx_pkts=.. rx_bytes=.. ... drops=N drop.<reason>=N" with only non-zero

@@ -1,10 +1,16 @@
 #include "core/engine.hh"
 
 #include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include <cstring>
 
 #include "core/capture.hh"
 #include "core/clock.hh"
 #include "ip/arp_io.hh"
+#include "ip/fragmenter.hh"
+#include "ip/icmp_error.hh"
 #include "ip/icmp_echo.hh"
 #include "ip/martian.hh"
 #include "wire/arp.hh"
@@ -48,6 +54,7 @@ drop_reason tcp_drop(wire::tcp_error e) noexcept {
 engine::engine(const engine_config& config, core_counters& counters)
     : _config(config),
       _counters(counters),
+      _reassembly(config.reassembly),
       _tx_mbuf_cap(std::max<std::size_t>(64, config.pool != nullptr ? config.pool->size / 16 : 1024)) {
   if (config.tcp) {
     tcp::tcp_layer_config tc;
@@ -136,6 +143,10 @@ std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
   }
   if (now_ns >= _next_neighbour_check_ns) {
     service_neighbours(now_ns);
+    if (const std::uint32_t n = _reassembly.expire(now_ns); n > 0) {
+      _counters.drops[static_cast<std::size_t>(drop_reason::ip_frag_timeout)].add(n);
+      count_fragments_held();
+    }
     _next_neighbour_check_ns = now_ns + kNeighbourCheckNs;
   }
   flush();
@@ -228,8 +239,6 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept 
   const bool verify = ip_flags != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
   const auto ip = wire::parse_ipv4_header(wire::mbuf_bytes(m).subspan(l2_len), verify);
   if (!ip) return drop(m, ipv4_drop(ip.error()));
-  // RFC 1122 §3.3.2 lets a host that does not reassemble drop fragments.
-  if (ip->is_fragment()) return drop(m, drop_reason::ip_fragment);
   if (ip->dst != _config.ip.addr) return drop(m, drop_reason::ip_not_for_us);
   // RFC 1122 §3.2.1.3: a datagram from a source no host can hold is discarded
   // here, before ICMP, TCP or another core sees it, so it leaves no state and
@@ -242,6 +251,7 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept 
   }
   // RFC 1122 §3.2.1.8: options we do not implement are ignored, not fatal.
   if (ip->has_options()) _counters.ip_with_options.add();
+  if (ip->is_fragment()) return input_fragment(m, l2_len, *ip, steered);
 
   switch (ip->protocol) {
     case wire::kIpProtoIcmp: {
@@ -253,10 +263,113 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept 
       }
       ip::echo_request_to_reply(m, l2_len, *ip, _config.offloads.tx_ipv4_cksum);
       _counters.icmp_echo_replies.add();
-      return transmit(m);
+      return transmit_ipv4_frame(m, l2_len);
     }
     case wire::kIpProtoTcp: return input_tcp(m, l2_len, *ip, steered);
-    default: return drop(m, drop_reason::ip_unknown_protocol);
+    case wire::kIpProtoUdp: return input_udp(m, l2_len, *ip);
+    default:
+      send_unreachable(m, l2_len, *ip, ip::kIcmpCodeProtocolUnreachable);
+      return drop(m, drop_reason::ip_unknown_protocol);
+  }
+}
+
+// RFC 1122 §3.3.2: a host must reassemble datagrams up to 576 bytes and
+// may take larger ones; kbt takes them up to 65,535, a bounded number at once.
+void engine::input_fragment(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
+                            bool steered) noexcept {
+  _counters.ip_frags_in.add();
+  const auto r = _reassembly.add(m, l2_len, ip, _now_ns);
+  _counters.drops[static_cast<std::size_t>(drop_reason::ip_frag_timeout)].add(r.expired);
+  switch (r.outcome) {
+    case ip::fragment_outcome::held: break;
+    case ip::fragment_outcome::table_full: _counters.drop(drop_reason::ip_frag_table_full); break;
+    case ip::fragment_outcome::too_big: _counters.drop(drop_reason::ip_frag_too_big); break;
+    case ip::fragment_outcome::invalid:
+      _counters.drops[static_cast<std::size_t>(drop_reason::ip_frag_invalid)].add(
+          1 + r.others_dropped);
+      break;
+    case ip::fragment_outcome::reassembled: _counters.ip_reassembled.add(); break;
+  }
+  count_fragments_held();
+  if (r.datagram == nullptr) return;
+  // The parsers read one segment: a datagram that fits one goes up the
+  // normal path (ICMP, TCP) as if it had come whole.
+  if (rte_pktmbuf_linearize(r.datagram) == 0) return input_ipv4(r.datagram, l2_len, steered);
+  // Longer (ping -s 8000): an echo request is answered from the chain.
+  if (!ip::echo_chain_to_reply(r.datagram, l2_len)) {
+    return drop(r.datagram, drop_reason::ip_reassembled_unhandled);
+  }
+  _counters.icmp_echo_replies.add();
+  transmit_ipv4_frame(r.datagram, l2_len);
+}
+
+// kbt has no UDP sockets: every well-formed UDP datagram for us gets a port
+// unreachable (RFC 1122 §4.1.3.1), which is how traceroute knows it arrived.
+void engine::input_udp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept {
+  const std::size_t l4 = l2_len + ip.header_len;
+  if (ip.payload_len() < sizeof(rte_udp_hdr) || m->data_len < l4 + sizeof(rte_udp_hdr)) {
+    return drop(m, drop_reason::udp_malformed);
+  }
+  const auto* udp = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, l4);
+  const std::size_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+  if (udp_len < sizeof(rte_udp_hdr) || udp_len > ip.payload_len()) {
+    return drop(m, drop_reason::udp_malformed);
+  }
+  // RFC 768: a zero checksum means none was computed.
+  if (udp->dgram_cksum != 0 && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+                                   RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+    // RFC 768: over the pseudo-header (with the UDP length) and the datagram.
+    const auto* h = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, l2_len);
+    std::uint32_t sum = rte_raw_cksum(&h->src_addr, 8);
+    // rte_raw_cksum sums words as they lie in memory: so must these.
+    sum += rte_cpu_to_be_16(std::uint16_t{wire::kIpProtoUdp}) +
+           rte_cpu_to_be_16(static_cast<std::uint16_t>(udp_len));
+    sum += rte_raw_cksum(udp, udp_len);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    if (sum != 0xffff) return drop(m, drop_reason::udp_malformed);
+  }
+  send_unreachable(m, l2_len, ip, ip::kIcmpCodePortUnreachable);
+  drop(m, drop_reason::udp_no_port);
+}
+
+void engine::send_unreachable(const rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
+                              std::uint8_t code) noexcept {
+  if (!ip::may_send_icmp_error(m, ip)) return;
+  if (!_icmp_errors.allow(_now_ns)) return _counters.icmp_errors_rate_limited.add();
+  rte_mbuf* e = ip::build_unreachable(_config.pool, m, l2_len, ip, code, _config.ip.addr);
+  if (e == nullptr) return _counters.drop(drop_reason::no_mbuf);
+  _counters.icmp_unreachable_out.add();
+  send_ipv4(e, ip.src, _now_ns);
+}
+
+void engine::count_fragments_held() noexcept {
+  const std::uint64_t now = _reassembly.fragments_held();
+  if (now > _frags_held_counted) _counters.ip_frags_held.add(now - _frags_held_counted);
+  if (now < _frags_held_counted) _counters.ip_frags_held.sub(_frags_held_counted - now);
+  _frags_held_counted = now;
+}
+
+// RFC 1122 §3.3.3: a host may fragment the datagrams it sends; Linux sends
+// the reply to a ping larger than the MTU in fragments, and so do we.
+void engine::transmit_ipv4_frame(rte_mbuf* m, std::size_t l2_len) noexcept {
+  if (rte_pktmbuf_pkt_len(m) <= l2_len + _config.mtu) return transmit(m);
+  std::array<std::byte, wire::kEtherMaxHeaderLen> l2;
+  std::memcpy(l2.data(), rte_pktmbuf_mtod(m, const std::byte*), l2_len);
+  rte_pktmbuf_adj(m, static_cast<std::uint16_t>(l2_len));
+  std::array<rte_mbuf*, ip::kMaxFragmentsOut> out;
+  const std::size_t n = ip::fragment_ipv4(m, _config.mtu, _config.pool, out);
+  if (n == 0) return _counters.drop(drop_reason::no_mbuf);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto* p = rte_pktmbuf_prepend(out[i], static_cast<std::uint16_t>(l2_len));
+    if (p == nullptr) {
+      drop(out[i], drop_reason::no_mbuf);
+      continue;
+    }
+    std::memcpy(p, l2.data(), l2_len);
+    out[i]->l2_len = l2_len;
+    _counters.ip_frags_out.add();
+    transmit(out[i]);
   }
 }
 

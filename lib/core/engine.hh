@@ -17,6 +17,8 @@
 #include "tcp/tcp_layer.hh"
 #include "dev/port.hh"
 #include "ip/arp_cache.hh"
+#include "ip/icmp_rate_limit.hh"
+#include "ip/reassembly.hh"
 #include "wire/addr.hh"
 #include "wire/ipv4.hh"
 
@@ -32,6 +34,10 @@ struct engine_config {
   wire::mac_addr mac;
   wire::ipv4_prefix ip;
   std::optional<wire::ipv4_addr> gateway;
+  // The link's IPv4 MTU: replies longer than it leave in fragments.
+  std::uint16_t mtu = 1500;
+  // Fragments of datagrams for us (ip/reassembly.hh): bounded in datagrams and time.
+  ip::reassembly_config reassembly;
   dev::port_offloads offloads;
   // TCP on this core; off, TCP segments are counted as tcp_no_handler.
   bool tcp = false;
@@ -114,6 +120,17 @@ class engine {
   void input_frame(rte_mbuf* m, std::uint64_t now_ns, bool steered) noexcept;
   void input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns, bool steered) noexcept;
   void input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept;
+  void input_fragment(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
+                      bool steered) noexcept;
+  void count_fragments_held() noexcept;
+  void input_udp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept;
+  // RFC 1122 §3.2.2.1: destination unreachable with `code` about the
+  // datagram in `m` (which stays the caller's), within the rate limit.
+  void send_unreachable(const rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
+                        std::uint8_t code) noexcept;
+  // transmit(), in fragments of at most the MTU if the frame's IPv4 datagram
+  // (at `l2_len`) is longer.
+  void transmit_ipv4_frame(rte_mbuf* m, std::size_t l2_len) noexcept;
   void input_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip, bool steered) noexcept;
   bool steer_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept;
   void share_arp(const rte_mbuf* m) noexcept;
@@ -126,6 +143,9 @@ class engine {
   engine_config _config;
   core_counters& _counters;
   ip::arp_cache _arp;
+  ip::reassembler _reassembly;
+  std::uint64_t _frags_held_counted = 0;
+  ip::icmp_rate_limit _icmp_errors;
   std::unique_ptr<tcp::tcp_layer> _tcp;
   std::uint64_t _next_neighbour_check_ns = 0;
   std::uint64_t _now_ns = 0;  // of the current poll, for TCP's flush hook

@@ -18,4 +18,12 @@ namespace kbt::ip {
 void echo_request_to_reply(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
                            bool ip_cksum_offload) noexcept;
 
+// The same for an echo request that reassembly rebuilt as a chain too long
+// for one mbuf (ping -s 8000): `m` is the Ethernet frame, its IPv4 header
+// (without options: false otherwise) in the first segment, checksum valid.
+// Checks the ICMP checksum over the whole chain and that it is an echo
+// request; false if not, `m` unchanged. The reply's header checksum is
+// computed in full (it will be fragmented, which needs the bytes).
+bool echo_chain_to_reply(rte_mbuf* m, std::size_t l2_len) noexcept;
+
 }  // namespace kbt::ip

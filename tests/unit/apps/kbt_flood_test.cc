@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <set>
 
+#include "kbt-flood/attack_packet.hh"
 #include "kbt-flood/syn_packet.hh"
 #include "wire/ipv4.hh"
 #include "wire/tcp.hh"
@@ -73,6 +74,77 @@ TEST(FloodSources, SlashThirtyTwoIsThatAddress) {
   const source_range r({kSrc, 32}, kDst, kDst);
   fast_random rnd(7);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(r.pick(rnd.next()), kSrc);
+}
+
+
+// Every --kind parses back with the stack's own parsers: both checksums
+// valid, the flags of its kind, the payload asked for.
+TEST(FloodAttack, EachTcpKindHasItsFlagsAndValidChecksums) {
+  struct want {
+    const char* name;
+    std::uint8_t flags;
+  };
+  using namespace wire::tcp_flag;
+  for (const want w : {want{"syn", kSyn}, want{"ack", kAck}, want{"rst", kRst},
+                       want{"fin", kFin | kAck}, want{"syn-ack", kSyn | kAck},
+                       want{"psh-ack", kPsh | kAck}}) {
+    const auto kind = parse_attack_kind(w.name);
+    ASSERT_TRUE(kind) << w.name;
+    EXPECT_EQ(to_string(*kind), w.name);
+    for (const std::uint16_t payload : {0, 1, 7, 1400}) {
+      std::array<std::byte, kMaxAttackPacketLen> buf{};
+      attack_spec s{kSrc, kDst, 40000, 80, 1000, 2000, 3, 9, payload, 42};
+      const std::size_t len = write_attack(*kind, s, buf);
+      ASSERT_GT(len, 0U) << w.name;
+      const auto ip = wire::parse_ipv4_header({buf.data(), len});
+      ASSERT_TRUE(ip) << w.name;
+      EXPECT_EQ(ip->total_length, len);
+      EXPECT_EQ(ip->protocol, wire::kIpProtoTcp);
+      const auto tcp =
+          wire::parse_tcp(std::span<const std::byte>(buf).subspan(20, len - 20), kSrc, kDst);
+      ASSERT_TRUE(tcp) << w.name << " payload " << payload;
+      EXPECT_EQ(tcp->flags, w.flags) << w.name;
+      EXPECT_EQ(tcp->dst_port, 80);
+      const std::size_t data = len - 20 - tcp->header_len;
+      if (*kind == attack_kind::syn && payload == 0) {
+        EXPECT_EQ(data, 0U);
+      } else if (*kind == attack_kind::psh_ack) {
+        EXPECT_EQ(data, std::max<std::size_t>(1, payload));
+      } else {
+        EXPECT_EQ(data, payload) << w.name;
+      }
+      if ((w.flags & kAck) != 0) {
+        EXPECT_EQ(tcp->ack.value, 2000U);
+      }
+    }
+  }
+}
+
+TEST(FloodAttack, FragIsAFirstFragmentOfAnIncompleteUdpDatagram) {
+  std::array<std::byte, kMaxAttackPacketLen> buf{};
+  attack_spec s{kSrc, kDst, 40000, 53, 0, 0, 0, 77, 13, 5};
+  const std::size_t len = write_attack(attack_kind::frag, s, buf);
+  ASSERT_EQ(len, 20U + 16U);  // 13 rounded up to 8s
+  const auto ip = wire::parse_ipv4_header({buf.data(), len});
+  ASSERT_TRUE(ip);
+  EXPECT_TRUE(ip->more_fragments);
+  EXPECT_EQ(ip->fragment_offset, 0);
+  EXPECT_EQ(ip->protocol, wire::kIpProtoUdp);
+  EXPECT_EQ(ip->id, 77);
+  // The UDP header announces more than this fragment holds.
+  const auto udp_len = (std::to_integer<unsigned>(buf[24]) << 8) | std::to_integer<unsigned>(buf[25]);
+  EXPECT_GT(udp_len, 16U);
+}
+
+TEST(FloodAttack, UnknownKindsAndOversizedPayloadsAreRefused) {
+  EXPECT_FALSE(parse_attack_kind("synack"));
+  EXPECT_FALSE(parse_attack_kind(""));
+  std::array<std::byte, kMaxAttackPacketLen + 100> buf{};
+  attack_spec s{kSrc, kDst, 40000, 80, 0, 0, 0, 0, kMaxAttackPayload + 1, 0};
+  EXPECT_EQ(write_attack(attack_kind::ack, s, buf), 0U);
+  std::array<std::byte, 30> small{};
+  s.payload_len = 0;
+  EXPECT_EQ(write_attack(attack_kind::ack, s, small), 0U);
 }
 
 }  // namespace

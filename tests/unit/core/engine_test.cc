@@ -55,6 +55,37 @@ const bytes kEchoReply = {
     0xc6, 0x12, 0x00, 0x01, 0x00, 0x00, 0xd2, 0xa8, 0x12, 0x34, 0x00, 0x05, 0x6b, 0x62, 0x74,
     0x2d, 0x70, 0x69, 0x6e, 0x67, 0x2d, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64};
 
+// An IPv4 frame P -> M with the given fragment fields and payload (the
+// header checksum computed here); `payload` is the part this fragment carries.
+bytes ip_fragment(std::uint16_t id, std::uint16_t offset, bool more, std::uint8_t proto,
+                  const bytes& payload) {
+  bytes f = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00};
+  const std::size_t total = 20 + payload.size();
+  const std::uint16_t ff = static_cast<std::uint16_t>((more ? 0x2000 : 0) | (offset / 8));
+  bytes ip = {0x45, 0, static_cast<std::uint8_t>(total >> 8), static_cast<std::uint8_t>(total),
+              static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id),
+              static_cast<std::uint8_t>(ff >> 8), static_cast<std::uint8_t>(ff), 64, proto, 0, 0,
+              198, 18, 0, 1, 198, 18, 0, 2};
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  ip[10] = static_cast<std::uint8_t>(~sum >> 8);
+  ip[11] = static_cast<std::uint8_t>(~sum);
+  f.insert(f.end(), ip.begin(), ip.end());
+  f.insert(f.end(), payload.begin(), payload.end());
+  return f;
+}
+
+// The ones' complement sum of `b` (RFC 1071), folded; 0xffff over a message
+// that holds its own valid checksum.
+std::uint16_t ones_sum(const std::uint8_t* b, std::size_t n) {
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i + 1 < n; i += 2) sum += (b[i] << 8) | b[i + 1];
+  if (n % 2 != 0) sum += b[n - 1] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(sum);
+}
+
 class EngineTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -87,6 +118,7 @@ class EngineTest : public testing::Test {
     _engine->poll(_now);
   }
   void receive(const bytes& frame) { receive(std::vector<bytes>{frame}); }
+  void ping_in_fragments(std::size_t data, std::size_t expect_fragments);
 
   // Everything the stack transmitted since the last call; with `flags`, the
   // mbufs' ol_flags too.
@@ -95,7 +127,11 @@ class EngineTest : public testing::Test {
     void* obj = nullptr;
     while (rte_ring_dequeue(_ring.from_port, &obj) == 0) {
       auto* m = static_cast<rte_mbuf*>(obj);
-      out.push_back(test::mbuf_bytes(m));
+      // The whole chain: a fragment is a header mbuf and attached data.
+      bytes b(rte_pktmbuf_pkt_len(m));
+      const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(m, 0, b.size(), b.data()));
+      if (p != b.data()) std::copy(p, p + b.size(), b.begin());
+      out.push_back(std::move(b));
       if (flags != nullptr) flags->push_back(m->ol_flags);
       rte_pktmbuf_free(m);
     }
@@ -220,7 +256,7 @@ TEST_F(EngineTest, IpTotalLengthThatLiesIsCounted) {
   EXPECT_EQ(dropped(drop_reason::ip_bad_total_len), 1U);
 }
 
-TEST_F(EngineTest, FragmentsAreCountedAndDropped) {
+TEST_F(EngineTest, LoneFragmentIsHeldUntilItsTimeout) {
   // scapy: Ether(dst=M,src=P)/IP(src='198.18.0.1',dst='198.18.0.2',id=7,ttl=64,flags='MF')/
   //        ICMP(type=8,id=0x1234,seq=5)/b'kbt-ping-payload'
   bytes req = kEchoRequest;
@@ -229,7 +265,135 @@ TEST_F(EngineTest, FragmentsAreCountedAndDropped) {
   req[25] = 0xa2;
   receive(req);
   EXPECT_TRUE(sent().empty());
-  EXPECT_EQ(dropped(drop_reason::ip_fragment), 1U);
+  EXPECT_EQ(_counters.ip_frags_in.get(), 1U);
+  EXPECT_EQ(_counters.ip_frags_held.get(), 1U);
+  EXPECT_EQ(_counters.drops_total(), 0U);
+  // Linux's ipfrag_time, 30 s: then it is freed and counted (TearDown checks
+  // that the mbuf is back).
+  _now += 31'000'000'000ULL;
+  _engine->poll(_now);
+  EXPECT_EQ(_counters.ip_frags_held.get(), 0U);
+  EXPECT_EQ(dropped(drop_reason::ip_frag_timeout), 1U);
+}
+
+// An echo request of `data` bytes (ping -s), cut into fragments of at most
+// `mtu` bytes as Linux sends it; then the reply must come back the same way:
+// fragments within the MTU, valid header checksums, and reassembled an echo
+// reply with the same payload and a valid ICMP checksum.
+
+TEST_F(EngineTest, FragmentedPingOf1473BytesIsAnsweredInFragments) {
+  ping_in_fragments(1473, 2);
+  EXPECT_EQ(_counters.ip_reassembled.get(), 1U);
+}
+
+TEST_F(EngineTest, FragmentedPingOf8000BytesIsAnsweredFromTheChain) {
+  ping_in_fragments(8000, 6);
+  EXPECT_EQ(_counters.ip_reassembled.get(), 1U);
+}
+
+TEST_F(EngineTest, FragmentPastTheLargestDatagramIsDropped) {
+  // RFC 791 §3.2: offset 65,528 + 28 bytes is past 65,535 (ping of death).
+  receive(ip_fragment(9, 65528, false, 1, bytes(8, 0x79)));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::ip_frag_too_big), 1U);
+  EXPECT_EQ(_counters.ip_frags_held.get(), 0U);
+}
+
+TEST_F(EngineTest, OverlappingFragmentsAreDroppedWithTheirDatagram) {
+  receive({ip_fragment(9, 0, true, 17, bytes(16, 1)), ip_fragment(9, 8, true, 17, bytes(16, 2))});
+  EXPECT_EQ(_counters.ip_frags_held.get(), 2U);
+  receive(ip_fragment(9, 24, false, 17, bytes(8, 3)));
+  EXPECT_EQ(dropped(drop_reason::ip_frag_invalid), 3U);
+  EXPECT_EQ(_counters.ip_frags_held.get(), 0U);
+  EXPECT_EQ(_counters.ip_reassembled.get(), 0U);
+}
+
+TEST_F(EngineTest, FragmentsBeyondMaxFlowsAreCountedAsTableFull) {
+  _engine.reset();
+  _config.reassembly.max_flows = 4;
+  _engine = std::make_unique<engine>(_config, _counters);
+  std::vector<bytes> frames;
+  for (std::uint16_t id = 0; id < 6; ++id) frames.push_back(ip_fragment(id, 0, true, 17, bytes(8, 0)));
+  receive(frames);
+  EXPECT_EQ(_counters.ip_frags_in.get(), 6U);
+  EXPECT_EQ(_counters.ip_frags_held.get(), 4U);
+  EXPECT_EQ(dropped(drop_reason::ip_frag_table_full), 2U);
+  // The engine's destruction frees the four held (TearDown counts the mbufs).
+}
+
+// The ICMP error `out` carries: type 3 with `code`, valid checksums, from us
+// to the peer, quoting all of `datagram` (the original IPv4 datagram).
+void expect_unreachable(const bytes& out, std::uint8_t code, const bytes& datagram) {
+  ASSERT_EQ(out.size(), 14 + 28 + datagram.size());
+  EXPECT_EQ(bytes(out.begin(), out.begin() + 6), (bytes{2, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(ones_sum(out.data() + 14, 20), 0xffff) << "IPv4 header checksum";
+  EXPECT_EQ(out[23], 1);
+  EXPECT_EQ(bytes(out.begin() + 26, out.begin() + 34), (bytes{198, 18, 0, 2, 198, 18, 0, 1}));
+  EXPECT_EQ(out[34], 3);
+  EXPECT_EQ(out[35], code);
+  EXPECT_EQ(ones_sum(out.data() + 34, out.size() - 34), 0xffff) << "ICMP checksum";
+  EXPECT_EQ(bytes(out.begin() + 42, out.end()), datagram);
+}
+
+// scapy: UDP(sport=40000,dport=9)/b'abcd' with chksum=0 (RFC 768: none).
+const bytes kUdpToPort9 = {0x9c, 0x40, 0x00, 0x09, 0x00, 0x0c, 0x00, 0x00, 'a', 'b', 'c', 'd'};
+
+TEST_F(EngineTest, UdpGetsPortUnreachableQuotingTheDatagram) {
+  receive(kArpRequest);
+  (void)sent();
+  const bytes frame = ip_fragment(5, 0, false, 17, kUdpToPort9);
+  receive(frame);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  expect_unreachable(out[0], 3, bytes(frame.begin() + 14, frame.end()));
+  EXPECT_EQ(dropped(drop_reason::udp_no_port), 1U);
+  EXPECT_EQ(_counters.icmp_unreachable_out.get(), 1U);
+}
+
+TEST_F(EngineTest, UnknownProtocolGetsProtocolUnreachable) {
+  receive(kArpRequest);
+  (void)sent();
+  const bytes frame = ip_fragment(6, 0, false, 253, bytes(8, 0x55));
+  receive(frame);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 1U);
+  expect_unreachable(out[0], 2, bytes(frame.begin() + 14, frame.end()));
+  EXPECT_EQ(dropped(drop_reason::ip_unknown_protocol), 1U);
+}
+
+TEST_F(EngineTest, UdpWithBadChecksumGetsNoUnreachable) {
+  receive(kArpRequest);
+  (void)sent();
+  bytes udp = kUdpToPort9;
+  udp[7] = 0x01;  // a checksum that is wrong
+  receive(ip_fragment(5, 0, false, 17, udp));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::udp_malformed), 1U);
+}
+
+TEST_F(EngineTest, NoUnreachableForALinkLayerBroadcast) {
+  receive(kArpRequest);
+  (void)sent();
+  bytes frame = ip_fragment(5, 0, false, 17, kUdpToPort9);
+  std::fill(frame.begin(), frame.begin() + 6, 0xff);
+  receive(frame);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::udp_no_port), 1U);
+  EXPECT_EQ(_counters.icmp_unreachable_out.get(), 0U);
+}
+
+TEST_F(EngineTest, UnreachablesBeyondTheBurstAreCountedNotSent) {
+  receive(kArpRequest);
+  (void)sent();
+  std::size_t out = 0;
+  for (int round = 0; round < 4; ++round) {  // 4 x 25 at the same instant
+    receive(std::vector<bytes>(25, ip_fragment(5, 0, false, 17, kUdpToPort9)));
+    out += sent().size();
+  }
+  EXPECT_EQ(out, 50U);  // icmp_msgs_burst
+  EXPECT_EQ(_counters.icmp_unreachable_out.get(), 50U);
+  EXPECT_EQ(_counters.icmp_errors_rate_limited.get(), 50U);
+  EXPECT_EQ(dropped(drop_reason::udp_no_port), 100U);
 }
 
 TEST_F(EngineTest, TcpWithBadDataOffsetIsCounted) {
@@ -538,5 +702,43 @@ TEST_F(EngineMartianTest, ConnectToAMartianSendsNothing) {
   EXPECT_EQ(dropped(drop_reason::ip_martian_destination), 1U);
 }
 
+void EngineTest::ping_in_fragments(std::size_t data, std::size_t expect_fragments) {
+  // ICMP echo request id 0x1234 seq 1 with `data` bytes of payload.
+  bytes icmp = {8, 0, 0, 0, 0x12, 0x34, 0, 1};
+  for (std::size_t i = 0; i < data; ++i) icmp.push_back(static_cast<std::uint8_t>(i * 7));
+  const std::uint16_t ck = static_cast<std::uint16_t>(~ones_sum(icmp.data(), icmp.size()));
+  icmp[2] = static_cast<std::uint8_t>(ck >> 8);
+  icmp[3] = static_cast<std::uint8_t>(ck);
+  std::vector<bytes> frames;
+  for (std::size_t off = 0; off < icmp.size(); off += 1480) {
+    const std::size_t n = std::min<std::size_t>(1480, icmp.size() - off);
+    frames.push_back(ip_fragment(77, static_cast<std::uint16_t>(off), off + n < icmp.size(), 1,
+                                 bytes(icmp.begin() + off, icmp.begin() + off + n)));
+  }
+  receive(frames);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), expect_fragments);
+  bytes whole(icmp.size(), 0);
+  std::size_t got = 0;
+  for (const auto& f : out) {
+    ASSERT_GE(f.size(), 34U);
+    EXPECT_LE(f.size() - 14, 1500U);
+    EXPECT_EQ(ones_sum(f.data() + 14, 20), 0xffff) << "IPv4 header checksum";
+    EXPECT_EQ(f[23], 1);                                // ICMP
+    EXPECT_EQ(bytes(f.begin() + 26, f.begin() + 30), (bytes{198, 18, 0, 2}));
+    EXPECT_EQ(bytes(f.begin() + 30, f.begin() + 34), (bytes{198, 18, 0, 1}));
+    const std::size_t total = (f[16] << 8) | f[17];
+    const std::size_t off = (((f[20] << 8) | f[21]) & 0x1fff) * 8;
+    ASSERT_LE(off + total - 20, whole.size());
+    std::copy(f.begin() + 34, f.begin() + 14 + total, whole.begin() + off);
+    got += total - 20;
+  }
+  ASSERT_EQ(got, icmp.size());
+  EXPECT_EQ(whole[0], 0) << "echo reply";
+  EXPECT_EQ(ones_sum(whole.data(), whole.size()), 0xffff) << "ICMP checksum";
+  EXPECT_TRUE(std::equal(whole.begin() + 4, whole.end(), icmp.begin() + 4));
+}
+
 }  // namespace
+
 }  // namespace kbt::core
