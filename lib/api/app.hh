@@ -192,11 +192,17 @@ void serve_links(app_core<H>& ac) noexcept {
           }
           break;
         case op::shutdown: ctx.tcp->shutdown(*c, ctx.now_ns); break;
-        case op::close:
+        case op::close: {
+          // thread_link.hh promises {closed}: the id dies here, while the
+          // close handshake and TIME_WAIT go on without the thread.
+          const std::uint64_t tag = ac.external[c->index].tag;
           c->user = nullptr;
           ac.external[c->index] = external_conn{};
           ctx.tcp->release(*c, ctx.now_ns);
+          (void)link->complete({thread_completion::kind::closed, r.id, tag, nullptr,
+                                tcp::close_reason::normal});
           break;
+        }
         case op::abort: ctx.tcp->abort(*c, ctx.now_ns); break;
         case op::connect: break;
       }

@@ -10,7 +10,9 @@
 //   next(c): {connected, tag, id}     <---   on the handshake's end
 //   submit({send, id, mbuf})          --->   send (zero-copy)
 //   next(c): {data, id, mbuf}         <---   received payload, in place
-//   submit({close, id})               --->   FIN; later {closed, id, reason}
+//   submit({close, id})               --->   FIN; {closed, id, normal} at once
+//                                            (the handshake ends without the thread)
+//   submit({shutdown, id})            --->   FIN; {closed, id, reason} at the end
 //
 // Ownership: an mbuf in a send request belongs to the core from submit()
 // on (it is freed if the connection is gone); an mbuf in a data completion

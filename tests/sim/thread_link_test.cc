@@ -144,5 +144,61 @@ TEST(ThreadLink, AWorkerThreadConnectsSendsAndClosesThroughItsLink) {
   EXPECT_EQ(w.mbufs_in_use(), base);
 }
 
+// api/thread_link.hh promises {closed} after a close request: the thread
+// learns that the id is dead, as after a shutdown.
+TEST(ThreadLink, CloseYieldsClosed) {
+  const std::uint64_t seed = single_seed(2);
+  SCOPED_TRACE(replay_line(seed));
+  world_config wc;
+  wc.seed = seed;
+  sim_world w(wc);
+  {
+    tcp_swarm server(w, side::a, host_a(seed));
+    server.serve(80);
+    swarm_config cc = host_b(seed + 1);
+    tcp_swarm client(w, side::b, cc, nullptr, false);
+    std::vector<api::detail::app_core<no_handler>> cores(1);
+    cores[0].ctx = api::core_context{&client.engine(), &client.tcp(), w.pool(side::b), 0, 0};
+    cores[0].handler = std::make_unique<no_handler>();
+    api::thread_links links(1);
+    links.attach(1);
+    api::detail::attach_links(cores[0], links, 0, cc.max_conns);
+    w.set_poll(side::b, [&](std::uint64_t now) {
+      client.engine().poll(now);
+      api::detail::poll_hook<no_handler>(client.engine(), now, &cores);
+      client.engine().flush_all();
+    });
+    api::thread_link& link = links.at(0, 0);
+    using op = api::thread_request::op;
+    using kind = api::thread_completion::kind;
+    ASSERT_TRUE(link.submit({op::connect, 0, 7, kIpA, 80}));
+    api::thread_completion c;
+    api::conn_id id = 0;
+    int closed = 0;
+    api::conn_id closed_id = 0;
+    const auto r = w.run_until(
+        [&] {
+          while (link.next(c)) {
+            if (c.what == kind::connected) {
+              id = c.id;
+              EXPECT_TRUE(link.submit({op::close, id}));
+            } else if (c.what == kind::closed) {
+              ++closed;
+              closed_id = c.id;
+            }
+          }
+          return closed > 0;
+        },
+        10 * kSec, 1'000'000);
+    EXPECT_TRUE(r.done) << "no closed completion after close";
+    EXPECT_EQ(closed, 1);
+    EXPECT_NE(id, 0u);
+    EXPECT_EQ(closed_id, id);
+    w.run_for(5 * kSec, 1'000'000);
+    while (link.next(c)) EXPECT_NE(c.what, kind::closed) << "closed comes once";
+    w.set_poll(side::b, nullptr);
+  }
+}
+
 }  // namespace
 }  // namespace kbt::sim
