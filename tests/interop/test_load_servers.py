@@ -101,6 +101,15 @@ accesslog.format = "%m %U%q %s %b %{{remote}}p"
 '''
 
 
+def python_server_argv(tmp):
+    """The chunked python server, written into tmp, and its argv."""
+    script = os.path.join(tmp, 'chunked_server.py')
+    with open(script, 'w') as f:
+        f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
+    return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
+            os.path.join(tmp, 'requests.log')]
+
+
 @contextlib.contextmanager
 def server(net, tmp, argv, probe_url):
     """Runs argv in the namespace until the body is done; SIGTERM, so that
@@ -215,25 +224,14 @@ class LoadAgainstServers(unittest.TestCase):
         print(f'histogram: {len(rows)} lines, last {rows[-1]}', file=sys.stderr)
 
     def test_chunked_python(self):
-        def argv(tmp):
-            script = os.path.join(tmp, 'chunked_server.py')
-            with open(script, 'w') as f:
-                f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
-            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
-                    os.path.join(tmp, 'requests.log')]
-        r, rows, net = self.run_against('chunked-python', argv, '/index.html')
+        r, rows, net = self.run_against('chunked-python', python_server_argv, '/index.html')
         self.check_counts(r, rows, lambda row: row[2])
         # kbt-load exits 0 only when nothing failed.
         self.assertEqual(net.returncode, 0, net.describe())
 
     def test_chunked_python_404(self):
-        def argv(tmp):
-            script = os.path.join(tmp, 'chunked_server.py')
-            with open(script, 'w') as f:
-                f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
-            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
-                    os.path.join(tmp, 'requests.log')]
-        r, rows, net = self.run_against('chunked-python-404', argv, '/missing', rate=200)
+        r, rows, net = self.run_against('chunked-python-404', python_server_argv, '/missing',
+                                        rate=200)
         self.check_counts(r, rows, lambda row: row[2])
         self.assertEqual(r['ok'], 0, r)
         self.assertEqual(net.returncode, 1, net.describe())  # non-2xx fail the run
@@ -244,14 +242,9 @@ class LoadAgainstServers(unittest.TestCase):
         body_file = tempfile.NamedTemporaryFile(prefix='kbt-load-body-', delete=False)
         body_file.write(os.urandom(1234))
         body_file.close()
-        def argv(tmp):
-            script = os.path.join(tmp, 'chunked_server.py')
-            with open(script, 'w') as f:
-                f.write(PY_SERVER.replace('@IP@', kbtnet.KERNEL_IP).replace('@PORT@', str(PORT)))
-            return ['/usr/bin/python3', script, os.path.join(tmp, 'access.log'),
-                    os.path.join(tmp, 'requests.log')]
         try:
-            r, rows, net = self.run_against('flags', argv, '/index.html', '--method', 'POST',
+            r, rows, net = self.run_against('flags', python_server_argv, '/index.html',
+                                            '--method', 'POST',
                                             '-H', 'X-Kbt: flags', '-H', 'host: example.test',
                                             '--body-file', body_file.name, rate=200)
         finally:

@@ -22,6 +22,28 @@ namespace {
 
 struct no_handler {};  // the core's own handler does nothing here
 
+// B's core as run_app would run it for one thread's link: the swarm's engine,
+// the app layer's poll hook, one link attached. Polled by the world; it must
+// outlive the polling, so it stays where it was built.
+struct link_core {
+  std::vector<api::detail::app_core<no_handler>> cores;
+  api::thread_links links{1};
+
+  link_core(sim_world& w, tcp_swarm& client, std::uint32_t max_conns) : cores(1) {
+    cores[0].ctx = api::core_context{&client.engine(), &client.tcp(), w.pool(side::b), 0, 0};
+    cores[0].handler = std::make_unique<no_handler>();
+    links.attach(1);
+    api::detail::attach_links(cores[0], links, 0, max_conns);
+    w.set_poll(side::b, [this, &client](std::uint64_t now) {
+      client.engine().poll(now);
+      api::detail::poll_hook<no_handler>(client.engine(), now, &cores);
+      client.engine().flush_all();
+    });
+  }
+  link_core(const link_core&) = delete;
+  link_core& operator=(const link_core&) = delete;
+};
+
 std::uint8_t byte_of(std::uint64_t tag, std::uint32_t i) noexcept {
   return static_cast<std::uint8_t>(tag * 13 + i * 5 + 3);
 }
@@ -44,17 +66,8 @@ TEST(ThreadLink, AWorkerThreadConnectsSendsAndClosesThroughItsLink) {
     swarm_config cc = host_b(seed + 1);
     cc.max_conns = 64;
     tcp_swarm client(w, side::b, cc, nullptr, false);
-    std::vector<api::detail::app_core<no_handler>> cores(1);
-    cores[0].ctx = api::core_context{&client.engine(), &client.tcp(), w.pool(side::b), 0, 0};
-    cores[0].handler = std::make_unique<no_handler>();
-    api::thread_links links(1);
-    links.attach(1);
-    api::detail::attach_links(cores[0], links, 0, cc.max_conns);
-    w.set_poll(side::b, [&](std::uint64_t now) {
-      client.engine().poll(now);
-      api::detail::poll_hook<no_handler>(client.engine(), now, &cores);
-      client.engine().flush_all();
-    });
+    link_core rig(w, client, cc.max_conns);
+    api::thread_links& links = rig.links;
 
     std::atomic<bool> thread_done{false};
     std::atomic<int> closed_ok{0};
@@ -157,17 +170,8 @@ TEST(ThreadLink, CloseYieldsClosed) {
     server.serve(80);
     swarm_config cc = host_b(seed + 1);
     tcp_swarm client(w, side::b, cc, nullptr, false);
-    std::vector<api::detail::app_core<no_handler>> cores(1);
-    cores[0].ctx = api::core_context{&client.engine(), &client.tcp(), w.pool(side::b), 0, 0};
-    cores[0].handler = std::make_unique<no_handler>();
-    api::thread_links links(1);
-    links.attach(1);
-    api::detail::attach_links(cores[0], links, 0, cc.max_conns);
-    w.set_poll(side::b, [&](std::uint64_t now) {
-      client.engine().poll(now);
-      api::detail::poll_hook<no_handler>(client.engine(), now, &cores);
-      client.engine().flush_all();
-    });
+    link_core rig(w, client, cc.max_conns);
+    api::thread_links& links = rig.links;
     api::thread_link& link = links.at(0, 0);
     using op = api::thread_request::op;
     using kind = api::thread_completion::kind;

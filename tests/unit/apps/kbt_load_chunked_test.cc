@@ -13,13 +13,12 @@
 #include <vector>
 
 #include "kbt-load/response_parser.hh"
+#include "response_feeding.hh"
 
 namespace kbt::load {
 namespace {
 
-std::span<const std::byte> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
+using test_support::bytes;
 
 struct message {
   std::string wire;
@@ -68,23 +67,12 @@ outcome feed_randomly(std::string_view wire, std::mt19937_64& rng, std::size_t m
   std::uniform_int_distribution<std::size_t> piece_size(1, max_piece);
   outcome out;
   http_response_parser p;
-  while (!wire.empty() && !out.error) {
-    auto piece = bytes(wire.substr(0, piece_size(rng)));
-    wire.remove_prefix(piece.size());
-    while (!piece.empty()) {
-      const feed_result r = p.feed(piece);
-      piece = piece.subspan(r.consumed);
-      if (r.state == parse_state::error) {
-        out.error = true;
-        break;
-      }
-      if (r.state == parse_state::complete) {
-        out.statuses.push_back(p.status());
-        out.bodies.push_back(p.body_bytes());
-        p.reset();
-      }
-    }
-  }
+  out.error = !test_support::feed_in_pieces(
+      p, wire, [&] { return piece_size(rng); },
+      [&](const http_response_parser& q) {
+        out.statuses.push_back(q.status());
+        out.bodies.push_back(q.body_bytes());
+      });
   if (!p.idle()) out.error = true;  // something left half-read
   return out;
 }

@@ -13,6 +13,7 @@
 #include "kbt-load/latency_histogram.hh"
 #include "kbt-load/response_parser.hh"
 #include "kbt-load/url.hh"
+#include "response_feeding.hh"
 
 namespace kbt::load {
 namespace {
@@ -72,9 +73,7 @@ TEST(LatencyHistogram, MergeAddsAndHugeValuesClamp) {
 
 // ---- http_response_parser
 
-std::span<const std::byte> bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
+using test_support::bytes;
 
 struct parsed {
   std::vector<int> statuses;
@@ -86,23 +85,12 @@ struct parsed {
 parsed parse_in_pieces(std::string_view wire, std::size_t step) {
   parsed out;
   http_response_parser p;
-  while (!wire.empty() && !out.error) {
-    auto piece = bytes(wire.substr(0, step));
-    wire.remove_prefix(piece.size());
-    while (!piece.empty()) {
-      const feed_result r = p.feed(piece);
-      piece = piece.subspan(r.consumed);
-      if (r.state == parse_state::error) {
-        out.error = true;
-        break;
-      }
-      if (r.state == parse_state::complete) {
-        out.statuses.push_back(p.status());
-        out.closes.push_back(p.closes());
-        p.reset();
-      }
-    }
-  }
+  out.error = !test_support::feed_in_pieces(
+      p, wire, [step] { return step; },
+      [&](const http_response_parser& q) {
+        out.statuses.push_back(q.status());
+        out.closes.push_back(q.closes());
+      });
   return out;
 }
 
