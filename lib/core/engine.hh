@@ -1,5 +1,5 @@
 #pragma once
-// One core's run-to-completion loop (DESIGN.md "The per-core loop"): poll the
+// One core's run-to-completion loop (docs/ARCHITECTURE.md, "The per-core loop"): poll the
 // core's rx queue in bursts, classify each frame (ARP, ICMP, TCP, or a
 // counted drop), answer what needs answering, run the timers, and flush the
 // tx batch. No locks, no system calls, no allocation after construction.

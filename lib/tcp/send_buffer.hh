@@ -2,7 +2,7 @@
 // The send side's byte store (RFC 9293 §3.3.1, SND.UNA .. SND.UNA+bytes):
 // every byte the application has handed over and the peer has not yet
 // acknowledged, kept in the application's own mbufs so payload is never
-// copied (DESIGN.md, "Zero-copy API").
+// copied (docs/ARCHITECTURE.md, "Zero copy").
 //
 // Layout: a fixed ring of piece descriptors, one per non-empty mbuf
 // segment, in sequence order. An appended chain is split into its segments
