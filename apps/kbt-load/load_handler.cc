@@ -195,6 +195,9 @@ void load_handler::on_connected(api::connection c) noexcept {
   slot* s = slot_of(c);
   if (s == nullptr) return;
   ++_stats->connects;
+  // Not an error, but it cost a SYN timeout: never hidden (a peer's
+  // TIME_WAIT refusing a reused tuple looks like this).
+  if (c.syn_retransmits() > 0) ++_stats->syn_retransmitted;
   c.set_nodelay(true);
   s->state = slot_state::open;
   if (_cfg->close) {

@@ -49,6 +49,7 @@ run_summary merge(const run_state& run) {
     s.ok += c.ok;
     s.non2xx += c.non2xx;
     s.connects += c.connects;
+    s.syn_retransmitted += c.syn_retransmitted;
     s.connect_deferred += c.connect_deferred;
     s.body_bytes += c.body_bytes;
     s.errors += c.errors.get();
@@ -72,6 +73,9 @@ void print_text(const run_summary& s, const report_context& r) {
   std::printf("  requests/s      %.1f\n", per_second(s.responses, s.seconds));
   std::printf("  connects        %llu", ull(s.connects));
   if (cfg.close) std::printf(" (%.1f connections/s)", per_second(s.connects, s.seconds));
+  if (s.syn_retransmitted > 0) {
+    std::printf(", %llu after a SYN retransmission", ull(s.syn_retransmitted));
+  }
   std::printf("\n  body            %llu bytes (%.2f MB/s)\n", ull(s.body_bytes),
               per_second(s.body_bytes, s.seconds) / 1e6);
   std::printf("  errors          %llu", ull(s.errors));
@@ -101,6 +105,7 @@ void print_json(const run_summary& s, const report_context& r) {
   std::printf("\"requests_per_s\":%.1f,\"connects\":%llu,\"connects_per_s\":%.1f,",
               per_second(s.responses, s.seconds), ull(s.connects),
               per_second(s.connects, s.seconds));
+  std::printf("\"syn_retransmitted\":%llu,", ull(s.syn_retransmitted));
   std::printf("\"connect_deferred\":%llu,\"body_bytes\":%llu,", ull(s.connect_deferred),
               ull(s.body_bytes));
   std::printf("\"errors\":{\"total\":%llu", ull(s.errors));

@@ -197,6 +197,10 @@ class connection {
   std::size_t unread_bytes() const noexcept { return valid() ? _c->rx_bytes : 0; }
   // Room in the send buffer now, in bytes.
   std::size_t send_space() const noexcept { return valid() ? _c->snd.free_space() : 0; }
+  // Times the handshake's SYN (active open) or SYN-ACK (passive) had to be
+  // sent again after its timeout: each cost the connection a second or
+  // more (RFC 6298 §2.1), though it may have succeeded in the end.
+  unsigned syn_retransmits() const noexcept { return valid() ? _c->syn_retransmits : 0; }
 
   // Our side is done sending: FIN after what is queued (half-close). Reading goes on.
   void shutdown() noexcept {

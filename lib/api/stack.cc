@@ -19,6 +19,7 @@
 
 #include "core/clock.hh"
 #include "api/telemetry.hh"
+#include "core/boot_key.hh"
 #include "core/capture.hh"
 #include "core/engine.hh"
 #include "core/steering.hh"
@@ -47,6 +48,21 @@ void start_eal(const std::vector<std::string>& eal_args, const std::string& prog
                              "); EAL arguments go before --, " + program +
                              "'s own after it (see --help)");
   }
+}
+
+// Every core and every process of this boot shares one ISN key, so that a
+// 4-tuple's ISN and TSval offset are the same function of time in each.
+tcp::siphash_key boot_isn_key(const stack_config& config) {
+  if (!config.tcp_on && config.tcp_listen.empty()) return {};
+  const std::string path = config.isn_key_file.empty() ? core::kBootKeyPath : config.isn_key_file;
+  core::boot_key k = core::load_or_create_boot_key(path);
+  if (!k.error.empty()) {
+    std::fprintf(stderr,
+                 "%s: warning: %s; using a TCP ISN key of this process only, so a peer still "
+                 "in TIME_WAIT from an earlier run may refuse the 4-tuples it reuses (RFC 6191)\n",
+                 config.program.c_str(), k.error.c_str());
+  }
+  return k.key;
 }
 
 }  // namespace
@@ -113,6 +129,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       _steering = std::make_unique<core::steering_fabric>(queues);
     }
     if (_pcap_fd >= 0) open_capture(queues);
+    const tcp::siphash_key isn_key = boot_isn_key(config);
     for (unsigned q = 0; q < lcores; ++q) {
       core::engine_config ec;
       ec.port_id = _port_id;
@@ -128,6 +145,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.port_first = config.local_port_first;
       ec.port_last = config.local_port_last;
       ec.tcp_settings = config.tcp;
+      ec.isn_key = isn_key;
       // RFC 9293 §3.7.1: the MSS we advertise is the port's MTU less the
       // fixed IPv4 and TCP headers.
       ec.tcp_settings.mss =
@@ -179,6 +197,7 @@ int stack::lcore_main(void* arg) {
   }
   core::engine& e = *self->_engines[static_cast<std::size_t>(index)];
   const core::tsc_clock clock;
+  e.set_clock_origin(core::monotonic_ns());  // now_ns 0 is this moment since boot
   if (index == 0) e.announce(clock.now_ns());
   const auto hook = self->_config.on_poll;
   void* const ctx = self->_config.poll_ctx;

@@ -53,6 +53,10 @@ struct stack_config {
   std::uint16_t local_port_first = 32768;
   std::uint16_t local_port_last = 60999;
   tcp::tcp_config tcp;  // syncookies, queues, TIME_WAIT bound, buffers
+  // The RFC 6528 key that lasts one boot (core/boot_key.hh); empty:
+  // core::kBootKeyPath. Unreadable and uncreatable: a key of this process
+  // only, with one warning on stderr.
+  std::string isn_key_file;
   // The application's turn in each loop iteration, on each core (DESIGN.md
   // "app poll hook"): one plain call per iteration, not per packet.
   using poll_hook = void (*)(core::engine& engine, std::uint64_t now_ns, void* ctx);

@@ -4,6 +4,7 @@
 // it; TCP code never reads a clock itself, so the simulator can give it a
 // virtual one instead.
 #include <rte_cycles.h>
+#include <time.h>
 
 #include <cstdint>
 
@@ -31,6 +32,17 @@ class tsc_clock {
   std::uint64_t _start;
   std::uint64_t _mult;
 };
+
+// CLOCK_MONOTONIC in ns: time since boot, the same in every process. Read
+// once per core at start-up (tcp_layer::set_clock_origin) so that ISNs and
+// TSvals go on growing from one process to the next (RFC 6528 §3, RFC 7323
+// §5.4), never on the packet path.
+inline std::uint64_t monotonic_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 inline constexpr std::uint64_t kNsPerMs = 1'000'000;
 inline constexpr std::uint64_t kNsPerSec = 1'000'000'000;

@@ -48,6 +48,8 @@ struct engine_config {
   std::uint16_t port_first = tcp::port_pool::kFirst;
   std::uint16_t port_last = tcp::port_pool::kLast;
   // RFC 6528 secret; all-zero means "draw one from getrandom at start-up".
+  // The stack passes the boot key (core/boot_key.hh), the same in every
+  // process, so that a tuple's ISN and TSval offset are too.
   tcp::siphash_key isn_key{};
   tcp::siphash_key cookie_key{};  // RFC 4987 secret; all-zero: from getrandom
   std::uint64_t start_ns = 0;
@@ -73,6 +75,12 @@ class engine {
 
   // Announces our address with a gratuitous ARP (RFC 5227 §3 announcement).
   void announce(std::uint64_t now_ns) noexcept;
+
+  // CLOCK_MONOTONIC when this core's now_ns was 0: ISNs and TSvals count
+  // from boot (tcp_layer::set_clock_origin). Before the first poll.
+  void set_clock_origin(std::uint64_t boot_ns) noexcept {
+    if (_tcp) _tcp->set_clock_origin(boot_ns);
+  }
 
   // One iteration of the loop; returns how many frames it received.
   std::uint16_t poll(std::uint64_t now_ns) noexcept;

@@ -15,9 +15,12 @@
 // user with its own key, so a leak of one value tells nothing about the
 // other.
 //
-// M is taken from the caller's now_ns. The engine's clock starts at 0 when
-// the process starts, as RFC 6528 §3 allows: the key is new too, so ISNs
-// after a restart are unrelated to those before it.
+// M is taken from the caller's time, which tcp_layer counts from boot
+// (CLOCK_MONOTONIC, tcp_layer::set_clock_origin), and the stack's key lasts
+// one boot (core/boot_key.hh): a 4-tuple's ISNs go on growing from one
+// process to the next, so a peer still in TIME_WAIT for the last process's
+// connection takes the next one's SYN (RFC 6191 §2) instead of answering
+// it with an ACK that costs a SYN timeout.
 #include <array>
 #include <cstdint>
 

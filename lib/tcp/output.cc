@@ -28,8 +28,8 @@ constexpr std::uint32_t kTsOptionSpace = 12;
 }  // namespace
 
 std::uint32_t tcp_layer::ts_now(const tcb& c, std::uint64_t now_ns) const noexcept {
-  // RFC 7323 §5.4: a 1 ms clock, offset per connection.
-  return static_cast<std::uint32_t>(now_ns / kMs) + c.ts_offset;
+  // RFC 7323 §5.4: a 1 ms clock (since boot), offset per connection.
+  return ts_clock(now_ns) + c.ts_offset;
 }
 
 std::uint32_t tcp_layer::effective_mss(const tcb& c) const noexcept {

@@ -143,6 +143,9 @@ struct tcb : core::tagged_timer<rto_tag>,
   bool sws_override = false;  // RFC 9293 §3.8.6.2.1 override timeout ran: send a runt
   std::uint8_t retries = 0;       // consecutive RTO expiries
   std::uint8_t dupacks = 0;
+  // SYN (or SYN-ACK) sent again by the RTO: each cost the handshake at least
+  // a second (RFC 6298 §2.1). Kept after it completes; the API reports it.
+  std::uint8_t syn_retransmits = 0;
   bool in_recovery = false;
   seq32 recover;      // RFC 6582 "recover"
   seq32 high_rxt;     // RFC 6675 HighRxt

@@ -337,8 +337,10 @@ void tcp_layer::to_closed(tcb& c) noexcept {
 
 void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   const tcp_config& t = _config.tcp;
+  // RFC 6528 §3's M counts from boot (set_clock_origin): with the boot key
+  // (core/boot_key.hh) a tuple's ISN keeps growing across processes.
   c.iss = _isn.generate(c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip,
-                        c.tuple.remote_port, now_ns);
+                        c.tuple.remote_port, now_ns + _clock_origin_ns);
   c.snd_una = c.snd_nxt = c.snd_max = c.iss;
   // RFC 6582 §3.2 step 1: recover starts at the ISS. Left at 0, every
   // connection whose ISS is 2^31 or more away looked "in recovery" and
@@ -362,6 +364,7 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.fin_received = false;
   c.nodelay = !t.nagle;
   c.retries = 0;
+  c.syn_retransmits = 0;
   c.dupacks = 0;
   c.in_recovery = false;
   c.rtt = rtt_estimator{};

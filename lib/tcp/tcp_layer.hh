@@ -170,6 +170,14 @@ class tcp_layer {
   // Returns `c` to the pool when it is CLOSED and nobody holds it.
   void reap(tcb& c) noexcept;
 
+  // The time since boot (CLOCK_MONOTONIC, ns) at which now_ns was 0. The
+  // ISN's clock M (RFC 6528 §3) and TSval (RFC 7323 §5.4) count from boot,
+  // so that on a 4-tuple reused by the next process, within the peer's
+  // TIME_WAIT, both are higher than the old incarnation's (RFC 6191 §2);
+  // timers keep using now_ns. Set once at start-up, before any connection;
+  // 0 (the default: tests, the simulator) counts from now_ns's zero.
+  void set_clock_origin(std::uint64_t boot_ns) noexcept { _clock_origin_ns = boot_ns; }
+
   // Calls f(tcb&, events) for each connection with news, once each.
   template <class F>
   void poll_events(F&& f) {
@@ -331,6 +339,10 @@ class tcp_layer {
   }
   void run_deferred(std::uint64_t now_ns) noexcept;
   std::uint32_t ts_now(const tcb& c, std::uint64_t now_ns) const noexcept;
+  // RFC 7323 §5.4's clock before the per-tuple offset: ms since boot.
+  std::uint32_t ts_clock(std::uint64_t now_ns) const noexcept {
+    return static_cast<std::uint32_t>((now_ns + _clock_origin_ns) / kMs);
+  }
 
   // timers.cc
   void arm_rto(tcb& c, std::uint64_t now_ns) noexcept;
@@ -351,6 +363,7 @@ class tcp_layer {
   // falls back to single lookups once the table changed under it.
   std::uint64_t _table_version = 0;
   syn_cookie_jar _cookies;
+  std::uint64_t _clock_origin_ns = 0;  // set_clock_origin()
   std::uint64_t _last_cookie_ns = 0;  // when a cookie was last sent (0: never)
   time_wait_table _time_wait;
   std::unique_ptr<dev::rss_table> _own_rss;  // when the config gives none

@@ -14,6 +14,24 @@ using wire::tcp_flag::kSyn;
 
 namespace {
 constexpr auto kTimeWait = static_cast<std::size_t>(tcp_state::time_wait);
+
+// RFC 6191 §2: a SYN may reopen a tuple in TIME_WAIT only if it is provably
+// newer than the old incarnation. `ts_enabled`: the new incarnation would
+// use timestamps (we offer them and the SYN carries them). "Greater than
+// the last sequence number seen" is taken as above RCV.NXT, as Linux's
+// tcp_timewait_state_process() does.
+bool syn_reopens(const time_wait_record& r, const wire::tcp_repr& syn, bool ts_enabled) noexcept {
+  const bool seq_newer = syn.seq > r.rcv_nxt;
+  // The old incarnation had no timestamps: a SYN with them is new, one
+  // without is judged by its sequence number.
+  if (!r.ts_ok) return ts_enabled || seq_newer;
+  if (!ts_enabled) return seq_newer;
+  // A higher TSval; or the same one (the peer's clock has not ticked since
+  // its last segment) and a higher sequence number.
+  const auto d = static_cast<std::int32_t>(syn.options.timestamps->tsval - r.ts_recent);
+  return d > 0 || (d == 0 && seq_newer);
+}
+
 }  // namespace
 
 void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
@@ -64,8 +82,7 @@ void tcp_layer::expire_time_wait(std::uint64_t now_ns) noexcept {
 void tcp_layer::send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept {
   wire::tcp_options o;
   if (r.ts_ok) {
-    o.timestamps = wire::tcp_timestamps{static_cast<std::uint32_t>(now_ns / kMs) + r.ts_offset,
-                                        r.ts_recent};
+    o.timestamps = wire::tcp_timestamps{ts_clock(now_ns) + r.ts_offset, r.ts_recent};
   }
   send_control(r.tuple, r.snd_nxt, r.rcv_nxt, kAck, r.window, o);
 }
@@ -94,13 +111,8 @@ void tcp_layer::input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
   }
   const auto& ts = seg.options.timestamps;
   if (seg.has(kSyn) && !seg.has(kAck)) {
-    // RFC 6191 §2: a new SYN may reopen the tuple if it is provably newer:
-    // by its timestamp when the old incarnation used them, else by its
-    // sequence number. Otherwise it is silently dropped.
-    const bool by_ts = r.ts_ok && ts.has_value() && _config.tcp.timestamps;
-    const bool newer = by_ts ? static_cast<std::int32_t>(ts->tsval - r.ts_recent) > 0
-                             : seg.seq > r.rcv_nxt;
-    if (!newer) {
+    // RFC 6191 §2: a new SYN that is not provably newer is silently dropped.
+    if (!syn_reopens(r, seg, _config.tcp.timestamps && ts.has_value())) {
       _counters.time_wait_syn_dropped.add();
       return;
     }

@@ -61,6 +61,7 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
       c.rtt_timing = false;
       _counters.retransmits.add();
       _counters.syn_retransmits.add();
+      if (c.syn_retransmits < UINT8_MAX) ++c.syn_retransmits;
       send_syn(c, now_ns);
       return;
     }

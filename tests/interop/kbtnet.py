@@ -332,13 +332,19 @@ class KbtNet:
                  checksum: every frame the stack emits is checked as Linux
                  checks it, in every interop test
 
+    ns           run the app in this existing namespace (another KbtNet's .ns,
+                 whose app has exited) instead of a new one: what the Linux
+                 side holds (a server, its TIME_WAIT sockets) lasts across
+                 both apps. The namespace is left for its owner to delete.
+
     After exit: .returncode (app exit code, negative = signal), .killed (True
     if SIGKILL was needed), .final_stats (latest stats line), .stdout/.stderr.
     """
 
     def __init__(self, app_cmd, iface='kbt0', tap_timeout=15.0, ready=None,
                  ready_timeout=15.0, term_timeout=10.0, disable_ipv6=True,
-                 keep_logs=False, check_checksums=True):
+                 keep_logs=False, check_checksums=True, ns=None):
+        self.borrowed_ns = ns
         self.app_cmd = list(app_cmd)
         self.iface = iface
         self.tap_timeout = tap_timeout
@@ -389,27 +395,15 @@ class KbtNet:
         return kernel_checksum_errors(r.stdout) if r.returncode == 0 else None
 
     def _setup(self):
-        global _ns_counter
         require_root()
         exe = self.app_cmd[0]
         if shutil.which(exe) is None:
             raise HarnessError(f'app not found or not executable: {exe} '
                                '(build it, or point KBT_HTTPD/KBT_TESTPMD at it)')
-        clean_stale_namespaces()
-        _ns_counter += 1
-        name = f'{NS_PREFIX}{os.getpid()}-{_ns_counter}'
-        r = _run_host(['ip', 'netns', 'add', name], check=False)
-        if r.returncode != 0:
-            raise HarnessError(f'`ip netns add {name}` failed (exit {r.returncode}): '
-                               f'{r.stderr.strip()} -- interop tests need root and '
-                               'network namespace support')
-        self.ns = name
-        self.ns_inode = netns_inode(name)
-        self._check(self.run('ip', 'link', 'set', 'lo', 'up'))
-        if self.disable_ipv6:
-            # 'default' makes the TAP start with IPv6 off: no RS/MLD ever leaves.
-            self._check(self.run('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1',
-                                 'net.ipv6.conf.default.disable_ipv6=1'))
+        if self.borrowed_ns is not None:
+            name = self._borrow_namespace()
+        else:
+            name = self._new_namespace()
 
         self.logdir = tempfile.mkdtemp(prefix=f'{name}-')
         self._out_path = os.path.join(self.logdir, 'app.stdout')
@@ -459,6 +453,38 @@ class KbtNet:
                      self.ready_timeout, interval=0.1,
                      what=f'app output to match {self.ready!r}')
 
+    def _new_namespace(self):
+        global _ns_counter
+        clean_stale_namespaces()
+        _ns_counter += 1
+        name = f'{NS_PREFIX}{os.getpid()}-{_ns_counter}'
+        r = _run_host(['ip', 'netns', 'add', name], check=False)
+        if r.returncode != 0:
+            raise HarnessError(f'`ip netns add {name}` failed (exit {r.returncode}): '
+                               f'{r.stderr.strip()} -- interop tests need root and '
+                               'network namespace support')
+        self.ns = name
+        self.ns_inode = netns_inode(name)
+        self._check(self.run('ip', 'link', 'set', 'lo', 'up'))
+        if self.disable_ipv6:
+            # 'default' makes the TAP start with IPv6 off: no RS/MLD ever leaves.
+            self._check(self.run('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1',
+                                 'net.ipv6.conf.default.disable_ipv6=1'))
+        return name
+
+    def _borrow_namespace(self):
+        """The owner's namespace, once the owner's TAP is gone with its app
+        (else the wait for our TAP would find the old one)."""
+        name = self.borrowed_ns
+        if name not in list_namespaces():
+            raise HarnessError(f'namespace {name} to run the app in does not exist')
+        self.ns = name
+        self.ns_inode = netns_inode(name)
+        wait_for(lambda: self.run('ip', 'link', 'show', 'dev', self.iface,
+                                  timeout=5).returncode != 0,
+                 5, what=f'the previous app\'s TAP {self.iface} to go from {name}')
+        return name
+
     def _copy_pty(self, master):
         with open(self._out_path, 'wb', buffering=0) as out:
             while True:
@@ -503,7 +529,7 @@ class KbtNet:
                 self.kernel_errors = self.read_kernel_errors()
         finally:
             try:
-                if self.ns is not None:
+                if self.ns is not None and self.borrowed_ns is None:
                     if not _delete_namespace(self.ns):
                         print(f'kbt-it: WARNING: namespace {self.ns} still present',
                               file=sys.stderr)

@@ -99,5 +99,33 @@ TEST_F(Connect, PassiveCloserGivesItsPortBackAtClosed) {
   EXPECT_EQ(_layer->ports().available(), kPorts);
 }
 
+// A handshake that needed its SYN again (a peer's TIME_WAIT answered the
+// first with an ACK, or it was lost) says so after it completes, so that an
+// application (kbt-load's syn_retransmitted) can count the second it cost.
+TEST_F(Connect, SynRetransmissionsAreKeptOnTheConnection) {
+  with(false);
+  tcb* c = _layer->connect(kPeerIp, kServerPort, _now);
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t iss = sent_one().h.seq.value;
+  EXPECT_EQ(c->syn_retransmits, 0U);
+  advance_ms(1'000);  // RFC 6298 §2.1: the first RTO is 1 s
+  EXPECT_EQ(sent_one().h.flags, flag::kSyn);
+  advance_ms(2'000);  // backed off (§5.5)
+  EXPECT_EQ(sent_one().h.flags, flag::kSyn);
+  input({.flags = flag::kSyn | flag::kAck, .seq = kPeerIsn, .ack = iss + 1,
+         .src_port = kServerPort, .dst_port = c->tuple.local_port});
+  EXPECT_EQ(c->state, tcp_state::established);
+  EXPECT_EQ(c->syn_retransmits, 2U) << "kept once established";
+  sent();
+  // The next connection on this TCB starts again from 0.
+  _layer->abort(*c, _now);
+  _layer->release(*c, _now);
+  sent();
+  tcb* d = _layer->connect(kPeerIp, kServerPort, _now);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->syn_retransmits, 0U);
+  sent();
+}
+
 }  // namespace
 }  // namespace kbt::tcp::test

@@ -110,6 +110,67 @@ TEST_F(TimeWaitState, Rfc6191WithoutTimestampsALowerSequenceNumberIsDropped) {
   EXPECT_EQ(_layer->counters().time_wait_syn_dropped.get(), 1U);
 }
 
+TEST_F(TimeWaitState, Rfc6191SameTimestampAndAHigherSequenceNumberReopens) {
+  // The peer's clock has not ticked since its FIN: the sequence number decides.
+  to_time_wait(true);
+  input({.flags = flag::kSyn, .seq = _w + 1 + 100000, .options = ts(kPeerTs)});
+  const auto sa = sent_one();
+  EXPECT_EQ(sa.h.flags, flag::kSyn | flag::kAck);
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::syn_rcvd);
+  EXPECT_EQ(_layer->counters().time_wait_reused.get(), 1U);
+}
+
+TEST_F(TimeWaitState, Rfc6191SameTimestampAndALowerSequenceNumberIsDropped) {
+  to_time_wait(true);
+  input({.flags = flag::kSyn, .seq = kPeerIsn, .options = ts(kPeerTs)});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
+  EXPECT_EQ(_layer->counters().time_wait_syn_dropped.get(), 1U);
+}
+
+TEST_F(TimeWaitState, Rfc6191SequenceNumberAtRcvNxtIsNotNewer) {
+  // "Greater than the last sequence number seen": RCV.NXT itself is not,
+  // as in Linux's tcp_timewait_state_process().
+  to_time_wait(false);
+  input({.flags = flag::kSyn, .seq = _w + 1});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
+}
+
+TEST_F(TimeWaitState, Rfc6191OldWithoutTimestampsAndANewSynWithThemReopens) {
+  // Timestamps will be on for the new incarnation and were off for the
+  // old: no old segment can carry one, so even a low sequence number is new.
+  to_time_wait(false);
+  input({.flags = flag::kSyn, .seq = kPeerIsn - 5000, .options = ts(1)});
+  const auto sa = sent_one();
+  EXPECT_EQ(sa.h.flags, flag::kSyn | flag::kAck);
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::syn_rcvd);
+}
+
+TEST_F(TimeWaitState, Rfc6191OldWithTimestampsAndANewSynWithoutThemGoesBySequence) {
+  to_time_wait(true);
+  input({.flags = flag::kSyn, .seq = kPeerIsn});
+  EXPECT_TRUE(sent().empty()) << "below RCV.NXT: dropped";
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
+  input({.flags = flag::kSyn, .seq = _w + 1 + 100000});
+  const auto sa = sent_one();
+  EXPECT_EQ(sa.h.flags, flag::kSyn | flag::kAck);
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::syn_rcvd);
+}
+
+TEST_F(TimeWaitState, Rfc6191WithTimestampsOffHereTheSequenceNumberDecides) {
+  // "Timestamps would be enabled for the new incarnation" needs us to offer
+  // them too: with them off, a newer TSval proves nothing.
+  tcp_config c;
+  c.max_time_wait = 1024;
+  c.timestamps = false;
+  make_layer(c);
+  to_time_wait(false);
+  input({.flags = flag::kSyn, .seq = kPeerIsn, .options = ts(kPeerTs + 10)});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
+}
+
 TEST_F(TimeWaitState, RetransmittedFinIsAckedWithTimestamps) {
   to_time_wait(true);
   input({.flags = flag::kFin | flag::kAck, .seq = _w, .ack = _u + 1, .options = ts(kPeerTs + 1)});
