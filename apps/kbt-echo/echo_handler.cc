@@ -129,9 +129,9 @@ void echo_handler::flush_echo(api::connection c, session& s) {
 
 void echo_handler::pump_source(api::connection c, session& s) {
   for (int guard = 0; guard < 1024; ++guard) {
-    const std::uint64_t left =
-        _opts.source_bytes == 0 ? _pattern_bytes : _opts.source_bytes - s.bytes;
-    if (left == 0 || s.peer_fin || s.stop) break;
+    // The peer's FIN does not end a source with --bytes (echo_close.hh).
+    const std::uint64_t left = source_left(progress(s), _pattern_bytes);
+    if (left == 0) break;
     const auto n = static_cast<std::uint16_t>(std::min<std::uint64_t>(left, _pattern_bytes));
     if (c.send_space() < n) break;
     rte_mbuf* m = rte_pktmbuf_alloc(_ctx->pool);
@@ -146,12 +146,15 @@ void echo_handler::pump_source(api::connection c, session& s) {
   finish_if_done(c, s);
 }
 
+source_progress echo_handler::progress(const session& s) const noexcept {
+  return {.limit = _opts.source_bytes, .queued = s.bytes, .peer_fin = s.peer_fin, .stop = s.stop};
+}
+
 void echo_handler::finish_if_done(api::connection c, session& s) {
   if (s.fin_sent) return;
-  const bool done =
-      _opts.mode == echo_mode::source
-          ? (_opts.source_bytes != 0 && s.bytes == _opts.source_bytes) || s.peer_fin || s.stop
-          : (s.peer_fin || s.stop) && s.pending == nullptr && c.unread_bytes() == 0;
+  const bool done = _opts.mode == echo_mode::source
+                        ? source_done(progress(s))
+                        : echo_done(s.peer_fin, s.stop, s.pending != nullptr, c.unread_bytes());
   if (!done) return;
   s.fin_sent = true;
   c.shutdown();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/app.hh"
+#include "echo_close.hh"
 #include "echo_report.hh"
 
 namespace kbt::apps {
@@ -23,7 +24,8 @@ inline constexpr std::uint32_t kPatternCycle = 251;
 
 struct echo_options {
   echo_mode mode = echo_mode::echo;
-  std::uint64_t source_bytes = 0;  // source: bytes per connection (0: until the peer closes)
+  std::uint64_t source_bytes = 0;  // source: bytes per connection, also after the peer's FIN
+                                   // (0: until the peer closes)
   bool hash = true;                // discard: SHA-256 of what arrives (bounds throughput)
   std::uint32_t max_conns = 1024;
 };
@@ -71,6 +73,7 @@ class echo_handler {
   void pump_source(api::connection c, session& s);
   void flush_echo(api::connection c, session& s);
   void finish_if_done(api::connection c, session& s);
+  source_progress progress(const session& s) const noexcept;
 
   api::core_context* _ctx;
   echo_options _opts;

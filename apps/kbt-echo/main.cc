@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   auto* port_opt = app.add_option("--port", port, "TCP port (default: 7 echo, 9 discard, 19 source)")
                        ->type_name("N")
                        ->check(CLI::Range(1, 65535));
-  app.add_option("--bytes", bytes, "source: bytes per connection, then FIN (0: until the peer closes)")
+  app.add_option("--bytes", bytes, "source: bytes per connection, then FIN; all of them also after the client's FIN, a "
+                 "half-close (0: until the client's FIN)")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 50))  // also refuses "-5"
       ->type_name("N");

@@ -24,7 +24,12 @@ load_handler::load_handler(api::core_context& ctx, const load_config& cfg, run_s
                            std::uint32_t first, std::uint32_t count)
     : _ctx(&ctx), _cfg(&cfg), _run(&run), _stats(run.cores.at(ctx.core).get()), _slots(count),
       _first(first) {
-  for (slot& s : _slots) s.parser.set_no_body(cfg.head);
+  const std::uint32_t depth = std::max<std::uint32_t>(1, cfg.pipeline);
+  _window_room.resize(std::size_t{count} * depth);
+  for (std::size_t i = 0; i < _slots.size(); ++i) {
+    _slots[i].parser.set_no_body(cfg.head);
+    _slots[i].window = request_window(std::span(_window_room).subspan(i * depth, depth));
+  }
   if (cfg.connect_rate > 0) {
     // Each core takes its share of the rate.
     const double gap = static_cast<double>(run.core_count) * 1e9 / cfg.connect_rate;
@@ -114,11 +119,17 @@ void load_handler::scan(std::uint64_t now_ns) noexcept {
         if (now_ns >= s.deadline) fail(s, s.conn, error_kind::connect, true);
         break;
       case slot_state::open:
-        if (now_ns >= s.due) send_request(s, s.conn);
+        if (now_ns >= s.due) fill(s, s.conn);
         break;
       case slot_state::sending:
-      case slot_state::waiting:
         if (now_ns >= s.deadline) fail(s, s.conn, error_kind::timeout, true);
+        break;
+      case slot_state::waiting:
+        if (now_ns >= s.deadline) {
+          fail(s, s.conn, error_kind::timeout, true);
+        } else if (!s.window.full() && now_ns >= s.due) {
+          fill(s, s.conn);  // --pipeline with --rate: the next one's time has come
+        }
         break;
       case slot_state::draining:
         // The server said close but did not: not a failed request.
@@ -127,6 +138,7 @@ void load_handler::scan(std::uint64_t now_ns) noexcept {
     }
     const bool by_due = s.state == slot_state::idle || s.state == slot_state::open;
     wake_at(by_due ? s.due : s.deadline);
+    if (s.state == slot_state::waiting && !s.window.full()) wake_at(s.due);
   }
 }
 
@@ -137,8 +149,9 @@ void load_handler::finish(std::uint64_t now_ns) noexcept {
   for (slot& s : _slots) {
     if (s.state == slot_state::connecting) ++_stats->pending_connects_at_end;
     if (s.state == slot_state::waiting || s.state == slot_state::sending) {
-      ++_stats->pending_requests_at_end;
+      _stats->pending_requests_at_end += s.window.size();
     }
+    s.window.clear();
     if (s.state != slot_state::idle) {
       s.conn.set_user(nullptr);
       s.conn.abort();  // RST: the server forgets us at once
@@ -209,21 +222,33 @@ void load_handler::on_connected(api::connection c) noexcept {
 
 void load_handler::ready_for_next(slot& s, api::connection c) noexcept {
   s.state = slot_state::open;
-  s.due = next_start(s);
-  if (s.due <= now()) {
+  fill(s, c);
+}
+
+void load_handler::fill(slot& s, api::connection c) noexcept {
+  // Bounded by the window: each pass sends one request or leaves.
+  while ((s.state == slot_state::open || s.state == slot_state::waiting) && !s.window.full()) {
+    s.due = next_start(s);
+    if (s.due > now()) {
+      wake_at(s.due);  // open loop: not its time yet
+      return;
+    }
     send_request(s, c);
-  } else {
-    wake_at(s.due);
   }
 }
 
 void load_handler::send_request(slot& s, api::connection c) noexcept {
-  if (!_cfg->close) s.origin = take_origin(s);
-  s.parser.reset();
+  // --close: the request's time started at the connect.
+  const std::uint64_t origin = _cfg->close ? s.origin : take_origin(s);
+  if (s.window.empty()) {
+    // The timeout covers the whole exchange, a wait for send room included;
+    // with requests pipelined, it runs for the oldest one (response_done).
+    s.parser.reset();
+    s.deadline = now() + _cfg->timeout_ns;
+    wake_at(s.deadline);
+  }
+  s.window.push(origin);
   s.sent = 0;
-  // The timeout covers the whole exchange, a wait for send room included.
-  s.deadline = now() + _cfg->timeout_ns;
-  wake_at(s.deadline);
   push_request(s, c);
 }
 
@@ -246,7 +271,9 @@ void load_handler::push_request(slot& s, api::connection c) noexcept {
 
 void load_handler::on_writable(api::connection c) noexcept {
   slot* s = slot_of(c);
-  if (s != nullptr && s->state == slot_state::sending) push_request(*s, c);
+  if (s == nullptr || s->state != slot_state::sending) return;
+  push_request(*s, c);
+  fill(*s, c);  // --pipeline: the window may have room for more
 }
 
 void load_handler::on_data(api::connection c, api::rx_data& d) noexcept {
@@ -271,7 +298,8 @@ void load_handler::on_data(api::connection c, api::rx_data& d) noexcept {
 
 void load_handler::response_done(slot& s, api::connection c) noexcept {
   const int status = s.parser.status();
-  _stats->latency.record(now() - s.origin);
+  _stats->latency.record(now() - s.window.pop());
+  _stats->statuses.add(status);
   if (status >= 200 && status < 400) {
     ++_stats->ok;
   } else {
@@ -282,13 +310,25 @@ void load_handler::response_done(slot& s, api::connection c) noexcept {
   const bool closes = s.parser.closes() || _cfg->close;
   s.parser.reset();
   if (closes) {
+    // RFC 9112 §9.6: nothing after a response that closes is answered; the
+    // requests pipelined behind it failed, and count so.
+    if (!s.window.empty()) count_failed(error_kind::closed, s.window.size());
+    s.window.clear();
     // Let the server close first, so the TIME_WAIT (and its port) is its.
     s.state = slot_state::draining;
     s.deadline = now() + _cfg->timeout_ns;
     wake_at(s.deadline);
     return;
   }
-  ready_for_next(s, c);
+  if (s.window.empty()) {
+    ready_for_next(s, c);
+    return;
+  }
+  // --pipeline: the next response is due within --timeout of this one, and
+  // the window has room for one more request.
+  s.deadline = now() + _cfg->timeout_ns;
+  wake_at(s.deadline);
+  fill(s, c);
 }
 
 void load_handler::on_peer_fin(api::connection c) noexcept {
@@ -336,13 +376,19 @@ void load_handler::drop(slot& s, api::connection c, bool abort, std::uint64_t du
   s.conn = {};
   s.state = slot_state::idle;
   s.parser.reset();
+  s.window.clear();
   s.due = due;
   wake_at(due);
 }
 
+void load_handler::count_failed(error_kind why, std::uint64_t n) noexcept {
+  _stats->errors_by_kind[static_cast<std::size_t>(why)] += n;
+  _stats->errors.add(n);
+}
+
 void load_handler::fail(slot& s, api::connection c, error_kind why, bool abort) noexcept {
-  ++_stats->errors_by_kind[static_cast<std::size_t>(why)];
-  _stats->errors.add();
+  // Each outstanding request failed (--pipeline: up to N); a connect, one.
+  count_failed(why, std::max<std::uint64_t>(1, s.window.size()));
   // Open loop: the failed request's turn is over; the schedule goes on.
   drop(s, c, abort, std::max(now() + kRetryNs, next_start(s)));
 }

@@ -2,15 +2,18 @@
 // kbt-load's per-core client (api/app.hh): this core's share of the
 // connections, each a slot that connects, sends the prebuilt request,
 // reads the response (response_parser.hh) and records its latency, then
-// sends the next one or, with --close, connects again.
+// sends the next one or, with --close, connects again. With --pipeline N a
+// keep-alive connection has up to N requests outstanding (request_window.hh).
 //
 // Two loops (wrk2's model):
-// - closed (rate 0): the next request goes as soon as the response is in;
-//   latency runs from the send (with --close, from the connect).
+// - closed (rate 0): the next request goes as soon as the response is in
+//   (--pipeline N: as soon as fewer than N are outstanding); latency runs
+//   from the send (with --close, from the connect).
 // - open (rate > 0): slot g of N sends at start + g*T/N + k*T, T = N/rate;
 //   latency runs from the *scheduled* time, so a slow response that delays
 //   the next send shows in that request's latency too (coordinated
-//   omission corrected).
+//   omission corrected). The rate is across all connections; a request
+//   whose time has come waits only while its connection has N outstanding.
 // All connects and timeouts happen in on_poll, which scans the slots only
 // when the earliest of their due times has come. Nothing allocates after
 // construction.
@@ -20,6 +23,7 @@
 
 #include "api/app.hh"
 #include "load_stats.hh"
+#include "request_window.hh"
 #include "response_parser.hh"
 
 namespace kbt::load {
@@ -32,6 +36,7 @@ struct load_config {
   std::uint32_t connections = 0;  // in total, over all cores
   double rate = 0;                // requests/s in total; 0: closed loop
   bool close = false;             // one request per connection
+  std::uint32_t pipeline = 1;     // requests outstanding per connection, at most (keep-alive)
   bool head = false;              // HEAD: responses have no body (RFC 9110 §9.3.2)
   double connect_rate = 0;        // new connections/s in total, at most; 0: no limit
   std::uint64_t duration_ns = 0;
@@ -58,19 +63,21 @@ class load_handler {
     idle,        // no connection; connects at `due`
     connecting,  // SYN sent; gives up at `deadline`
     open,        // keep-alive, nothing outstanding; sends at `due`
-    sending,     // request started, part of it waits for send buffer room (on_writable)
-    waiting,     // request sent; the response is due by `deadline`
+    sending,     // the newest request started, part of it waits for send room (on_writable)
+    waiting,     // requests sent; the oldest one's response is due by `deadline`, and
+                 // with room in the window the next request goes at `due`
     draining,    // the response said close: waits for the server's FIN until `deadline`
   };
   struct slot {
     api::connection conn;
     slot_state state = slot_state::idle;
-    std::uint64_t due = 0;       // idle, open
+    std::uint64_t due = 0;       // idle, open; waiting with room in the window
     std::uint64_t deadline = 0;  // connecting, waiting, draining
-    std::uint64_t origin = 0;    // where the outstanding request's latency starts
+    std::uint64_t origin = 0;    // --close: the request's latency starts at the connect
     std::uint64_t next_sched = 0;  // open loop: the next request's scheduled time
     std::uint32_t sent = 0;        // sending: bytes of the request the stack took
-    http_response_parser parser;
+    http_response_parser parser;  // the oldest outstanding request's response
+    request_window window;        // outstanding requests, oldest first
   };
 
   slot* slot_of(const api::connection& c) noexcept;
@@ -94,18 +101,22 @@ class load_handler {
   void open_connection(slot& s) noexcept;
   void ready_for_next(slot& s, api::connection c) noexcept;
   void send_request(slot& s, api::connection c) noexcept;
+  // Sends requests while the window has room and their start times have come.
+  void fill(slot& s, api::connection c) noexcept;
   // Hands the stack what it takes of the rest of the request.
   void push_request(slot& s, api::connection c) noexcept;
   void response_done(slot& s, api::connection c) noexcept;
   // Lets go of the connection; the slot connects again at `due`.
   void drop(slot& s, api::connection c, bool abort, std::uint64_t due) noexcept;
   void fail(slot& s, api::connection c, error_kind why, bool abort) noexcept;
+  void count_failed(error_kind why, std::uint64_t n) noexcept;
 
   api::core_context* _ctx;
   const load_config* _cfg;
   run_state* _run;
   core_stats* _stats;
   std::vector<slot> _slots;
+  std::vector<std::uint64_t> _window_room;  // --pipeline entries per slot, made at start-up
   std::uint32_t _first;
   std::uint64_t _interval_ns = 0;  // open loop: between one slot's requests
   std::uint64_t _next_due = 0;     // the earliest time a slot needs on_poll

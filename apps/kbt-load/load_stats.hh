@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "latency_histogram.hh"
+#include "status_counts.hh"
 
 namespace kbt::load {
 
@@ -45,6 +46,7 @@ struct alignas(64) core_stats {
   // Read after the run.
   std::uint64_t ok = 0;      // 2xx and 3xx
   std::uint64_t non2xx = 0;  // every other status
+  status_counts statuses;    // whole responses by status code
   std::uint64_t connects = 0;          // handshakes completed
   std::uint64_t syn_retransmitted = 0;  // of those, handshakes whose SYN went again (>= 1 s each)
   std::uint64_t connect_deferred = 0;  // connect() found no TCB or port free: tried again later

@@ -23,6 +23,7 @@
 #include "dev/startup_error.hh"
 #include "histogram_output.hh"
 #include "load_handler.hh"
+#include "pipeline_option.hh"
 #include "report.hh"
 #include "url.hh"
 
@@ -37,6 +38,7 @@ struct load_flags {
   double timeout = 10;
   double start_delay = 0;
   bool close = false;
+  std::uint32_t pipeline = 1;
   bool json = false;
   std::string method = "GET";
   std::vector<std::string> headers;  // -H 'Name: value', as given
@@ -73,6 +75,7 @@ void add_load_options(CLI::App& app, load_flags& f) {
       ->check(CLI::Range(0.0, 3600.0))
       ->type_name("SECONDS");
   app.add_flag("--close", f.close, "one request per connection (Connection: close): connections/s");
+  kbt::load::add_pipeline_option(app, f.pipeline);
   app.add_flag("--json", f.json, "print the result as one JSON object on stdout (its fields: README, kbt-load's --json object)");
   app.add_option("-H,--header", f.headers,
                  "add a request header 'Name: value' (repeatable); a Host, User-Agent or Accept "
@@ -173,6 +176,7 @@ kbt::load::load_config to_load_config(const kbt::load::http_target& t, const loa
   cfg.connections = f.connections;
   cfg.rate = f.rate;
   cfg.close = f.close;
+  cfg.pipeline = f.pipeline;
   cfg.duration_ns = to_ns(f.duration);
   cfg.start_delay_ns = to_ns(f.start_delay);
   cfg.timeout_ns = to_ns(f.timeout);
@@ -198,6 +202,10 @@ int main(int argc, char** argv) {
   const auto target = load::parse_url(flags.url, url_error);
   if (!target) {
     apps::report_error(program, "--url '" + flags.url + "': " + url_error);
+    return 2;
+  }
+  if (const std::string why = load::pipeline_conflict(flags.pipeline, flags.close); !why.empty()) {
+    apps::report_error(program, why);
     return 2;
   }
   std::string request_error;

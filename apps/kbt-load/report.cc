@@ -48,6 +48,7 @@ run_summary merge(const run_state& run) {
     s.responses += c.responses.get();
     s.ok += c.ok;
     s.non2xx += c.non2xx;
+    s.statuses.merge(c.statuses);
     s.connects += c.connects;
     s.syn_retransmitted += c.syn_retransmitted;
     s.connect_deferred += c.connect_deferred;
@@ -67,9 +68,11 @@ void print_text(const run_summary& s, const report_context& r) {
   std::printf("kbt-load: %s, %u connection(s) on %u core(s), %s%s\n", r.url.c_str(),
               cfg.connections, r.cores, cfg.rate > 0 ? "open loop" : "closed loop",
               cfg.close ? ", Connection: close" : ", keep-alive");
+  if (cfg.pipeline > 1) std::printf("  pipeline        %u requests per connection\n", cfg.pipeline);
   if (cfg.rate > 0) std::printf("  target rate     %.0f requests/s\n", cfg.rate);
   std::printf("  requests        %llu in %.2fs (%llu 2xx/3xx, %llu non-2xx)\n", ull(s.responses),
               s.seconds, ull(s.ok), ull(s.non2xx));
+  if (s.responses > 0) std::printf("  statuses        %s\n", s.statuses.to_text().c_str());
   std::printf("  requests/s      %.1f\n", per_second(s.responses, s.seconds));
   std::printf("  connects        %llu", ull(s.connects));
   if (cfg.close) std::printf(" (%.1f connections/s)", per_second(s.connects, s.seconds));
@@ -100,8 +103,10 @@ void print_json(const run_summary& s, const report_context& r) {
   std::printf("{\"url\":\"%s\",\"connections\":%u,\"cores\":%u,\"rate\":%.1f,\"close\":%s,",
               json_escape(r.url).c_str(), cfg.connections, r.cores, cfg.rate,
               cfg.close ? "true" : "false");
+  std::printf("\"pipeline\":%u,", cfg.pipeline);
   std::printf("\"duration_s\":%.3f,\"requests\":%llu,\"ok\":%llu,\"non2xx\":%llu,", s.seconds,
               ull(s.responses), ull(s.ok), ull(s.non2xx));
+  std::printf("\"statuses\":%s,", s.statuses.to_json().c_str());
   std::printf("\"requests_per_s\":%.1f,\"connects\":%llu,\"connects_per_s\":%.1f,",
               per_second(s.responses, s.seconds), ull(s.connects),
               per_second(s.connects, s.seconds));

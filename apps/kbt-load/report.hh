@@ -13,6 +13,7 @@ struct run_summary {
   std::uint64_t responses = 0;
   std::uint64_t ok = 0;
   std::uint64_t non2xx = 0;
+  status_counts statuses;
   std::uint64_t connects = 0;
   std::uint64_t syn_retransmitted = 0;
   std::uint64_t connect_deferred = 0;

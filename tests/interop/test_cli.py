@@ -90,6 +90,8 @@ class Cli(unittest.TestCase):
                          (['--connect', '198.18.0.1:9', '--mode', 'echo'], '--connect'),
                          (['--connect', '198.18.0.1:9', '--duration', '0'], '--duration')],
             'kbt-load': [(['--url', 'ftp://198.18.0.1/'], '--url'),
+                         (['--pipeline', '0'], '--pipeline'),
+                         (['--pipeline', '8', '--close'], '--pipeline'),
                          (['--url', 'http://example.com/'], '--url'),
                          (['--connections', '0'], '--connections'),
                          (['--rate', '-1'], '--rate'), (['--duration', '0'], '--duration')],

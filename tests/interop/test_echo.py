@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """kbt-echo against Linux's nc: 100 MB into discard mode (kbt reports the
 SHA-256 of what it received), 100 MB out of source mode (nc's copy hashed
-here), 10 MB through echo mode, and 20 MB out at --mtu 1400. Everything stays in the test's
+here), 10 MB through echo mode, and 20 MB out at --mtu 1400. Half-close
+(RFC 9293 §3.6): a Linux client that shuts down its side at once still gets
+every --bytes of source mode and then EOF, and echo mode answers all that
+came before the client's FIN, then closes. Everything stays in the test's
 namespace; files live in a temporary directory removed at the end.
 
 Run by hand: sudo /usr/bin/python3 tests/interop/test_echo.py
@@ -114,6 +117,41 @@ class EchoWithNc(unittest.TestCase):
         with open(src, 'rb') as a, open(dst, 'rb') as b:
             self.assertEqual(hashlib.sha256(a.read()).hexdigest(),
                              hashlib.sha256(b.read()).hexdigest())
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
+    def test_source_sends_every_byte_after_the_clients_half_close(self):
+        """The client's FIN ends only its own direction: source mode goes on
+        to --bytes in CLOSE-WAIT, then sends its FIN (before the fix it
+        stopped at the FIN: 261,040 of 100,000,000 bytes)."""
+        n = 100_000_000
+        code = (
+            'import hashlib, socket, sys\n'
+            's = socket.create_connection(("198.18.0.2", 19), timeout=30)\n'
+            's.shutdown(socket.SHUT_WR)\n'
+            'h = hashlib.sha256(); got = 0\n'
+            'while True:\n'
+            '    b = s.recv(1 << 20)\n'
+            '    if not b: break\n'
+            '    h.update(b); got += len(b)\n'
+            'print(got, h.hexdigest())\n')
+        with kbtnet.KbtNet(echo_cmd('--mode', 'source', '--bytes', str(n)),
+                           ready=kbtnet.KBT_READY) as net:
+            r = net.run(kbtnet.PYTHON, '-c', code, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        got, digest = r.stdout.split()
+        self.assertEqual(int(got), n)  # exactly --bytes, then EOF
+        self.assertEqual(digest, pattern(n))
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
+    def test_echo_returns_everything_sent_before_the_clients_fin_then_closes(self):
+        client = os.path.join(kbtnet.HERE, 'tcp_client.py')
+        with kbtnet.KbtNet(echo_cmd('--mode', 'echo'), ready=kbtnet.KBT_READY) as net:
+            for nbytes in (1, 5 * MB):
+                # Sends, shuts down its side, reads the echo, then wants EOF.
+                r = net.run(kbtnet.PYTHON, client, '--port', '7', '--bytes', str(nbytes),
+                            '--timeout', '60', timeout=90)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertIn(f'ok sent={nbytes} received={nbytes}', r.stdout)
         self.assertFalse(net.killed, 'app needed SIGKILL to exit')
 
 

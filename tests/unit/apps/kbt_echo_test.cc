@@ -1,11 +1,13 @@
 // kbt-echo's pieces that need no stack: the summary line a connection ends
 // with (what bench/kbt_side.sh and the interop tests read) and the
-// --connect IPV4:PORT parser.
+// --connect IPV4:PORT parser, and when a session sends more and closes
+// (echo_close.hh).
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "common/endpoint.hh"
+#include "kbt-echo/echo_close.hh"
 #include "kbt-echo/echo_report.hh"
 
 namespace kbt::apps {
@@ -56,6 +58,48 @@ TEST(EchoReport, EveryReasonAndModeHasAName) {
   EXPECT_EQ(mode_name(echo_mode::echo), "echo");
   EXPECT_EQ(mode_name(echo_mode::discard), "discard");
   EXPECT_EQ(mode_name(echo_mode::source), "source");
+}
+
+// ---- half-close: the peer's FIN ends only the peer's direction (RFC 9293 §3.6)
+
+TEST(EchoHalfClose, SourceWithBytesKeepsSendingAfterThePeersFin) {
+  source_progress p{.limit = 100'000'000, .queued = 261'040, .peer_fin = true};
+  EXPECT_EQ(source_left(p, 2008), 100'000'000u - 261'040u);
+  EXPECT_FALSE(source_done(p));
+  p.queued = p.limit;  // every byte queued: now the FIN
+  EXPECT_EQ(source_left(p, 2008), 0u);
+  EXPECT_TRUE(source_done(p));
+}
+
+TEST(EchoHalfClose, SourceWithBytesEndsAtItsLimitWithoutAFin) {
+  source_progress p{.limit = 5000, .queued = 4999};
+  EXPECT_FALSE(source_done(p));
+  EXPECT_EQ(source_left(p, 2008), 1u);
+  p.queued = 5000;
+  EXPECT_TRUE(source_done(p));
+}
+
+TEST(EchoHalfClose, SourceWithoutBytesRunsUntilThePeersFin) {
+  source_progress p{.limit = 0, .queued = 1'000'000};
+  EXPECT_EQ(source_left(p, 2008), 2008u);  // one more buffer, forever
+  EXPECT_FALSE(source_done(p));
+  p.peer_fin = true;
+  EXPECT_EQ(source_left(p, 2008), 0u);
+  EXPECT_TRUE(source_done(p));
+}
+
+TEST(EchoHalfClose, StopEndsASourceAtOnce) {
+  const source_progress p{.limit = 5000, .queued = 10, .stop = true};
+  EXPECT_EQ(source_left(p, 2008), 0u);
+  EXPECT_TRUE(source_done(p));
+}
+
+TEST(EchoHalfClose, EchoClosesOnlyOnceEverythingBeforeTheFinIsEchoed) {
+  EXPECT_FALSE(echo_done(false, false, false, 0));  // the peer still talks
+  EXPECT_FALSE(echo_done(true, false, true, 0));    // an echo waits for send room
+  EXPECT_FALSE(echo_done(true, false, false, 10));  // bytes not read yet (paused)
+  EXPECT_TRUE(echo_done(true, false, false, 0));
+  EXPECT_TRUE(echo_done(false, true, false, 0));    // the client's stop
 }
 
 // ---- --connect IPV4:PORT

@@ -85,6 +85,46 @@ TEST_F(Close, PassiveCloseWithHalfCloseThenLastAck) {
   EXPECT_EQ(_layer->connections(), 0U);
 }
 
+TEST_F(Close, CloseWaitIsToldWritableAndKeepsSendingAfterAcks) {
+  // A source that outlives the peer's half-close (kbt-echo --mode source
+  // --bytes N, RFC 9293 §3.6): kWritable still comes in CLOSE_WAIT, and
+  // what is sent after it goes out, until our FIN.
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->set_nodelay(*c, true);
+  const std::uint32_t u = kPeerIsn + 1;
+  const std::uint32_t v = _iss + 1;
+  input({.flags = flag::kFin | flag::kAck, .seq = u, .ack = v});
+  sent_one();  // the ACK of the FIN
+  ASSERT_EQ(c->state, tcp_state::close_wait);
+  events_for(c);
+  std::uint32_t next = v;
+  for (int round = 0; round < 3; ++round) {
+    const std::string chunk(2000, static_cast<char>('a' + round));
+    ASSERT_EQ(_layer->send_copy(*c, std::as_bytes(std::span(chunk.data(), chunk.size())), _now),
+              chunk.size());
+    std::uint32_t out = 0;
+    for (const auto& seg : sent()) {
+      EXPECT_EQ(seg.h.seq.value, next + out);
+      EXPECT_EQ(seg.h.ack.value, u + 1);
+      out += static_cast<std::uint32_t>(text(seg).size());
+    }
+    EXPECT_EQ(out, chunk.size());
+    next += out;
+    input({.flags = flag::kAck, .seq = u + 1, .ack = next});
+    EXPECT_NE(events_for(c) & event::kWritable, 0) << round;
+    EXPECT_EQ(c->state, tcp_state::close_wait);
+  }
+  _layer->shutdown(*c, _now);
+  const auto fin = sent_one();
+  EXPECT_EQ(fin.h.flags, flag::kFin | flag::kAck);
+  EXPECT_EQ(fin.h.seq.value, next);
+  EXPECT_EQ(c->state, tcp_state::last_ack);
+  input({.flags = flag::kAck, .seq = u + 1, .ack = next + 1});
+  EXPECT_EQ(c->state, tcp_state::closed);
+  _layer->release(*c, _now);
+}
+
 TEST_F(Close, FinWait1StraightToTimeWaitOnFinAck) {
   tcb* c = established_passive();
   ASSERT_NE(c, nullptr);
