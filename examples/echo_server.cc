@@ -12,26 +12,27 @@ using namespace kbt;
 struct echo {
   // Zero-copy: the received mbufs become the reply. When the send buffer is
   // full, the reply waits in the connection's user pointer and reading
-  // pauses, so the peer's window closes instead of data piling up here.
+  // pauses, so the peer's window closes instead of data piling up here;
+  // on_writable comes once there is room. Should the connection end first,
+  // the stack frees the waiting reply (set_user's deleter).
   void on_data(api::connection c, api::rx_data& data) {
+    if (c.user() != nullptr) return;  // at the close, a reply still waits: drop the rest
     api::tx_buffer reply(data.take());
     if (c.send(reply) == 0) {
-      c.set_user(reply.release());
+      c.set_user(reply.release(), &free_mbuf);
       c.pause_reading();
     }
     finish(c);
   }
   void on_writable(api::connection c) {
     api::tx_buffer held(static_cast<rte_mbuf*>(c.user()));
-    c.set_user(nullptr);
-    if (held && c.send(held) == 0) return c.set_user(held.release());
+    c.set_user(nullptr);  // ours again: the deleter will not run
+    if (held && c.send(held) == 0) return c.set_user(held.release(), &free_mbuf);
     c.resume_reading();
     finish(c);
   }
   void on_peer_fin(api::connection c) { finish(c); }
-  void on_closed(api::connection c, api::close_reason) {
-    rte_pktmbuf_free(static_cast<rte_mbuf*>(c.user()));
-  }
+  static void free_mbuf(void* m) { rte_pktmbuf_free(static_cast<rte_mbuf*>(m)); }
   // Half-close: our FIN once everything the peer sent has been echoed.
   static void finish(api::connection c) {
     if (c.peer_closed() && c.user() == nullptr && c.unread_bytes() == 0) c.shutdown();

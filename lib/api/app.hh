@@ -21,9 +21,16 @@
 //   on_data(connection, rx_data&)     in-order payload, in place (see connection.hh)
 //   on_peer_fin(connection)           the peer closed its side (half-close)
 //   on_acked(connection, uint64_t)    that many more bytes were acknowledged
-//   on_writable(connection)           send buffer space freed after a refused send
+//   on_writable(connection)           after a send that was refused (or a short
+//                                     send_copy): space is back; once per refusal,
+//                                     and only for that connection
 //   on_closed(connection, close_reason)  the end; the handle dies when it returns
 //   on_poll(core_context&)            once per loop iteration (timers, new connects)
+//
+// Also from a handler: connect(), listen() / stop_listening() at run time,
+// schedule_timer() / cancel_timer() on the core's wheel (app_timer.hh),
+// connection::set_user(p, deleter) for data freed when the connection goes,
+// and request_stop() (stack.hh), which ends run_app.
 //
 // Threads that are not cores use connections through thread_links
 // (api/thread_link.hh): pass a thread_links to run_app; their connections
@@ -35,6 +42,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "api/app_timer.hh"
 #include "api/connection.hh"
 #include "api/stack.hh"
 #include "api/thread_link.hh"
@@ -43,12 +51,45 @@ namespace kbt::api {
 
 // An active open from `ctx`'s core; the source port is chosen so that the
 // replies reach this core. An invalid handle when no port or TCB is free.
+// `user` and `deleter` as connection::set_user (when the connect fails, the
+// application keeps `user`: the deleter is not called).
 inline connection connect(core_context& ctx, wire::ipv4_addr ip, std::uint16_t port,
-                          void* user = nullptr) noexcept {
+                          void* user = nullptr, user_deleter deleter = nullptr) noexcept {
+  if (ctx.tcp == nullptr) return {};  // the stack runs without TCP
   tcp::tcb* c = ctx.tcp->connect(ip, port, ctx.now_ns);
   if (c == nullptr) return {};
-  c->user = user;
+  ctx.set_user(*c, user, deleter);
   return connection(&ctx, c);
+}
+
+// Listening from a running core (stack_config::tcp_listen does it at
+// start-up): `ctx`'s core takes connections for `port` from now on; false
+// without TCP or when 16 ports listen already. Every core that should take
+// them listens: the NIC (or the software steering) gives a new flow to any
+// core, and a core that does not listen answers its SYN with RST. E.g. in
+// each core's on_poll: if (!_listening && ready.load()) _listening = api::listen(ctx, 6379);
+inline bool listen(core_context& ctx, std::uint16_t port) noexcept {
+  return ctx.tcp != nullptr && ctx.tcp->listen(port);
+}
+// Closes this core's listener on `port` (RFC 9293 §3.10.4): new SYNs get
+// RST; handshakes under way still finish and reach on_accept, and open
+// connections go on. False when this core does not listen there.
+inline bool stop_listening(core_context& ctx, std::uint16_t port) noexcept {
+  return ctx.tcp != nullptr && ctx.tcp->unlisten(port);
+}
+
+// A timer on `ctx`'s core (app_timer.hh): fn(ctx, arg) after `after_ms`
+// milliseconds (at the wheel's 1 ms resolution, never early). 0 when the
+// core's pool of timers is spent (stack_config::app_timers_per_core).
+inline timer_id schedule_timer(core_context& ctx, std::uint64_t after_ms, timer_callback fn,
+                               void* arg = nullptr) noexcept {
+  if (ctx.timers == nullptr) return 0;
+  return ctx.timers->schedule(ctx.now_ns, after_ms, fn, arg);
+}
+// Stops a pending timer of this core; false when it already ran, was
+// cancelled, or `id` is 0.
+inline bool cancel_timer(core_context& ctx, timer_id id) noexcept {
+  return ctx.timers != nullptr && ctx.timers->cancel(id);
 }
 
 // The links of `threads` application threads to every core. Made before
@@ -91,7 +132,28 @@ struct app_core {
   std::vector<thread_link*> links;        // the threads' links to this core
   std::vector<external_conn> external;   // by TCB slot
   std::vector<tcp::tcb*> stalled;         // reading paused: their thread's queue was full
+  std::vector<conn_state> conns;          // the API's records, by TCB slot (ctx.conns)
+  std::unique_ptr<app_timers> timers;     // ctx.timers
 };
+
+// Core `core`'s context, records and timers, before it runs: what run_app
+// does for each core, and what tests that drive an engine in-process do for
+// theirs. Once placed, `ac` must not move (handles point at its ctx).
+template <class H>
+void init_core(app_core<H>& ac, core::engine& e, rte_mempool* pool, std::uint16_t core,
+               std::uint32_t timers = 1024) {
+  ac.ctx = core_context{};
+  ac.ctx.engine = &e;
+  ac.ctx.tcp = e.tcp();
+  ac.ctx.pool = pool;
+  ac.ctx.core = core;
+  if (e.tcp() != nullptr) ac.conns.assign(e.tcp()->config().max_conns, conn_state{});
+  ac.ctx.conns = ac.conns;
+  // Without TCP there is no wheel: every schedule is refused, counted.
+  ac.timers = std::make_unique<app_timers>(timers, e.tcp() != nullptr ? &e.tcp()->wheel() : nullptr,
+                                           &ac.ctx);
+  ac.ctx.timers = ac.timers.get();
+}
 
 inline external_conn* external_of(std::vector<external_conn>& ext, tcp::tcb& c) noexcept {
   if (c.index >= ext.size() || c.user != &ext[c.index]) return nullptr;
@@ -127,7 +189,10 @@ inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled
     }
   }
   if ((ev & tcp::event::kPeerFin) != 0) (void)link.complete({kind::peer_fin, id, x.tag});
-  if ((ev & tcp::event::kWritable) != 0) (void)link.complete({kind::writable, id, x.tag});
+  // Only after a send_refused (the thread waits for it), once.
+  if ((ev & tcp::event::kWritable) != 0 && ctx.wants_writable(c)) {
+    if (link.complete({kind::writable, id, x.tag})) ctx.writable_delivered(c);
+  }
   if (closing) {
     (void)link.complete({kind::closed, id, x.tag, nullptr, c.reason});
     c.user = nullptr;
@@ -139,7 +204,7 @@ inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled
 // A request's connection, if the id still names it and a thread owns it.
 inline tcp::tcb* external_tcb(core_context& ctx, std::vector<external_conn>& ext,
                               conn_id id) noexcept {
-  tcp::tcb* c = ctx.tcp->at(slot_of(id));
+  tcp::tcb* c = ctx.tcp != nullptr ? ctx.tcp->at(slot_of(id)) : nullptr;
   if (c == nullptr || !c->in_use || !c->app_holds || c->generation != generation_of(id)) {
     return nullptr;
   }
@@ -170,7 +235,7 @@ void serve_links(app_core<H>& ac) noexcept {
     // Bounded per iteration, so one busy thread cannot starve the packets.
     for (int n = 0; n < 64 && link->take(r); ++n) {
       if (r.what == op::connect) {
-        tcp::tcb* c = ctx.tcp->connect(r.ip, r.port, ctx.now_ns);
+        tcp::tcb* c = ctx.tcp != nullptr ? ctx.tcp->connect(r.ip, r.port, ctx.now_ns) : nullptr;
         if (c == nullptr) {
           (void)link->complete({thread_completion::kind::connect_failed, 0, r.tag});
           continue;
@@ -187,6 +252,7 @@ void serve_links(app_core<H>& ac) noexcept {
       switch (r.what) {
         case op::send:
           if (!ctx.tcp->send(*c, r.data, ctx.now_ns)) {
+            ctx.want_writable(*c);
             (void)link->complete({thread_completion::kind::send_refused, r.id,
                                   ac.external[c->index].tag, r.data});
           }
@@ -218,6 +284,9 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
   H& h = *ac.handler;
   core_context& ctx = ac.ctx;
   connection conn(&ctx, &c);
+  // Space freed after a refused or short send (connection.hh); decided
+  // before the callbacks, whose own refusals wait for a later ACK.
+  const bool writable = (ev & tcp::event::kWritable) != 0 && ctx.wants_writable(c);
   if ((ev & tcp::event::kConnected) != 0) {
     if (c.passive) {
       if constexpr (requires { h.on_accept(conn); }) h.on_accept(conn);
@@ -247,12 +316,16 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
     c.acked_unreported = 0;
     if constexpr (requires { h.on_acked(conn, n); }) h.on_acked(conn, n);
   }
-  if ((ev & tcp::event::kWritable) != 0 && conn.valid()) {
+  if (writable && conn.valid()) {
+    ctx.writable_delivered(c);
     if constexpr (requires { h.on_writable(conn); }) h.on_writable(conn);
   }
   if ((ev & tcp::event::kClosed) != 0 && conn.valid()) {
     if constexpr (requires { h.on_closed(conn, c.reason); }) h.on_closed(conn, c.reason);
-    if (conn.valid()) ctx.tcp->release(c, ctx.now_ns);
+    if (conn.valid()) {
+      ctx.release_user(c);  // after on_closed, which may still read it
+      ctx.tcp->release(c, ctx.now_ns);
+    }
   }
 }
 
@@ -263,7 +336,23 @@ void poll_hook(core::engine& e, std::uint64_t now_ns, void* ctx) {
   ac.ctx.now_ns = now_ns;
   if constexpr (requires { ac.handler->on_poll(ac.ctx); }) ac.handler->on_poll(ac.ctx);
   if (!ac.links.empty()) serve_links(ac);
+  if (ac.ctx.tcp == nullptr) return;  // tcp_on = false: no connections
   ac.ctx.tcp->poll_events([&ac](tcp::tcb& c, std::uint8_t ev) { dispatch(ac, c, ev); });
+}
+
+// The stack has stopped: the user data of every connection a handler still
+// holds is freed (set_user's deleter), once. Thread-owned connections have
+// none. The TCBs themselves go with the engines.
+template <class H>
+void release_user_data(std::vector<app_core<H>>& cores) noexcept {
+  for (app_core<H>& ac : cores) {
+    if (ac.ctx.tcp == nullptr) continue;
+    for (std::uint32_t i = 0; i < ac.conns.size(); ++i) {
+      tcp::tcb* c = ac.ctx.tcp->at(i);
+      if (c == nullptr || !c->in_use || !c->app_holds) continue;
+      if (external_of(ac.external, *c) == nullptr) ac.ctx.release_user(*c);
+    }
+  }
 }
 
 template <class H>
@@ -275,19 +364,27 @@ void attach_links(app_core<H>& ac, thread_links& links, unsigned core, std::uint
 
 }  // namespace detail
 
+// run_app's configuration: `config` with TCP on unless the application
+// set tcp_on (false: no TCP, e.g. a handler that only uses on_poll).
+inline stack_config with_app_defaults(const stack_config& config) {
+  stack_config c = config;
+  if (!c.tcp_on.has_value()) c.tcp_on = true;
+  return c;
+}
+
 // Starts the stack (EAL, port, one engine per lcore), makes one handler per
-// core with make(core_context&) -> Handler, and runs until SIGINT/SIGTERM.
+// core with make(core_context&) -> Handler, and runs until SIGINT/SIGTERM
+// or request_stop() (stack.hh); the handlers live until it returns.
 // Returns the process exit code. Start-up errors throw dev::startup_error.
 template <class Handler, class Factory>
 int run_app(const std::vector<std::string>& eal_args, const stack_config& config,
             Factory&& make, thread_links* links = nullptr) {
-  stack_config with_tcp = config;
-  with_tcp.tcp_on = true;
-  stack s(eal_args, with_tcp);
+  stack s(eal_args, with_app_defaults(config));
   std::vector<detail::app_core<Handler>> cores(s.cores());
   for (unsigned i = 0; i < s.cores(); ++i) {
     core::engine& e = s.engine_of(i);
-    cores[i].ctx = core_context{&e, e.tcp(), e.config().pool, static_cast<std::uint16_t>(i), 0};
+    detail::init_core(cores[i], e, e.config().pool, static_cast<std::uint16_t>(i),
+                      config.app_timers_per_core);
     cores[i].handler = std::make_unique<Handler>(make(cores[i].ctx));
   }
   if (links != nullptr) {
@@ -299,6 +396,7 @@ int run_app(const std::vector<std::string>& eal_args, const stack_config& config
   s.set_poll_hook(&detail::poll_hook<Handler>, &cores);
   const int rc = s.run();
   s.set_poll_hook(nullptr, nullptr);
+  detail::release_user_data(cores);
   return rc;
 }
 

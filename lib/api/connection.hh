@@ -24,6 +24,7 @@
 #include <span>
 #include <utility>
 
+#include "api/app_timer.hh"
 #include "core/engine.hh"
 #include "tcp/tcp_layer.hh"
 
@@ -31,14 +32,70 @@ namespace kbt::api {
 
 using tcp::close_reason;
 
-// The core's side of every connection handle: its engine and the time of
-// the current loop iteration.
+// What the API layer keeps of each connection beside the TCB, by TCB slot
+// (app.hh sizes one per core at start-up). `generation` says whose it is: a
+// reused TCB finds a stale record and starts from a fresh one, so nothing
+// has to clear it when a connection ends.
+// Frees the application's per-connection data (connection::set_user).
+using user_deleter = void (*)(void* user);
+
+struct conn_state {
+  std::uint32_t generation = 0;
+  // A send was refused or short since the last on_writable: the next ACK
+  // that frees space is reported (once), the others are not.
+  bool wants_writable = false;
+  user_deleter deleter = nullptr;  // for the TCB's user pointer
+};
+
+// The core's side of every connection handle: its engine, the time of
+// the current loop iteration and the API's per-connection records.
 struct core_context {
   core::engine* engine = nullptr;
   tcp::tcp_layer* tcp = nullptr;
   rte_mempool* pool = nullptr;
   std::uint16_t core = 0;
   std::uint64_t now_ns = 0;
+  std::span<conn_state> conns;  // by TCB slot; empty: none (see state_of)
+  app_timers* timers = nullptr;  // this core's application timers (app_timer.hh)
+
+  // `c`'s record, fresh if it was another connection's; nullptr without records.
+  conn_state* state_of(const tcp::tcb& c) noexcept {
+    if (c.index >= conns.size()) return nullptr;
+    conn_state& s = conns[c.index];
+    if (s.generation != c.generation) {
+      s = conn_state{};
+      s.generation = c.generation;
+    }
+    return &s;
+  }
+  // A send to `c` did not take everything: report the next freed space.
+  // An ACK that freed space before this send (a kWritable still pending
+  // from this iteration's input) is older than the refusal: dropped.
+  void want_writable(tcp::tcb& c) noexcept {
+    if (conn_state* s = state_of(c); s != nullptr) s->wants_writable = true;
+    c.events = static_cast<std::uint8_t>(c.events & ~tcp::event::kWritable);
+  }
+  bool wants_writable(const tcp::tcb& c) noexcept {
+    const conn_state* s = state_of(c);
+    return s != nullptr && s->wants_writable;
+  }
+  // on_writable is being delivered: the wish is granted.
+  void writable_delivered(const tcp::tcb& c) noexcept {
+    if (conn_state* s = state_of(c); s != nullptr) s->wants_writable = false;
+  }
+  void set_user(tcp::tcb& c, void* user, user_deleter d) noexcept {
+    c.user = user;
+    if (conn_state* s = state_of(c); s != nullptr) {
+      s->deleter = d;
+    }
+  }
+  // The application lets go of `c`: its user data is freed, once.
+  void release_user(tcp::tcb& c) noexcept {
+    conn_state* s = state_of(c);
+    if (s == nullptr || s->deleter == nullptr) return;
+    const user_deleter d = std::exchange(s->deleter, nullptr);
+    d(std::exchange(c.user, nullptr));
+  }
 };
 
 // Received, in-order payload: one or more mbuf segments, read in place.
@@ -161,8 +218,14 @@ class connection {
   std::uint16_t core() const noexcept { return _ctx->core; }
   // The application's own pointer for this connection.
   void* user() const noexcept { return valid() ? _c->user : nullptr; }
-  void set_user(void* p) noexcept {
-    if (valid()) _c->user = p;
+  // With a deleter, the stack calls deleter(p) exactly once when it lets go
+  // of the connection, whichever way it ended: after on_closed returns
+  // (normal close, reset, timeout, abort), inside close(), or when the stack
+  // stops with the connection still open (run_app, before it returns).
+  // Setting another pointer replaces both; the old one is the
+  // application's again and its deleter is not called.
+  void set_user(void* p, user_deleter deleter = nullptr) noexcept {
+    if (valid()) _ctx->set_user(*_c, p, deleter);
   }
 
   // An mbuf of `len` bytes (at most one mbuf's data room, 2048 by default)
@@ -177,18 +240,24 @@ class connection {
     return tx_buffer(m);
   }
   // Zero-copy: takes all of `b` and returns its size, or takes nothing and
-  // returns 0 (no room in the send buffer now: wait for on_writable).
+  // returns 0 (no room in the send buffer now: on_writable comes once
+  // there is).
   std::size_t send(tx_buffer& b) noexcept {
     if (!valid() || !b) return 0;
     const std::size_t n = b.size();
     rte_mbuf* m = b.release();
     if (_ctx->tcp->send(*_c, m, _ctx->now_ns)) return n;
     b = tx_buffer(m);
+    _ctx->want_writable(*_c);
     return 0;
   }
-  // Copies what fits; returns the bytes taken.
+  // Copies what fits; returns the bytes taken. Short of `bytes.size()`:
+  // on_writable comes once there is room again.
   std::size_t send_copy(std::span<const std::byte> bytes) noexcept {
-    return valid() ? _ctx->tcp->send_copy(*_c, bytes, _ctx->now_ns) : 0;
+    if (!valid()) return 0;
+    const std::size_t n = _ctx->tcp->send_copy(*_c, bytes, _ctx->now_ns);
+    if (n < bytes.size()) _ctx->want_writable(*_c);
+    return n;
   }
   // The peer has sent its FIN (on_peer_fin came or is coming).
   bool peer_closed() const noexcept { return valid() && _c->fin_received; }
@@ -209,7 +278,10 @@ class connection {
   // Done with it: FIN after what is queued, and no more callbacks; the
   // close handshake and TIME_WAIT go on without the application.
   void close() noexcept {
-    if (valid()) _ctx->tcp->release(*_c, _ctx->now_ns);
+    if (valid()) {
+      _ctx->release_user(*_c);  // set_user's deleter, now
+      _ctx->tcp->release(*_c, _ctx->now_ns);
+    }
     _c = nullptr;
   }
   // RST now (RFC 9293 §3.10.5); on_closed(aborted) follows.

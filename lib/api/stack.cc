@@ -67,6 +67,9 @@ tcp::siphash_key boot_isn_key(const stack_config& config) {
 
 }  // namespace
 
+void request_stop() noexcept { dev::request_stop(); }
+bool stop_requested() noexcept { return dev::stop_requested(); }
+
 unsigned default_mbufs_per_core(std::uint32_t max_conns_per_core) noexcept {
   constexpr std::uint64_t kFloor = 16383;
   const std::uint64_t want = 2 * std::uint64_t{max_conns_per_core} + 8192;
@@ -140,7 +143,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.ip = config.ip;
       ec.gateway = config.gateway;
       ec.offloads = info.offloads;
-      ec.tcp = config.tcp_on || !config.tcp_listen.empty();
+      ec.tcp = tcp_enabled(config, false);
       ec.max_conns = config.max_conns_per_core;
       ec.port_first = config.local_port_first;
       ec.port_last = config.local_port_last;

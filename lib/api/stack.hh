@@ -47,8 +47,13 @@ struct stack_config {
   std::uint16_t mtu = 1500;
   // TCP on every core, listening on these ports.
   std::vector<std::uint16_t> tcp_listen;
-  bool tcp_on = false;  // TCP even with no listener (clients); listeners imply it
+  // TCP even with no listener (clients); listeners imply it. Unset: the
+  // runner's default (a bare stack: off; run_app: on, see app.hh).
+  std::optional<bool> tcp_on;
   std::uint32_t max_conns_per_core = 1024;
+  // run_app's application timers on each core (api/app_timer.hh): the
+  // pool's size; schedule_timer refuses past it.
+  std::uint32_t app_timers_per_core = 1024;
   // Source ports of active opens, shared out among the cores.
   std::uint16_t local_port_first = 32768;
   std::uint16_t local_port_last = 60999;
@@ -74,8 +79,23 @@ struct stack_config {
   std::uint64_t pcap_limit = 100000;
 };
 
+// Whether the engines run TCP: listeners imply it; else tcp_on, or
+// `fallback` when it is unset.
+inline bool tcp_enabled(const stack_config& c, bool fallback) noexcept {
+  return !c.tcp_listen.empty() || c.tcp_on.value_or(fallback);
+}
+
 // mbufs_per_core when the configuration leaves it 0.
 unsigned default_mbufs_per_core(std::uint32_t max_conns_per_core) noexcept;
+
+// Stops the running stack as SIGINT would: every core's loop ends after
+// its current iteration, run() (and so run_app) returns its usual exit code.
+// Callable from a handler on any core, from any other thread, or from a
+// signal handler (it sets one lock-free flag). A process runs one stack:
+// the request stays in force.
+void request_stop() noexcept;
+// True once a stop was requested (request_stop, SIGINT or SIGTERM).
+bool stop_requested() noexcept;
 
 class stack {
  public:
@@ -85,9 +105,11 @@ class stack {
   stack(const stack&) = delete;
   stack& operator=(const stack&) = delete;
 
-  // Runs every engine until a stop signal; prints a `kbt stats:` line every
+  // Runs every engine until a stop signal or request_stop(); prints a `kbt stats:` line every
   // stats interval and once more at the end. Returns the process exit code.
   int run();
+  // request_stop(), for a caller that holds the stack.
+  static void stop() noexcept { request_stop(); }
 
   core::counters_snapshot totals() const noexcept;
   // mbufs of the cores' pools not in them now: in rx rings, queues, buffers.

@@ -53,7 +53,7 @@ struct thread_completion {
     connect_failed,  // no port or TCB free (id 0)
     data,            // data: received payload, now the thread's
     send_refused,    // data: the send that did not fit, back to the thread
-    writable,        // send buffer space freed
+    writable,        // space freed after a send_refused (once per refusal)
     peer_fin,        // the peer closed its side
     closed,          // reason says why; the id is dead from now on
   };

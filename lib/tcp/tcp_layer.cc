@@ -91,6 +91,7 @@ tcb* tcp_layer::lookup(const four_tuple& t) noexcept {
 }
 
 listener* tcp_layer::listening(std::uint16_t port) noexcept {
+  if (port == 0) return nullptr;  // 0 marks a closed listener's slot (unlisten)
   for (std::size_t i = 0; i < _listener_count; ++i) {
     if (_listeners[i].port == port) return &_listeners[i];
   }
@@ -103,8 +104,27 @@ const listener* tcp_layer::find_listener(std::uint16_t port) const noexcept {
 
 bool tcp_layer::listen(std::uint16_t port) noexcept {
   if (port == 0 || listening(port) != nullptr) return port != 0;
+  // A closed listener's slot, once no passive open counts on it any more
+  // (a TCB names its listener by slot).
+  for (std::size_t i = 0; i < _listener_count; ++i) {
+    listener& l = _listeners[i];
+    if (l.port == 0 && l.syn_queue == 0 && l.accept_queue == 0) {
+      l = listener{.port = port};
+      return true;
+    }
+  }
   if (_listener_count == kMaxListeners) return false;
   _listeners[_listener_count++] = listener{.port = port};
+  return true;
+}
+
+// RFC 9293 §3.10.4 CLOSE in LISTEN: the port takes no new connection (a SYN
+// gets RST as for any closed port, §3.10.7.1). Handshakes already under
+// way finish and reach the application, as established connections do.
+bool tcp_layer::unlisten(std::uint16_t port) noexcept {
+  listener* l = listening(port);
+  if (l == nullptr) return false;
+  l->port = 0;
   return true;
 }
 

@@ -130,7 +130,10 @@ class tcp_layer {
   }
 
   // --- application side
+  // At start-up or later; false when kMaxListeners ports listen already.
   bool listen(std::uint16_t port) noexcept;
+  // Closes the listener on `port`; false when none listens there.
+  bool unlisten(std::uint16_t port) noexcept;
   const listener* find_listener(std::uint16_t port) const noexcept;
   // Active open (RFC 9293 §3.10.1). nullptr when no TCB or port is free
   // (counted: no_tcb, ports_exhausted). Without `local_port` the port comes

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/app.hh"
+#include "app_rig.hh"
 #include "sim_env.hh"
 #include "sim_hosts.hh"
 #include "sim_world.hh"
@@ -71,14 +72,7 @@ TEST(AppApi, CallbacksSeeEveryConnectionFromAcceptToClose) {
     {
       tcp_swarm server(w, side::b, host_b(seed), nullptr, false);
       server.tcp().listen(80);
-      std::vector<api::detail::app_core<echo_back>> cores(1);
-      cores[0].ctx = api::core_context{&server.engine(), &server.tcp(), w.pool(side::b), 0, 0};
-      cores[0].handler = std::make_unique<echo_back>(echo_back{&ev});
-      w.set_poll(side::b, [&](std::uint64_t now) {
-        server.engine().poll(now);
-        api::detail::poll_hook<echo_back>(server.engine(), now, &cores);
-        server.engine().flush_all();
-      });
+      app_rig<echo_back> rig(w, side::b, server, echo_back{&ev});
       tcp_swarm clients(w, side::a, host_a(seed + 7));
       constexpr std::size_t kClients = 20;
       constexpr std::uint32_t kRequest = 700;
@@ -92,7 +86,6 @@ TEST(AppApi, CallbacksSeeEveryConnectionFromAcceptToClose) {
       EXPECT_EQ(ev.received, kClients * kRequest);
       EXPECT_EQ(ev.sent, kClients * kRequest);
       EXPECT_EQ(ev.acked, kClients * kRequest) << "on_acked counts every byte once";
-      w.set_poll(side::b, nullptr);
     }
     EXPECT_TRUE(w.run_until([&] { return w.quiescent(); }, 10 * kSec, 1'000'000).done);
     EXPECT_EQ(w.mbufs_in_use(), base);

@@ -159,7 +159,7 @@ soak_run::soak_run(sim_world& w, const world_plan& plan) : _world(w), _plan(plan
     }
     _engines[i] = std::make_unique<core::engine>(ec, _counters[i]);
     _cores[i].resize(1);
-    _cores[i][0].ctx = api::core_context{_engines[i].get(), _engines[i]->tcp(), w.pool(s), 0, 0};
+    api::detail::init_core(_cores[i][0], *_engines[i], w.pool(s), 0);
     _cores[i][0].handler = std::make_unique<soak_app>(soak_app{this, s});
     w.set_poll(s, [this, s](std::uint64_t now_ns) {
       core::engine& e = engine(s);

@@ -30,7 +30,7 @@ struct link_core {
   api::thread_links links{1};
 
   link_core(sim_world& w, tcp_swarm& client, std::uint32_t max_conns) : cores(1) {
-    cores[0].ctx = api::core_context{&client.engine(), &client.tcp(), w.pool(side::b), 0, 0};
+    api::detail::init_core(cores[0], client.engine(), w.pool(side::b), 0);
     cores[0].handler = std::make_unique<no_handler>();
     links.attach(1);
     api::detail::attach_links(cores[0], links, 0, max_conns);

@@ -334,5 +334,53 @@ TEST_F(Listener, NeverModeUsesTheRfc6528Isn) {
   EXPECT_EQ(sa.h.seq, isn.generate(kStackIp, kServerPort, kPeerIp, 41000, _now));
 }
 
+// Closing a listener (tcp_layer::unlisten, api::stop_listening): RFC 9293
+// §3.10.4 CLOSE in LISTEN. New SYNs find a closed port; handshakes under
+// way finish; the slot is reused only once nothing counts on it.
+TEST_F(Listener, AClosedListenerAnswersASynWithRst) {
+  with(syncookies_mode::never);
+  EXPECT_TRUE(_layer->unlisten(kServerPort));
+  EXPECT_FALSE(_layer->unlisten(kServerPort)) << "closed already";
+  EXPECT_EQ(_layer->find_listener(kServerPort), nullptr);
+  input({.flags = flag::kSyn, .seq = kPeerIsn, .src_port = 41000});
+  const auto v = sent();
+  ASSERT_EQ(v.size(), 1U);
+  EXPECT_EQ(v[0].h.flags, flag::kRst | flag::kAck);
+  EXPECT_EQ(conn(41000), nullptr);
+}
+
+TEST_F(Listener, AHandshakeUnderWayFinishesAfterTheListenerCloses) {
+  with(syncookies_mode::never);
+  const auto sa = syn_from(41000);
+  EXPECT_TRUE(_layer->unlisten(kServerPort));
+  ack_of(sa, 41000);
+  ASSERT_NE(conn(41000), nullptr);
+  EXPECT_EQ(conn(41000)->state, tcp_state::established);
+}
+
+TEST_F(Listener, ListeningAgainAfterAClose) {
+  with(syncookies_mode::never);
+  EXPECT_TRUE(_layer->unlisten(kServerPort));
+  EXPECT_TRUE(_layer->listen(kServerPort));
+  syn_from(41000);  // answered with a SYN-ACK again
+  EXPECT_EQ(l().syn_queue, 1U);
+}
+
+TEST_F(Listener, AClosedSlotIsReusedOnlyOnceNoHandshakeCountsOnIt) {
+  with(syncookies_mode::never);
+  _auto_poll = false;
+  for (std::uint16_t p = 1; p < tcp_layer::kMaxListeners; ++p) ASSERT_TRUE(_layer->listen(9000 + p));
+  EXPECT_FALSE(_layer->listen(9999)) << "all slots taken";
+  const auto sa = syn_from(41000);
+  ASSERT_TRUE(_layer->unlisten(kServerPort));
+  EXPECT_FALSE(_layer->listen(9999)) << "a SYN_RCVD still names the closed slot";
+  ack_of(sa, 41000);
+  EXPECT_FALSE(_layer->listen(9999)) << "now in its accept queue";
+  poll();  // handed to the application: nothing counts on the slot
+  EXPECT_TRUE(_layer->listen(9999));
+  ASSERT_NE(conn(41000), nullptr);
+  EXPECT_EQ(conn(41000)->state, tcp_state::established);
+}
+
 }  // namespace
 }  // namespace kbt::tcp::test
