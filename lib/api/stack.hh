@@ -62,8 +62,8 @@ struct stack_config {
   // core::kBootKeyPath. Unreadable and uncreatable: a key of this process
   // only, with one warning on stderr.
   std::string isn_key_file;
-  // The application's turn in each loop iteration, on each core (DESIGN.md
-  // "app poll hook"): one plain call per iteration, not per packet.
+  // The application's turn in each loop iteration, on each core (docs/ARCHITECTURE.md,
+  // "The per-core loop"): one plain call per iteration, not per packet.
   using poll_hook = void (*)(core::engine& engine, std::uint64_t now_ns, void* ctx);
   poll_hook on_poll = nullptr;
   void* poll_ctx = nullptr;
