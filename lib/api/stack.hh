@@ -52,6 +52,10 @@ struct stack_config {
   // Source ports of active opens, shared out among the cores.
   std::uint16_t local_port_first = 32768;
   std::uint16_t local_port_last = 60999;
+  // Source addresses of active opens, taken in turn, each with the whole
+  // local port range (ip/source_range.hh); they must lie in ip's subnet.
+  // Empty: ip.addr alone.
+  wire::ipv4_range source_ips;
   tcp::tcp_config tcp;  // syncookies, queues, TIME_WAIT bound, buffers
   // The application's turn in each loop iteration, on each core (DESIGN.md
   // "app poll hook"): one plain call per iteration, not per packet.
