@@ -128,7 +128,9 @@ class SourceIpsOverTap(unittest.TestCase):
                     net.proc.wait(timeout=duration + 30)
         self.assertEqual(net.returncode, 0, net.describe())
         result = json_result(net.stdout)
-        self.assertEqual(result['connects'], 6, result)
+        # nginx ends a keep-alive connection after 100 requests: kbt-load reconnects.
+        self.assertGreaterEqual(result['connects'], 6, result)
+        self.assertGreater(result['requests'], 0, result)
         self.assertEqual(result['errors']['total'], 0, result)
 
 
