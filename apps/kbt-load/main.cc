@@ -22,6 +22,7 @@
 #include "common/app_options.hh"
 #include "dev/startup_error.hh"
 #include "histogram_output.hh"
+#include "ip/source_range.hh"
 #include "load_handler.hh"
 #include "pipeline_option.hh"
 #include "report.hh"
@@ -45,6 +46,7 @@ struct load_flags {
   std::string body_file;
   std::string histogram;  // --histogram FILE
   double connect_rate = 0;
+  std::string source_ips;  // --source-ips FIRST-LAST, as given
 };
 
 void add_load_options(CLI::App& app, load_flags& f) {
@@ -92,6 +94,11 @@ void add_load_options(CLI::App& app, load_flags& f) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e9))
       ->type_name("R");
+  app.add_option("--source-ips", f.source_ips,
+                 "open the connections from these addresses of --ip's subnet in turn, each with "
+                 "the whole --local-ports range: past one address's ~64k connections to one "
+                 "server (at most 256 addresses; default: --ip's address alone)")
+      ->type_name("FIRST-LAST");
   app.add_option("--histogram", f.histogram,
                  "write the latency histogram to FILE as HdrHistogram's percentile distribution "
                  "(Value in ms, Percentile, TotalCount, 1/(1-Percentile); Mean, StdDeviation, Max, "
@@ -214,6 +221,15 @@ int main(int argc, char** argv) {
     apps::report_error(program, request_error);
     return 2;
   }
+  std::optional<wire::ipv4_range> sources;
+  if (!flags.source_ips.empty()) {
+    std::string why;
+    sources = ip::parse_ipv4_range(flags.source_ips, why);
+    if (!sources) {
+      apps::report_error(program, "--source-ips " + why);
+      return 2;
+    }
+  }
   const load::load_config cfg = to_load_config(*target, flags, std::move(*request));
   // Opened before the run, so that a path that cannot be written fails at once.
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> histogram(nullptr, &std::fclose);
@@ -230,6 +246,14 @@ int main(int argc, char** argv) {
   try {
     api::stack_config config = apps::to_stack_config(common, program);
     config.tcp_on = true;  // a client: no listener
+    if (sources) {
+      if (const std::string why = ip::check_source_range(*sources, config.ip, target->ip);
+          !why.empty()) {
+        apps::report_error(program, "--source-ips " + why);
+        return 2;
+      }
+      config.source_ips = *sources;
+    }
     const std::uint32_t max_conns = config.max_conns_per_core;
     // Called once per core, in order, once the EAL is up: the first call
     // learns the number of cores (run_app does not pass it).

@@ -24,6 +24,7 @@
 #include "core/engine.hh"
 #include "core/steering.hh"
 #include "dev/rss.hh"
+#include "ip/source_range.hh"
 #include "wire/ipv4.hh"
 #include "wire/tcp.hh"
 #include "dev/port.hh"
@@ -78,6 +79,11 @@ unsigned default_mbufs_per_core(std::uint32_t max_conns_per_core) noexcept {
 
 stack::stack(const std::vector<std::string>& eal_args, const stack_config& config)
     : _config(config) {
+  if (!config.source_ips.empty()) {
+    if (const std::string why = ip::check_source_range(config.source_ips, config.ip); !why.empty()) {
+      throw dev::startup_error("source addresses " + why);
+    }
+  }
   start_eal(eal_args, config.program);
   _eal_started = true;
   try {
@@ -141,6 +147,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       ec.pool = _pools[q];
       ec.mac = info.mac;
       ec.ip = config.ip;
+      ec.sources = config.source_ips;
       ec.gateway = config.gateway;
       ec.offloads = info.offloads;
       ec.tcp = tcp_enabled(config, false);
@@ -164,6 +171,12 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
                 _port_id, info.driver.c_str(), wire::to_string(info.mac).c_str(),
                 wire::to_string(config.ip.addr).c_str(), config.ip.length, lcores,
                 lcores == 1 ? "" : rss_ok ? ", RSS" : ", software steering");
+    if (!config.source_ips.empty()) {
+      std::printf("%s: source addresses %s-%s (%u), ports %u-%u each\n", config.program.c_str(),
+                  wire::to_string(config.source_ips.first).c_str(),
+                  wire::to_string(config.source_ips.last()).c_str(), config.source_ips.count,
+                  config.local_port_first, config.local_port_last);
+    }
     std::fflush(stdout);
   } catch (...) {
     release();

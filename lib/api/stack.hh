@@ -57,6 +57,10 @@ struct stack_config {
   // Source ports of active opens, shared out among the cores.
   std::uint16_t local_port_first = 32768;
   std::uint16_t local_port_last = 60999;
+  // Source addresses of active opens, taken in turn, each with the whole
+  // local port range (ip/source_range.hh); they must lie in ip's subnet.
+  // Empty: ip.addr alone.
+  wire::ipv4_range source_ips;
   tcp::tcp_config tcp;  // syncookies, queues, TIME_WAIT bound, buffers
   // The RFC 6528 key that lasts one boot (core/boot_key.hh); empty:
   // core::kBootKeyPath. Unreadable and uncreatable: a key of this process

@@ -64,6 +64,7 @@ engine::engine(const engine_config& config, core_counters& counters)
     tc.max_conns = config.max_conns;
     tc.port_first = config.port_first;
     tc.port_last = config.port_last;
+    tc.sources = config.sources;
     tc.pool = config.pool;
     tc.tx_cksum_offload = config.offloads.tx_ipv4_cksum && config.offloads.tx_tcp_cksum;
     tc.isn_key = config.isn_key;
@@ -104,6 +105,11 @@ engine::~engine() {
 
 void engine::announce(std::uint64_t now_ns) noexcept {
   send_arp_request(_config.ip.addr, now_ns);
+  // At most ip::kMaxSourceAddresses more; transmit() flushes every burst.
+  for (std::uint32_t i = 0; i < _config.sources.count; ++i) {
+    const wire::ipv4_addr a = _config.sources.at(i);
+    if (a != _config.ip.addr) send_arp_request(a, now_ns, a);
+  }
   flush();
 }
 
@@ -181,7 +187,7 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
                        bool steered) noexcept {
   const auto arp = wire::parse_arp(wire::mbuf_bytes(m).subspan(l2_len));
   if (!arp) return drop(m, drop_reason::arp_malformed);
-  const bool for_us = arp->target_ip == _config.ip.addr;
+  const bool for_us = is_local(arp->target_ip);
   if (steered) {
     // counted by the core that received it
   } else if (arp->op == wire::arp_op::request) {
@@ -197,7 +203,7 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
   // answers it so the prober sees the address is taken; it teaches nothing.
   // Our own address as the sender is another station claiming it (RFC 5227
   // §2.4) or our own frame come back through a loop: never learned either.
-  const auto sender = ip::classify(arp->sender_ip, _config.ip);
+  const auto sender = ip::classify(arp->sender_ip, _config.ip, _config.sources);
   if (sender == ip::address_class::own) return drop(m, drop_reason::arp_address_conflict);
   const bool probe = arp->op == wire::arp_op::request && arp->sender_ip.is_zero();
   if (ip::is_martian(sender) && !probe) return drop(m, drop_reason::arp_martian_sender);
@@ -224,7 +230,7 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
     return;
   }
   if (arp->op == wire::arp_op::request && for_us) {
-    ip::arp_request_to_reply(m, l2_len, *arp, {_config.mac, _config.ip.addr});
+    ip::arp_request_to_reply(m, l2_len, *arp, {_config.mac, arp->target_ip});
     _counters.arp_replies_out.add();
     return transmit(m);
   }
@@ -239,12 +245,13 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept 
   const bool verify = ip_flags != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
   const auto ip = wire::parse_ipv4_header(wire::mbuf_bytes(m).subspan(l2_len), verify);
   if (!ip) return drop(m, ipv4_drop(ip.error()));
-  if (ip->dst != _config.ip.addr) return drop(m, drop_reason::ip_not_for_us);
+  if (!is_local(ip->dst)) return drop(m, drop_reason::ip_not_for_us);
   // RFC 1122 §3.2.1.3: a datagram from a source no host can hold is discarded
   // here, before ICMP, TCP or another core sees it, so it leaves no state and
   // draws no reply (nor an ARP request for where to send one). Our own
   // address as the source is the land attack: a SYN-ACK to ourselves.
-  if (const auto source = ip::classify(ip->src, _config.ip); ip::is_martian(source))
+  if (const auto source = ip::classify(ip->src, _config.ip, _config.sources);
+      ip::is_martian(source))
       [[unlikely]] {
     return drop(m, source == ip::address_class::own ? drop_reason::ip_land
                                                     : drop_reason::ip_martian_source);
@@ -337,7 +344,7 @@ void engine::send_unreachable(const rte_mbuf* m, std::size_t l2_len, const wire:
                               std::uint8_t code) noexcept {
   if (!ip::may_send_icmp_error(m, ip)) return;
   if (!_icmp_errors.allow(_now_ns)) return _counters.icmp_errors_rate_limited.add();
-  rte_mbuf* e = ip::build_unreachable(_config.pool, m, l2_len, ip, code, _config.ip.addr);
+  rte_mbuf* e = ip::build_unreachable(_config.pool, m, l2_len, ip, code, ip.dst);
   if (e == nullptr) return _counters.drop(drop_reason::no_mbuf);
   _counters.icmp_unreachable_out.add();
   send_ipv4(e, ip.src, _now_ns);
@@ -431,10 +438,11 @@ void engine::process_tcp_burst() noexcept {
   _tcp->input_burst(std::span<const tcp::tcp_rx>(_tcp_burst.data(), n), _now_ns);
 }
 
-void engine::send_arp_request(wire::ipv4_addr target, std::uint64_t) noexcept {
+void engine::send_arp_request(wire::ipv4_addr target, std::uint64_t,
+                              std::optional<wire::ipv4_addr> sender) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(_config.pool);
   if (m == nullptr) return _counters.drop(drop_reason::no_mbuf);
-  if (!ip::build_arp_request(m, {_config.mac, _config.ip.addr}, target)) {
+  if (!ip::build_arp_request(m, {_config.mac, sender.value_or(_config.ip.addr)}, target)) {
     return drop(m, drop_reason::no_mbuf);
   }
   _counters.arp_requests_out.add();
@@ -453,7 +461,7 @@ bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
   // request asks for one. Input already drops such sources; this catches an
   // application's connect() to one. kbt sends no IPv4 multicast or broadcast,
   // and a packet for our own address would leave on the wire, not loop back.
-  if (ip::is_martian(ip::classify(dst, _config.ip))) [[unlikely]] {
+  if (ip::is_martian(ip::classify(dst, _config.ip, _config.sources))) [[unlikely]] {
     drop(m, drop_reason::ip_martian_destination);
     return true;
   }

@@ -33,6 +33,10 @@ struct engine_config {
   rte_mempool* pool = nullptr;  // for packets the engine builds (ARP requests)
   wire::mac_addr mac;
   wire::ipv4_prefix ip;
+  // More addresses of ours on the same link, the source addresses of active
+  // opens (ip/source_range.hh): answered in ARP and ICMP, accepted in IP.
+  // Empty: ip.addr alone.
+  wire::ipv4_range sources;
   std::optional<wire::ipv4_addr> gateway;
   // The link's IPv4 MTU: replies longer than it leave in fragments.
   std::uint16_t mtu = 1500;
@@ -73,7 +77,7 @@ class engine {
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
-  // Announces our address with a gratuitous ARP (RFC 5227 §3 announcement).
+  // Announces our addresses with a gratuitous ARP each (RFC 5227 §3 announcement).
   void announce(std::uint64_t now_ns) noexcept;
 
   // CLOCK_MONOTONIC when this core's now_ns was 0: ISNs and TSvals count
@@ -116,6 +120,10 @@ class engine {
   }
 
   const engine_config& config() const noexcept { return _config; }
+  // One of our addresses: a compare and a range check, per packet.
+  bool is_local(wire::ipv4_addr a) const noexcept {
+    return a == _config.ip.addr || _config.sources.contains(a);
+  }
   // This core's TCP, or nullptr when the engine runs without it.
   tcp::tcp_layer* tcp() noexcept { return _tcp.get(); }
   ip::arp_cache& neighbours() noexcept { return _arp; }
@@ -143,7 +151,9 @@ class engine {
   bool steer_tcp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip) noexcept;
   void share_arp(const rte_mbuf* m) noexcept;
   void process_tcp_burst() noexcept;
-  void send_arp_request(wire::ipv4_addr target, std::uint64_t now_ns) noexcept;
+  // From `sender` (default: ip.addr); sender == target is an announcement.
+  void send_arp_request(wire::ipv4_addr target, std::uint64_t now_ns,
+                        std::optional<wire::ipv4_addr> sender = std::nullopt) noexcept;
   void service_neighbours(std::uint64_t now_ns) noexcept;
   void drop(rte_mbuf* m, drop_reason why) noexcept;
   static std::size_t tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept;

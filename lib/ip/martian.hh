@@ -61,6 +61,13 @@ constexpr address_class classify(wire::ipv4_addr a, const wire::ipv4_prefix& us)
   return address_class::unicast;
 }
 
+// The same, for a host that also holds the addresses of `also_own` (source
+// addresses, ip/source_range.hh): those are its own as well.
+constexpr address_class classify(wire::ipv4_addr a, const wire::ipv4_prefix& us,
+                                 const wire::ipv4_range& also_own) noexcept {
+  return also_own.contains(a) ? address_class::own : classify(a, us);
+}
+
 constexpr bool is_martian(address_class c) noexcept { return c != address_class::unicast; }
 
 }  // namespace kbt::ip

@@ -35,8 +35,9 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _cookies(config.cookie_key),
       _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
       _own_rss(config.rss != nullptr ? nullptr : std::make_unique<dev::rss_table>(1)),
+      _sources(config.sources.empty() ? wire::ipv4_range{config.local_ip, 1} : config.sources),
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
-             config.port_last),
+             config.port_last, _sources.count),
       _snd_mem(_config.tcp.core_snd_mbufs, _config.tcp.snd_mbufs, _config.tcp.guaranteed_mbufs),
       _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
       _challenge_budget(config.isn_key, config.cookie_key, config.core,
@@ -230,7 +231,7 @@ void tcp_layer::unhash(tcb& c) noexcept {
 void tcp_layer::detach(tcb& c) noexcept {
   unhash(c);
   leave_accept_queue(c);
-  if (c.pool_port) _ports.give_back(c.tuple.local_port);
+  if (c.pool_port) give_back_port(c.tuple.local_ip, c.tuple.local_port);
   c.pool_port = false;
 }
 
@@ -426,14 +427,13 @@ std::uint32_t tcp_layer::ts_offset_for(const four_tuple& t) const noexcept {
 // A source port whose replies land on this core. When the pool is dry and
 // the configuration allows it, the oldest TIME_WAIT record of an active
 // open gives up its port (counted: that shortens TIME_WAIT on purpose).
-std::optional<std::uint16_t> tcp_layer::take_port(wire::ipv4_addr remote_ip,
-                                                  std::uint16_t remote_port) noexcept {
+std::optional<tcp_layer::source_port> tcp_layer::take_port(wire::ipv4_addr remote_ip,
+                                                           std::uint16_t remote_port) noexcept {
   // Bounded: a few oldest records, since a recycled port may belong to a
   // class that does not suit this destination.
   constexpr int kRecycleAttempts = 16;
   for (int attempt = 0; attempt <= kRecycleAttempts; ++attempt) {
-    const auto port = _ports.take(_config.local_ip, remote_ip, remote_port);
-    if (port) return port;
+    if (const auto sp = take_from_sources(remote_ip, remote_port)) return sp;
     if (!_config.tcp.reuse_time_wait) break;
     time_wait_record* oldest = _time_wait.oldest();
     // Only an active open's record holds a pool port; a passive one stays.
@@ -445,20 +445,37 @@ std::optional<std::uint16_t> tcp_layer::take_port(wire::ipv4_addr remote_ip,
   return std::nullopt;
 }
 
+// Round robin over the source addresses: the next one in turn, or the first
+// after it with a port left for this destination (at most one try each).
+std::optional<tcp_layer::source_port> tcp_layer::take_from_sources(
+    wire::ipv4_addr remote_ip, std::uint16_t remote_port) noexcept {
+  const std::uint32_t k = _sources.count;
+  for (std::uint32_t step = 0; step < k; ++step) {
+    const std::uint32_t s = _next_source;
+    _next_source = s + 1 == k ? 0 : s + 1;
+    const wire::ipv4_addr ip = _sources.at(s);
+    if (const auto port = _ports.take(ip, remote_ip, remote_port, s)) {
+      return source_port{ip, *port};
+    }
+  }
+  return std::nullopt;
+}
+
 tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
                         std::uint64_t now_ns, std::uint16_t local_port) noexcept {
   four_tuple t{_config.local_ip, remote_ip, local_port, remote_port};
   const bool from_pool = local_port == 0;
   if (from_pool) {
-    const auto port = take_port(remote_ip, remote_port);
-    if (!port) return nullptr;
-    t.local_port = *port;
+    const auto sp = take_port(remote_ip, remote_port);
+    if (!sp) return nullptr;
+    t.local_ip = sp->ip;
+    t.local_port = sp->port;
   } else if (lookup(t) != nullptr || _time_wait.find(t) != nullptr) {
     return nullptr;
   }
   tcb* c = alloc_tcb(t);
   if (c == nullptr) {
-    if (from_pool) _ports.give_back(t.local_port);
+    if (from_pool) give_back_port(t.local_ip, t.local_port);
     return nullptr;
   }
   c->pool_port = from_pool;

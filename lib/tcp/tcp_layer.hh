@@ -63,6 +63,9 @@ struct tcp_layer_config {
   // Source ports for active opens (Linux ip_local_port_range).
   std::uint16_t port_first = port_pool::kFirst;
   std::uint16_t port_last = port_pool::kLast;
+  // Source addresses of active opens (ip/source_range.hh), taken in turn,
+  // each with the whole port range; empty: local_ip alone.
+  wire::ipv4_range sources;
   std::uint64_t start_ns = 0;       // the clock at construction
   std::uint32_t id = 0;             // for unique DPDK object names
 };
@@ -137,7 +140,9 @@ class tcp_layer {
   const listener* find_listener(std::uint16_t port) const noexcept;
   // Active open (RFC 9293 §3.10.1). nullptr when no TCB or port is free
   // (counted: no_tcb, ports_exhausted). Without `local_port` the port comes
-  // from this core's pool, so that the replies reach this core.
+  // from this core's pool, so that the replies reach this core, and the
+  // source address is the next of config().sources in turn (local_ip
+  // without them); with `local_port` the source is local_ip.
   tcb* connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port, std::uint64_t now_ns,
                std::uint16_t local_port = 0) noexcept;
   // Zero-copy send: takes `payload` (an mbuf chain) when it fits the send
@@ -283,8 +288,19 @@ class tcp_layer {
   void answer_time_wait_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept;
   void end_time_wait(time_wait_record& r) noexcept;
   void forget_time_wait(const time_wait_record& r) noexcept;
-  std::optional<std::uint16_t> take_port(wire::ipv4_addr remote_ip,
-                                         std::uint16_t remote_port) noexcept;
+  // A source address and port for an active open to remote_ip:remote_port.
+  struct source_port {
+    wire::ipv4_addr ip;
+    std::uint16_t port = 0;
+  };
+  std::optional<source_port> take_port(wire::ipv4_addr remote_ip,
+                                       std::uint16_t remote_port) noexcept;
+  std::optional<source_port> take_from_sources(wire::ipv4_addr remote_ip,
+                                               std::uint16_t remote_port) noexcept;
+  // A pool port of a connection from `local_ip` goes back to that address's share.
+  void give_back_port(wire::ipv4_addr local_ip, std::uint16_t port) noexcept {
+    _ports.give_back(port, local_ip.value - _sources.first.value);
+  }
   void input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                       std::uint64_t now_ns) noexcept;
   void input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
@@ -370,6 +386,8 @@ class tcp_layer {
   std::uint64_t _last_cookie_ns = 0;  // when a cookie was last sent (0: never)
   time_wait_table _time_wait;
   std::unique_ptr<dev::rss_table> _own_rss;  // when the config gives none
+  wire::ipv4_range _sources;       // config.sources, or local_ip alone
+  std::uint32_t _next_source = 0;  // the index the next active open tries first
   port_pool _ports;
   std::vector<std::unique_ptr<tcb>> _pool;
   std::vector<tcb*> _free;

@@ -66,7 +66,7 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
 // and, for an active open, its source port.
 void tcp_layer::forget_time_wait(const time_wait_record& r) noexcept {
   _counters.states[kTimeWait].sub();
-  if (r.port_from_pool) _ports.give_back(r.tuple.local_port);
+  if (r.port_from_pool) give_back_port(r.tuple.local_ip, r.tuple.local_port);
 }
 
 void tcp_layer::end_time_wait(time_wait_record& r) noexcept {

@@ -49,6 +49,22 @@ struct ipv4_prefix {
   constexpr ipv4_addr subnet_broadcast() const noexcept { return {addr.value | ~mask()}; }
 };
 
+// A run of consecutive addresses, e.g. 198.18.0.10-198.18.0.13: the source
+// addresses a load generator opens connections from. count 0 is empty.
+// contains() is one subtraction and one compare (unsigned wrap-around makes
+// an address below `first` huge), cheap enough to ask per packet.
+struct ipv4_range {
+  ipv4_addr first;
+  std::uint32_t count = 0;
+
+  constexpr bool empty() const noexcept { return count == 0; }
+  constexpr bool contains(ipv4_addr a) const noexcept { return a.value - first.value < count; }
+  // The i-th address, i < count.
+  constexpr ipv4_addr at(std::uint32_t i) const noexcept { return {first.value + i}; }
+  constexpr ipv4_addr last() const noexcept { return {first.value + count - 1}; }
+  constexpr auto operator<=>(const ipv4_range&) const noexcept = default;
+};
+
 // Text forms, for command lines and logs (not for the hot path).
 std::optional<ipv4_addr> parse_ipv4(std::string_view text) noexcept;
 std::optional<ipv4_prefix> parse_ipv4_prefix(std::string_view text) noexcept;

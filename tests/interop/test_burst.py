@@ -39,44 +39,54 @@ def app(name):
     return os.environ.get('KBT_' + name.split('-')[1].upper(), os.path.join(BUILD, name))
 
 
+def memif_pair(tag, server_flags, client_flags, timeout, memory_mb=1024):
+    """kbt-httpd (SERVER_IP, core 0) and kbt-load (CLIENT_IP, core 1) joined by
+    net_memif; runs kbt-load to its end, then stops kbt-httpd with SIGINT.
+    Returns (kbt-load's CompletedProcess, kbt-httpd's output). Both stopped
+    and their DPDK runtime directories removed, also on failure."""
+    memif = f'net_memif0,id=0,socket=/{tag}.sock,socket-abstract=yes,zero-copy=no'
+    # memif needs the EAL's multi-process channel: no --no-shconf here.
+    eal = ['--no-huge', '-m', str(memory_mb), '--no-pci']
+    server = [app('kbt-httpd'), '-l', '0', *eal, '--file-prefix', f'{tag}-srv',
+              f'--vdev={memif},role=server', '--', '--ip', f'{SERVER_IP}/24',
+              '--stats-interval', '1', *server_flags]
+    client = [app('kbt-load'), '-l', '1', *eal, '--file-prefix', f'{tag}-cli',
+              f'--vdev={memif},role=client', '--', '--ip', f'{CLIENT_IP}/24',
+              '--url', f'http://{SERVER_IP}/', '--json', '--stats-interval', '1', *client_flags]
+    tmp = tempfile.TemporaryDirectory(prefix=f'{tag}-')
+    procs = []
+    try:
+        srv_log = open(os.path.join(tmp.name, 'server.log'), 'w+')
+        srv = subprocess.Popen(server, stdout=srv_log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+        procs.append(srv)
+        kbtnet.wait_for(lambda: srv.poll() is None and
+                        'net_memif' in open(srv_log.name).read(), 20,
+                        what='kbt-httpd on memif')
+        cli = subprocess.run(client, capture_output=True, text=True, timeout=timeout)
+        srv.send_signal(signal.SIGINT)
+        srv.wait(timeout=20)
+        server_out = open(srv_log.name).read()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+        for side in ('srv', 'cli'):
+            kbtnet.remove_dpdk_runtime(f'{tag}-{side}')
+        tmp.cleanup()
+    return cli, server_out
+
+
 class Burst(unittest.TestCase):
     def run_burst(self, connections, seconds):
-        tag = f'kbtburst-{os.getpid()}-{connections}'
-        memif = f'net_memif0,id=0,socket=/{tag}.sock,socket-abstract=yes,zero-copy=no'
-        max_conns = connections + 1024
-        # memif needs the EAL's multi-process channel: no --no-shconf here.
-        eal = ['--no-huge', '-m', '1024', '--no-pci']
-        server = [app('kbt-httpd'), '-l', '0', *eal, '--file-prefix', f'{tag}-srv',
-                  f'--vdev={memif},role=server', '--', '--ip', f'{SERVER_IP}/24',
-                  '--max-conns', str(max_conns), '--stats-interval', '1']
-        client = [app('kbt-load'), '-l', '1', *eal, '--file-prefix', f'{tag}-cli',
-                  f'--vdev={memif},role=client', '--', '--ip', f'{CLIENT_IP}/24',
-                  '--max-conns', str(max_conns), '--local-ports', '1024-65535',
-                  '--url', f'http://{SERVER_IP}/', '--connections', str(connections),
-                  '--duration', str(seconds), '--rate', str(RATE), '--start-delay', '1', '--json',
-                  '--stats-interval', '1']
-        tmp = tempfile.TemporaryDirectory(prefix='kbt-burst-')
-        procs = []
-        try:
-            srv_log = open(os.path.join(tmp.name, 'server.log'), 'w+')
-            srv = subprocess.Popen(server, stdout=srv_log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-            procs.append(srv)
-            kbtnet.wait_for(lambda: srv.poll() is None and
-                            'net_memif' in open(srv_log.name).read(), 20,
-                            what='kbt-httpd on memif')
-            cli = subprocess.run(client, capture_output=True, text=True, timeout=seconds + 90)
-            srv.send_signal(signal.SIGINT)
-            srv.wait(timeout=20)
-            server_out = open(srv_log.name).read()
-        finally:
-            for p in procs:
-                if p.poll() is None:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait(timeout=10)
-            for side in ('srv', 'cli'):
-                kbtnet.remove_dpdk_runtime(f'{tag}-{side}')
-            tmp.cleanup()
+        max_conns = str(connections + 1024)
+        cli, server_out = memif_pair(
+            f'kbtburst-{os.getpid()}-{connections}', ['--max-conns', max_conns],
+            ['--max-conns', max_conns, '--local-ports', '1024-65535',
+             '--connections', str(connections), '--duration', str(seconds),
+             '--rate', str(RATE), '--start-delay', '1'],
+            timeout=seconds + 90)
         self.assertEqual(cli.returncode, 0, cli.stdout[-2000:] + cli.stderr[-3000:])
         result = json.loads([l for l in cli.stdout.splitlines() if l.startswith('{')][-1])
         client_stats = kbtnet.latest_stats(cli.stdout + cli.stderr)

@@ -702,6 +702,126 @@ TEST_F(EngineMartianTest, ConnectToAMartianSendsNothing) {
   EXPECT_EQ(dropped(drop_reason::ip_martian_destination), 1U);
 }
 
+// ---- source addresses (ip/source_range.hh) --------------------------------
+
+// The stack with 198.18.0.10-198.18.0.12 as source addresses besides its own
+// 198.18.0.2, as kbt-load --source-ips runs it.
+class EngineSourcesTest : public EngineMartianTest {
+ protected:
+  static constexpr wire::ipv4_range kSources{wire::ipv4_addr::from_octets(198, 18, 0, 10), 3};
+  void SetUp() override {
+    EngineTest::SetUp();
+    _config.sources = kSources;
+    start(tcp::syncookies_mode::automatic);
+  }
+  static wire::ipv4_addr source(std::uint8_t last) {
+    return wire::ipv4_addr::from_octets(198, 18, 0, last);
+  }
+  // kEchoRequest to `dst` instead of the stack's own address.
+  static bytes echo_to(wire::ipv4_addr dst) {
+    bytes f = echo_from(kPeerIp);
+    wire::ipv4_repr ip;
+    ip.src = kPeerIp;
+    ip.dst = dst;
+    ip.protocol = wire::kIpProtoIcmp;
+    ip.id = 7;
+    ip.total_length = static_cast<std::uint16_t>(f.size() - wire::kEtherHeaderLen);
+    (void)wire::emit_ipv4_header(ip, wire::tx_checksum::full,
+                                 std::as_writable_bytes(std::span<std::uint8_t>(f)).subspan(14));
+    return f;
+  }
+};
+
+TEST_F(EngineSourcesTest, ArpAndPingAreAnsweredFromEachSourceAddress) {
+  for (const std::uint8_t last : {10, 11, 12}) {
+    SCOPED_TRACE(static_cast<int>(last));
+    receive({arp_from(wire::arp_op::request, kPeerMac, kPeerIp, source(last)),
+             echo_to(source(last))});
+    const auto out = sent();
+    ASSERT_EQ(out.size(), 2U);
+    const auto arp = wire::parse_arp(test::as_bytes(out[0]).subspan(14));
+    ASSERT_TRUE(arp);
+    EXPECT_EQ(arp->op, wire::arp_op::reply);
+    EXPECT_EQ(arp->sender_ip, source(last));  // the address asked for, not 198.18.0.2
+    EXPECT_EQ(arp->sender_mac, kStackMac);
+    const auto ip = wire::parse_ipv4_header(test::as_bytes(out[1]).subspan(14), true);
+    ASSERT_TRUE(ip);
+    EXPECT_EQ(ip->src, source(last));
+    EXPECT_EQ(ip->dst, kPeerIp);
+  }
+  EXPECT_EQ(_counters.arp_replies_out.get(), 3U);
+  EXPECT_EQ(_counters.icmp_echo_replies.get(), 3U);
+  EXPECT_EQ(_counters.drops_total(), 0U);
+}
+
+TEST_F(EngineSourcesTest, AddressesJustOutsideTheRangeAreNotOurs) {
+  for (const std::uint8_t last : {9, 13}) {
+    receive({arp_from(wire::arp_op::request, kPeerMac, kPeerIp, source(last)),
+             echo_to(source(last))});
+  }
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::arp_not_for_us), 2U);
+  EXPECT_EQ(dropped(drop_reason::ip_not_for_us), 2U);
+}
+
+TEST_F(EngineSourcesTest, ASourceAddressAsSenderIsOurOwn) {
+  // RFC 5227 §2.4 conflict and the land attack, as for 198.18.0.2.
+  receive({arp_from(wire::arp_op::request, kPeerMac, source(11)), echo_from(source(11)),
+           syn_from(source(12))});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(dropped(drop_reason::arp_address_conflict), 1U);
+  EXPECT_EQ(dropped(drop_reason::ip_land), 2U);
+}
+
+TEST_F(EngineSourcesTest, AnnounceCoversEverySourceAddress) {
+  _engine->announce(_now);
+  std::vector<wire::ipv4_addr> announced;
+  for (const auto& f : sent()) {
+    const auto arp = wire::parse_arp(test::as_bytes(f).subspan(14));
+    ASSERT_TRUE(arp);
+    EXPECT_EQ(arp->sender_ip, arp->target_ip);  // RFC 5227 §2.3 announcement
+    announced.push_back(arp->target_ip);
+  }
+  EXPECT_EQ(announced, (std::vector<wire::ipv4_addr>{kStackIp, source(10), source(11),
+                                                     source(12)}));
+}
+
+// Active opens take the sources in turn; the SYN-ACK to a source address
+// reaches its connection.
+TEST_F(EngineSourcesTest, ActiveOpensTakeTheSourcesInTurnAndTheirAnswersArrive) {
+  receive(kArpRequest);  // learns the peer's MAC: the SYNs leave at once
+  sent();
+  std::vector<tcp::tcb*> conns;
+  for (int i = 0; i < 4; ++i) conns.push_back(_engine->tcp()->connect(kPeerIp, 80, _now));
+  _engine->flush_all();
+  const auto syns = sent();
+  ASSERT_EQ(syns.size(), 4U);
+  const wire::ipv4_addr expect[] = {source(10), source(11), source(12), source(10)};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_NE(conns[i], nullptr);
+    EXPECT_EQ(conns[i]->tuple.local_ip, expect[i]);
+    const auto ip = wire::parse_ipv4_header(test::as_bytes(syns[i]).subspan(14), true);
+    ASSERT_TRUE(ip);
+    EXPECT_EQ(ip->src, expect[i]);
+  }
+  const tcp::tcb& c = *conns[1];
+  const auto syn = wire::parse_tcp(test::as_bytes(syns[1]).subspan(34), c.tuple.local_ip,
+                                   kPeerIp, true);
+  ASSERT_TRUE(syn);
+  bytes syn_ack = with_ether(support::build_ipv4_tcp({.src = kPeerIp,
+                                                       .dst = c.tuple.local_ip,
+                                                       .src_port = 80,
+                                                       .dst_port = c.tuple.local_port,
+                                                       .flags = wire::tcp_flag::kSyn |
+                                                                wire::tcp_flag::kAck,
+                                                       .seq = 5000,
+                                                       .ack = syn->seq.value + 1}),
+                             wire::kEthertypeIpv4);
+  receive(syn_ack);
+  EXPECT_EQ(c.state, tcp::tcp_state::established);
+  EXPECT_EQ(_counters.drops_total(), 0U);
+}
+
 void EngineTest::ping_in_fragments(std::size_t data, std::size_t expect_fragments) {
   // ICMP echo request id 0x1234 seq 1 with `data` bytes of payload.
   bytes icmp = {8, 0, 0, 0, 0x12, 0x34, 0, 1};

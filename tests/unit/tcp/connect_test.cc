@@ -4,6 +4,10 @@
 // tuple happens only when configured, counted.
 #include "tcp_fixture.hh"
 
+#include <set>
+#include <utility>
+#include <vector>
+
 namespace kbt::tcp::test {
 namespace {
 
@@ -124,6 +128,45 @@ TEST_F(Connect, SynRetransmissionsAreKeptOnTheConnection) {
   tcb* d = _layer->connect(kPeerIp, kServerPort, _now);
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->syn_retransmits, 0U);
+  sent();
+}
+
+// --source-ips: each address brings the whole port range, connect() takes
+// the addresses in turn, and a connection's port goes back to its address.
+TEST_F(Connect, SourceAddressesTakenInTurnEachWithTheWholePortRange) {
+  constexpr std::uint32_t kSources = 3;
+  _sources = {wire::ipv4_addr::from_octets(198, 18, 0, 10), kSources};
+  _max_conns = kSources * kPorts + 8;
+  with(false);
+  std::vector<tcb*> conns;
+  std::set<std::pair<std::uint32_t, std::uint16_t>> tuples;
+  for (std::uint32_t i = 0; i < kSources * kPorts; ++i) {
+    tcb* c = _layer->connect(kPeerIp, kServerPort, _now);
+    ASSERT_NE(c, nullptr) << "connection " << i;
+    EXPECT_EQ(c->tuple.local_ip, _sources.at(i % kSources)) << "round robin, connection " << i;
+    EXPECT_GE(c->tuple.local_port, kFirst);
+    EXPECT_LT(c->tuple.local_port, kFirst + kPorts);
+    EXPECT_TRUE(tuples.insert({c->tuple.local_ip.value, c->tuple.local_port}).second);
+    conns.push_back(c);
+  }
+  EXPECT_EQ(sent().size(), kSources * kPorts);  // the SYNs, from their own addresses
+  // Three times what one address allows, to one server ip:port; then dry.
+  EXPECT_EQ(_layer->connect(kPeerIp, kServerPort, _now), nullptr);
+  EXPECT_EQ(_layer->counters().ports_exhausted.get(), 1U);
+  // A connection of the second address ends: its port is that address's again.
+  tcb* second = conns[1];
+  const std::uint16_t port = second->tuple.local_port;
+  _layer->abort(*second, _now);
+  _layer->release(*second, _now);
+  sent();
+  EXPECT_EQ(_layer->ports().available(0), 0U);
+  EXPECT_EQ(_layer->ports().available(1), 1U);
+  EXPECT_EQ(_layer->ports().available(2), 0U);
+  EXPECT_EQ(_layer->ports().ignored_give_backs(), 0U);
+  tcb* again = _layer->connect(kPeerIp, kServerPort, _now);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->tuple.local_ip, _sources.at(1));
+  EXPECT_EQ(again->tuple.local_port, port);
   sent();
 }
 

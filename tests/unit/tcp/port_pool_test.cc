@@ -222,5 +222,68 @@ TEST(PortPool, RejectsBadArguments) {
   EXPECT_NO_THROW(port_pool(rss, 1, 65535, 65535));
 }
 
+// Several source addresses: each has the whole range to itself.
+TEST(PortPool, EverySourceHasTheWholeRange) {
+  const rss_table rss(1);
+  port_pool pool(rss, 0, 1000, 1009, 3);
+  EXPECT_EQ(pool.sources(), 3U);
+  EXPECT_EQ(pool.available(), 30U);
+  const auto d = random_destinations(1, 23)[0];
+  for (std::uint32_t s = 0; s < 3; ++s) {
+    std::set<std::uint16_t> ports;
+    while (auto p = pool.take(ipv4_addr{d.local.value + s}, d.remote, d.remote_port, s)) {
+      ports.insert(*p);
+      EXPECT_TRUE(pool.is_taken(*p, s));
+    }
+    EXPECT_EQ(ports.size(), 10U) << "source " << s;
+    EXPECT_EQ(pool.available(s), 0U);
+  }
+  EXPECT_EQ(pool.available(), 0U);
+  // A source past the last one has nothing.
+  EXPECT_FALSE(pool.take(d.local, d.remote, d.remote_port, 3).has_value());
+  EXPECT_EQ(pool.available(3), 0U);
+}
+
+// The reply's core depends on the source address too: each source's ports
+// suit the core for its own address.
+TEST(PortPool, EachSourceSteersByItsOwnAddress) {
+  const rss_table rss(4);
+  const auto d = random_destinations(1, 29)[0];
+  for (std::uint16_t core = 0; core < 4; ++core) {
+    port_pool pool(rss, core, port_pool::kFirst, port_pool::kLast, 3);
+    for (std::uint32_t s = 0; s < 3; ++s) {
+      const destination from_s{ipv4_addr{d.local.value + 7 * s}, d.remote, d.remote_port};
+      std::size_t n = 0;
+      while (auto p = pool.take(from_s.local, d.remote, d.remote_port, s)) {
+        ASSERT_EQ(reply_core(rss, from_s, *p), core) << "source " << s << " port " << *p;
+        ++n;
+      }
+      EXPECT_EQ(n, suitable_ports(rss, from_s, core)) << "source " << s;
+    }
+  }
+}
+
+TEST(PortPool, APortGoesBackToItsOwnSource) {
+  const rss_table rss(1);
+  port_pool pool(rss, 0, 1000, 1009, 2);
+  const auto d = random_destinations(1, 31)[0];
+  const auto p = pool.take(d.local, d.remote, d.remote_port, 1);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_FALSE(pool.is_taken(*p, 0));
+  EXPECT_TRUE(pool.is_taken(*p, 1));
+  pool.give_back(*p, 0);  // not taken there
+  pool.give_back(*p, 2);  // no such source
+  EXPECT_EQ(pool.ignored_give_backs(), 2U);
+  EXPECT_EQ(pool.available(1), 9U);
+  pool.give_back(*p, 1);
+  EXPECT_EQ(pool.available(1), 10U);
+  EXPECT_EQ(pool.ignored_give_backs(), 2U);
+}
+
+TEST(PortPool, RejectsNoSource) {
+  const rss_table rss(1);
+  EXPECT_THROW(port_pool(rss, 0, 1000, 1009, 0), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace kbt::tcp

@@ -53,6 +53,7 @@ void TcpFixture::make_layer(const tcp_config& config, cc_algorithm cc) {
   lc.start_ns = _now;
   lc.port_first = _port_first;
   lc.port_last = _port_last;
+  lc.sources = _sources;
   _layer = std::make_unique<tcp_layer>(lc, &capture, &_captured);
 }
 

@@ -91,6 +91,7 @@ class TcpFixture : public testing::Test {
   std::uint32_t _max_conns = 16;  // TCBs; make_layer() uses it
   std::uint16_t _port_first = port_pool::kFirst;
   std::uint16_t _port_last = port_pool::kLast;
+  wire::ipv4_range _sources;  // source addresses of connect(); empty: kStackIp
   void poll();
 };
 
