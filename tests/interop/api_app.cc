@@ -1,14 +1,24 @@
 // kbt-test-api: a small run_app application for interop-api, which checks
 // what only a running stack shows: tcp_on as the application set it, a stop
-// requested from a handler or from another thread (run_app returns 0), and
-// user data freed when the stack stops with connections open.
+// requested from a handler or from another thread (run_app returns 0), user
+// data freed when the stack stops with connections open, and, driven by
+// commands a Linux client sends: listening and closing a listener at run
+// time ("listen N", "unlisten N"), an application timer that shuts a
+// connection down ("close-after MS"), and on_writable after refused sends
+// ("source BYTES": a letter pattern sent as fast as the window allows).
+// Anything else is echoed; every command is echoed too.
 // Usage: kbt-test-api [EAL arguments --] [--ip ADDR/PREFIX] [--port N]
 //        [--tcp on|off|default] [--stop-on-data] [--stop-from-thread-ms N]
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
+#include <span>
 #include <string_view>
 #include <thread>
 
@@ -29,8 +39,86 @@ void free_tag(void* p) {
   g_freed.fetch_add(1);
 }
 
+std::atomic<int> g_short_sends{0};  // send_copy calls that took less than offered
+std::atomic<int> g_writable{0};     // on_writable calls
+
+// The number after `word ` at the start of `text`, if it is there.
+bool command(std::string_view text, std::string_view word, unsigned& value) {
+  if (!text.starts_with(word) || text.size() <= word.size() || text[word.size()] != ' ') {
+    return false;
+  }
+  const char* first = text.data() + word.size() + 1;
+  return std::from_chars(first, text.data() + text.size(), value).ec == std::errc{};
+}
+
+void shut_down_later(api::core_context&, void* arg) {
+  static_cast<api::connection*>(arg)->shutdown();
+}
+
+// 'a'..'z' repeated, long enough that any offset leaves a whole chunk.
+constexpr std::size_t kChunk = 16384;
+const std::array<std::byte, kChunk + 26> kPattern = [] {
+  std::array<std::byte, kChunk + 26> p{};
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<std::byte>('a' + i % 26);
+  return p;
+}();
+
 struct probe {
   bool stop_on_data = false;
+  api::core_context* ctx = nullptr;
+  // "close-after": the connections a timer will shut down (a few suffice).
+  std::array<api::connection, 16> timed{};
+  std::size_t timed_count = 0;
+  // "source": one connection at a time.
+  api::connection source{};
+  std::uint64_t source_total = 0;
+  std::uint64_t source_sent = 0;
+
+  // Sends until the pattern is out or a send is short; on_writable resumes.
+  void fill() {
+    while (source_sent < source_total) {
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, source_total - source_sent));
+      const std::span<const std::byte> bytes(kPattern.data() + source_sent % 26, want);
+      const std::size_t n = source.send_copy(bytes);
+      source_sent += n;
+      if (n < want) {
+        g_short_sends.fetch_add(1);
+        return;
+      }
+    }
+    source.shutdown();
+  }
+  void on_writable(api::connection c) {
+    g_writable.fetch_add(1);
+    if (c.valid() && c.user() == source.user()) fill();
+  }
+  bool run_command(api::connection c, std::string_view text) {
+    unsigned n = 0;
+    if (command(text, "listen", n)) {
+      std::printf("kbt-test-api: listen %u: %s\n", n,
+                  api::listen(*ctx, static_cast<std::uint16_t>(n)) ? "yes" : "no");
+    } else if (command(text, "unlisten", n)) {
+      std::printf("kbt-test-api: unlisten %u: %s\n", n,
+                  api::stop_listening(*ctx, static_cast<std::uint16_t>(n)) ? "yes" : "no");
+    } else if (command(text, "close-after", n) && timed_count < timed.size()) {
+      timed[timed_count] = c;
+      const bool ok = api::schedule_timer(*ctx, n, &shut_down_later, &timed[timed_count]) != 0;
+      ++timed_count;
+      std::printf("kbt-test-api: close-after %u: %s\n", n, ok ? "scheduled" : "refused");
+    } else if (command(text, "source", n)) {
+      (void)c.send_copy(std::as_bytes(std::span(text.data(), text.size())));
+      source = c;
+      source_total = n;
+      source_sent = 0;
+      fill();
+      return true;  // the echo went first
+    } else {
+      return false;
+    }
+    std::fflush(stdout);
+    return false;
+  }
 
   void on_accept(api::connection c) {
     c.set_user(new int(g_accepted.fetch_add(1)), &free_tag);
@@ -44,6 +132,7 @@ struct probe {
         std::fflush(stdout);
         api::request_stop();
       }
+      if (run_command(c, text)) continue;
       (void)c.send_copy(s);
     }
   }
@@ -98,11 +187,16 @@ int main(int argc, char** argv) {
       std::printf("kbt-test-api: core %u tcp=%s\n", ctx.core, ctx.tcp != nullptr ? "on" : "off");
       std::fflush(stdout);
       start_stopper();
-      return probe{stop_on_data};
+      probe p;
+      p.stop_on_data = stop_on_data;
+      p.ctx = &ctx;
+      return p;
     });
     if (stopper.joinable()) stopper.join();
     std::printf("kbt-test-api: run_app returned %d, user data freed %d of %d\n", rc, g_freed.load(),
                 g_accepted.load());
+    std::printf("kbt-test-api: short sends %d, on_writable %d\n", g_short_sends.load(),
+                g_writable.load());
     std::fflush(stdout);
     return rc;
   } catch (const dev::startup_error& e) {
