@@ -40,10 +40,7 @@ struct late_listener {
 TEST(AppListen, APortOpensAndClosesWhileTheStackRuns) {
   const std::uint64_t seed = single_seed(1);
   SCOPED_TRACE(replay_line(seed));
-  world_config wc;
-  wc.seed = seed;
-  wc.a_to_b.delay_ns = 100'000;
-  wc.b_to_a.delay_ns = 100'000;
+  world_config wc = world_config::short_link(seed);
   sim_world w(wc);
   const unsigned base = w.mbufs_in_use();
   {

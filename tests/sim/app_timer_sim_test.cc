@@ -52,10 +52,7 @@ TEST(AppTimers, ATimerOnTheCoreClosesEachConnectionAfterItsDelay) {
     constexpr std::size_t kConns = 6;
     std::vector<timed_conn> conns;
     conns.reserve(kConns);
-    world_config wc;
-    wc.seed = seed;
-    wc.a_to_b.delay_ns = 100'000;
-    wc.b_to_a.delay_ns = 100'000;
+    world_config wc = world_config::short_link(seed);
     sim_world w(wc);
     const unsigned base = w.mbufs_in_use();
     {

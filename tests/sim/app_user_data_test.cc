@@ -70,10 +70,7 @@ constexpr std::size_t kConns = 8;
 std::vector<user_rec> run(std::uint64_t seed, ending how) {
   std::vector<user_rec> recs;
   recs.reserve(kConns);
-  world_config wc;
-  wc.seed = seed;
-  wc.a_to_b.delay_ns = 100'000;
-  wc.b_to_a.delay_ns = 100'000;
+  world_config wc = world_config::short_link(seed);
   sim_world w(wc);
   const unsigned base = w.mbufs_in_use();
   {

@@ -40,10 +40,7 @@ class pool_drain {
 };
 
 world_config lossy_world(std::uint64_t seed) {
-  world_config wc;
-  wc.seed = seed;
-  wc.a_to_b.delay_ns = 100'000;
-  wc.b_to_a.delay_ns = 100'000;
+  world_config wc = world_config::short_link(seed);
   wc.a_to_b.loss = 0.01;
   wc.b_to_a.loss = 0.01;
   return wc;

@@ -54,6 +54,15 @@ struct world_config {
   // own pool, and when that pool is empty the frame is lost (rx_no_mbuf).
   // Off, the sender's mbuf crosses as it is (what most tests need).
   bool rx_into_receiver_pool = false;
+
+  // A clean link, 100 us each way: what the tests of one behaviour use.
+  static world_config short_link(std::uint64_t seed) noexcept {
+    world_config wc;
+    wc.seed = seed;
+    wc.a_to_b.delay_ns = 100'000;
+    wc.b_to_a.delay_ns = 100'000;
+    return wc;
+  }
 };
 
 struct run_result {

@@ -53,10 +53,7 @@ TEST(ThreadLink, AWorkerThreadConnectsSendsAndClosesThroughItsLink) {
   SCOPED_TRACE(replay_line(seed));
   constexpr int kConns = 8;
   constexpr std::uint32_t kBytes = 6000;  // more than one mbuf: a chain comes back
-  world_config wc;
-  wc.seed = seed;
-  wc.a_to_b.delay_ns = 100'000;
-  wc.b_to_a.delay_ns = 100'000;
+  world_config wc = world_config::short_link(seed);
   sim_world w(wc);
   const unsigned base = w.mbufs_in_use();
   {

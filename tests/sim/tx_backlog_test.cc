@@ -19,10 +19,7 @@ namespace {
 constexpr auto kTxRingFull = static_cast<std::size_t>(core::drop_reason::tx_ring_full);
 
 world_config small_rings(std::uint64_t seed) {
-  world_config wc;
-  wc.seed = seed;
-  wc.a_to_b.delay_ns = 100'000;
-  wc.b_to_a.delay_ns = 100'000;
+  world_config wc = world_config::short_link(seed);
   wc.ring_size = 64;
   wc.pool_size = 16383;
   return wc;
