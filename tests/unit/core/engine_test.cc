@@ -524,12 +524,13 @@ bytes syn_from(wire::ipv4_addr src, std::uint16_t sport = 40000, std::uint16_t d
                     wire::kEthertypeIpv4);
 }
 
-// kEchoRequest with another IPv4 source (the ICMP checksum does not cover it).
-bytes echo_from(wire::ipv4_addr src) {
+// kEchoRequest with another IPv4 source, or destination (the ICMP checksum
+// covers neither).
+bytes echo_from(wire::ipv4_addr src, wire::ipv4_addr dst = kStackIp) {
   bytes f = kEchoRequest;
   wire::ipv4_repr ip;
   ip.src = src;
-  ip.dst = kStackIp;
+  ip.dst = dst;
   ip.protocol = wire::kIpProtoIcmp;
   ip.id = 7;
   ip.total_length = static_cast<std::uint16_t>(f.size() - wire::kEtherHeaderLen);
@@ -718,18 +719,7 @@ class EngineSourcesTest : public EngineMartianTest {
     return wire::ipv4_addr::from_octets(198, 18, 0, last);
   }
   // kEchoRequest to `dst` instead of the stack's own address.
-  static bytes echo_to(wire::ipv4_addr dst) {
-    bytes f = echo_from(kPeerIp);
-    wire::ipv4_repr ip;
-    ip.src = kPeerIp;
-    ip.dst = dst;
-    ip.protocol = wire::kIpProtoIcmp;
-    ip.id = 7;
-    ip.total_length = static_cast<std::uint16_t>(f.size() - wire::kEtherHeaderLen);
-    (void)wire::emit_ipv4_header(ip, wire::tx_checksum::full,
-                                 std::as_writable_bytes(std::span<std::uint8_t>(f)).subspan(14));
-    return f;
-  }
+  static bytes echo_to(wire::ipv4_addr dst) { return echo_from(kPeerIp, dst); }
 };
 
 TEST_F(EngineSourcesTest, ArpAndPingAreAnsweredFromEachSourceAddress) {
