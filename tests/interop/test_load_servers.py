@@ -366,7 +366,10 @@ class LoadAgainstServers(unittest.TestCase):
         self.assertEqual(r['pipeline'], 8, r)
         pipelined = sum(1 for row in self.raw_log if row[7] == 'p')
         print(f'nginx-pipeline: {pipelined} of {len(rows)} requests pipelined', file=sys.stderr)
-        self.assertGreater(pipelined, len(rows) // 10, self.raw_log[:20])
+        # How many nginx finds already buffered depends on the two sides'
+        # speeds (the ASan build: 1,287 of ~60,000; release: 6,661 of
+        # 11,235); with --pipeline 1 it finds none.
+        self.assertGreater(pipelined, 0, self.raw_log[:20])
         self.check_counts(r, rows, lambda row: row[2])
         self.assertEqual(r['statuses'], {'200': r['requests']}, r)
 
