@@ -1,6 +1,6 @@
 // Micro-benchmarks of the per-core timer wheel: the operations TCP does per
 // segment (arm, cancel, re-arm) and per loop iteration (advance).
-#include "core/timer_wheel.hh"
+#include "base/timer_wheel.hh"
 
 #include <benchmark/benchmark.h>
 
@@ -11,8 +11,8 @@
 
 namespace {
 
-using kbt::core::timer_node;
-using kbt::core::timer_wheel;
+using kbt::base::timer_node;
+using kbt::base::timer_wheel;
 
 constexpr std::uint64_t kUs = 1'000;
 constexpr std::uint64_t kMs = 1'000'000;

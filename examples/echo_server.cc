@@ -4,7 +4,7 @@
 
 #include "api/app.hh"
 #include "api/eal_args.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 
 using namespace kbt;
 
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   config.tcp_listen = {7};
   try {
     return api::run_app<echo>(cl.eal, config, [](api::core_context&) { return echo{}; });
-  } catch (const dev::startup_error& e) {
+  } catch (const base::startup_error& e) {
     std::fprintf(stderr, "echo-server: %s\n", e.what());
     return 1;
   }

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 
 namespace kbt::apps {
 
@@ -94,14 +94,14 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
   c.program = program;
   const auto prefix = wire::parse_ipv4_prefix(opts.ip);
   if (!prefix || prefix->addr.is_zero() || prefix->length == 0) {
-    throw dev::startup_error("--ip '" + opts.ip + "' is not an address with a prefix, e.g. 198.18.0.2/24");
+    throw base::startup_error("--ip '" + opts.ip + "' is not an address with a prefix, e.g. 198.18.0.2/24");
   }
   c.ip = *prefix;
   if (!opts.gateway.empty()) {
     const auto gw = wire::parse_ipv4(opts.gateway);
-    if (!gw) throw dev::startup_error("--gateway '" + opts.gateway + "' is not an IPv4 address");
+    if (!gw) throw base::startup_error("--gateway '" + opts.gateway + "' is not an IPv4 address");
     if (!prefix->contains(*gw)) {
-      throw dev::startup_error("--gateway " + opts.gateway + " is not inside --ip " + opts.ip);
+      throw base::startup_error("--gateway " + opts.gateway + " is not inside --ip " + opts.ip);
     }
     c.gateway = *gw;
   }
@@ -113,7 +113,7 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
     char dash = 0, extra = 0;
     if (std::sscanf(opts.local_ports.c_str(), "%u%c%u%c", &first, &dash, &last, &extra) != 3 ||
         dash != '-' || first == 0 || first > last || last > 65535) {
-      throw dev::startup_error("--local-ports '" + opts.local_ports +
+      throw base::startup_error("--local-ports '" + opts.local_ports +
                                "' is not FIRST-LAST with 1 <= FIRST <= LAST <= 65535");
     }
     c.local_port_first = static_cast<std::uint16_t>(first);

@@ -38,7 +38,7 @@ std::string eal_footer(const std::string& program);
 std::optional<int> parse(CLI::App& app, const std::vector<std::string>& args);
 
 // Validates the shared flags into a stack configuration; throws
-// dev::startup_error with one line naming the flag on bad input.
+// base::startup_error with one line naming the flag on bad input.
 api::stack_config to_stack_config(const common_options& opts, const std::string& program);
 
 // Prints "program: message" to stderr: the one line a failed start-up gives.

@@ -7,7 +7,7 @@
 #include "api/app.hh"
 #include "api/eal_args.hh"
 #include "common/app_options.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 #include "echo_client.hh"
 #include "echo_handler.hh"
 
@@ -107,10 +107,10 @@ int main(int argc, char** argv) {
           cl.eal, config, [&](api::core_context& ctx) { return apps::echo_handler(ctx, opts); });
     }
     if (copts.target.ip == config.ip.addr) {
-      throw dev::startup_error("--connect " + client.connect + " is this stack's own address (--ip)");
+      throw base::startup_error("--connect " + client.connect + " is this stack's own address (--ip)");
     }
     if (!config.ip.contains(copts.target.ip) && !config.gateway) {
-      throw dev::startup_error("--connect " + client.connect + " is not in --ip " + common.ip +
+      throw base::startup_error("--connect " + client.connect + " is not in --ip " + common.ip +
                                " and no --gateway is given");
     }
     config.tcp_on = true;  // a client: no listener
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     return 0;
-  } catch (const std::exception& e) {  // dev::startup_error among them
+  } catch (const std::exception& e) {  // base::startup_error among them
     apps::report_error(program, e.what());
     return 1;
   }

@@ -29,8 +29,8 @@ struct flood_config {
 
 // One core's tallies, written by that core only, read by core 0 and main.
 struct alignas(64) core_tally {
-  core::counter sent;     // SYNs handed to the engine for the wire
-  core::counter no_mbuf;  // SYNs not built: the pool was empty
+  base::counter sent;     // SYNs handed to the engine for the wire
+  base::counter no_mbuf;  // SYNs not built: the pool was empty
   std::atomic<bool> done{false};
   std::atomic<std::uint64_t> first_ns{0};  // when this core sent its first SYN
   std::atomic<std::uint64_t> last_ns{0};   // and when it stopped

@@ -15,7 +15,7 @@
 #include "api/eal_args.hh"
 #include "common/app_options.hh"
 #include "common/endpoint.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 #include "flood_handler.hh"
 
 namespace {
@@ -121,10 +121,10 @@ int main(int argc, char** argv) {
     api::stack_config config = apps::to_stack_config(common, program);
     cfg.own = config.ip.addr;
     if (cfg.target == cfg.own) {
-      throw dev::startup_error("--target " + flags.target + " is this stack's own address (--ip)");
+      throw base::startup_error("--target " + flags.target + " is this stack's own address (--ip)");
     }
     if (!config.ip.contains(cfg.target) && !config.gateway) {
-      throw dev::startup_error("--target " + wire::to_string(cfg.target) + " is not in --ip " +
+      throw base::startup_error("--target " + wire::to_string(cfg.target) + " is not in --ip " +
                                common.ip + " and there is no --gateway");
     }
     if (!config.ip.contains(cfg.target)) next_hop = *config.gateway;
@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
     };
     const int rc = api::run_app<flood::flood_handler>(cl.eal, config, make);
     if (rc != 0) return rc;
-  } catch (const std::exception& e) {  // dev::startup_error among them
+  } catch (const std::exception& e) {  // base::startup_error among them
     apps::report_error(program, e.what());
     return 1;
   }

@@ -27,9 +27,9 @@ struct httpd_options {
 
 // What one core's handler counts, read by the stats thread.
 struct alignas(64) httpd_counters {
-  core::counter header_timeouts;  // closed: a request's header (or body) stalled
-  core::counter idle_timeouts;    // closed: keep-alive with no request
-  core::counter send_timeouts;    // reset: the peer took none of a response
+  base::counter header_timeouts;  // closed: a request's header (or body) stalled
+  base::counter idle_timeouts;    // closed: keep-alive with no request
+  base::counter send_timeouts;    // reset: the peer took none of a response
 };
 
 // " httpd_<name>=N" for each counter that is not zero, summed over `n` cores.

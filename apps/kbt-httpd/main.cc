@@ -15,7 +15,7 @@
 #include "api/app.hh"
 #include "api/eal_args.hh"
 #include "common/app_options.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 #include "http_handler.hh"
 #include "static_files.hh"
 
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     return api::run_app<httpd::http_handler>(cl.eal, config, [&opts](api::core_context& ctx) {
       return httpd::http_handler(opts, counters[ctx.core]);
     });
-  } catch (const dev::startup_error& e) {
+  } catch (const base::startup_error& e) {
     apps::report_error(program, e.what());
     return 1;
   }

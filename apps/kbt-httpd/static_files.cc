@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 #include "request_target.hh"
 
 namespace kbt::httpd {
@@ -83,13 +83,13 @@ const char* content_type_of(std::string_view path) noexcept {
 static_files::static_files(const std::string& root, std::size_t max_bytes) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
-    throw dev::startup_error("--root " + root + ": not a readable directory");
+    throw base::startup_error("--root " + root + ": not a readable directory");
   }
   std::size_t total = 0;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
-  if (ec) throw dev::startup_error("--root " + root + ": " + ec.message());
+  if (ec) throw base::startup_error("--root " + root + ": " + ec.message());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) throw dev::startup_error("--root " + root + ": " + ec.message());
+    if (ec) throw base::startup_error("--root " + root + ": " + ec.message());
     const fs::path& p = it->path();
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) continue;  // a dangling link: 404, as absent
@@ -99,13 +99,13 @@ static_files::static_files(const std::string& root, std::size_t max_bytes) {
     f.path += fs::relative(p, root).generic_string();
     // Room for "index.html" after a directory's name (http_session).
     if (f.path.size() + 10 > request_target::kMaxPath) {
-      throw dev::startup_error("--root " + root + ": the path " + f.path + " is longer than " +
+      throw base::startup_error("--root " + root + ": the path " + f.path + " is longer than " +
                                std::to_string(request_target::kMaxPath - 10) + " bytes");
     }
     f.content_type = content_type_of(f.path);
     // The size bound holds before a byte is read.
     if (S_ISREG(st.st_mode) && total + static_cast<std::size_t>(st.st_size) > max_bytes) {
-      throw dev::startup_error("--root " + root + ": more than " + std::to_string(max_bytes) +
+      throw base::startup_error("--root " + root + ": more than " + std::to_string(max_bytes) +
                                " bytes (files and their headers); raise --max-root-bytes or " +
                                "serve a smaller tree");
     }
@@ -121,7 +121,7 @@ static_files::static_files(const std::string& root, std::size_t max_bytes) {
     }
     total += f.body.size() + kPerFileOverhead;
     if (total > max_bytes) {
-      throw dev::startup_error("--root " + root + ": more than " + std::to_string(max_bytes) +
+      throw base::startup_error("--root " + root + ": more than " + std::to_string(max_bytes) +
                                " bytes (files and their headers); raise --max-root-bytes or " +
                                "serve a smaller tree");
     }

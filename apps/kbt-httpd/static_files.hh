@@ -25,7 +25,7 @@ struct static_file {
 
 class static_files {
  public:
-  // Reads the tree under `root`; throws dev::startup_error when it is not a
+  // Reads the tree under `root`; throws base::startup_error when it is not a
   // readable directory or holds more than `max_bytes` (bodies and headers).
   static_files(const std::string& root, std::size_t max_bytes);
 

@@ -20,7 +20,7 @@
 #include "api/app.hh"
 #include "api/eal_args.hh"
 #include "common/app_options.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 #include "histogram_output.hh"
 #include "ip/source_range.hh"
 #include "load_handler.hh"
@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
       const std::uint32_t most = base + (extra > 0 ? 1 : 0);
       const std::uint32_t need = flags.close ? 2 * most : most;
       if (need > max_conns) {
-        throw dev::startup_error("--connections " + std::to_string(flags.connections) + " over " +
+        throw base::startup_error("--connections " + std::to_string(flags.connections) + " over " +
                                  std::to_string(n) + " core(s) needs --max-conns " +
                                  std::to_string(need) + " or more");
       }
@@ -281,7 +281,7 @@ int main(int argc, char** argv) {
     };
     const int rc = api::run_app<load::load_handler>(cl.eal, config, make);
     if (rc != 0) return rc;
-  } catch (const std::exception& e) {  // dev::startup_error among them
+  } catch (const std::exception& e) {  // base::startup_error among them
     apps::report_error(program, e.what());
     return 1;
   }

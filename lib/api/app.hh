@@ -375,7 +375,7 @@ inline stack_config with_app_defaults(const stack_config& config) {
 // Starts the stack (EAL, port, one engine per lcore), makes one handler per
 // core with make(core_context&) -> Handler, and runs until SIGINT/SIGTERM
 // or request_stop() (stack.hh); the handlers live until it returns.
-// Returns the process exit code. Start-up errors throw dev::startup_error.
+// Returns the process exit code. Start-up errors throw base::startup_error.
 template <class Handler, class Factory>
 int run_app(const std::vector<std::string>& eal_args, const stack_config& config,
             Factory&& make, thread_links* links = nullptr) {

@@ -6,7 +6,7 @@
 
 namespace kbt::api {
 
-app_timers::app_timers(std::uint32_t capacity, core::timer_wheel* wheel, core_context* ctx)
+app_timers::app_timers(std::uint32_t capacity, base::timer_wheel* wheel, core_context* ctx)
     : _wheel(wheel), _ctx(ctx), _nodes(capacity) {
   _free.reserve(capacity);
   for (std::uint32_t i = capacity; i > 0; --i) {
@@ -66,7 +66,7 @@ bool app_timers::cancel(timer_id id) noexcept {
   return true;
 }
 
-void app_timers::fire(core::timer_node& tn, std::uint64_t now_ns, void*) noexcept {
+void app_timers::fire(base::timer_node& tn, std::uint64_t now_ns, void*) noexcept {
   node& n = static_cast<node&>(tn);
   app_timers& self = *n.owner;
   const timer_callback fn = n.fn;

@@ -1,5 +1,5 @@
 #pragma once
-// Application timers on the core's timer wheel (core/timer_wheel.hh, the
+// Application timers on the core's timer wheel (base/timer_wheel.hh, the
 // one TCP's own timers use, advanced once per loop iteration at 1 ms
 // resolution): schedule a callback after N ms on the current core, cancel
 // it. The nodes come from a per-core pool sized at start-up
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/counters.hh"
-#include "core/timer_wheel.hh"
+#include "base/timer_wheel.hh"
 
 namespace kbt::api {
 
@@ -31,17 +31,17 @@ using timer_callback = void (*)(core_context& ctx, void* arg);
 using timer_id = std::uint64_t;
 
 struct timer_counters {
-  core::counter scheduled;
-  core::counter fired;
-  core::counter cancelled;
-  core::counter refused;  // the pool was spent (or the stack runs without TCP)
+  base::counter scheduled;
+  base::counter fired;
+  base::counter cancelled;
+  base::counter refused;  // the pool was spent (or the stack runs without TCP)
 };
 
 class app_timers {
  public:
   // `capacity` nodes, allocated now. The wheel is the core's; `ctx` is
   // handed to every callback.
-  app_timers(std::uint32_t capacity, core::timer_wheel* wheel, core_context* ctx);
+  app_timers(std::uint32_t capacity, base::timer_wheel* wheel, core_context* ctx);
   ~app_timers();
   app_timers(const app_timers&) = delete;
   app_timers& operator=(const app_timers&) = delete;
@@ -55,19 +55,19 @@ class app_timers {
   const timer_counters& counters() const noexcept { return _counters; }
 
  private:
-  struct node : core::timer_node {
-    node() noexcept : core::timer_node(&app_timers::fire) {}
+  struct node : base::timer_node {
+    node() noexcept : base::timer_node(&app_timers::fire) {}
     app_timers* owner = nullptr;
     timer_callback fn = nullptr;
     void* arg = nullptr;
     std::uint32_t generation = 0;
     std::uint32_t slot = 0;
   };
-  static void fire(core::timer_node& n, std::uint64_t now_ns, void* wheel_ctx) noexcept;
+  static void fire(base::timer_node& n, std::uint64_t now_ns, void* wheel_ctx) noexcept;
   node* find(timer_id id) noexcept;
   void give_back(node& n) noexcept;
 
-  core::timer_wheel* _wheel;
+  base::timer_wheel* _wheel;
   core_context* _ctx;
   std::vector<node> _nodes;
   std::vector<std::uint32_t> _free;  // slots, used as a stack

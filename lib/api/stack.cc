@@ -17,7 +17,7 @@
 #include <cstring>
 #include <thread>
 
-#include "core/clock.hh"
+#include "base/clock.hh"
 #include "api/telemetry.hh"
 #include "core/boot_key.hh"
 #include "core/capture.hh"
@@ -28,7 +28,7 @@
 #include "wire/ipv4.hh"
 #include "wire/tcp.hh"
 #include "dev/port.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 #include "dev/stop_signal.hh"
 #include "tcp/counters.hh"
 
@@ -44,7 +44,7 @@ void start_eal(const std::vector<std::string>& eal_args, const std::string& prog
   std::vector<char*> argv;
   for (auto& s : storage) argv.push_back(s.data());
   if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-    throw dev::startup_error("the DPDK EAL refused its arguments (" +
+    throw base::startup_error("the DPDK EAL refused its arguments (" +
                              std::string(rte_strerror(rte_errno)) +
                              "); EAL arguments go before --, " + program +
                              "'s own after it (see --help)");
@@ -81,7 +81,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
     : _config(config) {
   if (!config.source_ips.empty()) {
     if (const std::string why = ip::check_source_range(config.source_ips, config.ip); !why.empty()) {
-      throw dev::startup_error("source addresses " + why);
+      throw base::startup_error("source addresses " + why);
     }
   }
   start_eal(eal_args, config.program);
@@ -91,7 +91,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
     if (!config.pcap_path.empty()) {
       _pcap_fd = ::open(config.pcap_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (_pcap_fd < 0) {
-        throw dev::startup_error("--pcap " + config.pcap_path + ": " + std::strerror(errno));
+        throw base::startup_error("--pcap " + config.pcap_path + ": " + std::strerror(errno));
       }
     }
     _port_id = dev::first_port();
@@ -105,7 +105,7 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
                                                   dev::mbuf_data_room(config.mtu),
                                                   static_cast<int>(rte_socket_id()));
       if (pool == nullptr) {
-        throw dev::startup_error("cannot create a pool of " + std::to_string(mbufs) + " mbufs (" +
+        throw base::startup_error("cannot create a pool of " + std::to_string(mbufs) + " mbufs (" +
                                  rte_strerror(rte_errno) +
                                  "): give the EAL more memory (-m), or fewer --mbufs");
       }
@@ -126,15 +126,15 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
       // says; without it (TAP, af_packet) cores steer frames to the owner.
       if (info.offloads.rss) {
         try {
-          _rss = std::make_unique<dev::rss_table>(dev::rss_table::from_port(_port_id, queues));
+          _rss = std::make_unique<base::rss_table>(dev::rss_table_of_port(_port_id, queues));
           rss_ok = true;
-        } catch (const dev::startup_error&) {
+        } catch (const base::startup_error&) {
           // A port that takes an RSS configuration but shows no table (TAP
           // says it has 0 entries) spreads by its own rule: cores steer.
           _rss.reset();
         }
       }
-      if (!_rss) _rss = std::make_unique<dev::rss_table>(queues);
+      if (!_rss) _rss = std::make_unique<base::rss_table>(queues);
       _steering = std::make_unique<core::steering_fabric>(queues);
     }
     if (_pcap_fd >= 0) open_capture(queues);
@@ -212,8 +212,8 @@ int stack::lcore_main(void* arg) {
     return -1;
   }
   core::engine& e = *self->_engines[static_cast<std::size_t>(index)];
-  const core::tsc_clock clock;
-  e.set_clock_origin(core::monotonic_ns());  // now_ns 0 is this moment since boot
+  const base::tsc_clock clock;
+  e.set_clock_origin(base::monotonic_ns());  // now_ns 0 is this moment since boot
   if (index == 0) e.announce(clock.now_ns());
   const auto hook = self->_config.on_poll;
   void* const ctx = self->_config.poll_ctx;

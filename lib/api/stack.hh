@@ -3,7 +3,7 @@
 // the first DPDK port with one rx/tx queue per lcore, and one engine per lcore
 // running its run-to-completion loop until SIGINT or SIGTERM.
 //
-// Start-up errors throw dev::startup_error with a message that says what to
+// Start-up errors throw base::startup_error with a message that says what to
 // fix; nothing after start-up throws.
 #include <atomic>
 #include <cstdint>
@@ -24,9 +24,9 @@ class capture;
 class engine;
 class steering_fabric;
 }  // namespace kbt::core
-namespace kbt::dev {
+namespace kbt::base {
 class rss_table;
-}  // namespace kbt::dev
+}  // namespace kbt::base
 namespace kbt::tcp {
 struct tcp_counters;
 }  // namespace kbt::tcp
@@ -73,7 +73,7 @@ struct stack_config {
   void* poll_ctx = nullptr;
   // The application's own counters for the stats line: appends
   // " name=value" pairs to `line`. Runs on the stats thread: read what the
-  // cores write with relaxed loads (core::counter does).
+  // cores write with relaxed loads (base::counter does).
   using stats_hook = void (*)(std::string& line, const void* ctx);
   stats_hook app_stats = nullptr;
   const void* app_stats_ctx = nullptr;
@@ -103,7 +103,7 @@ bool stop_requested() noexcept;
 
 class stack {
  public:
-  // `eal_args` starts with argv[0]. Throws dev::startup_error.
+  // `eal_args` starts with argv[0]. Throws base::startup_error.
   stack(const std::vector<std::string>& eal_args, const stack_config& config);
   ~stack();
   stack(const stack&) = delete;
@@ -151,7 +151,7 @@ class stack {
   bool _port_open = false;
   std::vector<rte_mempool*> _pools;
   std::vector<core::core_counters> _counters;
-  std::unique_ptr<dev::rss_table> _rss;
+  std::unique_ptr<base::rss_table> _rss;
   std::unique_ptr<core::steering_fabric> _steering;
   int _pcap_fd = -1;  // the --pcap file until the capture owns it
   std::unique_ptr<core::capture> _capture;

@@ -11,7 +11,7 @@
 // run twice within 2 MSL lost 99.9% of its rate that way.
 //
 // The key lives in a file on /run, a tmpfs: it is gone at the next boot,
-// like the CLOCK_MONOTONIC time base that M and TSval add (core/clock.hh).
+// like the CLOCK_MONOTONIC time base that M and TSval add (base/clock.hh).
 #include <string>
 
 #include "tcp/isn.hh"

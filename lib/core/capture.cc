@@ -20,7 +20,7 @@
 #include <ctime>
 #include <system_error>
 
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 
 namespace kbt::core {
 namespace {
@@ -58,7 +58,7 @@ void stamp(rte_mbuf* copy, std::uint64_t ns) noexcept {
 std::uint64_t realtime_ns() noexcept {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * kNsPerSec + static_cast<std::uint64_t>(ts.tv_nsec);
+  return static_cast<std::uint64_t>(ts.tv_sec) * base::kNsPerSec + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace
@@ -69,7 +69,7 @@ capture::capture(int fd, const capture_config& config)
   if (_file == nullptr) {
     const std::string why = rte_strerror(rte_errno);
     ::close(fd);  // rte_pcapng_fdopen leaves it open when it fails
-    throw dev::startup_error("--pcap: cannot write the pcapng header (" + why + ")");
+    throw base::startup_error("--pcap: cannot write the pcapng header (" + why + ")");
   }
   try {
     const std::uint64_t n = std::clamp<std::uint64_t>(2 * config.limit, kMinPool, kMaxPool);
@@ -79,7 +79,7 @@ capture::capture(int fd, const capture_config& config)
                                     static_cast<std::uint16_t>(rte_pcapng_mbuf_size(kCopyFrameLen)),
                                     static_cast<int>(rte_socket_id()));
     if (_pool == nullptr) {
-      throw dev::startup_error("--pcap: cannot create a pool of " + std::to_string(n) +
+      throw base::startup_error("--pcap: cannot create a pool of " + std::to_string(n) +
                                " capture mbufs (" + rte_strerror(rte_errno) +
                                "): give the EAL more memory (-m)");
     }
@@ -100,7 +100,7 @@ capture::capture(int fd, const capture_config& config)
     const bool probe_ok = probe_copy != nullptr;
     rte_pktmbuf_free(probe_copy);
     rte_pktmbuf_free(probe);
-    if (!probe_ok) throw dev::startup_error("--pcap: rte_pcapng_copy fails at start-up");
+    if (!probe_ok) throw base::startup_error("--pcap: rte_pcapng_copy fails at start-up");
     for (std::uint16_t c = 0; c < config.cores; ++c) {
       _lanes.push_back(std::make_unique<lane>(config.queue_capacity));
     }
@@ -110,7 +110,7 @@ capture::capture(int fd, const capture_config& config)
     _active.store(false, std::memory_order_relaxed);
     rte_pcapng_close(_file);
     rte_mempool_free(_pool);
-    throw dev::startup_error(std::string("--pcap: cannot start the writer thread (") +
+    throw base::startup_error(std::string("--pcap: cannot start the writer thread (") +
                              e.what() + ")");
   } catch (...) {
     rte_pcapng_close(_file);  // closes `fd` too

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/clock.hh"
+#include "base/clock.hh"
 #include "core/counters.hh"
 
 struct rte_mempool;
@@ -41,7 +41,7 @@ class capture {
  public:
   // Takes `fd`, a file open for writing (closed here, also when this throws);
   // writes the pcapng section header and an interface block per port (so the
-  // port must exist), and makes the copy pool. Throws dev::startup_error.
+  // port must exist), and makes the copy pool. Throws base::startup_error.
   capture(int fd, const capture_config& config);
   // stop(), then frees what is still queued, and the pool.
   ~capture();
@@ -88,7 +88,7 @@ class capture {
 
   capture_config _config;
   // Packet times: wall clock at start-up plus the TSC since (see take_burst).
-  tsc_clock _clock;
+  base::tsc_clock _clock;
   std::uint64_t _epoch_ns = 0;
   std::uint64_t _lib_tsc = 0;  // the TSC every rte_pcapng_copy is given
   rte_pcapng* _file = nullptr;

@@ -10,23 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include "base/counter.hh"
+
 namespace kbt::core {
 
-class counter {
- public:
-  // Single writer: a load and a store, not an atomic read-modify-write.
-  void add(std::uint64_t n = 1) noexcept {
-    _v.store(_v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  // For gauges (e.g. connections per state), same single-writer rule.
-  void sub(std::uint64_t n = 1) noexcept {
-    _v.store(_v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
-  }
-  std::uint64_t get() const noexcept { return _v.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<std::uint64_t> _v{0};
-};
+using base::counter;
 
 // Why a packet was dropped. Every dropped packet is counted under exactly one.
 enum class drop_reason : std::uint8_t {

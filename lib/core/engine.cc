@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "core/capture.hh"
-#include "core/clock.hh"
+#include "base/clock.hh"
 #include "ip/arp_io.hh"
 #include "ip/fragmenter.hh"
 #include "ip/icmp_error.hh"
@@ -26,7 +26,7 @@ namespace {
 
 // How often the neighbour cache's timers are looked at: well under its 1 s
 // retry interval, rare enough to cost nothing per packet.
-constexpr std::uint64_t kNeighbourCheckNs = 100 * kNsPerMs;
+constexpr std::uint64_t kNeighbourCheckNs = 100 * base::kNsPerMs;
 
 drop_reason ipv4_drop(wire::ipv4_error e) noexcept {
   switch (e) {

@@ -13,7 +13,7 @@
 
 #include "core/counters.hh"
 #include "core/steering.hh"
-#include "dev/rss.hh"
+#include "base/rss_table.hh"
 #include "tcp/tcp_layer.hh"
 #include "dev/port.hh"
 #include "ip/arp_cache.hh"
@@ -60,7 +60,7 @@ struct engine_config {
   // More than one core: which core owns a flow, and the queues that carry a
   // frame to its owner when the port delivered it elsewhere (a single-queue
   // port such as TAP). Both outlive the engine; nullptr with one core.
-  const dev::rss_table* rss = nullptr;
+  const base::rss_table* rss = nullptr;
   steering_fabric* steering = nullptr;
   // --pcap: frames as received and as handed to the port are copied here;
   // outlives the engine. nullptr: no capture, one test per burst.

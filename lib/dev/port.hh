@@ -2,7 +2,7 @@
 // Opening a DPDK port for kbt: one rx and one tx queue per worker core,
 // checksum offloads negotiated with what the port offers, and a symmetric RSS
 // key when there is more than one queue so both directions of a flow land on
-// the same core. Start-up code: errors throw dev::startup_error.
+// the same core. Start-up code: errors throw base::startup_error.
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -50,11 +50,6 @@ struct port_info {
   wire::mac_addr mac;
   port_offloads offloads;
 };
-
-// The 40-byte Toeplitz key made of one repeated 16-bit pattern: with it the
-// hash of (src, dst, sport, dport) equals that of (dst, src, dport, sport),
-// which is what keeps a connection's two directions on one core.
-std::span<const std::uint8_t> symmetric_rss_key() noexcept;
 
 // The first port the EAL probed, or a startup_error saying how to provide one.
 std::uint16_t first_port();

@@ -5,7 +5,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 
 namespace kbt::dev {
 namespace {
@@ -14,14 +14,14 @@ rte_ring* new_ring(const std::string& name, unsigned size) {
   // Single producer and single consumer: one core on each side.
   rte_ring* r = rte_ring_create(name.c_str(), size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
   if (r == nullptr) {
-    throw startup_error("ring " + name + ": " + rte_strerror(rte_errno));
+    throw base::startup_error("ring " + name + ": " + rte_strerror(rte_errno));
   }
   return r;
 }
 
 std::uint16_t new_port(const std::string& name, rte_ring* rx, rte_ring* tx) {
   const int id = rte_eth_from_rings(name.c_str(), &rx, 1, &tx, 1, SOCKET_ID_ANY);
-  if (id < 0) throw startup_error("ring port " + name + ": " + rte_strerror(rte_errno));
+  if (id < 0) throw base::startup_error("ring port " + name + ": " + rte_strerror(rte_errno));
   return static_cast<std::uint16_t>(id);
 }
 

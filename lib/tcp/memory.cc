@@ -75,7 +75,7 @@ namespace {
 
 // A connection's holding went from `before` to `after`: its budget and the
 // gauge that telemetry shows follow.
-void account(mbuf_budget& budget, core::counter& gauge, std::uint32_t before,
+void account(mbuf_budget& budget, base::counter& gauge, std::uint32_t before,
              std::uint32_t after) noexcept {
   if (after == before) return;
   budget.update(before, after);

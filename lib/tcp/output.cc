@@ -268,7 +268,7 @@ void tcp_layer::send_ack(tcb& c, std::uint64_t now_ns) noexcept {
 // stamp is 32 bits of milliseconds: after 24.8 days of silence the
 // difference reads negative and the answer goes, which is what it should.
 bool tcp_layer::may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
-                                   core::counter& limited) noexcept {
+                                   base::counter& limited) noexcept {
   const auto now_ms = static_cast<std::uint32_t>(now_ns / kMs);
   const auto interval_ms = static_cast<std::int64_t>(_config.tcp.invalid_ack_interval_ns / kMs);
   if (last_ms != 0) {

@@ -5,7 +5,7 @@
 
 namespace kbt::tcp {
 
-port_pool::port_pool(const dev::rss_table& rss, std::uint16_t core, std::uint16_t first,
+port_pool::port_pool(const base::rss_table& rss, std::uint16_t core, std::uint16_t first,
                      std::uint16_t last, std::uint32_t sources)
     : _rss(rss), _sources(sources), _core(core), _first(first), _last(last) {
   if (first == 0 || first > last) {

@@ -32,7 +32,7 @@
 #include <optional>
 #include <vector>
 
-#include "dev/rss.hh"
+#include "base/rss_table.hh"
 #include "wire/addr.hh"
 
 namespace kbt::tcp {
@@ -49,7 +49,7 @@ class port_pool {
   // (key and this core's RETA entries), so `rss` need not outlive the pool.
   // Throws std::invalid_argument if first is 0, first > last, core is not
   // one of rss's queues, or sources is 0.
-  port_pool(const dev::rss_table& rss, std::uint16_t core, std::uint16_t first = kFirst,
+  port_pool(const base::rss_table& rss, std::uint16_t core, std::uint16_t first = kFirst,
             std::uint16_t last = kLast, std::uint32_t sources = 1);
 
   // A free local port such that the reply to (local_ip:port -> remote_ip:
@@ -87,7 +87,7 @@ class port_pool {
   void push_tail(std::uint32_t source, std::uint16_t klass, std::uint16_t index) noexcept;
 
   // Per-source arrays are one vector each, source s at s * (its length).
-  dev::rss_table _rss;                 // key and mask for c; a per-core copy
+  base::rss_table _rss;                 // key and mask for c; a per-core copy
   std::vector<std::uint16_t> _owned;   // RETA indices that map to _core
   std::vector<std::uint16_t> _class;   // per port index (port - first): t(p) & mask
   std::vector<std::uint16_t> _next;    // per source and port index: next in its class's FIFO

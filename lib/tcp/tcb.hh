@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/timer_wheel.hh"
+#include "base/timer_wheel.hh"
 #include "tcp/congestion.hh"
 #include "tcp/reassembly.hh"
 #include "tcp/rtt_estimator.hh"
@@ -69,23 +69,23 @@ struct delack_tag {};
 struct persist_tag {};
 struct keepalive_tag {};
 
-struct tcb : core::tagged_timer<rto_tag>,
-             core::tagged_timer<delack_tag>,
-             core::tagged_timer<persist_tag>,
-             core::tagged_timer<keepalive_tag> {
+struct tcb : base::tagged_timer<rto_tag>,
+             base::tagged_timer<delack_tag>,
+             base::tagged_timer<persist_tag>,
+             base::tagged_timer<keepalive_tag> {
   tcb(std::uint32_t snd_capacity, std::uint32_t snd_segments, std::uint32_t ooo_bytes,
       std::uint32_t ooo_segments)
       : snd(snd_capacity, snd_segments), ooo(ooo_bytes, ooo_segments) {}
 
-  core::timer_node& rto_timer() noexcept { return static_cast<core::tagged_timer<rto_tag>&>(*this); }
-  core::timer_node& delack_timer() noexcept {
-    return static_cast<core::tagged_timer<delack_tag>&>(*this);
+  base::timer_node& rto_timer() noexcept { return static_cast<base::tagged_timer<rto_tag>&>(*this); }
+  base::timer_node& delack_timer() noexcept {
+    return static_cast<base::tagged_timer<delack_tag>&>(*this);
   }
-  core::timer_node& persist_timer() noexcept {
-    return static_cast<core::tagged_timer<persist_tag>&>(*this);
+  base::timer_node& persist_timer() noexcept {
+    return static_cast<base::tagged_timer<persist_tag>&>(*this);
   }
-  core::timer_node& keepalive_timer() noexcept {
-    return static_cast<core::tagged_timer<keepalive_tag>&>(*this);
+  base::timer_node& keepalive_timer() noexcept {
+    return static_cast<base::tagged_timer<keepalive_tag>&>(*this);
   }
 
   // --- identity

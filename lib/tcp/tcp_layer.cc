@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 
 namespace kbt::tcp {
 
@@ -30,11 +30,11 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _flush(flush_fn),
       _flush_ctx(flush_ctx),
       _isn(config.isn_key),
-      _wheel(core::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
+      _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
              this),
       _cookies(config.cookie_key),
       _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
-      _own_rss(config.rss != nullptr ? nullptr : std::make_unique<dev::rss_table>(1)),
+      _own_rss(config.rss != nullptr ? nullptr : std::make_unique<base::rss_table>(1)),
       _sources(config.sources.empty() ? wire::ipv4_range{config.local_ip, 1} : config.sources),
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
              config.port_last, _sources.count),
@@ -55,7 +55,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
   p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
   _table = rte_hash_create(&p);
   if (_table == nullptr) {
-    throw dev::startup_error("connection table for " + std::to_string(config.max_conns) +
+    throw base::startup_error("connection table for " + std::to_string(config.max_conns) +
                              " connections: " + rte_strerror(rte_errno));
   }
   const tcp_config& t = _config.tcp;

@@ -17,8 +17,8 @@
 #include <span>
 #include <vector>
 
-#include "core/timer_wheel.hh"
-#include "dev/rss.hh"
+#include "base/timer_wheel.hh"
+#include "base/rss_table.hh"
 #include "tcp/challenge_budget.hh"
 #include "tcp/config.hh"
 #include "tcp/congestion.hh"
@@ -58,7 +58,7 @@ struct tcp_layer_config {
   siphash_key cookie_key{};         // RFC 4987 secret, a different one
   // Which core owns a flow; nullptr: this layer owns every flow (one core).
   // Source ports for active opens are chosen so replies land on `core`.
-  const dev::rss_table* rss = nullptr;
+  const base::rss_table* rss = nullptr;
   std::uint16_t core = 0;
   // Source ports for active opens (Linux ip_local_port_range).
   std::uint16_t port_first = port_pool::kFirst;
@@ -99,7 +99,7 @@ class tcp_layer {
   static constexpr std::size_t kTimeWaitExpiryBatch = 4096;
 
   // Start-up: allocates the pool, the table and the wheel; throws
-  // dev::startup_error when DPDK refuses.
+  // base::startup_error when DPDK refuses.
   tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void* flush_ctx);
   ~tcp_layer();
   tcp_layer(const tcp_layer&) = delete;
@@ -220,7 +220,7 @@ class tcp_layer {
   const mbuf_budget& receive_memory() const noexcept { return _rcv_mem; }
   std::size_t connections() const noexcept { return _live; }
   std::size_t queued_packets() const noexcept { return _out_count; }
-  core::timer_wheel& wheel() noexcept { return _wheel; }
+  base::timer_wheel& wheel() noexcept { return _wheel; }
   const time_wait_table& time_wait() const noexcept { return _time_wait; }
   const port_pool& ports() const noexcept { return _ports; }
 
@@ -335,7 +335,7 @@ class tcp_layer {
   // moves to now if so); when not, counts in `limited`. Every such answer
   // asks here, challenge ACKs first of all.
   bool may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
-                          core::counter& limited) noexcept;
+                          base::counter& limited) noexcept;
   void send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept;
   // A segment with no TCB behind it: RST, a TIME_WAIT ACK, a cookie SYN-ACK.
   void send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uint8_t flags,
@@ -376,7 +376,7 @@ class tcp_layer {
   tx_flush_fn _flush;
   void* _flush_ctx;
   isn_generator _isn;
-  core::timer_wheel _wheel;
+  base::timer_wheel _wheel;
   rte_hash* _table = nullptr;
   // Bumped on every add to or delete from _table: a burst looked up in bulk
   // falls back to single lookups once the table changed under it.
@@ -385,7 +385,7 @@ class tcp_layer {
   std::uint64_t _clock_origin_ns = 0;  // set_clock_origin()
   std::uint64_t _last_cookie_ns = 0;  // when a cookie was last sent (0: never)
   time_wait_table _time_wait;
-  std::unique_ptr<dev::rss_table> _own_rss;  // when the config gives none
+  std::unique_ptr<base::rss_table> _own_rss;  // when the config gives none
   wire::ipv4_range _sources;       // config.sources, or local_ip alone
   std::uint32_t _next_source = 0;  // the index the next active open tries first
   port_pool _ports;

@@ -9,19 +9,19 @@ namespace kbt::tcp {
 // Plain functions for the wheel: they find the TCB from its node and the
 // layer from the wheel's context. No virtual call.
 struct tcp_timers {
-  static void rto(core::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
-    auto& c = core::owner_of<tcb, rto_tag>(n);
+  static void rto(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    auto& c = base::owner_of<tcb, rto_tag>(n);
     auto* layer = static_cast<tcp_layer*>(ctx);
     layer->on_rto(c, now_ns);
   }
-  static void delack(core::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
-    static_cast<tcp_layer*>(ctx)->on_delack(core::owner_of<tcb, delack_tag>(n), now_ns);
+  static void delack(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    static_cast<tcp_layer*>(ctx)->on_delack(base::owner_of<tcb, delack_tag>(n), now_ns);
   }
-  static void persist(core::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
-    static_cast<tcp_layer*>(ctx)->on_persist(core::owner_of<tcb, persist_tag>(n), now_ns);
+  static void persist(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    static_cast<tcp_layer*>(ctx)->on_persist(base::owner_of<tcb, persist_tag>(n), now_ns);
   }
-  static void keepalive(core::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
-    static_cast<tcp_layer*>(ctx)->on_keepalive(core::owner_of<tcb, keepalive_tag>(n), now_ns);
+  static void keepalive(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    static_cast<tcp_layer*>(ctx)->on_keepalive(base::owner_of<tcb, keepalive_tag>(n), now_ns);
   }
 };
 

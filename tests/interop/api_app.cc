@@ -25,7 +25,7 @@
 #include "api/app.hh"
 #include "api/eal_args.hh"
 #include "common/app_options.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 
 namespace {
 
@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
                 g_writable.load());
     std::fflush(stdout);
     return rc;
-  } catch (const dev::startup_error& e) {
+  } catch (const base::startup_error& e) {
     apps::report_error(program, e.what());
     return 1;
   }

@@ -10,7 +10,7 @@
 #include "api/stack.hh"
 #include "common/app_options.hh"
 #include "core/engine.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 
 namespace {
 
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     config.on_poll = &on_poll;
     api::stack stack(cl.eal, config);
     return stack.run();
-  } catch (const dev::startup_error& e) {
+  } catch (const base::startup_error& e) {
     apps::report_error(program, e.what());
     return 1;
   }

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "core/steering.hh"
-#include "dev/rss.hh"
+#include "base/rss_table.hh"
 #include "prng.hh"
 #include "sim_env.hh"
 #include "sim_hosts.hh"
@@ -48,7 +48,7 @@ class two_core_host {
   ~two_core_host() { _world.set_poll(side::b, nullptr); }
 
   tcp_swarm& core(std::uint16_t i) { return *_cores[i]; }
-  const dev::rss_table& rss() const { return _rss; }
+  const base::rss_table& rss() const { return _rss; }
   std::uint64_t steered() const {
     return _cores[0]->counters().steered_out.get() + _cores[1]->counters().steered_out.get();
   }
@@ -83,7 +83,7 @@ class two_core_host {
 
   sim_world& _world;
   delivery _delivery;
-  dev::rss_table _rss;
+  base::rss_table _rss;
   core::steering_fabric _steering;
   prng _rng;
   std::array<std::unique_ptr<tcp_swarm>, kCores> _cores;

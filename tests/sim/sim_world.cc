@@ -9,7 +9,7 @@
 
 #include "dev/offload_defects.hh"
 #include "dev/port.hh"
-#include "dev/startup_error.hh"
+#include "base/startup_error.hh"
 
 namespace kbt::sim {
 namespace {
@@ -46,7 +46,7 @@ sim_world::sim_world(const world_config& config)
       _pools[i] = rte_pktmbuf_pool_create((n + "_pool").c_str(), config.pool_size, kPoolCache, 0,
                                           dev::mbuf_data_room(config.mtu), SOCKET_ID_ANY);
       if (_pools[i] == nullptr) {
-        throw dev::startup_error("sim pool " + n + ": " + rte_strerror(rte_errno));
+        throw base::startup_error("sim pool " + n + ": " + rte_strerror(rte_errno));
       }
       _ports[i] = dev::make_ring_port(n, config.ring_size);
       _port_open[i] = true;

@@ -93,7 +93,7 @@ class sim_world {
   // Sees each frame as the link delivers it, before the endpoint does.
   using observer_fn = std::function<void(side receiver, const rte_mbuf* frame)>;
 
-  // Creates the pools, ports and links. Throws dev::startup_error (DPDK)
+  // Creates the pools, ports and links. Throws base::startup_error (DPDK)
   // or std::invalid_argument (link config).
   explicit sim_world(const world_config& config);
   ~sim_world();

@@ -24,7 +24,7 @@ struct swarm_config {
   tcp::tcp_config tcp;
   std::uint32_t max_conns = 2048;
   std::uint64_t key_seed = 1;  // ISN and cookie keys
-  const dev::rss_table* rss = nullptr;
+  const base::rss_table* rss = nullptr;
   std::uint16_t core = 0;
 };
 

@@ -14,7 +14,7 @@ namespace {
 constexpr std::uint64_t kMs = 1'000'000;
 
 struct rig {
-  core::timer_wheel wheel{core::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = 0}};
+  base::timer_wheel wheel{base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = 0}};
   core_context ctx;
   app_timers timers;
   explicit rig(std::uint32_t capacity = 8) : timers(capacity, &wheel, &ctx) { ctx.timers = &timers; }
@@ -107,7 +107,7 @@ TEST(AppTimers, WithoutAWheelEveryScheduleIsRefused) {
 }
 
 TEST(AppTimers, PendingTimersLeaveTheWheelWhenThePoolGoes) {
-  core::timer_wheel wheel{core::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = 0}};
+  base::timer_wheel wheel{base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = 0}};
   core_context ctx;
   fired_log log;
   {

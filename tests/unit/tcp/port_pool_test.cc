@@ -15,7 +15,7 @@
 namespace kbt::tcp {
 namespace {
 
-using dev::rss_table;
+using base::rss_table;
 using wire::ipv4_addr;
 
 struct destination {

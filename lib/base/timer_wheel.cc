@@ -1,4 +1,4 @@
-#include "core/timer_wheel.hh"
+#include "base/timer_wheel.hh"
 
 #include <algorithm>
 #include <limits>
@@ -14,7 +14,7 @@
 // Because the slots' ticks depend on b only through "first tick >= b", b can
 // jump over ticks where nothing is filed without re-filing anything.
 
-namespace kbt::core {
+namespace kbt::base {
 
 detail::tick_divider::tick_divider(std::uint64_t d) noexcept : _d(d == 0 ? 1 : d) {
   if (std::has_single_bit(_d)) {
@@ -190,4 +190,4 @@ std::optional<std::uint64_t> timer_wheel::next_expiry_ns() const noexcept {
   return tick * _tick_ns;
 }
 
-}  // namespace kbt::core
+}  // namespace kbt::base

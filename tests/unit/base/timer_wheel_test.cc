@@ -1,4 +1,4 @@
-#include "core/timer_wheel.hh"
+#include "base/timer_wheel.hh"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-namespace kbt::core {
+namespace kbt::base {
 namespace {
 
 constexpr std::uint64_t kUs = 1'000;
@@ -21,7 +21,7 @@ constexpr std::uint64_t kHour = 60 * kMin;
 // number of the advance() call running, and the order timers fired in.
 struct recorder;
 struct fire_log {
-  timer_wheel* wheel = nullptr;
+  base::timer_wheel* wheel = nullptr;
   std::size_t call = 0;
   std::vector<recorder*> order;
 };
@@ -36,7 +36,7 @@ struct recorder : timer_node {
   }
   recorder(const recorder&) = delete;
   recorder& operator=(const recorder&) = delete;
-  static void on_fire(timer_node& node, std::uint64_t now_ns, void* ctx) noexcept;
+  static void on_fire(base::timer_node& node, std::uint64_t now_ns, void* ctx) noexcept;
 
   std::uint64_t want_ns = 0;
   int fires = 0;
@@ -44,10 +44,10 @@ struct recorder : timer_node {
   std::size_t fired_call = 0;
   void (*action)(recorder& self, fire_log& book, std::uint64_t now_ns) = nullptr;
   recorder* partner = nullptr;
-  timer_wheel* home = nullptr;
+  base::timer_wheel* home = nullptr;
 };
 
-void recorder::on_fire(timer_node& node, std::uint64_t now_ns, void* ctx) noexcept {
+void recorder::on_fire(base::timer_node& node, std::uint64_t now_ns, void* ctx) noexcept {
   auto& self = owner_of<recorder>(node);
   auto& book = *static_cast<fire_log*>(ctx);
   EXPECT_FALSE(self.armed()) << "a firing node is unarmed, so it may re-arm itself";
@@ -105,7 +105,7 @@ struct rig {
   }
 
   fire_log book;
-  timer_wheel wheel;
+  base::timer_wheel wheel;
   std::vector<std::uint64_t> nows;
 };
 
@@ -121,13 +121,13 @@ std::vector<std::uint64_t> boundary_expiries() {
   return out;
 }
 
-TEST(TimerWheel, NodeIsSmall) { EXPECT_EQ(sizeof(timer_node), 32U); }
+TEST(TimerWheel, NodeIsSmall) { EXPECT_EQ(sizeof(base::timer_node), 32U); }
 
 TEST(TimerWheel, RejectsBadConfigWithAReason) {
-  EXPECT_EQ(timer_wheel::check({}), nullptr);
-  EXPECT_NE(timer_wheel::check({.tick_ns = 0}), nullptr);
-  EXPECT_NE(timer_wheel::check({.levels = 1}), nullptr);
-  EXPECT_NE(timer_wheel::check({.levels = timer_wheel::kMaxLevels + 1}), nullptr);
+  EXPECT_EQ(base::timer_wheel::check({}), nullptr);
+  EXPECT_NE(base::timer_wheel::check({.tick_ns = 0}), nullptr);
+  EXPECT_NE(base::timer_wheel::check({.levels = 1}), nullptr);
+  EXPECT_NE(base::timer_wheel::check({.levels = base::timer_wheel::kMaxLevels + 1}), nullptr);
 }
 
 TEST(TimerWheel, TickDividerMatchesHardwareDivision) {
@@ -471,15 +471,15 @@ struct conn : tagged_timer<rto_tag>, tagged_timer<delack_tag> {
 };
 
 TEST(TimerWheel, OwnerOfRecoversTheEmbeddingObject) {
-  timer_wheel wheel;
+  base::timer_wheel wheel;
   conn c;
-  auto& rto = static_cast<tagged_timer<rto_tag>&>(c);
-  auto& delack = static_cast<tagged_timer<delack_tag>&>(c);
-  rto.set_callback([](timer_node& n, std::uint64_t, void*) noexcept {
-    ++owner_of<conn, rto_tag>(n).rto_fired;
+  auto& rto = static_cast<base::tagged_timer<rto_tag>&>(c);
+  auto& delack = static_cast<base::tagged_timer<delack_tag>&>(c);
+  rto.set_callback([](base::timer_node& n, std::uint64_t, void*) noexcept {
+    ++base::owner_of<conn, rto_tag>(n).rto_fired;
   });
-  delack.set_callback([](timer_node& n, std::uint64_t, void*) noexcept {
-    ++owner_of<conn, delack_tag>(n).delack_fired;
+  delack.set_callback([](base::timer_node& n, std::uint64_t, void*) noexcept {
+    ++base::owner_of<conn, delack_tag>(n).delack_fired;
   });
   wheel.arm(rto, 200 * kMs);
   wheel.arm(delack, 40 * kMs);
@@ -493,7 +493,7 @@ TEST(TimerWheel, OwnerOfRecoversTheEmbeddingObject) {
 TEST(TimerWheel, DestroyingTheWheelUnarmsItsNodes) {
   recorder a, b;
   {
-    timer_wheel wheel;
+    base::timer_wheel wheel;
     wheel.arm(a, kMs);
     wheel.arm(b, kHour);
   }
@@ -562,4 +562,4 @@ TEST(TimerWheel, RandomOperationsKeepTheInvariants) {
 }
 
 }  // namespace
-}  // namespace kbt::core
+}  // namespace kbt::base

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-namespace kbt::core {
+namespace kbt::base {
 
 // -Wpedantic rejects __int128 in a type name unless marked as an extension.
 __extension__ using uint128_t = unsigned __int128;
@@ -47,4 +47,4 @@ inline std::uint64_t monotonic_ns() noexcept {
 inline constexpr std::uint64_t kNsPerMs = 1'000'000;
 inline constexpr std::uint64_t kNsPerSec = 1'000'000'000;
 
-}  // namespace kbt::core
+}  // namespace kbt::base

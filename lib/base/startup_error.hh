@@ -5,11 +5,11 @@
 #include <stdexcept>
 #include <string>
 
-namespace kbt::dev {
+namespace kbt::base {
 
 class startup_error : public std::runtime_error {
  public:
   explicit startup_error(const std::string& what) : std::runtime_error(what) {}
 };
 
-}  // namespace kbt::dev
+}  // namespace kbt::base

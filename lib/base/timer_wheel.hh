@@ -29,7 +29,7 @@
 #include <functional>
 #include <optional>
 
-namespace kbt::core {
+namespace kbt::base {
 
 class timer_node;
 class timer_wheel;
@@ -301,4 +301,4 @@ inline std::size_t timer_wheel::advance(std::uint64_t now_ns) noexcept {
   return advance_slow(target, now_ns);
 }
 
-}  // namespace kbt::core
+}  // namespace kbt::base
