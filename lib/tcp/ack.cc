@@ -118,7 +118,7 @@ void tcp_layer::process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   // too), else from the one timed segment (Karn: never a retransmitted one).
   const auto& ts = seg.options.timestamps;
   if (c.ts_ok && ts && ts->tsecr != 0) {
-    const std::uint32_t ms = ts_now(c, now_ns) - ts->tsecr;
+    const std::uint32_t ms = tsval_of(c, now_ns) - ts->tsecr;
     if (ms < (1U << 30)) c.rtt.on_sample(std::max<std::uint64_t>(ms, 1) * kMs);
   } else if (c.rtt_timing && seg.ack > c.rtt_seq) {
     c.rtt.on_sample(now_ns - c.rtt_start_ns);

@@ -141,7 +141,7 @@ void tcp_layer::send_cookie_synack(const four_tuple& t, const wire::tcp_repr& sy
       o.window_scale = rcv_wscale_for_buffer();
     }
     o.sack_permitted = sack;
-    const std::uint32_t ts_now = ts_clock(now_ns) + ts_offset_for(t);
+    const std::uint32_t ts_now = _ts.tsval(now_ns, ts_offset_for(t));
     o.timestamps = wire::tcp_timestamps{syn_cookie_jar::encode_ts(ts_now, peer_ws, sack),
                                         syn.options.timestamps->tsval};
   }

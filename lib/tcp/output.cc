@@ -8,8 +8,6 @@
 
 #include "tcp/syn_cookie.hh"
 #include "tcp/tcp_layer.hh"
-#include "wire/endian.hh"
-#include "wire/mbuf_bytes.hh"
 
 namespace kbt::tcp {
 
@@ -21,16 +19,10 @@ using wire::tcp_flag::kSyn;
 
 namespace {
 
-constexpr std::uint32_t kIpHeaderLen = wire::kIpv4MinHeaderLen;
 // RFC 7323 §3.2: the timestamps option as laid out beside NOPs: 12 bytes.
 constexpr std::uint32_t kTsOptionSpace = 12;
 
 }  // namespace
-
-std::uint32_t tcp_layer::ts_now(const tcb& c, std::uint64_t now_ns) const noexcept {
-  // RFC 7323 §5.4: a 1 ms clock (since boot), offset per connection.
-  return ts_clock(now_ns) + c.ts_offset;
-}
 
 std::uint32_t tcp_layer::effective_mss(const tcb& c) const noexcept {
   return c.snd_mss - (c.ts_ok ? kTsOptionSpace : 0);
@@ -133,16 +125,10 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
     defer(c);
     return false;
   }
-  rte_mbuf* h = rte_pktmbuf_alloc(_config.pool);
-  if (h == nullptr) {
-    _counters.no_mbuf.add();
-    return false;
-  }
   rte_mbuf* payload = nullptr;
   if (len > 0) {
     payload = c.snd.make_segment(seq, len, _config.pool);
     if (payload == nullptr) {
-      rte_pktmbuf_free(h);
       _counters.no_mbuf.add();
       return false;
     }
@@ -162,7 +148,7 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
     if (active ? _config.tcp.window_scaling : c.ws_ok) r.options.window_scale = c.rcv_wscale;
     r.options.sack_permitted = active ? _config.tcp.sack : c.sack_ok;
     if (active ? _config.tcp.timestamps : c.ts_ok) {
-      std::uint32_t tsval = ts_now(c, now_ns);
+      std::uint32_t tsval = tsval_of(c, now_ns);
       // A SYN-queue entry whose ISS is a cookie also carries the cookie's
       // options in its TSval, as send_cookie_synack() does: should the entry
       // be evicted (evict_embryonic), the peer's ACK rebuilds it in full.
@@ -174,7 +160,7 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
     }
   } else {
     r.window = (flags & kRst) != 0 ? 0 : advertised_window(c);
-    if (c.ts_ok) r.options.timestamps = wire::tcp_timestamps{ts_now(c, now_ns), c.ts_recent};
+    if (c.ts_ok) r.options.timestamps = wire::tcp_timestamps{tsval_of(c, now_ns), c.ts_recent};
     if (c.sack_ok && (flags & kAck) != 0 && !c.ooo.empty()) {
       std::array<wire::sack_block, wire::kTcpMaxSackBlocks> blocks;
       // RFC 2018 §3: 3 blocks fit beside timestamps, 4 without.
@@ -192,46 +178,10 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
   }
 
   const std::uint32_t plen = payload != nullptr ? rte_pktmbuf_pkt_len(payload) : 0;
-  const auto tcp_hlen = static_cast<std::uint32_t>(wire::tcp_header_len(r));
-  const auto hdr_len = static_cast<std::uint16_t>(kIpHeaderLen + tcp_hlen);
-  auto* p = reinterpret_cast<std::byte*>(rte_pktmbuf_append(h, hdr_len));
-  if (p == nullptr) {
-    rte_pktmbuf_free(h);
-    rte_pktmbuf_free(payload);
+  rte_mbuf* h = _builder.build(c.tuple, r, payload);
+  if (h == nullptr) {
     _counters.no_mbuf.add();
     return false;
-  }
-  wire::ipv4_repr ip;
-  ip.src = c.tuple.local_ip;
-  ip.dst = c.tuple.remote_ip;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.total_length = static_cast<std::uint16_t>(hdr_len + plen);
-  ip.dont_fragment = true;
-  const bool offload = _config.tx_cksum_offload;
-  const auto mode = offload ? wire::tx_checksum::offload : wire::tx_checksum::full;
-  const std::span<std::byte> out(p, hdr_len);
-  (void)wire::emit_ipv4_header(ip, mode, out);
-  (void)wire::emit_tcp(r, ip.src, ip.dst, {}, wire::tx_checksum::offload, out.subspan(kIpHeaderLen));
-  if (payload != nullptr && rte_pktmbuf_chain(h, payload) != 0) {
-    rte_pktmbuf_free(h);
-    rte_pktmbuf_free(payload);
-    _counters.no_mbuf.add();
-    return false;
-  }
-  // The TCP checksum covers the pseudo-header, the header and the payload
-  // that now hangs off the chain.
-  std::byte* cks = p + kIpHeaderLen + wire::tcp_field::kChecksum;
-  const auto l4_len = static_cast<std::uint16_t>(tcp_hlen + plen);
-  if (offload) {
-    wire::store_be<std::uint16_t>(
-        cks, wire::ipv4_pseudo_header_sum(ip.src, ip.dst, wire::kIpProtoTcp, l4_len));
-    h->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
-    h->l3_len = kIpHeaderLen;
-    h->l4_len = tcp_hlen;
-  } else {
-    wire::store_be<std::uint16_t>(cks, 0);
-    const auto sum = wire::ipv4_l4_checksum(ip.src, ip.dst, wire::kIpProtoTcp, h, kIpHeaderLen, l4_len);
-    wire::store_be<std::uint16_t>(cks, sum.value_or(0));
   }
   // SND.MAX is the highest sequence number ever sent, whichever path sent
   // it: a retransmission cut to a larger MSS than the original may carry
@@ -314,11 +264,6 @@ void tcp_layer::send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ac
 
 void tcp_layer::send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uint8_t flags,
                              std::uint16_t window, const wire::tcp_options& options) noexcept {
-  rte_mbuf* h = rte_pktmbuf_alloc(_config.pool);
-  if (h == nullptr) {
-    _counters.no_mbuf.add();
-    return;
-  }
   wire::tcp_repr r;
   r.src_port = t.local_port;
   r.dst_port = t.remote_port;
@@ -327,22 +272,11 @@ void tcp_layer::send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uin
   r.flags = flags;
   r.window = window;
   r.options = options;
-  const auto len = static_cast<std::uint16_t>(kIpHeaderLen + wire::tcp_header_len(r));
-  auto* p = reinterpret_cast<std::byte*>(rte_pktmbuf_append(h, len));
-  if (p == nullptr) {
-    rte_pktmbuf_free(h);
+  rte_mbuf* h = _builder.build(t, r, nullptr);
+  if (h == nullptr) {
     _counters.no_mbuf.add();
     return;
   }
-  wire::ipv4_repr ip;
-  ip.src = t.local_ip;
-  ip.dst = t.remote_ip;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.total_length = len;
-  ip.dont_fragment = true;
-  const std::span<std::byte> out(p, len);
-  (void)wire::emit_ipv4_header(ip, wire::tx_checksum::full, out);
-  (void)wire::emit_tcp(r, ip.src, ip.dst, {}, wire::tx_checksum::full, out.subspan(kIpHeaderLen));
   _counters.segs_out.add();
   enqueue(h, t.remote_ip);
 }

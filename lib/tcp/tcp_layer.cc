@@ -33,6 +33,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
              this),
       _cookies(config.cookie_key),
+      _builder(config.pool, config.tx_cksum_offload),
       _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
       _own_rss(config.rss != nullptr ? nullptr : std::make_unique<base::rss_table>(1)),
       _sources(config.sources.empty() ? wire::ipv4_range{config.local_ip, 1} : config.sources),
@@ -361,7 +362,7 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   // RFC 6528 §3's M counts from boot (set_clock_origin): with the boot key
   // (core/boot_key.hh) a tuple's ISN keeps growing across processes.
   c.iss = _isn.generate(c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip,
-                        c.tuple.remote_port, now_ns + _clock_origin_ns);
+                        c.tuple.remote_port, now_ns + _ts.origin_ns);
   c.snd_una = c.snd_nxt = c.snd_max = c.iss;
   // RFC 6582 §3.2 step 1: recover starts at the ISS. Left at 0, every
   // connection whose ISS is 2^31 or more away looked "in recovery" and

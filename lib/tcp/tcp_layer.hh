@@ -26,6 +26,7 @@
 #include "tcp/isn.hh"
 #include "tcp/mbuf_budget.hh"
 #include "tcp/port_pool.hh"
+#include "tcp/segment_builder.hh"
 #include "tcp/syn_cookie.hh"
 #include "tcp/tcb.hh"
 #include "tcp/tcb_list.hh"
@@ -184,7 +185,7 @@ class tcp_layer {
   // TIME_WAIT, both are higher than the old incarnation's (RFC 6191 §2);
   // timers keep using now_ns. Set once at start-up, before any connection;
   // 0 (the default: tests, the simulator) counts from now_ns's zero.
-  void set_clock_origin(std::uint64_t boot_ns) noexcept { _clock_origin_ns = boot_ns; }
+  void set_clock_origin(std::uint64_t boot_ns) noexcept { _ts.origin_ns = boot_ns; }
 
   // Calls f(tcb&, events) for each connection with news, once each.
   template <class F>
@@ -357,10 +358,9 @@ class tcp_layer {
     return _tx_room == UINT32_MAX || _syns_this_iteration < kSynsPerIteration;
   }
   void run_deferred(std::uint64_t now_ns) noexcept;
-  std::uint32_t ts_now(const tcb& c, std::uint64_t now_ns) const noexcept;
-  // RFC 7323 §5.4's clock before the per-tuple offset: ms since boot.
-  std::uint32_t ts_clock(std::uint64_t now_ns) const noexcept {
-    return static_cast<std::uint32_t>((now_ns + _clock_origin_ns) / kMs);
+  // The TSval a segment of `c` carries now (segment_builder.hh: ts_clock).
+  std::uint32_t tsval_of(const tcb& c, std::uint64_t now_ns) const noexcept {
+    return _ts.tsval(now_ns, c.ts_offset);
   }
 
   // timers.cc
@@ -382,7 +382,8 @@ class tcp_layer {
   // falls back to single lookups once the table changed under it.
   std::uint64_t _table_version = 0;
   syn_cookie_jar _cookies;
-  std::uint64_t _clock_origin_ns = 0;  // set_clock_origin()
+  ts_clock _ts;  // TSval and the ISN clock count from boot: set_clock_origin()
+  segment_builder _builder;
   std::uint64_t _last_cookie_ns = 0;  // when a cookie was last sent (0: never)
   time_wait_table _time_wait;
   std::unique_ptr<base::rss_table> _own_rss;  // when the config gives none

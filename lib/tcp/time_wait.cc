@@ -82,7 +82,7 @@ void tcp_layer::expire_time_wait(std::uint64_t now_ns) noexcept {
 void tcp_layer::send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept {
   wire::tcp_options o;
   if (r.ts_ok) {
-    o.timestamps = wire::tcp_timestamps{ts_clock(now_ns) + r.ts_offset, r.ts_recent};
+    o.timestamps = wire::tcp_timestamps{_ts.tsval(now_ns, r.ts_offset), r.ts_recent};
   }
   send_control(r.tuple, r.snd_nxt, r.rcv_nxt, kAck, r.window, o);
 }
