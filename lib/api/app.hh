@@ -205,7 +205,7 @@ inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled
 inline tcp::tcb* external_tcb(core_context& ctx, std::vector<external_conn>& ext,
                               conn_id id) noexcept {
   tcp::tcb* c = ctx.tcp != nullptr ? ctx.tcp->at(slot_of(id)) : nullptr;
-  if (c == nullptr || !c->in_use || !c->app_holds || c->generation != generation_of(id)) {
+  if (c == nullptr || !c->in_use() || !c->app_holds() || c->generation != generation_of(id)) {
     return nullptr;
   }
   return external_of(ext, *c) != nullptr ? c : nullptr;
@@ -218,7 +218,7 @@ void serve_links(app_core<H>& ac) noexcept {
   for (std::size_t i = 0; i < ac.stalled.size();) {
     tcp::tcb* c = ac.stalled[i];
     external_conn* x = external_of(ac.external, *c);
-    if (x == nullptr || !c->in_use) {
+    if (x == nullptr || !c->in_use()) {
       ac.stalled[i] = ac.stalled.back();
       ac.stalled.pop_back();
     } else if (x->link->has_room()) {
@@ -288,7 +288,7 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
   // before the callbacks, whose own refusals wait for a later ACK.
   const bool writable = (ev & tcp::event::kWritable) != 0 && ctx.wants_writable(c);
   if ((ev & tcp::event::kConnected) != 0) {
-    if (c.passive) {
+    if (c.passive()) {
       if constexpr (requires { h.on_accept(conn); }) h.on_accept(conn);
     } else {
       if constexpr (requires { h.on_connected(conn); }) h.on_connected(conn);
@@ -349,7 +349,7 @@ void release_user_data(std::vector<app_core<H>>& cores) noexcept {
     if (ac.ctx.tcp == nullptr) continue;
     for (std::uint32_t i = 0; i < ac.conns.size(); ++i) {
       tcp::tcb* c = ac.ctx.tcp->at(i);
-      if (c == nullptr || !c->in_use || !c->app_holds) continue;
+      if (c == nullptr || !c->in_use() || !c->app_holds()) continue;
       if (external_of(ac.external, *c) == nullptr) ac.ctx.release_user(*c);
     }
   }

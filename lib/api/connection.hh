@@ -211,7 +211,7 @@ class connection {
       : _ctx(ctx), _c(c), _generation(c != nullptr ? c->generation : 0) {}
 
   bool valid() const noexcept {
-    return _c != nullptr && _c->in_use && _c->app_holds && _c->generation == _generation;
+    return _c != nullptr && _c->in_use() && _c->app_holds() && _c->generation == _generation;
   }
   const tcp::four_tuple& tuple() const noexcept { return _c->tuple; }
   tcp::tcp_state state() const noexcept { return _c->state; }

@@ -16,8 +16,8 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
       send_rst(c.tuple, seg.ack, seq32{}, false);
       return false;
     }
-    if (c.passive && c.listener != tcb::kNoListener) {
-      listener& l = _listeners[c.listener];
+    if (c.passive() && c.listener_slot != tcb::kNoListener) {
+      listener& l = _listeners[c.listener_slot];
       // Linux's choice when the accept queue is full: ignore the ACK and
       // stay in SYN_RCVD; our SYN-ACK retransmission asks for it again.
       if (l.accept_queue >= _config.tcp.accept_queue_max) {
@@ -27,20 +27,14 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
 #ifndef NDEBUG
       // FreeBSD's self-check: the cookie this entry's SYN-ACK carried
       // decodes, as it would have with no entry.
-      if (c.iss_is_cookie && !_cookies.check(c.tuple, c.irs + 1, c.iss + 1, now_ns)) {
+      if (c.iss_is_cookie() && !_cookies.check(c.tuple, c.irs + 1, c.iss + 1, now_ns)) {
         _counters.syncookies_self_check_failed.add();
       }
 #endif
       ++l.accept_queue;
-      c.in_accept_queue = true;
+      c.life = lifecycle::accept_queue;
     }
-    set_state(c, tcp_state::established);
-    c.retries = 0;
-    _wheel.cancel(c.rto_timer());
-    if (c.passive) c.app_holds = true;  // handed to the application now
-    notify(c, event::kConnected);
-    // A close queued in SYN_RCVD (RFC 9293 §3.10.4) takes effect now.
-    if (c.fin_queued) set_state(c, tcp_state::fin_wait_1);
+    enter_established(c);
     // RFC 9293: "set SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK"
     c.snd_wl1 = seg.seq - 1;  // forces the window update below
   }
@@ -77,7 +71,7 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
     case tcp_state::fin_wait_1:
       if (c.fin_acked()) {
         set_state(c, tcp_state::fin_wait_2);
-        if (!c.app_holds) arm_orphan_timeout(c, now_ns);
+        if (!c.app_holds()) arm_orphan_timeout(c, now_ns);
       }
       break;
     case tcp_state::closing:
@@ -88,7 +82,7 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
       break;
     case tcp_state::last_ack:
       if (c.fin_acked()) {
-        close_connection(c, close_reason::normal);
+        report_closed(c, close_reason::normal);
         to_closed(c);
         return false;
       }

@@ -109,7 +109,7 @@ void tcp_layer::input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip,
   } else {
     input_synchronized(*c, seg, payload, now_ns);
   }
-  if (c->in_use && c->state != tcp_state::closed) output(*c, now_ns);
+  if (c->in_use() && c->state != tcp_state::closed) output(*c, now_ns);
 }
 
 // RFC 9293 §3.10.7.1: no connection. Answer with a RST that the sender
@@ -161,7 +161,7 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
     if (ack_ok) {
       _counters.rst_in.add();
       _counters.refused.add();
-      close_connection(c, close_reason::refused);
+      report_closed(c, close_reason::refused);
       to_closed(c);
     }
     return;
@@ -169,17 +169,7 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
   if (!seg.has(kSyn)) return;  // fifth: neither SYN nor RST
 
   // fourth: the SYN.
-  c.irs = seg.seq;
-  c.rcv_nxt = seg.seq + 1;
-  c.rcv_adv = c.rcv_nxt;
-  take_options(c, seg.options);
-  if (c.ts_ok) {
-    c.ts_recent = seg.options.timestamps->tsval;
-    c.ts_recent_stamp_ns = now_ns;
-  }
-  c.snd_wnd = seg.window;  // RFC 7323 §2.2: unscaled in a SYN
-  c.max_snd_wnd = c.snd_wnd;
-  c.snd_wl1 = seg.seq;
+  take_peer_syn(c, seg, now_ns);
   c.snd_wl2 = seg.ack;
   if (ack_ok) {
     // Our SYN is acknowledged: ESTABLISHED, and ACK <SEQ=SND.NXT><ACK=RCV.NXT>.
@@ -191,12 +181,7 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
       c.rtt.on_handshake_after_syn_timeout();
     }
     c.rtt_timing = false;
-    c.retries = 0;
-    _wheel.cancel(c.rto_timer());
-    set_state(c, tcp_state::established);
-    notify(c, event::kConnected);
-    // A shutdown() queued in SYN_SENT takes effect now (tcp_layer::shutdown).
-    if (c.fin_queued) set_state(c, tcp_state::fin_wait_1);
+    enter_established(c);
     c.ack_now = true;
   } else {
     // Simultaneous open (RFC 9293 §3.5 figure 8): SYN_RCVD, SYN-ACK <SEQ=ISS>.
@@ -209,7 +194,7 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
 void tcp_layer::input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                                    std::uint64_t now_ns) noexcept {
   // A SYN_RCVD from a listener seeing its SYN again: our SYN-ACK was lost.
-  if (c.state == tcp_state::syn_rcvd && c.passive && seg.has(kSyn) && !seg.has(kAck) &&
+  if (c.state == tcp_state::syn_rcvd && c.passive() && seg.has(kSyn) && !seg.has(kAck) &&
       seg.seq == c.irs) {
     rte_pktmbuf_free(payload);
     send_syn(c, now_ns);
@@ -218,7 +203,7 @@ void tcp_layer::input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* 
   // Simultaneous open (RFC 9293 §3.5 figure 8, line 6): the peer's SYN-ACK
   // reaches our SYN_RCVD. Its SYN is the one we already have; what is new
   // is the ACK of our SYN, so go on with the SYN taken off.
-  if (c.state == tcp_state::syn_rcvd && !c.passive && seg.has(kSyn) && seg.has(kAck) &&
+  if (c.state == tcp_state::syn_rcvd && !c.passive() && seg.has(kSyn) && seg.has(kAck) &&
       !seg.has(kRst) && seg.seq == c.irs) {
     wire::tcp_repr rest = seg;
     rest.flags = static_cast<std::uint8_t>(rest.flags & ~kSyn);
@@ -364,17 +349,17 @@ bool tcp_layer::check_rst(tcb& c, const wire::tcp_repr& seg) noexcept {
     return false;
   }
   _counters.rst_in.add();
-  if (c.state == tcp_state::syn_rcvd && c.passive) {
+  if (c.state == tcp_state::syn_rcvd && c.passive()) {
     // Back to LISTEN: the listener never handed this one out.
     to_closed(c);
     return true;
   }
   if (c.state == tcp_state::syn_rcvd) {
     _counters.refused.add();
-    close_connection(c, close_reason::refused);
+    report_closed(c, close_reason::refused);
   } else {
     _counters.resets.add();
-    close_connection(c, close_reason::reset);
+    report_closed(c, close_reason::reset);
   }
   to_closed(c);
   return true;

@@ -53,7 +53,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
       // Data (or a FIN) on the ACK that completes a cookie handshake is the
       // connection's first: process it as ESTABLISHED does.
       input_synchronized(*c, seg, payload, now_ns);
-      if (c->in_use && c->state != tcp_state::closed) output(*c, now_ns);
+      if (c->in_use() && c->state != tcp_state::closed) output(*c, now_ns);
       return;
     }
     rte_pktmbuf_free(payload);
@@ -80,41 +80,29 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
     _counters.syn_queue_overflow.add();
     return;
   }
-  tcb* c = alloc_tcb(t);
+  // The application learns of it when it is established.
+  tcb* c = alloc_tcb(t, lifecycle::handshake);
   if (c == nullptr) return;  // counted as no_tcb
-  c->passive = true;
-  c->listener = static_cast<std::uint8_t>(&l - _listeners.data());
-  c->app_holds = false;  // the application learns of it when it is established
-  init_tcb_for_open(*c, now_ns);
+  c->opened = open_kind::passive;
+  c->listener_slot = static_cast<std::uint8_t>(&l - _listeners.data());
+  reset_for_open(*c, now_ns);
+  seq32 iss = c->iss;
   if (cfg.syncookies != syncookies_mode::never) {
     // As FreeBSD's syncache: the entry's ISS is the cookie too, so the
     // handshake completes even if the entry is dropped, and debug builds
     // check every such ISS decodes (ack.cc).
-    c->iss = _cookies.make(t, seg.seq, seg.options.mss.value_or(cfg.default_peer_mss), now_ns);
-    c->iss_is_cookie = true;
+    iss = _cookies.make(t, seg.seq, seg.options.mss.value_or(cfg.default_peer_mss), now_ns);
+    c->opened = open_kind::passive_cookie_iss;
   }
   // RFC 1122 §4.2.2.13 / RFC 6191: a SYN that reopens a TIME_WAIT tuple
   // must start above everything the old incarnation sent.
-  if (min_iss_valid && c->iss <= min_iss) {
-    c->iss = min_iss + 65536;
-    c->iss_is_cookie = false;
+  if (min_iss_valid && iss <= min_iss) {
+    iss = min_iss + 65536;
+    c->opened = open_kind::passive;
   }
-  c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-  c->recover = c->iss;  // RFC 6582 §3.2 step 1
-  c->snd.reset(c->iss + 1);
-  c->irs = seg.seq;
-  c->rcv_nxt = seg.seq + 1;
-  c->rcv_adv = c->rcv_nxt;
-  take_options(*c, seg.options);
-  // RFC 7323 §2.2: the window of a SYN is never scaled.
-  c->snd_wnd = seg.window;
-  c->max_snd_wnd = c->snd_wnd;
-  c->snd_wl1 = seg.seq;
+  start_sequence(*c, iss);
+  take_peer_syn(*c, seg, now_ns);
   c->snd_wl2 = c->iss;
-  if (c->ts_ok) {
-    c->ts_recent = seg.options.timestamps->tsval;
-    c->ts_recent_stamp_ns = now_ns;
-  }
   set_state(*c, tcp_state::syn_rcvd);
   _counters.passive_opens.add();
   send_syn(*c, now_ns);
@@ -165,15 +153,13 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
       return nullptr;
     }
   }
-  tcb* c = alloc_tcb(t);
+  tcb* c = alloc_tcb(t, lifecycle::accept_queue);
   if (c == nullptr) return nullptr;
-  c->passive = true;
-  c->listener = static_cast<std::uint8_t>(&l - _listeners.data());
-  init_tcb_for_open(*c, now_ns);
-  c->iss = seg.ack - 1;
-  c->snd_una = c->snd_nxt = c->snd_max = seg.ack;
-  c->recover = c->iss;  // RFC 6582 §3.2 step 1
-  c->snd.reset(seg.ack);
+  c->opened = open_kind::passive;
+  c->listener_slot = static_cast<std::uint8_t>(&l - _listeners.data());
+  reset_for_open(*c, now_ns);
+  start_sequence(*c, seg.ack - 1);
+  c->snd_una = c->snd_nxt = c->snd_max = seg.ack;  // the SYN-ACK is acknowledged
   c->irs = seg.seq - 1;
   c->rcv_nxt = seg.seq;
   // RFC 7323 §4.3 Last.ACK.sent: what the cookie SYN-ACK acknowledged, not
@@ -196,20 +182,17 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
   c->max_snd_wnd = c->snd_wnd;
   c->snd_wl1 = seg.seq;
   c->snd_wl2 = seg.ack;
-  set_state(*c, tcp_state::established);
-  c->app_holds = true;
-  c->in_accept_queue = true;
   ++l.accept_queue;
-  notify(*c, event::kConnected);
+  enter_established(*c);
   _counters.passive_opens.add();
   _counters.syncookies_valid.add();
   return c;
 }
 
 void tcp_layer::leave_accept_queue(tcb& c) noexcept {
-  if (!c.in_accept_queue) return;
-  c.in_accept_queue = false;
-  --_listeners[c.listener].accept_queue;
+  if (c.life != lifecycle::accept_queue) return;
+  c.life = lifecycle::application;
+  --_listeners[c.listener_slot].accept_queue;
 }
 
 }  // namespace kbt::tcp

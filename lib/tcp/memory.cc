@@ -60,7 +60,7 @@ tcp_layer_config tcp_layer::resolve_memory(tcp_layer_config config) noexcept {
 }
 
 std::uint32_t tcp_layer::receive_space(const tcb& c) const noexcept {
-  const std::uint32_t held = c.rx_bytes + c.ooo.bytes();
+  const std::uint32_t held = c.rx_bytes + c.out_of_order.bytes();
   const std::uint32_t bytes = held >= c.rcv_buffer ? 0 : c.rcv_buffer - held;
   // As Linux's window follows truesize, ours follows mbufs: no more window
   // than the mbufs this connection may still take would carry in full
@@ -103,14 +103,14 @@ bool tcp_layer::rcv_memory_allows(const tcb& c, rte_mbuf* payload, std::uint32_t
     // In order: into the receive queue's last mbuf if it fits; or the one
     // segment that fills the first hole, which the reassembly queue takes
     // by reneging runs above it (ooo_room()), or it would wait for ever.
-    if (!c.ooo.empty()) return true;
+    if (!c.out_of_order.empty()) return true;
     if (payload->nb_segs == 1 && copies_into_rx_tail(c, len)) return true;
   }
   return _rcv_mem.allowance(c.rcv_held_mbufs()) >= payload->nb_segs;
 }
 
 std::uint32_t tcp_layer::ooo_room(const tcb& c) const noexcept {
-  return c.ooo.segments() + _rcv_mem.allowance(c.rcv_held_mbufs());
+  return c.out_of_order.segments() + _rcv_mem.allowance(c.rcv_held_mbufs());
 }
 
 void tcp_layer::append_rx(tcb& c, rte_mbuf* data, std::uint32_t len) noexcept {

@@ -33,8 +33,8 @@ std::uint32_t tcp_layer::effective_mss(const tcb& c) const noexcept {
 // counts options against the payload).
 std::uint32_t tcp_layer::data_mss(const tcb& c) const noexcept {
   std::uint32_t mss = effective_mss(c);
-  if (c.sack_ok && c.ooo.runs() > 0) {
-    const std::uint32_t blocks = std::min<std::uint32_t>(c.ooo.runs(), c.ts_ok ? 3 : 4);
+  if (c.sack_ok && c.out_of_order.runs() > 0) {
+    const std::uint32_t blocks = std::min<std::uint32_t>(c.out_of_order.runs(), c.ts_ok ? 3 : 4);
     mss -= 4 + 8 * blocks;  // NOP, NOP, kind, length, then 8 bytes a block
   }
   return mss;
@@ -98,9 +98,9 @@ void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
   for (std::size_t n = _live; n > 0 && _tx_room > 0 && !_deferred.empty(); --n) {
     tcb& c = *_deferred.front();
     _deferred.remove(c);
-    if (c.rst_pending) {
+    if (c.owes_rst) {
       send_rst(c.tuple, c.snd_nxt, seq32{}, false);
-      c.rst_pending = false;
+      c.owes_rst = false;
       reap(c);
     } else if (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_rcvd) {
       send_syn(c, now_ns);
@@ -152,7 +152,7 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
       // A SYN-queue entry whose ISS is a cookie also carries the cookie's
       // options in its TSval, as send_cookie_synack() does: should the entry
       // be evicted (evict_embryonic), the peer's ACK rebuilds it in full.
-      if (!active && c.iss_is_cookie) {
+      if (!active && c.iss_is_cookie()) {
         tsval = syn_cookie_jar::encode_ts(
             tsval, c.ws_ok ? std::optional<std::uint8_t>(c.snd_wscale) : std::nullopt, c.sack_ok);
       }
@@ -161,10 +161,10 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
   } else {
     r.window = (flags & kRst) != 0 ? 0 : advertised_window(c);
     if (c.ts_ok) r.options.timestamps = wire::tcp_timestamps{tsval_of(c, now_ns), c.ts_recent};
-    if (c.sack_ok && (flags & kAck) != 0 && !c.ooo.empty()) {
+    if (c.sack_ok && (flags & kAck) != 0 && !c.out_of_order.empty()) {
       std::array<wire::sack_block, wire::kTcpMaxSackBlocks> blocks;
       // RFC 2018 §3: 3 blocks fit beside timestamps, 4 without.
-      const std::size_t n = c.ooo.sack_blocks(std::span(blocks).first(c.ts_ok ? 3 : 4));
+      const std::size_t n = c.out_of_order.sack_blocks(std::span(blocks).first(c.ts_ok ? 3 : 4));
       std::copy_n(blocks.begin(), n, r.options.sack_blocks.begin());
       r.options.sack_count = static_cast<std::uint8_t>(n);
     }
@@ -429,9 +429,7 @@ bool tcp_layer::send_recovery(tcb& c, std::uint64_t now_ns) noexcept {
 
 void tcp_layer::output(tcb& c, std::uint64_t now_ns) noexcept {
   bool sent = false;
-  const bool may_send = c.state == tcp_state::established || c.state == tcp_state::close_wait ||
-                        c.state == tcp_state::fin_wait_1 || c.state == tcp_state::closing ||
-                        c.state == tcp_state::last_ack;
+  const bool may_send = may_transmit(c.state);
   if (may_send) {
     sent = c.in_recovery && c.sack_ok ? send_recovery(c, now_ns) : send_data(c, now_ns);
   }

@@ -57,7 +57,7 @@ void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payloa
     c.ack_now = true;  // a duplicate: tell the peer where we are
     return;
   }
-  if (len > 0 && !c.app_holds && c.state != tcp_state::syn_rcvd) {
+  if (len > 0 && !c.app_holds() && c.state != tcp_state::syn_rcvd) {
     // New data for a connection the application has released: nobody
     // will read it (RFC 1122 §4.2.2.13).
     rte_pktmbuf_free(payload);
@@ -65,7 +65,7 @@ void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payloa
     return;
   }
 
-  const bool in_order = seq == c.rcv_nxt && c.ooo.empty();
+  const bool in_order = seq == c.rcv_nxt && c.out_of_order.empty();
   if (!rcv_memory_allows(c, payload, len, seq)) {
     // The receive budget is spent (memory.cc): as Linux prunes under
     // tcp_mem pressure, the data goes and the peer sends it again; the
@@ -95,16 +95,16 @@ void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payloa
   // immediate ACK (RFC 5681 §4.2) so the sender's fast retransmit works.
   c.ack_now = true;
   const std::uint32_t held_before = c.rcv_held_mbufs();
-  const auto r = c.ooo.insert(c.rcv_nxt, seq, payload, len, fin, ooo_room(c));
+  const auto r = c.out_of_order.insert(c.rcv_nxt, seq, payload, len, fin, ooo_room(c));
   if (r.status == reassembly::insert_status::over_limit) {
     _counters.ooo_dropped.add();
   } else if (r.status == reassembly::insert_status::queued) {
     _counters.ooo_queued.add();
   }
   account_rcv(c, held_before);
-  for (int guard = 0; guard < 64 && !c.ooo.empty(); ++guard) {
+  for (int guard = 0; guard < 64 && !c.out_of_order.empty(); ++guard) {
     const std::uint32_t before = c.rcv_held_mbufs();
-    const auto p = c.ooo.pop(c.rcv_nxt);
+    const auto p = c.out_of_order.pop(c.rcv_nxt);
     account_rcv(c, before);
     if (p.data == nullptr && !p.fin) break;
     if (p.data != nullptr) {
@@ -125,7 +125,7 @@ void tcp_layer::process_fin(tcb& c, std::uint64_t now_ns) noexcept {
   c.fin_received = true;
   c.ack_now = true;  // RFC 1122 §4.2.3.2: a FIN is ACKed at once
   const std::uint32_t before = c.rcv_held_mbufs();
-  c.ooo.clear();
+  c.out_of_order.clear();
   account_rcv(c, before);
   notify(c, event::kPeerFin);
   switch (c.state) {

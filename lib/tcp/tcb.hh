@@ -56,6 +56,25 @@ inline constexpr std::uint8_t kAcked = 0x40;      // the peer acknowledged data 
 
 struct tcb;
 
+// Who a TCB is for; the protocol state (tcp_state) is apart. Every TCB is
+// in exactly one of these, and they go in this order (a step may be skipped).
+enum class lifecycle : std::uint8_t {
+  free,          // in the pool
+  handshake,     // a passive open in SYN_RCVD: the listener's, the application knows nothing
+  accept_queue,  // established, counted in its listener's accept queue; the application
+                 // is told next (tcp_layer::poll_events)
+  application,   // the application holds a handle to it, until release()
+  orphan,        // the application let go: the protocol finishes the close, then the pool
+                 // takes it back (tcp_layer::reap)
+};
+
+// How the connection was opened.
+enum class open_kind : std::uint8_t {
+  active,              // connect()
+  passive,             // a listener's SYN queue, or a SYN cookie's ACK
+  passive_cookie_iss,  // a SYN-queue entry whose ISS is also a SYN cookie (listener.cc)
+};
+
 // A TCB's place in one of the layer's lists of connections waiting for
 // something (tcb_list.hh).
 struct tcb_link {
@@ -67,15 +86,15 @@ struct tcb_link {
 struct rto_tag {};
 struct delack_tag {};
 struct persist_tag {};
-struct keepalive_tag {};
+struct idle_tag {};
 
 struct tcb : base::tagged_timer<rto_tag>,
              base::tagged_timer<delack_tag>,
              base::tagged_timer<persist_tag>,
-             base::tagged_timer<keepalive_tag> {
+             base::tagged_timer<idle_tag> {
   tcb(std::uint32_t snd_capacity, std::uint32_t snd_segments, std::uint32_t ooo_bytes,
       std::uint32_t ooo_segments)
-      : snd(snd_capacity, snd_segments), ooo(ooo_bytes, ooo_segments) {}
+      : snd(snd_capacity, snd_segments), out_of_order(ooo_bytes, ooo_segments) {}
 
   base::timer_node& rto_timer() noexcept { return static_cast<base::tagged_timer<rto_tag>&>(*this); }
   base::timer_node& delack_timer() noexcept {
@@ -84,24 +103,33 @@ struct tcb : base::tagged_timer<rto_tag>,
   base::timer_node& persist_timer() noexcept {
     return static_cast<base::tagged_timer<persist_tag>&>(*this);
   }
-  base::timer_node& keepalive_timer() noexcept {
-    return static_cast<base::tagged_timer<keepalive_tag>&>(*this);
+  // Keepalive probes (RFC 9293 §3.8.4) and, for a FIN_WAIT_2 the
+  // application has let go of, the orphan timeout: both time idleness.
+  base::timer_node& idle_timer() noexcept {
+    return static_cast<base::tagged_timer<idle_tag>&>(*this);
   }
 
-  // --- identity
+  // --- identity and lifecycle
   four_tuple tuple;
   tcp_state state = tcp_state::closed;
+  lifecycle life = lifecycle::free;
+  open_kind opened = open_kind::active;
   std::uint32_t index = 0;       // slot in the pool
   std::uint32_t generation = 0;  // bumped on every reuse: stale handles miss
-  bool passive = false;          // made by a listener (RFC 9293: RST in SYN_RCVD -> LISTEN)
-  bool in_use = false;
-  bool app_holds = false;        // the application has the handle (until release())
   static constexpr std::uint8_t kNoListener = 0xff;
-  std::uint8_t listener = kNoListener;  // the listener a passive open came from
-  bool in_accept_queue = false;  // established, the application not told yet
-  bool iss_is_cookie = false;    // a SYN-queue entry whose ISS is also a SYN cookie
-  bool pool_port = false;        // the local port came from the port pool: give it back
-  bool in_table = false;         // the connection table maps the tuple to this TCB
+  std::uint8_t listener_slot = kNoListener;  // the listener a passive open came from
+  // What the TCB holds besides its buffers: each is given back once.
+  bool holds_table_entry = false;  // the connection table maps the tuple to this TCB
+  bool holds_pool_port = false;    // the local port came from the port pool
+  bool owes_rst = false;           // CLOSED, kept until its RST finds tx room
+
+  bool in_use() const noexcept { return life != lifecycle::free; }
+  // The application holds the handle, or is about to be told of it.
+  bool app_holds() const noexcept {
+    return life == lifecycle::application || life == lifecycle::accept_queue;
+  }
+  bool passive() const noexcept { return opened != open_kind::active; }
+  bool iss_is_cookie() const noexcept { return opened == open_kind::passive_cookie_iss; }
 
   // --- RFC 9293 §3.3.1 send sequence variables
   seq32 iss;
@@ -164,9 +192,9 @@ struct tcb : base::tagged_timer<rto_tag>,
   std::uint64_t last_rx_ns = 0;
 
   // --- receiving
-  reassembly ooo;
+  reassembly out_of_order;  // segments past RCV.NXT, waiting for the gap to fill
   rte_mbuf* rx_head = nullptr;  // in-order data the application has not taken
-  rte_mbuf* rx_tail = nullptr;  // its last segment: small segments are copied into its room
+  rte_mbuf* rx_tail = nullptr;  // its last segment: small segments are copied into its room (memory.cc)
   std::uint32_t rx_bytes = 0;
   std::uint32_t rx_mbufs = 0;   // segments of the rx_head chain
   std::uint32_t rcv_buffer = 0;     // the most we hold: rx queue + out of order
@@ -190,13 +218,12 @@ struct tcb : base::tagged_timer<rto_tag>,
   tcb_link deferred;
   // An active open whose first SYN waits for this iteration's SYN budget.
   tcb_link syn_waiting;
-  bool rst_pending = false;  // CLOSED, kept until its RST finds tx room
 
   bool fin_sent() const noexcept { return fin_queued && snd_max > fin_seq; }
   bool fin_acked() const noexcept { return fin_queued && snd_una > fin_seq; }
   std::uint32_t flight_size() const noexcept { return static_cast<std::uint32_t>(snd_max - snd_una); }
   // mbufs held on the receive side: the in-order queue and reassembly.
-  std::uint32_t rcv_held_mbufs() const noexcept { return rx_mbufs + ooo.segments(); }
+  std::uint32_t rcv_held_mbufs() const noexcept { return rx_mbufs + out_of_order.segments(); }
 };
 
 }  // namespace kbt::tcp

@@ -73,10 +73,10 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
 
 tcp_layer::~tcp_layer() {
   for (auto& c : _pool) {
-    if (c->in_use) {
+    if (c->in_use()) {
       cancel_timers(*c);
       c->snd.clear();
-      c->ooo.clear();
+      c->out_of_order.clear();
       rte_pktmbuf_free(c->rx_head);
       c->rx_head = c->rx_tail = nullptr;
     }
@@ -147,8 +147,8 @@ bool tcp_layer::evict_embryonic() noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     tcb& c = *_pool[_evict_cursor];
     _evict_cursor = _evict_cursor + 1 == n ? 0 : _evict_cursor + 1;
-    if (c.in_use && c.state == tcp_state::syn_rcvd && c.passive && c.iss_is_cookie &&
-        !c.app_holds && !c.on_event_list) {
+    if (c.in_use() && c.state == tcp_state::syn_rcvd && c.passive() && c.iss_is_cookie() &&
+        !c.app_holds() && !c.on_event_list) {
       to_closed(c);
       _counters.syn_rcvd_evicted.add();
       return true;
@@ -168,9 +168,7 @@ bool tcp_layer::evict_orphan() noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     tcb& c = *_pool[_evict_cursor];
     _evict_cursor = _evict_cursor + 1 == n ? 0 : _evict_cursor + 1;
-    const bool closing = c.state == tcp_state::fin_wait_1 || c.state == tcp_state::fin_wait_2 ||
-                         c.state == tcp_state::closing || c.state == tcp_state::last_ack;
-    if (c.in_use && closing && !c.app_holds && !c.on_event_list) {
+    if (c.life == lifecycle::orphan && is_closing(c.state) && !c.on_event_list) {
       send_rst(c.tuple, c.snd_nxt, seq32{}, false);
       to_closed(c);
       _counters.orphans_evicted.add();
@@ -180,7 +178,7 @@ bool tcp_layer::evict_orphan() noexcept {
   return false;
 }
 
-tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
+tcb* tcp_layer::alloc_tcb(const four_tuple& t, lifecycle life) noexcept {
   if (_free.empty()) evict_embryonic();
   if (_free.empty()) evict_orphan();
   if (_free.empty()) {
@@ -196,15 +194,14 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t) noexcept {
   ++_table_version;
   ++_live;
   ++c->generation;
-  c->in_use = true;
-  c->in_table = true;
+  c->life = life;
+  c->opened = open_kind::active;
+  c->holds_table_entry = true;
   c->tuple = t;
   c->state = tcp_state::closed;
-  c->listener = tcb::kNoListener;
-  c->in_accept_queue = false;
-  c->iss_is_cookie = false;
-  c->pool_port = false;
-  c->rst_pending = false;
+  c->listener_slot = tcb::kNoListener;
+  c->holds_pool_port = false;
+  c->owes_rst = false;
   _counters.states[static_cast<std::size_t>(tcp_state::closed)].add();
   return c;
 }
@@ -213,8 +210,8 @@ void tcp_layer::unhash(tcb& c) noexcept {
   // Once off the table, the tuple may already belong to a new connection
   // (RFC 6191 reuse from TIME_WAIT): deleting by tuple again would take that
   // one's entry (found by fuzz_tcp_listen_cookies_never).
-  if (!c.in_table) return;
-  c.in_table = false;
+  if (!c.holds_table_entry) return;
+  c.holds_table_entry = false;
   const std::int32_t pos = rte_hash_del_key(_table, &c.tuple);
   if (pos < 0) return;
   // With RW_CONCURRENCY_LF, rte_hash keeps a deleted key's slot until it is
@@ -232,8 +229,8 @@ void tcp_layer::unhash(tcb& c) noexcept {
 void tcp_layer::detach(tcb& c) noexcept {
   unhash(c);
   leave_accept_queue(c);
-  if (c.pool_port) give_back_port(c.tuple.local_ip, c.tuple.local_port);
-  c.pool_port = false;
+  if (c.holds_pool_port) give_back_port(c.tuple.local_ip, c.tuple.local_port);
+  c.holds_pool_port = false;
 }
 
 void tcp_layer::free_tcb(tcb& c) noexcept {
@@ -245,7 +242,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   const std::uint32_t snd_before = c.snd.segments();
   const std::uint32_t rcv_before = c.rcv_held_mbufs();
   c.snd.clear();
-  c.ooo.clear();
+  c.out_of_order.clear();
   rte_pktmbuf_free(c.rx_head);
   c.rx_head = c.rx_tail = nullptr;
   c.rx_bytes = 0;
@@ -256,7 +253,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   // The state gauge leaves whatever state the TCB was in.
   _counters.states[static_cast<std::size_t>(c.state)].sub();
   c.state = tcp_state::closed;
-  c.in_use = false;
+  c.life = lifecycle::free;
   c.user = nullptr;
   --_live;
   _free.push_back(&c);
@@ -264,8 +261,8 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
 
 void tcp_layer::set_state(tcb& c, tcp_state s) noexcept {
   // The SYN queue of a listener is its passive opens in SYN_RCVD.
-  if (c.passive && c.listener != tcb::kNoListener && (c.state == tcp_state::syn_rcvd) != (s == tcp_state::syn_rcvd)) {
-    listener& l = _listeners[c.listener];
+  if (c.passive() && c.listener_slot != tcb::kNoListener && (c.state == tcp_state::syn_rcvd) != (s == tcp_state::syn_rcvd)) {
+    listener& l = _listeners[c.listener_slot];
     if (s == tcp_state::syn_rcvd) {
       ++l.syn_queue;
     } else {
@@ -275,6 +272,20 @@ void tcp_layer::set_state(tcb& c, tcp_state s) noexcept {
   _counters.states[static_cast<std::size_t>(c.state)].sub();
   _counters.states[static_cast<std::size_t>(s)].add();
   c.state = s;
+}
+
+// The one way into ESTABLISHED: our SYN-ACK acknowledged (SYN_RCVD, RFC 9293
+// §3.10.7.4 fifth), the peer's SYN-ACK (SYN_SENT, §3.10.7.3 fourth), or a
+// valid SYN cookie's ACK (RFC 4987 §3.6). The application hears of it now;
+// a passive open's comes through its listener's accept queue.
+void tcp_layer::enter_established(tcb& c) noexcept {
+  set_state(c, tcp_state::established);
+  c.retries = 0;
+  _wheel.cancel(c.rto_timer());
+  if (c.life == lifecycle::handshake) c.life = lifecycle::application;
+  notify(c, event::kConnected);
+  // A close queued in SYN_SENT or SYN_RCVD (RFC 9293 §3.10.4) takes effect now.
+  if (c.fin_queued) set_state(c, tcp_state::fin_wait_1);
 }
 
 void tcp_layer::notify(tcb& c, std::uint8_t ev) noexcept {
@@ -293,7 +304,7 @@ void tcp_layer::notify(tcb& c, std::uint8_t ev) noexcept {
 // The connection is over for the application. The TCB itself goes back to
 // the pool once the application has released it and the protocol no longer
 // needs it (TIME_WAIT keeps it until 2MSL).
-void tcp_layer::close_connection(tcb& c, close_reason why) noexcept {
+void tcp_layer::report_closed(tcb& c, close_reason why) noexcept {
   if ((c.events & event::kClosed) != 0 || c.state == tcp_state::closed) return;
   c.reason = why;
   notify(c, event::kClosed);
@@ -301,11 +312,12 @@ void tcp_layer::close_connection(tcb& c, close_reason why) noexcept {
 
 void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
   c.user = nullptr;
-  c.app_holds = false;
+  leave_accept_queue(c);
+  c.life = lifecycle::orphan;
   if (c.state == tcp_state::syn_sent && c.snd.bytes() == 0) {
     // RFC 9293 §3.10.4: CLOSE in SYN_SENT deletes the TCB; no RST is sent.
     to_closed(c);
-  } else if (is_synchronized(c.state) && (c.rx_bytes > 0 || !c.ooo.empty())) {
+  } else if (is_synchronized(c.state) && (c.rx_bytes > 0 || !c.out_of_order.empty())) {
     reset_data_lost(c);
   } else if (c.state == tcp_state::fin_wait_2) {
     arm_orphan_timeout(c, now_ns);
@@ -333,7 +345,7 @@ void tcp_layer::reset_data_lost(tcb& c) noexcept {
 // loses none of the RSTs that tell the server.
 void tcp_layer::reset_and_close(tcb& c) noexcept {
   if (_tx_room == 0) {
-    c.rst_pending = true;
+    c.owes_rst = true;
     defer(c);
   } else {
     send_rst(c.tuple, c.snd_nxt, seq32{}, false);
@@ -342,8 +354,8 @@ void tcp_layer::reset_and_close(tcb& c) noexcept {
 }
 
 void tcp_layer::reap(tcb& c) noexcept {
-  if (c.in_use && c.state == tcp_state::closed && !c.app_holds && !c.on_event_list &&
-      !c.rst_pending) {
+  if (c.in_use() && c.state == tcp_state::closed && !c.app_holds() && !c.on_event_list &&
+      !c.owes_rst) {
     free_tcb(c);
   }
 }
@@ -357,18 +369,15 @@ void tcp_layer::to_closed(tcb& c) noexcept {
   reap(c);
 }
 
-void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
+// Every field a connection starts from, for all three ways of opening
+// (connect, a listener's SYN, a SYN cookie's ACK): they then set only what
+// differs (start_sequence, take_peer_syn).
+void tcp_layer::reset_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   const tcp_config& t = _config.tcp;
   // RFC 6528 §3's M counts from boot (set_clock_origin): with the boot key
   // (core/boot_key.hh) a tuple's ISN keeps growing across processes.
-  c.iss = _isn.generate(c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip,
-                        c.tuple.remote_port, now_ns + _ts.origin_ns);
-  c.snd_una = c.snd_nxt = c.snd_max = c.iss;
-  // RFC 6582 §3.2 step 1: recover starts at the ISS. Left at 0, every
-  // connection whose ISS is 2^31 or more away looked "in recovery" and
-  // never fast-retransmitted (found by test_netem.py).
-  c.recover = c.iss;
-  c.snd.reset(c.iss + 1);
+  start_sequence(c, _isn.generate(c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip,
+                                  c.tuple.remote_port, now_ns + _ts.origin_ns));
   c.snd_wnd = 0;
   c.max_snd_wnd = 0;
   c.snd_wl1 = c.snd_wl2 = seq32{};
@@ -408,6 +417,32 @@ void tcp_layer::init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.scoreboard.reset();
   if (t.window_scaling) c.rcv_wscale = rcv_wscale_for_buffer();
   c.cc.init(_config.cc, c.snd_mss, now_ns);
+}
+
+void tcp_layer::start_sequence(tcb& c, seq32 iss) noexcept {
+  c.iss = iss;
+  c.snd_una = c.snd_nxt = c.snd_max = iss;
+  // RFC 6582 §3.2 step 1: recover starts at the ISS. Left at 0, every
+  // connection whose ISS is 2^31 or more away looked "in recovery" and
+  // never fast-retransmitted (found by test_netem.py).
+  c.recover = iss;
+  c.snd.reset(iss + 1);
+}
+
+// RFC 9293 §3.10.7.2 and §3.10.7.3 fourth: what the peer's SYN tells us,
+// its ISN, its window (RFC 7323 §2.2: a SYN's is never scaled) and options.
+void tcp_layer::take_peer_syn(tcb& c, const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
+  c.irs = syn.seq;
+  c.rcv_nxt = syn.seq + 1;
+  c.rcv_adv = c.rcv_nxt;
+  take_options(c, syn.options);
+  if (c.ts_ok) {
+    c.ts_recent = syn.options.timestamps->tsval;
+    c.ts_recent_stamp_ns = now_ns;
+  }
+  c.snd_wnd = syn.window;
+  c.max_snd_wnd = c.snd_wnd;
+  c.snd_wl1 = syn.seq;
 }
 
 std::uint8_t tcp_layer::rcv_wscale_for_buffer() const noexcept {
@@ -474,15 +509,13 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
   } else if (lookup(t) != nullptr || _time_wait.find(t) != nullptr) {
     return nullptr;
   }
-  tcb* c = alloc_tcb(t);
+  tcb* c = alloc_tcb(t, lifecycle::application);
   if (c == nullptr) {
     if (from_pool) give_back_port(t.local_ip, t.local_port);
     return nullptr;
   }
-  c->pool_port = from_pool;
-  c->passive = false;
-  c->app_holds = true;
-  init_tcb_for_open(*c, now_ns);
+  c->holds_pool_port = from_pool;
+  reset_for_open(*c, now_ns);
   set_state(*c, tcp_state::syn_sent);
   _counters.active_opens.add();
   send_syn(*c, now_ns);
@@ -490,10 +523,7 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
 }
 
 bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
-  if (!can_send(c.state) && c.state != tcp_state::syn_sent && c.state != tcp_state::syn_rcvd) {
-    return false;
-  }
-  if (c.fin_queued) return false;
+  if (!may_queue_data(c.state) || c.fin_queued) return false;
   std::uint16_t pieces = 0;
   for (const rte_mbuf* s = payload; s != nullptr; s = s->next) pieces += s->data_len != 0 ? 1 : 0;
   const std::uint32_t before = c.snd.segments();
@@ -512,10 +542,7 @@ bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
 
 std::uint32_t tcp_layer::send_copy(tcb& c, std::span<const std::byte> data,
                                    std::uint64_t now_ns) noexcept {
-  if (c.fin_queued || (!can_send(c.state) && c.state != tcp_state::syn_sent &&
-                       c.state != tcp_state::syn_rcvd)) {
-    return 0;
-  }
+  if (!may_queue_data(c.state) || c.fin_queued) return 0;
   // Fill whole mbufs, then segment once: segment boundaries follow the MSS,
   // not the copy chunks.
   const std::uint32_t before = c.snd.segments();
@@ -584,7 +611,7 @@ void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
 void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
   (void)now_ns;
   // RFC 9293 §3.10.5: in synchronized states send RST <SEQ=SND.NXT>.
-  close_connection(c, close_reason::aborted);
+  report_closed(c, close_reason::aborted);
   if (is_synchronized(c.state)) {
     reset_and_close(c);
   } else {
@@ -594,11 +621,11 @@ void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
 
 void tcp_layer::set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept {
   if (!on) {
-    _wheel.cancel(c.keepalive_timer());
+    _wheel.cancel(c.idle_timer());
     return;
   }
   c.keepalive_sent = 0;
-  _wheel.arm(c.keepalive_timer(), now_ns + _config.tcp.keepalive_idle_ns);
+  _wheel.arm(c.idle_timer(), now_ns + _config.tcp.keepalive_idle_ns);
 }
 
 }  // namespace kbt::tcp

@@ -199,7 +199,7 @@ class tcp_layer {
       const std::uint8_t ev = c->events;
       c->events = 0;
       leave_accept_queue(*c);  // the application is told of it now
-      if (c->app_holds) f(*c, ev);
+      if (c->app_holds()) f(*c, ev);
       reap(*c);
     }
   }
@@ -229,7 +229,8 @@ class tcp_layer {
   friend struct tcp_timers;
 
   // tcp_layer.cc: pool, table, events
-  tcb* alloc_tcb(const four_tuple& t) noexcept;
+  // A TCB for `t`, in the table, starting its life as `life`.
+  tcb* alloc_tcb(const four_tuple& t, lifecycle life) noexcept;
   bool evict_embryonic() noexcept;
   bool evict_orphan() noexcept;
   void free_tcb(tcb& c) noexcept;
@@ -238,13 +239,19 @@ class tcp_layer {
   tcb* lookup(const four_tuple& t) noexcept;
   listener* listening(std::uint16_t port) noexcept;
   void set_state(tcb& c, tcp_state s) noexcept;
+  void enter_established(tcb& c) noexcept;
   void notify(tcb& c, std::uint8_t ev) noexcept;
-  void close_connection(tcb& c, close_reason why) noexcept;
+  // Tells the application (kClosed, with `why`) that the connection is over
+  // for it; the TCB itself goes on until reap().
+  void report_closed(tcb& c, close_reason why) noexcept;
   void to_closed(tcb& c) noexcept;  // CLOSED, timers off, freed if nobody holds it
   void reset_data_lost(tcb& c) noexcept;  // RST and CLOSED: data nobody will read
   void reset_and_close(tcb& c) noexcept;  // RST <SEQ=SND.NXT> (now or deferred), CLOSED
   void arm_orphan_timeout(tcb& c, std::uint64_t now_ns) noexcept;
-  void init_tcb_for_open(tcb& c, std::uint64_t now_ns) noexcept;
+  void reset_for_open(tcb& c, std::uint64_t now_ns) noexcept;
+  // ISS, and the send sequence and buffer that start from it.
+  void start_sequence(tcb& c, seq32 iss) noexcept;
+  void take_peer_syn(tcb& c, const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
 
   // memory.cc: the core's mbuf budgets (mbuf_budget.hh)
   static tcp_layer_config resolve_memory(tcp_layer_config config) noexcept;
@@ -369,7 +376,7 @@ class tcp_layer {
   void on_delack(tcb& c, std::uint64_t now_ns) noexcept;
   void on_persist(tcb& c, std::uint64_t now_ns) noexcept;
   void give_up(tcb& c) noexcept;
-  void on_keepalive(tcb& c, std::uint64_t now_ns) noexcept;
+  void on_idle_timeout(tcb& c, std::uint64_t now_ns) noexcept;
   void cancel_timers(tcb& c) noexcept;
 
   tcp_layer_config _config;

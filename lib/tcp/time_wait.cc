@@ -48,13 +48,13 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
   r.ts_ok = c.ts_ok;
   // The same connection: its limit on invalid-segment ACKs goes on.
   r.last_invalid_ack_ms = c.last_invalid_ack_ms;
-  r.port_from_pool = c.pool_port;
-  close_connection(c, close_reason::normal);
+  r.port_from_pool = c.holds_pool_port;
+  report_closed(c, close_reason::normal);
   // RFC 9293 §3.6: 2 MSL before the tuple may be used again. When the
   // table is full the connection skips TIME_WAIT, as Linux does past
   // tcp_max_tw_buckets: counted, since it gives up the protection.
   if (_time_wait.insert(r, now_ns) != nullptr) {
-    c.pool_port = false;  // the record gives the port back on expiry
+    c.holds_pool_port = false;  // the record gives the port back on expiry
     _counters.states[kTimeWait].add();
   } else {
     _counters.time_wait_overflow.add();

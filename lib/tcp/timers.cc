@@ -20,8 +20,8 @@ struct tcp_timers {
   static void persist(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
     static_cast<tcp_layer*>(ctx)->on_persist(base::owner_of<tcb, persist_tag>(n), now_ns);
   }
-  static void keepalive(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
-    static_cast<tcp_layer*>(ctx)->on_keepalive(base::owner_of<tcb, keepalive_tag>(n), now_ns);
+  static void idle(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+    static_cast<tcp_layer*>(ctx)->on_idle_timeout(base::owner_of<tcb, idle_tag>(n), now_ns);
   }
 };
 
@@ -29,7 +29,7 @@ void install_timer_callbacks(tcb& c) noexcept {
   c.rto_timer().set_callback(&tcp_timers::rto);
   c.delack_timer().set_callback(&tcp_timers::delack);
   c.persist_timer().set_callback(&tcp_timers::persist);
-  c.keepalive_timer().set_callback(&tcp_timers::keepalive);
+  c.idle_timer().set_callback(&tcp_timers::idle);
 }
 
 void tcp_layer::advance(std::uint64_t now_ns) noexcept {
@@ -47,7 +47,7 @@ void tcp_layer::cancel_timers(tcb& c) noexcept {
   _wheel.cancel(c.rto_timer());
   _wheel.cancel(c.delack_timer());
   _wheel.cancel(c.persist_timer());
-  _wheel.cancel(c.keepalive_timer());
+  _wheel.cancel(c.idle_timer());
 }
 
 void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
@@ -108,7 +108,7 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
 // why.
 void tcp_layer::give_up(tcb& c) noexcept {
   _counters.timeouts.add();
-  close_connection(c, close_reason::timeout);
+  report_closed(c, close_reason::timeout);
   to_closed(c);
 }
 
@@ -144,7 +144,7 @@ void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
   // Released, and the peer's window stays shut: nobody will read what it
   // might take, and the send buffer holds the core's mbufs. Linux resets
   // such an orphan after tcp_orphan_retries probes (tcp_probe_timer).
-  if (!c.app_holds && c.persist_backoff >= _config.tcp.orphan_probes) {
+  if (!c.app_holds() && c.persist_backoff >= _config.tcp.orphan_probes) {
     _counters.orphan_probe_timeouts.add();
     return reset_and_close(c);
   }
@@ -157,14 +157,14 @@ void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
   _wheel.arm(c.persist_timer(), now_ns + wait);
 }
 
-// The keepalive timer of a released connection in FIN_WAIT_2 (as Linux
+// The idle timer of a released connection in FIN_WAIT_2 (as Linux
 // uses it): keepalive is the application's, and it has gone.
 void tcp_layer::arm_orphan_timeout(tcb& c, std::uint64_t now_ns) noexcept {
-  _wheel.arm(c.keepalive_timer(), now_ns + _config.tcp.orphan_fin_wait_2_ns);
+  _wheel.arm(c.idle_timer(), now_ns + _config.tcp.orphan_fin_wait_2_ns);
 }
 
-void tcp_layer::on_keepalive(tcb& c, std::uint64_t now_ns) noexcept {
-  if (c.state == tcp_state::fin_wait_2 && !c.app_holds) {
+void tcp_layer::on_idle_timeout(tcb& c, std::uint64_t now_ns) noexcept {
+  if (c.state == tcp_state::fin_wait_2 && !c.app_holds()) {
     _counters.orphan_fin_wait_2_timeouts.add();
     to_closed(c);
     return;
@@ -172,7 +172,7 @@ void tcp_layer::on_keepalive(tcb& c, std::uint64_t now_ns) noexcept {
   if (!is_synchronized(c.state) || c.state == tcp_state::time_wait) return;
   const tcp_config& t = _config.tcp;
   if (now_ns - c.last_rx_ns < t.keepalive_idle_ns && c.keepalive_sent == 0) {
-    _wheel.arm(c.keepalive_timer(), c.last_rx_ns + t.keepalive_idle_ns);
+    _wheel.arm(c.idle_timer(), c.last_rx_ns + t.keepalive_idle_ns);
     return;
   }
   // Data or a FIN outstanding: the retransmission (or persist) timer is
@@ -181,7 +181,7 @@ void tcp_layer::on_keepalive(tcb& c, std::uint64_t now_ns) noexcept {
   // against a live connection (found by the soak), so wait, as Linux does.
   if (c.snd_una != c.snd_max) {
     c.keepalive_sent = 0;
-    _wheel.arm(c.keepalive_timer(), now_ns + t.keepalive_idle_ns);
+    _wheel.arm(c.idle_timer(), now_ns + t.keepalive_idle_ns);
     return;
   }
   if (c.keepalive_sent >= t.keepalive_probes) return give_up(c);
@@ -190,7 +190,7 @@ void tcp_layer::on_keepalive(tcb& c, std::uint64_t now_ns) noexcept {
   ++c.keepalive_sent;
   _counters.keepalive_probes.add();
   send_segment(c, c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
-  _wheel.arm(c.keepalive_timer(), now_ns + t.keepalive_interval_ns);
+  _wheel.arm(c.idle_timer(), now_ns + t.keepalive_interval_ns);
 }
 
 }  // namespace kbt::tcp

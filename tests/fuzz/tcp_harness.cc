@@ -412,9 +412,9 @@ void harness::check_invariants() {
     std::fprintf(stderr, "           state:");
     for (std::uint32_t i = 0; i < kMaxConns; ++i) {
       const tcb* c = _layer->at(i);
-      if (c->in_use) {
+      if (c->in_use()) {
         std::fprintf(stderr, " [%u %s %u->%u%s]", i, std::string(tcp::to_string(c->state)).c_str(),
-                     c->tuple.remote_port, c->tuple.local_port, c->app_holds ? " held" : "");
+                     c->tuple.remote_port, c->tuple.local_port, c->app_holds() ? " held" : "");
       }
     }
     std::fprintf(stderr, " time_wait=%zu gauges:", _layer->time_wait().size());
@@ -430,7 +430,7 @@ void harness::check_invariants() {
   std::size_t live = 0, syn_rcvd = 0, accepting = 0;
   for (std::uint32_t i = 0; i < kMaxConns; ++i) {
     const tcb* c = _layer->at(i);
-    if (!c->in_use) continue;
+    if (!c->in_use()) continue;
     ++live;
     const auto s = static_cast<unsigned>(c->state);
     FUZZ_CHECK(s < tcp::kStateCount, "TCB %u in state %u: not one of the eleven", i, s);
@@ -441,10 +441,10 @@ void harness::check_invariants() {
       FUZZ_CHECK(_layer->find(c->tuple) == c, "TCB %u in %s is not in the connection table", i,
                  std::string(tcp::to_string(c->state)).c_str());
     }
-    if (c->passive && c->listener != tcb::kNoListener && c->state == tcp_state::syn_rcvd) {
+    if (c->passive() && c->listener_slot != tcb::kNoListener && c->state == tcp_state::syn_rcvd) {
       ++syn_rcvd;
     }
-    if (c->in_accept_queue) ++accepting;
+    if (c->life == tcp::lifecycle::accept_queue) ++accepting;
   }
   FUZZ_CHECK(live == _layer->connections(), "%zu TCBs in use, connections() says %zu", live,
              _layer->connections());
@@ -469,7 +469,7 @@ void harness::check_invariants() {
   for (std::size_t i = 0; i < kTuples.size(); ++i) {
     const auto t = stack_tuple(i);
     const tcb* c = _layer->find(t);
-    FUZZ_CHECK(c == nullptr || (c->in_use && c->tuple == t && c->state != tcp_state::closed),
+    FUZZ_CHECK(c == nullptr || (c->in_use() && c->tuple == t && c->state != tcp_state::closed),
                "find() on tuple %zu gives a TCB that is free, closed or another tuple's", i);
   }
 }
@@ -557,7 +557,7 @@ void harness::finish(unsigned mbufs_before) {
   } else {
     for (std::uint32_t i = 0; i < kMaxConns; ++i) {
       const tcb* c = _layer->at(i);
-      if (!c->in_use) continue;
+      if (!c->in_use()) continue;
       ++g_summary.leftover[static_cast<std::size_t>(c->state)];
       // FIN_WAIT_2 waits for the peer's FIN as RFC 9293 says; anything
       // else alive this long with a silent peer pins a TCB and its mbufs.

@@ -188,7 +188,7 @@ void soak_run::check_layer(side s) {
   std::size_t live = 0;
   for (std::uint32_t i = 0; i < l.config().max_conns; ++i) {
     const tcp::tcb* c = l.at(i);
-    if (c == nullptr || !c->in_use) continue;
+    if (c == nullptr || !c->in_use()) continue;
     ++live;
     const auto st = static_cast<std::size_t>(c->state);
     if (st >= tcp::kStateCount) {
@@ -508,19 +508,19 @@ std::string soak_run::describe_layer(side s) {
   std::string out;
   for (std::uint32_t i = 0; i < l.config().max_conns; ++i) {
     tcp::tcb* c = l.at(i);
-    if (c == nullptr || !c->in_use) continue;
+    if (c == nullptr || !c->in_use()) continue;
     auto u = [](auto v) { return std::to_string(v); };
     out += std::string("  ") + (s == side::a ? "A" : "B") + " tcb " + u(i) + " " +
            u(c->tuple.local_port) + "->" + u(c->tuple.remote_port) + " " +
-           std::string(tcp::to_string(c->state)) + " app=" + u(c->app_holds) +
+           std::string(tcp::to_string(c->state)) + " app=" + u(c->app_holds()) +
            " una=" + u(c->snd_una.value) + " nxt=" + u(c->snd_nxt.value) +
            " max=" + u(c->snd_max.value) + " wnd=" + u(c->snd_wnd) +
            " held=" + u(c->snd.bytes()) + " fin_queued=" + u(c->fin_queued) +
            " rcv_nxt=" + u(c->rcv_nxt.value) + " rcv_adv=" + u(c->rcv_adv.value) +
-           " rx=" + u(c->rx_bytes) + " ooo=" + u(c->ooo.bytes()) + " paused=" + u(c->rx_paused) +
+           " rx=" + u(c->rx_bytes) + " ooo=" + u(c->out_of_order.bytes()) + " paused=" + u(c->rx_paused) +
            " retries=" + u(c->retries) + " rto_armed=" + u(c->rto_timer().armed()) +
            " persist_armed=" + u(c->persist_timer().armed()) +
-           " keepalive_armed=" + u(c->keepalive_timer().armed()) + "\n";
+           " keepalive_armed=" + u(c->idle_timer().armed()) + "\n";
   }
   out += std::string("  ") + (s == side::a ? "A" : "B") + " TIME_WAIT records " +
          std::to_string(l.time_wait().size()) + ", no_mbuf " +

@@ -154,7 +154,7 @@ std::string tcp_peer::describe() const {
          " rto=" + u(c.rtt.rto_ns()) + " retries=" + u(c.retries) +
          " unsent=" + u(c.snd.bytes_unsent(c.snd_nxt)) + " held=" + u(c.snd.bytes()) +
          " fin_queued=" + u(c.fin_queued) + " rcv_nxt=" + u(c.rcv_nxt.value) +
-         " rcv_adv=" + u(c.rcv_adv.value) + " ooo=" + u(c.ooo.bytes()) + " rx=" + u(c.rx_bytes);
+         " rcv_adv=" + u(c.rcv_adv.value) + " ooo=" + u(c.out_of_order.bytes()) + " rx=" + u(c.rx_bytes);
 }
 
 }  // namespace kbt::sim

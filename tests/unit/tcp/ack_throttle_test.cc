@@ -319,7 +319,7 @@ TEST_F(InvalidAck, ZeroWindowProbesAreAnsweredAtOnce) {
 }
 
 TEST_F(InvalidAck, ANewConnectionOnTheTupleStartsWithoutALimit) {
-  // init_tcb_for_open(): the stamp belongs to one connection, not to the
+  // reset_for_open(): the stamp belongs to one connection, not to the
   // TCB slot or the tuple.
   tcb* c = established_passive();
   ASSERT_NE(c, nullptr);

@@ -473,7 +473,7 @@ TEST_F(Data, UnscaledWindowEdgeIsTheFieldsNotTheBuffers) {
   EXPECT_EQ(c->rcv_adv.value, kPeerIsn + 2 + 65535);
   // One byte past the edge told: not acceptable, answered with an ACK.
   input({.flags = flag::kAck, .seq = kPeerIsn + 2 + 65535, .ack = _iss + 1, .payload = "x"});
-  EXPECT_EQ(c->ooo.runs(), 0U) << "nothing queued beyond the window";
+  EXPECT_EQ(c->out_of_order.runs(), 0U) << "nothing queued beyond the window";
   EXPECT_EQ(_layer->counters().out_of_window.get(), 1U);
 }
 

@@ -214,7 +214,7 @@ TEST_F(Listener, AlwaysModeKeepsNoStateBeforeTheAck) {
 TEST_F(Listener, ACookieConnectionStartsWithoutAnInvalidAckLimit) {
   // RFC 5961 §7: the limit on ACKs to invalid segments is the connection's;
   // a cookie ACK rebuilding a TCB (accept_cookie) starts it afresh, as
-  // init_tcb_for_open() does for every open.
+  // reset_for_open() does for every open.
   with(syncookies_mode::always);
   const auto far = [this] {
     input({.flags = flag::kAck, .seq = kPeerIsn + 1 + 10'000'000, .ack = conn(41000)->snd_nxt.value,

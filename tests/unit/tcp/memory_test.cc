@@ -171,7 +171,7 @@ TEST_F(Memory, ReceiveBudgetSpentDropsTheDataAndAcksWhatItHas) {
   sent();
   input({.flags = flag::kAck, .seq = s + 500, .ack = _iss + 1, .payload = std::string(100, 'd')});
   EXPECT_EQ(_layer->counters().rcv_mem_dropped.get(), 1U);
-  EXPECT_EQ(c->ooo.segments(), 2U);
+  EXPECT_EQ(c->out_of_order.segments(), 2U);
   const auto ack = sent_one();
   EXPECT_EQ(ack.h.ack.value, s) << "the ACK says where the peer must start again";
   EXPECT_EQ(c->rcv_adv, edge) << "the edge told stays, and moves no further";
@@ -179,7 +179,7 @@ TEST_F(Memory, ReceiveBudgetSpentDropsTheDataAndAcksWhatItHas) {
   // to make room (RFC 2018 §8 reneging), or the queue would wait for ever.
   input({.flags = flag::kAck, .seq = s, .ack = _iss + 1, .payload = std::string(100, 'a')});
   EXPECT_EQ(read_all(*_layer, *c, _now), std::string(100, 'a') + std::string(100, 'b'));
-  EXPECT_TRUE(c->ooo.empty()) << "'c' was reneged";
+  EXPECT_TRUE(c->out_of_order.empty()) << "'c' was reneged";
   // Read, there is room again: what the peer sends again is taken.
   input({.flags = flag::kAck, .seq = s + 200, .ack = _iss + 1, .payload = std::string(100, 'x')});
   input({.flags = flag::kAck, .seq = s + 300, .ack = _iss + 1, .payload = std::string(100, 'c')});
