@@ -18,41 +18,8 @@ void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payloa
     c.ack_now = true;
     return;
   }
-  seq32 seq = seg.seq;
-  std::uint32_t len = seg.payload_len;
-  bool fin = seg.has(kFin);
-  // Trim what we already have (a retransmission overlapping RCV.NXT).
-  if (seq < c.rcv_nxt) {
-    const auto old = static_cast<std::uint32_t>(c.rcv_nxt - seq);
-    if (old >= len) {
-      rte_pktmbuf_free(payload);
-      payload = nullptr;
-      len = 0;
-    } else {
-      rte_pktmbuf_adj(payload, static_cast<std::uint16_t>(old));
-      len -= old;
-    }
-    seq = c.rcv_nxt;
-  }
-  // Trim what lies past the window we offered.
-  if (seq + len > c.rcv_adv) {
-    const auto over = static_cast<std::uint32_t>((seq + len) - c.rcv_adv);
-    const std::uint32_t cut = std::min(over, len);
-    if (cut == len) {
-      rte_pktmbuf_free(payload);
-      payload = nullptr;
-    } else if (cut > 0) {
-      rte_pktmbuf_trim(payload, static_cast<std::uint16_t>(cut));
-    }
-    len -= cut;
-    fin = false;
-    _counters.rcv_window_trimmed.add();
-    c.ack_now = true;
-  }
-  if (len == 0 && payload != nullptr) {
-    rte_pktmbuf_free(payload);
-    payload = nullptr;
-  }
+  const auto [seq, len, fin, data] = trim_text(c, seg, payload);
+  payload = data;
   if (len == 0 && !fin) {
     c.ack_now = true;  // a duplicate: tell the peer where we are
     return;
@@ -90,12 +57,57 @@ void tcp_layer::process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payloa
     }
     return;
   }
+  reassemble(c, {seq, len, fin, payload}, now_ns);
+}
 
+// The part of a segment's text that is new and inside the window we
+// offered; the payload trimmed to it (nullptr when nothing is left).
+tcp_layer::text_part tcp_layer::trim_text(tcb& c, const wire::tcp_repr& seg,
+                                          rte_mbuf* payload) noexcept {
+  seq32 seq = seg.seq;
+  std::uint32_t len = seg.payload_len;
+  bool fin = seg.has(kFin);
+  // Trim what we already have (a retransmission overlapping RCV.NXT).
+  if (seq < c.rcv_nxt) {
+    const auto old = static_cast<std::uint32_t>(c.rcv_nxt - seq);
+    if (old >= len) {
+      rte_pktmbuf_free(payload);
+      payload = nullptr;
+      len = 0;
+    } else {
+      rte_pktmbuf_adj(payload, static_cast<std::uint16_t>(old));
+      len -= old;
+    }
+    seq = c.rcv_nxt;
+  }
+  // Trim what lies past the window we offered.
+  if (seq + len > c.rcv_adv) {
+    const auto over = static_cast<std::uint32_t>((seq + len) - c.rcv_adv);
+    const std::uint32_t cut = std::min(over, len);
+    if (cut == len) {
+      rte_pktmbuf_free(payload);
+      payload = nullptr;
+    } else if (cut > 0) {
+      rte_pktmbuf_trim(payload, static_cast<std::uint16_t>(cut));
+    }
+    len -= cut;
+    fin = false;
+    _counters.rcv_window_trimmed.add();
+    c.ack_now = true;
+  }
+  if (len == 0 && payload != nullptr) {
+    rte_pktmbuf_free(payload);
+    payload = nullptr;
+  }
+  return {seq, len, fin, payload};
+}
+
+void tcp_layer::reassemble(tcb& c, text_part t, std::uint64_t now_ns) noexcept {
   // Out of order, or filling a hole: through the reassembly queue, and an
   // immediate ACK (RFC 5681 §4.2) so the sender's fast retransmit works.
   c.ack_now = true;
   const std::uint32_t held_before = c.rcv_held_mbufs();
-  const auto r = c.out_of_order.insert(c.rcv_nxt, seq, payload, len, fin, ooo_room(c));
+  const auto r = c.out_of_order.insert(c.rcv_nxt, t.seq, t.payload, t.len, t.fin, ooo_room(c));
   if (r.status == reassembly::insert_status::over_limit) {
     _counters.ooo_dropped.add();
   } else if (r.status == reassembly::insert_status::queued) {

@@ -326,6 +326,15 @@ class tcp_layer {
   void process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                     std::uint64_t now_ns) noexcept;
   void process_fin(tcb& c, std::uint64_t now_ns) noexcept;
+  struct text_part {
+    seq32 seq;
+    std::uint32_t len = 0;
+    bool fin = false;
+    rte_mbuf* payload = nullptr;
+  };
+  text_part trim_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload) noexcept;
+  // Out of order, or filling a hole: through the reassembly queue.
+  void reassemble(tcb& c, text_part t, std::uint64_t now_ns) noexcept;
   void take_options(tcb& c, const wire::tcp_options& o) noexcept;
   void enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept;
 

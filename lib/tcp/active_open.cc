@@ -1,0 +1,69 @@
+// Active opens (RFC 9293 §3.10.1 OPEN, active): a source address and port
+// whose replies land on this core, then the SYN.
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::tcp {
+
+// A source port whose replies land on this core. When the pool is dry and
+// the configuration allows it, the oldest TIME_WAIT record of an active
+// open gives up its port (counted: that shortens TIME_WAIT on purpose).
+std::optional<tcp_layer::source_port> tcp_layer::take_port(wire::ipv4_addr remote_ip,
+                                                           std::uint16_t remote_port) noexcept {
+  // Bounded: a few oldest records, since a recycled port may belong to a
+  // class that does not suit this destination.
+  constexpr int kRecycleAttempts = 16;
+  for (int attempt = 0; attempt <= kRecycleAttempts; ++attempt) {
+    if (const auto sp = take_from_sources(remote_ip, remote_port)) return sp;
+    if (!_config.tcp.reuse_time_wait) break;
+    time_wait_record* oldest = _time_wait.oldest();
+    // Only an active open's record holds a pool port; a passive one stays.
+    if (oldest == nullptr || !oldest->port_from_pool) break;
+    _counters.time_wait_recycled.add();
+    end_time_wait(*oldest);
+  }
+  _counters.ports_exhausted.add();
+  return std::nullopt;
+}
+
+// Round robin over the source addresses: the next one in turn, or the first
+// after it with a port left for this destination (at most one try each).
+std::optional<tcp_layer::source_port> tcp_layer::take_from_sources(
+    wire::ipv4_addr remote_ip, std::uint16_t remote_port) noexcept {
+  const std::uint32_t k = _sources.count;
+  for (std::uint32_t step = 0; step < k; ++step) {
+    const std::uint32_t s = _next_source;
+    _next_source = s + 1 == k ? 0 : s + 1;
+    const wire::ipv4_addr ip = _sources.at(s);
+    if (const auto port = _ports.take(ip, remote_ip, remote_port, s)) {
+      return source_port{ip, *port};
+    }
+  }
+  return std::nullopt;
+}
+
+tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
+                        std::uint64_t now_ns, std::uint16_t local_port) noexcept {
+  four_tuple t{_config.local_ip, remote_ip, local_port, remote_port};
+  const bool from_pool = local_port == 0;
+  if (from_pool) {
+    const auto sp = take_port(remote_ip, remote_port);
+    if (!sp) return nullptr;
+    t.local_ip = sp->ip;
+    t.local_port = sp->port;
+  } else if (lookup(t) != nullptr || _time_wait.find(t) != nullptr) {
+    return nullptr;
+  }
+  tcb* c = alloc_tcb(t, lifecycle::application);
+  if (c == nullptr) {
+    if (from_pool) give_back_port(t.local_ip, t.local_port);
+    return nullptr;
+  }
+  c->holds_pool_port = from_pool;
+  reset_for_open(*c, now_ns);
+  set_state(*c, tcp_state::syn_sent);
+  _counters.active_opens.add();
+  send_syn(*c, now_ns);
+  return c;
+}
+
+}  // namespace kbt::tcp
