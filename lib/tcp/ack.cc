@@ -17,7 +17,7 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
       return false;
     }
     if (c.passive() && c.listener_slot != tcb::kNoListener) {
-      listener& l = _listeners[c.listener_slot];
+      listener& l = _listeners.at(c.listener_slot);
       // Linux's choice when the accept queue is full: ignore the ACK and
       // stay in SYN_RCVD; our SYN-ACK retransmission asks for it again.
       if (l.accept_queue >= _config.tcp.accept_queue_max) {

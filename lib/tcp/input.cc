@@ -93,7 +93,7 @@ void tcp_layer::input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip,
       input_time_wait(*r, ip, seg, payload, now_ns);
       return;
     }
-    listener* l = ip.dst == _config.local_ip ? listening(seg.dst_port) : nullptr;
+    listener* l = ip.dst == _config.local_ip ? _listeners.find(seg.dst_port) : nullptr;
     if (l != nullptr) {
       input_listen(*l, t, seg, payload, now_ns, seq32{}, false);
       return;

@@ -84,7 +84,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
   tcb* c = alloc_tcb(t, lifecycle::handshake);
   if (c == nullptr) return;  // counted as no_tcb
   c->opened = open_kind::passive;
-  c->listener_slot = static_cast<std::uint8_t>(&l - _listeners.data());
+  c->listener_slot = _listeners.slot_of(l);
   reset_for_open(*c, now_ns);
   seq32 iss = c->iss;
   if (cfg.syncookies != syncookies_mode::never) {
@@ -156,7 +156,7 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
   tcb* c = alloc_tcb(t, lifecycle::accept_queue);
   if (c == nullptr) return nullptr;
   c->opened = open_kind::passive;
-  c->listener_slot = static_cast<std::uint8_t>(&l - _listeners.data());
+  c->listener_slot = _listeners.slot_of(l);
   reset_for_open(*c, now_ns);
   start_sequence(*c, seg.ack - 1);
   c->snd_una = c->snd_nxt = c->snd_max = seg.ack;  // the SYN-ACK is acknowledged
@@ -192,7 +192,7 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
 void tcp_layer::leave_accept_queue(tcb& c) noexcept {
   if (c.life != lifecycle::accept_queue) return;
   c.life = lifecycle::application;
-  --_listeners[c.listener_slot].accept_queue;
+  --_listeners.at(c.listener_slot).accept_queue;
 }
 
 }  // namespace kbt::tcp

@@ -92,44 +92,6 @@ tcb* tcp_layer::lookup(const four_tuple& t) noexcept {
   return static_cast<tcb*>(data);
 }
 
-listener* tcp_layer::listening(std::uint16_t port) noexcept {
-  if (port == 0) return nullptr;  // 0 marks a closed listener's slot (unlisten)
-  for (std::size_t i = 0; i < _listener_count; ++i) {
-    if (_listeners[i].port == port) return &_listeners[i];
-  }
-  return nullptr;
-}
-
-const listener* tcp_layer::find_listener(std::uint16_t port) const noexcept {
-  return const_cast<tcp_layer*>(this)->listening(port);
-}
-
-bool tcp_layer::listen(std::uint16_t port) noexcept {
-  if (port == 0 || listening(port) != nullptr) return port != 0;
-  // A closed listener's slot, once no passive open counts on it any more
-  // (a TCB names its listener by slot).
-  for (std::size_t i = 0; i < _listener_count; ++i) {
-    listener& l = _listeners[i];
-    if (l.port == 0 && l.syn_queue == 0 && l.accept_queue == 0) {
-      l = listener{.port = port};
-      return true;
-    }
-  }
-  if (_listener_count == kMaxListeners) return false;
-  _listeners[_listener_count++] = listener{.port = port};
-  return true;
-}
-
-// RFC 9293 §3.10.4 CLOSE in LISTEN: the port takes no new connection (a SYN
-// gets RST as for any closed port, §3.10.7.1). Handshakes already under
-// way finish and reach the application, as established connections do.
-bool tcp_layer::unlisten(std::uint16_t port) noexcept {
-  listener* l = listening(port);
-  if (l == nullptr) return false;
-  l->port = 0;
-  return true;
-}
-
 tcp_state tcp_layer::state_of(const four_tuple& t) noexcept {
   if (const tcb* c = lookup(t); c != nullptr) return c->state;
   if (_time_wait.find(t) != nullptr) return tcp_state::time_wait;
@@ -262,7 +224,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
 void tcp_layer::set_state(tcb& c, tcp_state s) noexcept {
   // The SYN queue of a listener is its passive opens in SYN_RCVD.
   if (c.passive() && c.listener_slot != tcb::kNoListener && (c.state == tcp_state::syn_rcvd) != (s == tcp_state::syn_rcvd)) {
-    listener& l = _listeners[c.listener_slot];
+    listener& l = _listeners.at(c.listener_slot);
     if (s == tcp_state::syn_rcvd) {
       ++l.syn_queue;
     } else {

@@ -24,6 +24,7 @@
 #include "tcp/congestion.hh"
 #include "tcp/counters.hh"
 #include "tcp/isn.hh"
+#include "tcp/listener_table.hh"
 #include "tcp/mbuf_budget.hh"
 #include "tcp/port_pool.hh"
 #include "tcp/segment_builder.hh"
@@ -79,16 +80,9 @@ struct tcp_rx {
   std::uint32_t l4_offset = 0;  // where the TCP header starts in m
 };
 
-// A listening port and its two queues (RFC 9293 §3.10.1; RFC 4987 §3.1).
-struct listener {
-  std::uint16_t port = 0;
-  std::uint32_t syn_queue = 0;     // passive opens in SYN_RCVD now
-  std::uint32_t accept_queue = 0;  // established, not yet handed to the application
-};
-
 class tcp_layer {
  public:
-  static constexpr std::size_t kMaxListeners = 16;
+  static constexpr std::size_t kMaxListeners = listener_table::kMax;
   static constexpr std::size_t kOutQueue = 256;
   static constexpr std::size_t kMaxBurst = 32;
   // First SYNs of active opens sent per iteration (set_tx_room starts one):
@@ -135,10 +129,12 @@ class tcp_layer {
 
   // --- application side
   // At start-up or later; false when kMaxListeners ports listen already.
-  bool listen(std::uint16_t port) noexcept;
+  bool listen(std::uint16_t port) noexcept { return _listeners.listen(port); }
   // Closes the listener on `port`; false when none listens there.
-  bool unlisten(std::uint16_t port) noexcept;
-  const listener* find_listener(std::uint16_t port) const noexcept;
+  bool unlisten(std::uint16_t port) noexcept { return _listeners.unlisten(port); }
+  const listener* find_listener(std::uint16_t port) const noexcept {
+    return _listeners.find(port);
+  }
   // Active open (RFC 9293 §3.10.1). nullptr when no TCB or port is free
   // (counted: no_tcb, ports_exhausted). Without `local_port` the port comes
   // from this core's pool, so that the replies reach this core, and the
@@ -237,7 +233,6 @@ class tcp_layer {
   void unhash(tcb& c) noexcept;  // off the table, its key slot free again
   void detach(tcb& c) noexcept;  // unhash, accept queue, pool port
   tcb* lookup(const four_tuple& t) noexcept;
-  listener* listening(std::uint16_t port) noexcept;
   void set_state(tcb& c, tcp_state s) noexcept;
   void enter_established(tcb& c) noexcept;
   void notify(tcb& c, std::uint8_t ev) noexcept;
@@ -410,8 +405,7 @@ class tcp_layer {
   std::vector<tcb*> _free;
   std::size_t _evict_cursor = 0;  // evict_embryonic()'s next slot
   std::size_t _live = 0;
-  std::array<listener, kMaxListeners> _listeners{};
-  std::size_t _listener_count = 0;
+  listener_table _listeners;
   std::array<out_packet, kOutQueue> _out{};
   std::size_t _out_count = 0;
   tcb* _events_head = nullptr;

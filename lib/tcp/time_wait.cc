@@ -116,7 +116,7 @@ void tcp_layer::input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
       _counters.time_wait_syn_dropped.add();
       return;
     }
-    listener* l = ip.dst == _config.local_ip ? listening(seg.dst_port) : nullptr;
+    listener* l = ip.dst == _config.local_ip ? _listeners.find(seg.dst_port) : nullptr;
     if (l == nullptr) {
       // Nobody to take it: as for a SYN on a synchronized connection
       // (RFC 5961 §4), say where we are, within the record's limit.
