@@ -51,21 +51,17 @@ void tcp_layer::input_burst(std::span<const tcp_rx> burst, std::uint64_t now_ns)
     keys[i] = four_tuple{r.ip.dst, r.ip.src, r.seg.dst_port, r.seg.src_port};
     key_ptrs[i] = &keys[i];
   }
-  std::uint64_t hits = 0;
-  if (n > 0) {
-    rte_hash_lookup_bulk_data(_table, key_ptrs.data(), static_cast<std::uint32_t>(n), &hits,
-                              found.data());
-  }
+  const std::uint64_t hits = _conns.find_bulk(std::span(key_ptrs.data(), n), found.data());
   // A segment with no connection looks in TIME_WAIT next: start those
   // loads now, for the whole burst, rather than wait for each in turn.
   for (std::size_t i = 0; i < n; ++i) {
     if (((hits >> i) & 1U) == 0) _time_wait.prefetch(keys[i]);
   }
-  const std::uint64_t version = _table_version;
+  const std::uint64_t version = _conns.version();
   for (std::size_t i = 0; i < n; ++i) {
     const tcp_rx& r = burst[i];
     tcb* c = nullptr;
-    if (_table_version == version) {
+    if (_conns.version() == version) {
       if ((hits >> i) & 1U) c = static_cast<tcb*>(found[i]);
     } else {
       // An earlier segment of this burst opened or closed a connection: the

@@ -72,7 +72,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
 
   const bool queue_full = l.syn_queue >= cfg.syn_queue_max;
   if (cfg.syncookies == syncookies_mode::always ||
-      (cfg.syncookies == syncookies_mode::automatic && (queue_full || _free.empty()))) {
+      (cfg.syncookies == syncookies_mode::automatic && (queue_full || _conns.exhausted()))) {
     send_cookie_synack(t, seg, now_ns);
     return;
   }

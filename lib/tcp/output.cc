@@ -95,7 +95,7 @@ void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
     _syn_waiting.remove(c);
     send_syn(c, now_ns);
   }
-  for (std::size_t n = _live; n > 0 && _tx_room > 0 && !_deferred.empty(); --n) {
+  for (std::size_t n = _conns.live(); n > 0 && _tx_room > 0 && !_deferred.empty(); --n) {
     tcb& c = *_deferred.front();
     _deferred.remove(c);
     if (c.owes_rst) {

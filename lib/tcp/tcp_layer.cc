@@ -15,12 +15,10 @@ void install_timer_callbacks(tcb& c) noexcept;  // timers.cc
 
 namespace {
 
-std::uint32_t tuple_hash(const void* key, std::uint32_t, std::uint32_t seed) {
-  // Copied out as words rather than read through a cast pointer: the key's
-  // ports are uint16_t, and aliasing them as uint32_t is undefined.
-  std::uint32_t w[3];
-  std::memcpy(w, key, sizeof w);
-  return rte_jhash_3words(w[0], w[1], w[2], seed);
+// rte_hash names are global to the process: one per layer.
+std::string table_name(std::uint32_t id, const void* layer) {
+  return "kbt_tcp_" + std::to_string(id) + "_" +
+         std::to_string(reinterpret_cast<std::uintptr_t>(layer));
 }
 
 }  // namespace
@@ -32,6 +30,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _isn(config.isn_key),
       _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
              this),
+      _conns(table_name(config.id, this), config.max_conns, _config.tcp),
       _cookies(config.cookie_key),
       _builder(config.pool, config.tx_cksum_offload),
       _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
@@ -43,36 +42,12 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
       _challenge_budget(config.isn_key, config.cookie_key, config.core,
                         config.tcp.challenge_ack_limit) {
-  const std::string name = "kbt_tcp_" + std::to_string(config.id) + "_" +
-                           std::to_string(reinterpret_cast<std::uintptr_t>(this));
-  rte_hash_parameters p{};
-  p.name = name.c_str();
-  // rte_hash needs at least 8 entries; a little slack keeps cuckoo inserts cheap.
-  p.entries = std::max<std::uint32_t>(8, config.max_conns + config.max_conns / 8);
-  p.key_len = sizeof(four_tuple);
-  p.hash_func = tuple_hash;
-  p.socket_id = SOCKET_ID_ANY;
-  // The telemetry thread reads the table while the owning core writes it.
-  p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
-  _table = rte_hash_create(&p);
-  if (_table == nullptr) {
-    throw base::startup_error("connection table for " + std::to_string(config.max_conns) +
-                             " connections: " + rte_strerror(rte_errno));
-  }
-  const tcp_config& t = _config.tcp;
-  _pool.reserve(config.max_conns);
-  _free.reserve(config.max_conns);
-  for (std::uint32_t i = 0; i < config.max_conns; ++i) {
-    _pool.push_back(std::make_unique<tcb>(t.snd_buffer, t.snd_mbufs, t.rcv_buffer,
-                                          std::min(t.ooo_segments, t.rcv_mbufs)));
-    _pool.back()->index = i;
-    install_timer_callbacks(*_pool.back());
-  }
-  for (std::uint32_t i = config.max_conns; i > 0; --i) _free.push_back(_pool[i - 1].get());
+  for (std::uint32_t i = 0; i < _conns.capacity(); ++i) install_timer_callbacks(*_conns.at(i));
 }
 
 tcp_layer::~tcp_layer() {
-  for (auto& c : _pool) {
+  for (std::uint32_t i = 0; i < _conns.capacity(); ++i) {
+    tcb* c = _conns.at(i);
     if (c->in_use()) {
       cancel_timers(*c);
       c->snd.clear();
@@ -83,13 +58,6 @@ tcp_layer::~tcp_layer() {
   }
   for (std::size_t i = 0; i < _out_count; ++i) rte_pktmbuf_free(_out[i].m);
   _out_count = 0;
-  rte_hash_free(_table);
-}
-
-tcb* tcp_layer::lookup(const four_tuple& t) noexcept {
-  void* data = nullptr;
-  if (rte_hash_lookup_data(_table, &t, &data) < 0) return nullptr;
-  return static_cast<tcb*>(data);
 }
 
 tcp_state tcp_layer::state_of(const four_tuple& t) noexcept {
@@ -105,10 +73,8 @@ tcp_state tcp_layer::state_of(const four_tuple& t) noexcept {
 // cursor so that no slot is favoured; the scan is short because under a
 // flood most of the pool is such entries.
 bool tcp_layer::evict_embryonic() noexcept {
-  const std::size_t n = _pool.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    tcb& c = *_pool[_evict_cursor];
-    _evict_cursor = _evict_cursor + 1 == n ? 0 : _evict_cursor + 1;
+  for (std::size_t i = 0; i < _conns.capacity(); ++i) {
+    tcb& c = _conns.next_in_rotation();
     if (c.in_use() && c.state == tcp_state::syn_rcvd && c.passive() && c.iss_is_cookie() &&
         !c.app_holds() && !c.on_event_list) {
       to_closed(c);
@@ -126,10 +92,8 @@ bool tcp_layer::evict_embryonic() noexcept {
 // timeout may never answer our FIN, and 60 s of FIN_WAIT_2 for each would
 // lock new clients out. A RST tells the peer, if it is still there.
 bool tcp_layer::evict_orphan() noexcept {
-  const std::size_t n = _pool.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    tcb& c = *_pool[_evict_cursor];
-    _evict_cursor = _evict_cursor + 1 == n ? 0 : _evict_cursor + 1;
+  for (std::size_t i = 0; i < _conns.capacity(); ++i) {
+    tcb& c = _conns.next_in_rotation();
     if (c.life == lifecycle::orphan && is_closing(c.state) && !c.on_event_list) {
       send_rst(c.tuple, c.snd_nxt, seq32{}, false);
       to_closed(c);
@@ -141,25 +105,15 @@ bool tcp_layer::evict_orphan() noexcept {
 }
 
 tcb* tcp_layer::alloc_tcb(const four_tuple& t, lifecycle life) noexcept {
-  if (_free.empty()) evict_embryonic();
-  if (_free.empty()) evict_orphan();
-  if (_free.empty()) {
+  if (_conns.exhausted()) evict_embryonic();
+  if (_conns.exhausted()) evict_orphan();
+  tcb* c = _conns.take(t);
+  if (c == nullptr) {
     _counters.no_tcb.add();
     return nullptr;
   }
-  tcb* c = _free.back();
-  if (rte_hash_add_key_data(_table, &t, c) < 0) {
-    _counters.no_tcb.add();
-    return nullptr;
-  }
-  _free.pop_back();
-  ++_table_version;
-  ++_live;
-  ++c->generation;
   c->life = life;
   c->opened = open_kind::active;
-  c->holds_table_entry = true;
-  c->tuple = t;
   c->state = tcp_state::closed;
   c->listener_slot = tcb::kNoListener;
   c->holds_pool_port = false;
@@ -168,28 +122,11 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t, lifecycle life) noexcept {
   return c;
 }
 
-void tcp_layer::unhash(tcb& c) noexcept {
-  // Once off the table, the tuple may already belong to a new connection
-  // (RFC 6191 reuse from TIME_WAIT): deleting by tuple again would take that
-  // one's entry (found by fuzz_tcp_listen_cookies_never).
-  if (!c.holds_table_entry) return;
-  c.holds_table_entry = false;
-  const std::int32_t pos = rte_hash_del_key(_table, &c.tuple);
-  if (pos < 0) return;
-  // With RW_CONCURRENCY_LF, rte_hash keeps a deleted key's slot until it is
-  // freed explicitly, for readers that may still look at it. The only
-  // reader of this table is the owning core (telemetry reads counters, not
-  // the table), so the slot is free at once; a reader on another thread
-  // would need rte_hash_rcu_qsbr_add here instead.
-  rte_hash_free_key_with_position(_table, pos);
-  ++_table_version;
-}
-
 // Off the table, out of the accept queue, its port back in the pool
 // (unless a TIME_WAIT record took the port over): the connection no longer
 // stands in the way of a new one on its tuple.
 void tcp_layer::detach(tcb& c) noexcept {
-  unhash(c);
+  _conns.remove(c);
   leave_accept_queue(c);
   if (c.holds_pool_port) give_back_port(c.tuple.local_ip, c.tuple.local_port);
   c.holds_pool_port = false;
@@ -217,8 +154,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   c.state = tcp_state::closed;
   c.life = lifecycle::free;
   c.user = nullptr;
-  --_live;
-  _free.push_back(&c);
+  _conns.give_back(c);
 }
 
 void tcp_layer::set_state(tcb& c, tcp_state s) noexcept {

@@ -22,6 +22,7 @@
 #include "tcp/challenge_budget.hh"
 #include "tcp/config.hh"
 #include "tcp/congestion.hh"
+#include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
 #include "tcp/isn.hh"
 #include "tcp/listener_table.hh"
@@ -204,9 +205,7 @@ class tcp_layer {
   // TIME_WAIT has no TCB any more: see state_of().
   tcb* find(const four_tuple& t) noexcept { return lookup(t); }
   // The TCB in pool slot `index` (in use or not), or nullptr past the pool.
-  tcb* at(std::uint32_t index) noexcept {
-    return index < _pool.size() ? _pool[index].get() : nullptr;
-  }
+  tcb* at(std::uint32_t index) noexcept { return _conns.at(index); }
   // The protocol state of a tuple: its TCB's, TIME_WAIT for a record, else CLOSED.
   tcp_state state_of(const four_tuple& t) noexcept;
 
@@ -215,7 +214,7 @@ class tcp_layer {
   const tcp_layer_config& config() const noexcept { return _config; }
   const mbuf_budget& send_memory() const noexcept { return _snd_mem; }
   const mbuf_budget& receive_memory() const noexcept { return _rcv_mem; }
-  std::size_t connections() const noexcept { return _live; }
+  std::size_t connections() const noexcept { return _conns.live(); }
   std::size_t queued_packets() const noexcept { return _out_count; }
   base::timer_wheel& wheel() noexcept { return _wheel; }
   const time_wait_table& time_wait() const noexcept { return _time_wait; }
@@ -230,9 +229,8 @@ class tcp_layer {
   bool evict_embryonic() noexcept;
   bool evict_orphan() noexcept;
   void free_tcb(tcb& c) noexcept;
-  void unhash(tcb& c) noexcept;  // off the table, its key slot free again
   void detach(tcb& c) noexcept;  // unhash, accept queue, pool port
-  tcb* lookup(const four_tuple& t) noexcept;
+  tcb* lookup(const four_tuple& t) noexcept { return _conns.find(t); }
   void set_state(tcb& c, tcp_state s) noexcept;
   void enter_established(tcb& c) noexcept;
   void notify(tcb& c, std::uint8_t ev) noexcept;
@@ -388,10 +386,7 @@ class tcp_layer {
   void* _flush_ctx;
   isn_generator _isn;
   base::timer_wheel _wheel;
-  rte_hash* _table = nullptr;
-  // Bumped on every add to or delete from _table: a burst looked up in bulk
-  // falls back to single lookups once the table changed under it.
-  std::uint64_t _table_version = 0;
+  connection_table _conns;
   syn_cookie_jar _cookies;
   ts_clock _ts;  // TSval and the ISN clock count from boot: set_clock_origin()
   segment_builder _builder;
@@ -401,10 +396,6 @@ class tcp_layer {
   wire::ipv4_range _sources;       // config.sources, or local_ip alone
   std::uint32_t _next_source = 0;  // the index the next active open tries first
   port_pool _ports;
-  std::vector<std::unique_ptr<tcb>> _pool;
-  std::vector<tcb*> _free;
-  std::size_t _evict_cursor = 0;  // evict_embryonic()'s next slot
-  std::size_t _live = 0;
   listener_table _listeners;
   std::array<out_packet, kOutQueue> _out{};
   std::size_t _out_count = 0;
