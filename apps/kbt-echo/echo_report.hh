@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "tcp/tcb.hh"
+#include "tcp/events.hh"
 #include "wire/addr.hh"
 
 namespace kbt::apps {

@@ -56,9 +56,9 @@ namespace kbt::api {
 inline connection connect(core_context& ctx, wire::ipv4_addr ip, std::uint16_t port,
                           void* user = nullptr, user_deleter deleter = nullptr) noexcept {
   if (ctx.tcp == nullptr) return {};  // the stack runs without TCP
-  tcp::tcb* c = ctx.tcp->connect(ip, port, ctx.now_ns);
-  if (c == nullptr) return {};
-  ctx.set_user(*c, user, deleter);
+  const tcp::handle c(ctx.tcp->connect(ip, port, ctx.now_ns));
+  if (!c) return {};
+  ctx.set_user(c, user, deleter);
   return connection(&ctx, c);
 }
 
@@ -131,7 +131,7 @@ struct app_core {
   std::unique_ptr<Handler> handler;
   std::vector<thread_link*> links;        // the threads' links to this core
   std::vector<external_conn> external;   // by TCB slot
-  std::vector<tcp::tcb*> stalled;         // reading paused: their thread's queue was full
+  std::vector<tcp::handle> stalled;       // reading paused: their thread's queue was full
   std::vector<conn_state> conns;          // the API's records, by TCB slot (ctx.conns)
   std::unique_ptr<app_timers> timers;     // ctx.timers
 };
@@ -155,22 +155,22 @@ void init_core(app_core<H>& ac, core::engine& e, rte_mempool* pool, std::uint16_
   ac.ctx.timers = ac.timers.get();
 }
 
-inline external_conn* external_of(std::vector<external_conn>& ext, tcp::tcb& c) noexcept {
-  if (c.index >= ext.size() || c.user != &ext[c.index]) return nullptr;
-  return &ext[c.index];
+inline external_conn* external_of(std::vector<external_conn>& ext, tcp::handle c) noexcept {
+  if (c.slot() >= ext.size() || c.user() != &ext[c.slot()]) return nullptr;
+  return &ext[c.slot()];
 }
 
 // Whether this event hands data to the application: while reading is on,
 // and at the close whatever the pause, the last chance before the stack
 // frees it (the soak found it freed unread). For handlers and threads alike.
-inline bool delivers_data(const tcp::tcb& c, std::uint8_t ev) noexcept {
+inline bool delivers_data(tcp::handle c, std::uint8_t ev) noexcept {
   const bool closing = (ev & tcp::event::kClosed) != 0;
-  return (ev & (tcp::event::kReadable | tcp::event::kClosed)) != 0 && (!c.rx_paused || closing);
+  return (ev & (tcp::event::kReadable | tcp::event::kClosed)) != 0 && (!c.reading_paused() || closing);
 }
 
 // Events of a thread's connection become completions on its link.
-inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled,
-                              external_conn& x, tcp::tcb& c, std::uint8_t ev) noexcept {
+inline void dispatch_external(core_context& ctx, std::vector<tcp::handle>& stalled,
+                              external_conn& x, tcp::handle c, std::uint8_t ev) noexcept {
   thread_link& link = *x.link;
   const conn_id id = make_conn_id(ctx.core, c);
   using kind = thread_completion::kind;
@@ -180,12 +180,12 @@ inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled
     // The last data before a close may use the reserve; otherwise only
     // hand data over while there is room, and pause reading until there is.
     if (closing || link.has_room()) {
-      if (rte_mbuf* m = ctx.tcp->recv(c, ctx.now_ns); m != nullptr) {
+      if (rte_mbuf* m = ctx.tcp->recv(c.tcb_ref(), ctx.now_ns); m != nullptr) {
         if (!link.complete({kind::data, id, x.tag, m})) rte_pktmbuf_free(m);
       }
     } else {
-      ctx.tcp->set_reading(c, false);
-      stalled.push_back(&c);
+      ctx.tcp->set_reading(c.tcb_ref(), false);
+      stalled.push_back(c);
     }
   }
   if ((ev & tcp::event::kPeerFin) != 0) (void)link.complete({kind::peer_fin, id, x.tag});
@@ -194,21 +194,19 @@ inline void dispatch_external(core_context& ctx, std::vector<tcp::tcb*>& stalled
     if (link.complete({kind::writable, id, x.tag})) ctx.writable_delivered(c);
   }
   if (closing) {
-    (void)link.complete({kind::closed, id, x.tag, nullptr, c.reason});
-    c.user = nullptr;
+    (void)link.complete({kind::closed, id, x.tag, nullptr, c.why_closed()});
+    c.set_user(nullptr);
     x = external_conn{};
-    ctx.tcp->release(c, ctx.now_ns);
+    ctx.tcp->release(c.tcb_ref(), ctx.now_ns);
   }
 }
 
 // A request's connection, if the id still names it and a thread owns it.
-inline tcp::tcb* external_tcb(core_context& ctx, std::vector<external_conn>& ext,
-                              conn_id id) noexcept {
-  tcp::tcb* c = ctx.tcp != nullptr ? ctx.tcp->at(slot_of(id)) : nullptr;
-  if (c == nullptr || !c->in_use() || !c->app_holds() || c->generation != generation_of(id)) {
-    return nullptr;
-  }
-  return external_of(ext, *c) != nullptr ? c : nullptr;
+inline tcp::handle external_handle(core_context& ctx, std::vector<external_conn>& ext,
+                                   conn_id id) noexcept {
+  const tcp::handle c(ctx.tcp != nullptr ? ctx.tcp->at(slot_of(id)) : nullptr);
+  if (!c.still_held(generation_of(id))) return {};
+  return external_of(ext, c) != nullptr ? c : tcp::handle{};
 }
 
 template <class H>
@@ -216,13 +214,13 @@ void serve_links(app_core<H>& ac) noexcept {
   core_context& ctx = ac.ctx;
   // Connections stalled on a full completion queue read again once it drained.
   for (std::size_t i = 0; i < ac.stalled.size();) {
-    tcp::tcb* c = ac.stalled[i];
-    external_conn* x = external_of(ac.external, *c);
-    if (x == nullptr || !c->in_use()) {
+    const tcp::handle c = ac.stalled[i];
+    external_conn* x = external_of(ac.external, c);
+    if (x == nullptr || !c.in_use()) {
       ac.stalled[i] = ac.stalled.back();
       ac.stalled.pop_back();
     } else if (x->link->has_room()) {
-      ctx.tcp->set_reading(*c, true);
+      ctx.tcp->set_reading(c.tcb_ref(), true);
       ac.stalled[i] = ac.stalled.back();
       ac.stalled.pop_back();
     } else {
@@ -235,41 +233,42 @@ void serve_links(app_core<H>& ac) noexcept {
     // Bounded per iteration, so one busy thread cannot starve the packets.
     for (int n = 0; n < 64 && link->take(r); ++n) {
       if (r.what == op::connect) {
-        tcp::tcb* c = ctx.tcp != nullptr ? ctx.tcp->connect(r.ip, r.port, ctx.now_ns) : nullptr;
-        if (c == nullptr) {
+        const tcp::handle c(ctx.tcp != nullptr ? ctx.tcp->connect(r.ip, r.port, ctx.now_ns)
+                                               : nullptr);
+        if (!c) {
           (void)link->complete({thread_completion::kind::connect_failed, 0, r.tag});
           continue;
         }
-        ac.external[c->index] = external_conn{link, r.tag};
-        c->user = &ac.external[c->index];
+        ac.external[c.slot()] = external_conn{link, r.tag};
+        c.set_user(&ac.external[c.slot()]);
         continue;
       }
-      tcp::tcb* c = external_tcb(ctx, ac.external, r.id);
-      if (c == nullptr) {
+      const tcp::handle c = external_handle(ctx, ac.external, r.id);
+      if (!c) {
         rte_pktmbuf_free(r.data);  // the connection is gone: the data with it
         continue;
       }
       switch (r.what) {
         case op::send:
-          if (!ctx.tcp->send(*c, r.data, ctx.now_ns)) {
-            ctx.want_writable(*c);
+          if (!ctx.tcp->send(c.tcb_ref(), r.data, ctx.now_ns)) {
+            ctx.want_writable(c);
             (void)link->complete({thread_completion::kind::send_refused, r.id,
-                                  ac.external[c->index].tag, r.data});
+                                  ac.external[c.slot()].tag, r.data});
           }
           break;
-        case op::shutdown: ctx.tcp->shutdown(*c, ctx.now_ns); break;
+        case op::shutdown: ctx.tcp->shutdown(c.tcb_ref(), ctx.now_ns); break;
         case op::close: {
           // thread_link.hh promises {closed}: the id dies here, while the
           // close handshake and TIME_WAIT go on without the thread.
-          const std::uint64_t tag = ac.external[c->index].tag;
-          c->user = nullptr;
-          ac.external[c->index] = external_conn{};
-          ctx.tcp->release(*c, ctx.now_ns);
+          const std::uint64_t tag = ac.external[c.slot()].tag;
+          c.set_user(nullptr);
+          ac.external[c.slot()] = external_conn{};
+          ctx.tcp->release(c.tcb_ref(), ctx.now_ns);
           (void)link->complete({thread_completion::kind::closed, r.id, tag, nullptr,
                                 tcp::close_reason::normal});
           break;
         }
-        case op::abort: ctx.tcp->abort(*c, ctx.now_ns); break;
+        case op::abort: ctx.tcp->abort(c.tcb_ref(), ctx.now_ns); break;
         case op::connect: break;
       }
     }
@@ -277,18 +276,18 @@ void serve_links(app_core<H>& ac) noexcept {
 }
 
 template <class H>
-void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
+void dispatch(app_core<H>& ac, tcp::handle c, std::uint8_t ev) {
   if (external_conn* x = external_of(ac.external, c); x != nullptr) {
     return dispatch_external(ac.ctx, ac.stalled, *x, c, ev);
   }
   H& h = *ac.handler;
   core_context& ctx = ac.ctx;
-  connection conn(&ctx, &c);
+  connection conn(&ctx, c);
   // Space freed after a refused or short send (connection.hh); decided
   // before the callbacks, whose own refusals wait for a later ACK.
   const bool writable = (ev & tcp::event::kWritable) != 0 && ctx.wants_writable(c);
   if ((ev & tcp::event::kConnected) != 0) {
-    if (c.passive()) {
+    if (c.accepted()) {
       if constexpr (requires { h.on_accept(conn); }) h.on_accept(conn);
     } else {
       if constexpr (requires { h.on_connected(conn); }) h.on_connected(conn);
@@ -296,12 +295,12 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
   }
   // Data first, then the FIN that follows it, then the close.
   if (delivers_data(c, ev) && conn.valid()) {
-    if (rte_mbuf* m = ctx.tcp->recv(c, ctx.now_ns); m != nullptr) {
+    if (rte_mbuf* m = ctx.tcp->recv(c.tcb_ref(), ctx.now_ns); m != nullptr) {
       rx_data d(m);
       if constexpr (requires { h.on_data(conn, d); }) h.on_data(conn, d);
       if (rte_mbuf* rest = d.put_back(); rest != nullptr) {
         if (conn.valid()) {
-          ctx.tcp->unrecv(c, rest);
+          ctx.tcp->unrecv(c.tcb_ref(), rest);
         } else {
           rte_pktmbuf_free(rest);
         }
@@ -312,8 +311,7 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
     if constexpr (requires { h.on_peer_fin(conn); }) h.on_peer_fin(conn);
   }
   if ((ev & tcp::event::kAcked) != 0 && conn.valid()) {
-    const std::uint64_t n = c.acked_unreported;
-    c.acked_unreported = 0;
+    const std::uint64_t n = c.take_acked_bytes();
     if constexpr (requires { h.on_acked(conn, n); }) h.on_acked(conn, n);
   }
   if (writable && conn.valid()) {
@@ -321,10 +319,11 @@ void dispatch(app_core<H>& ac, tcp::tcb& c, std::uint8_t ev) {
     if constexpr (requires { h.on_writable(conn); }) h.on_writable(conn);
   }
   if ((ev & tcp::event::kClosed) != 0 && conn.valid()) {
-    if constexpr (requires { h.on_closed(conn, c.reason); }) h.on_closed(conn, c.reason);
+    const close_reason why = c.why_closed();
+    if constexpr (requires { h.on_closed(conn, why); }) h.on_closed(conn, why);
     if (conn.valid()) {
       ctx.release_user(c);  // after on_closed, which may still read it
-      ctx.tcp->release(c, ctx.now_ns);
+      ctx.tcp->release(c.tcb_ref(), ctx.now_ns);
     }
   }
 }
@@ -337,7 +336,7 @@ void poll_hook(core::engine& e, std::uint64_t now_ns, void* ctx) {
   if constexpr (requires { ac.handler->on_poll(ac.ctx); }) ac.handler->on_poll(ac.ctx);
   if (!ac.links.empty()) serve_links(ac);
   if (ac.ctx.tcp == nullptr) return;  // tcp_on = false: no connections
-  ac.ctx.tcp->poll_events([&ac](tcp::tcb& c, std::uint8_t ev) { dispatch(ac, c, ev); });
+  ac.ctx.tcp->poll_events([&ac](tcp::handle c, std::uint8_t ev) { dispatch(ac, c, ev); });
 }
 
 // The stack has stopped: the user data of every connection a handler still
@@ -348,9 +347,9 @@ void release_user_data(std::vector<app_core<H>>& cores) noexcept {
   for (app_core<H>& ac : cores) {
     if (ac.ctx.tcp == nullptr) continue;
     for (std::uint32_t i = 0; i < ac.conns.size(); ++i) {
-      tcp::tcb* c = ac.ctx.tcp->at(i);
-      if (c == nullptr || !c->in_use() || !c->app_holds()) continue;
-      if (external_of(ac.external, *c) == nullptr) ac.ctx.release_user(*c);
+      const tcp::handle c(ac.ctx.tcp->at(i));
+      if (!c || !c.held_by_app()) continue;
+      if (external_of(ac.external, c) == nullptr) ac.ctx.release_user(c);
     }
   }
 }

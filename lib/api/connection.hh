@@ -26,6 +26,7 @@
 
 #include "api/app_timer.hh"
 #include "core/engine.hh"
+#include "tcp/handle.hh"
 #include "tcp/tcp_layer.hh"
 
 namespace kbt::api {
@@ -59,42 +60,44 @@ struct core_context {
   app_timers* timers = nullptr;  // this core's application timers (app_timer.hh)
 
   // `c`'s record, fresh if it was another connection's; nullptr without records.
-  conn_state* state_of(const tcp::tcb& c) noexcept {
-    if (c.index >= conns.size()) return nullptr;
-    conn_state& s = conns[c.index];
-    if (s.generation != c.generation) {
+  conn_state* state_of(tcp::handle c) noexcept {
+    if (c.slot() >= conns.size()) return nullptr;
+    conn_state& s = conns[c.slot()];
+    if (s.generation != c.generation()) {
       s = conn_state{};
-      s.generation = c.generation;
+      s.generation = c.generation();
     }
     return &s;
   }
   // A send to `c` did not take everything: report the next freed space.
   // An ACK that freed space before this send (a kWritable still pending
   // from this iteration's input) is older than the refusal: dropped.
-  void want_writable(tcp::tcb& c) noexcept {
+  void want_writable(tcp::handle c) noexcept {
     if (conn_state* s = state_of(c); s != nullptr) s->wants_writable = true;
-    c.events = static_cast<std::uint8_t>(c.events & ~tcp::event::kWritable);
+    c.drop_pending_writable();
   }
-  bool wants_writable(const tcp::tcb& c) noexcept {
+  bool wants_writable(tcp::handle c) noexcept {
     const conn_state* s = state_of(c);
     return s != nullptr && s->wants_writable;
   }
   // on_writable is being delivered: the wish is granted.
-  void writable_delivered(const tcp::tcb& c) noexcept {
+  void writable_delivered(tcp::handle c) noexcept {
     if (conn_state* s = state_of(c); s != nullptr) s->wants_writable = false;
   }
-  void set_user(tcp::tcb& c, void* user, user_deleter d) noexcept {
-    c.user = user;
+  void set_user(tcp::handle c, void* user, user_deleter d) noexcept {
+    c.set_user(user);
     if (conn_state* s = state_of(c); s != nullptr) {
       s->deleter = d;
     }
   }
   // The application lets go of `c`: its user data is freed, once.
-  void release_user(tcp::tcb& c) noexcept {
+  void release_user(tcp::handle c) noexcept {
     conn_state* s = state_of(c);
     if (s == nullptr || s->deleter == nullptr) return;
     const user_deleter d = std::exchange(s->deleter, nullptr);
-    d(std::exchange(c.user, nullptr));
+    void* user = c.user();
+    c.set_user(nullptr);
+    d(user);
   }
 };
 
@@ -207,17 +210,15 @@ class tx_buffer {
 class connection {
  public:
   connection() noexcept = default;
-  connection(core_context* ctx, tcp::tcb* c) noexcept
-      : _ctx(ctx), _c(c), _generation(c != nullptr ? c->generation : 0) {}
+  connection(core_context* ctx, tcp::handle c) noexcept
+      : _ctx(ctx), _c(c), _generation(c ? c.generation() : 0) {}
 
-  bool valid() const noexcept {
-    return _c != nullptr && _c->in_use() && _c->app_holds() && _c->generation == _generation;
-  }
-  const tcp::four_tuple& tuple() const noexcept { return _c->tuple; }
-  tcp::tcp_state state() const noexcept { return _c->state; }
+  bool valid() const noexcept { return _c.still_held(_generation); }
+  const tcp::four_tuple& tuple() const noexcept { return _c.tuple(); }
+  tcp::tcp_state state() const noexcept { return _c.state(); }
   std::uint16_t core() const noexcept { return _ctx->core; }
   // The application's own pointer for this connection.
-  void* user() const noexcept { return valid() ? _c->user : nullptr; }
+  void* user() const noexcept { return valid() ? _c.user() : nullptr; }
   // With a deleter, the stack calls deleter(p) exactly once when it lets go
   // of the connection, whichever way it ended: after on_closed returns
   // (normal close, reset, timeout, abort), inside close(), or when the stack
@@ -225,7 +226,7 @@ class connection {
   // Setting another pointer replaces both; the old one is the
   // application's again and its deleter is not called.
   void set_user(void* p, user_deleter deleter = nullptr) noexcept {
-    if (valid()) _ctx->set_user(*_c, p, deleter);
+    if (valid()) _ctx->set_user(_c, p, deleter);
   }
 
   // An mbuf of `len` bytes (at most one mbuf's data room, 2048 by default)
@@ -246,69 +247,70 @@ class connection {
     if (!valid() || !b) return 0;
     const std::size_t n = b.size();
     rte_mbuf* m = b.release();
-    if (_ctx->tcp->send(*_c, m, _ctx->now_ns)) return n;
+    if (_ctx->tcp->send(_c.tcb_ref(), m, _ctx->now_ns)) return n;
     b = tx_buffer(m);
-    _ctx->want_writable(*_c);
+    _ctx->want_writable(_c);
     return 0;
   }
   // Copies what fits; returns the bytes taken. Short of `bytes.size()`:
   // on_writable comes once there is room again.
   std::size_t send_copy(std::span<const std::byte> bytes) noexcept {
     if (!valid()) return 0;
-    const std::size_t n = _ctx->tcp->send_copy(*_c, bytes, _ctx->now_ns);
-    if (n < bytes.size()) _ctx->want_writable(*_c);
+    const std::size_t n = _ctx->tcp->send_copy(_c.tcb_ref(), bytes, _ctx->now_ns);
+    if (n < bytes.size()) _ctx->want_writable(_c);
     return n;
   }
   // The peer has sent its FIN (on_peer_fin came or is coming).
-  bool peer_closed() const noexcept { return valid() && _c->fin_received; }
+  bool peer_closed() const noexcept { return valid() && _c.peer_fin_received(); }
   // Received bytes the stack holds that on_data has not delivered yet
   // (while reading is paused).
-  std::size_t unread_bytes() const noexcept { return valid() ? _c->rx_bytes : 0; }
+  std::size_t unread_bytes() const noexcept { return valid() ? _c.unread_bytes() : 0; }
   // Room in the send buffer now, in bytes.
-  std::size_t send_space() const noexcept { return valid() ? _c->snd.free_space() : 0; }
+  std::size_t send_space() const noexcept { return valid() ? _c.send_space() : 0; }
   // Times the handshake's SYN (active open) or SYN-ACK (passive) had to be
   // sent again after its timeout: each cost the connection a second or
   // more (RFC 6298 §2.1), though it may have succeeded in the end.
-  unsigned syn_retransmits() const noexcept { return valid() ? _c->syn_retransmits : 0; }
+  unsigned syn_retransmits() const noexcept { return valid() ? _c.syn_retransmits() : 0; }
 
   // Our side is done sending: FIN after what is queued (half-close). Reading goes on.
   void shutdown() noexcept {
-    if (valid()) _ctx->tcp->shutdown(*_c, _ctx->now_ns);
+    if (valid()) _ctx->tcp->shutdown(_c.tcb_ref(), _ctx->now_ns);
   }
   // Done with it: FIN after what is queued, and no more callbacks; the
   // close handshake and TIME_WAIT go on without the application.
   void close() noexcept {
     if (valid()) {
-      _ctx->release_user(*_c);  // set_user's deleter, now
-      _ctx->tcp->release(*_c, _ctx->now_ns);
+      _ctx->release_user(_c);  // set_user's deleter, now
+      _ctx->tcp->release(_c.tcb_ref(), _ctx->now_ns);
     }
-    _c = nullptr;
+    _c = tcp::handle{};
   }
   // RST now (RFC 9293 §3.10.5); on_closed(aborted) follows.
   void abort() noexcept {
-    if (valid()) _ctx->tcp->abort(*_c, _ctx->now_ns);
+    if (valid()) _ctx->tcp->abort(_c.tcb_ref(), _ctx->now_ns);
   }
   void set_nodelay(bool on) noexcept {
-    if (valid()) _ctx->tcp->set_nodelay(*_c, on);
+    if (valid()) _ctx->tcp->set_nodelay(_c.tcb_ref(), on);
   }
   void set_keepalive(bool on) noexcept {
-    if (valid()) _ctx->tcp->set_keepalive(*_c, on, _ctx->now_ns);
+    if (valid()) _ctx->tcp->set_keepalive(_c.tcb_ref(), on, _ctx->now_ns);
   }
   // Backpressure on the receive side: while paused, received data stays in
   // the stack (its window closes as the buffer fills) and on_data waits;
   // resuming delivers what waited.
   void pause_reading() noexcept {
-    if (valid()) _ctx->tcp->set_reading(*_c, false);
+    if (valid()) _ctx->tcp->set_reading(_c.tcb_ref(), false);
   }
   void resume_reading() noexcept {
-    if (valid()) _ctx->tcp->set_reading(*_c, true);
+    if (valid()) _ctx->tcp->set_reading(_c.tcb_ref(), true);
   }
 
-  tcp::tcb* tcb() const noexcept { return _c; }
+  // The stack's handle to this connection (tcp/handle.hh), stale or not.
+  tcp::handle handle() const noexcept { return _c; }
 
  private:
   core_context* _ctx = nullptr;
-  tcp::tcb* _c = nullptr;
+  tcp::handle _c;
   std::uint32_t _generation = 0;
 };
 

@@ -29,7 +29,8 @@
 #include <cstdint>
 
 #include "core/steering.hh"
-#include "tcp/tcb.hh"
+#include "tcp/events.hh"
+#include "tcp/handle.hh"
 #include "wire/addr.hh"
 
 namespace kbt::api {
@@ -85,8 +86,8 @@ class thread_link {
   core::command_queue<thread_completion, kCompletions> _completions;
 };
 
-inline conn_id make_conn_id(std::uint16_t core, const tcp::tcb& c) noexcept {
-  return (std::uint64_t{core} << 56) | (std::uint64_t{c.index & 0xffffff} << 32) | c.generation;
+inline conn_id make_conn_id(std::uint16_t core, tcp::handle c) noexcept {
+  return (std::uint64_t{core} << 56) | (std::uint64_t{c.slot() & 0xffffff} << 32) | c.generation();
 }
 inline std::uint16_t core_of(conn_id id) noexcept { return static_cast<std::uint16_t>(id >> 56); }
 inline std::uint32_t slot_of(conn_id id) noexcept {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "base/timer_wheel.hh"
@@ -24,6 +25,7 @@
 #include "tcp/congestion.hh"
 #include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
+#include "tcp/handle.hh"
 #include "tcp/isn.hh"
 #include "tcp/listener_table.hh"
 #include "tcp/mbuf_budget.hh"
@@ -184,7 +186,9 @@ class tcp_layer {
   // 0 (the default: tests, the simulator) counts from now_ns's zero.
   void set_clock_origin(std::uint64_t boot_ns) noexcept { _ts.origin_ns = boot_ns; }
 
-  // Calls f(tcb&, events) for each connection with news, once each.
+  // Calls f(handle, events) for each connection with news, once each; or
+  // f(tcb&, events) for callers inside the protocol's own tests, which look
+  // at the TCB itself (the API takes the handle: tcp/handle.hh).
   template <class F>
   void poll_events(F&& f) {
     while (_events_head != nullptr) {
@@ -196,7 +200,13 @@ class tcp_layer {
       const std::uint8_t ev = c->events;
       c->events = 0;
       leave_accept_queue(*c);  // the application is told of it now
-      if (c->app_holds()) f(*c, ev);
+      if (c->app_holds()) {
+        if constexpr (std::is_invocable_v<F&, handle, std::uint8_t>) {
+          f(handle(*c), ev);
+        } else {
+          f(*c, ev);
+        }
+      }
       reap(*c);
     }
   }
