@@ -12,7 +12,7 @@ kbt-httpd (one core, lcore 0) reaches the spoofed sources through its
 gateway 198.18.0.1, where the kernel drops the SYN-ACKs; nothing answers
 them, so each spoofed SYN leaves a SYN_RCVD entry or a cookie behind, as in
 a real flood. kbt-flood (lcore 1) is asked for 100,000 SYNs/s for 10 s;
-curl asks for the page in a loop meanwhile (5 times at least) and every
+a curl starts every half second meanwhile (10 at least) and every
 request must succeed, and the flood must really have reached the target
 (its rx count and its SYN cookies). The lcores differ so the two polling
 loops do not share a core.
@@ -32,6 +32,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -41,7 +42,8 @@ import kbtnet  # noqa: E402
 RATE = 100_000
 DURATION = 10
 MAX_CURLS = 100
-MIN_CURLS = 5
+MIN_CURLS = 10
+CURL_EVERY = 0.5
 FLOOD_IP = '198.18.0.3'
 SOURCES = '198.18.0.128/25'
 HTTPD_TAP_MAC = '02:00:00:00:00:02'  # kernel side of kbt0
@@ -117,16 +119,31 @@ class Flood(unittest.TestCase):
                     # Let the flood build up (ARP, then one full second) first.
                     kbtnet.wait_for(lambda: net.stats().get("rx_pkts", 0) > 20_000, 10,
                                     what='the flood reaching kbt-httpd')
-                    # curl in a loop for as long as the flood lasts.
-                    codes = []
+                    # A curl starts every CURL_EVERY seconds for as long as the
+                    # flood lasts, each in its own thread, so how many run
+                    # under the flood does not depend on how long each one
+                    # takes: a segment the full TAP queue dropped comes again
+                    # after 1, 3 and 7 s, hence --max-time 15.
+                    results = {}
+
+                    def one_curl(i):
+                        try:
+                            r = net.run('curl', '-sS', '--max-time', '15', '-o', '/dev/null',
+                                        '-w', '%{http_code}', f'http://{kbtnet.STACK_IP}/',
+                                        timeout=20)
+                            results[i] = r.stdout or r.stderr.strip()
+                        except subprocess.TimeoutExpired:
+                            results[i] = 'timeout'
+                    threads = []
                     t0 = time.monotonic()
-                    while flood.poll() is None and len(codes) < MAX_CURLS:
-                        # --max-time 15: a segment the full TAP queue dropped
-                        # comes again after 1, 3 and 7 s.
-                        r = net.run('curl', '-sS', '--max-time', '15', '-o', '/dev/null',
-                                    '-w', '%{http_code}', f'http://{kbtnet.STACK_IP}/', timeout=20)
-                        codes.append(r.stdout or r.stderr.strip())
-                        time.sleep(0.1)
+                    while flood.poll() is None and len(threads) < MAX_CURLS:
+                        th = threading.Thread(target=one_curl, args=(len(threads),))
+                        th.start()
+                        threads.append(th)
+                        time.sleep(CURL_EVERY)
+                    for th in threads:
+                        th.join(25)
+                    codes = [results.get(i, 'not finished') for i in range(len(threads))]
                     curl_s = time.monotonic() - t0
                     _, err = flood.communicate(timeout=DURATION + 20)
                     with open(out_path) as f:
