@@ -219,11 +219,7 @@ int stack::lcore_main(void* arg) {
   void* const ctx = self->_config.poll_ctx;
   while (!dev::stop_requested()) {
     const std::uint64_t now = clock.now_ns();
-    e.poll(now);
-    if (hook != nullptr) {
-      hook(e, now, ctx);
-      e.flush_all();
-    }
+    e.poll(now, hook, ctx);
   }
   return 0;
 }

@@ -68,6 +68,8 @@ struct stack_config {
   std::string isn_key_file;
   // The application's turn in each loop iteration, on each core (docs/ARCHITECTURE.md,
   // "The per-core loop"): one plain call per iteration, not per packet.
+  // It runs inside engine::poll (core::engine::app_hook), before TCP's
+  // output and the iteration's tx burst.
   using poll_hook = void (*)(core::engine& engine, std::uint64_t now_ns, void* ctx);
   poll_hook on_poll = nullptr;
   void* poll_ctx = nullptr;

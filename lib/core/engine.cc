@@ -81,11 +81,14 @@ engine::engine(const engine_config& config, core_counters& counters)
 
 // TCP's packets wait in TCP when their next hop's ARP queue is full (a
 // client that opens its connections at once, before the server's MAC is
-// known): the rest of the batch goes next iteration, in order.
+// known): the rest of the batch goes next iteration, in order. A batch's
+// packets mostly go to one neighbour (the peer, or the gateway): its MAC is
+// looked up once for each run of packets to it, not once per packet.
 std::size_t engine::tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept {
   auto* e = static_cast<engine*>(self);
+  next_hop_memo memo;
   for (std::size_t i = 0; i < packets.size(); ++i) {
-    if (!e->send_ipv4(packets[i].m, packets[i].dst, e->_now_ns, true)) return i;
+    if (!e->send_ipv4(packets[i].m, packets[i].dst, e->_now_ns, true, &memo)) return i;
   }
   return packets.size();
 }
@@ -113,7 +116,7 @@ void engine::announce(std::uint64_t now_ns) noexcept {
   flush();
 }
 
-std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
+std::uint16_t engine::poll(std::uint64_t now_ns, app_hook hook, void* ctx) noexcept {
   _now_ns = now_ns;
   // What the port refused last time goes first; TCP may then fill what is left.
   if (_tx_count > 0) flush();
@@ -143,10 +146,12 @@ std::uint16_t engine::poll(std::uint64_t now_ns) noexcept {
     for (std::size_t i = 0; i < k; ++i) input_frame(_steered[i], now_ns, true);
   }
   process_tcp_burst();
-  if (_tcp) {
-    _tcp->advance(now_ns);
-    _tcp->flush();
-  }
+  if (_tcp) _tcp->advance(now_ns);
+  // Before TCP's output: what the application sends (responses, requests,
+  // new connections) leaves with what input and timers made, in one batch
+  // of TCP output and one tx burst, not in a second burst after the loop's.
+  if (hook != nullptr) hook(*this, now_ns, ctx);
+  if (_tcp) _tcp->flush();
   if (now_ns >= _next_neighbour_check_ns) {
     service_neighbours(now_ns);
     if (const std::uint32_t n = _reassembly.expire(now_ns); n > 0) {
@@ -457,6 +462,11 @@ void engine::service_neighbours(std::uint64_t now_ns) noexcept {
 
 bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
                        bool keep_if_waiting) noexcept {
+  return send_ipv4(m, dst, now_ns, keep_if_waiting, nullptr);
+}
+
+bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns, bool keep_if_waiting,
+                       next_hop_memo* memo) noexcept {
   // Nothing goes to an address no host can hold (ip/martian.hh), and no ARP
   // request asks for one. Input already drops such sources; this catches an
   // application's connect() to one. kbt sends no IPv4 multicast or broadcast,
@@ -484,9 +494,16 @@ bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
     }
     next_hop = *_config.gateway;
   }
+  // The batch's `now` is one: a MAC found ready stays ready for the batch.
+  if (memo != nullptr && memo->valid && memo->hop == next_hop) {
+    wire::store_mac(rte_pktmbuf_mtod(m, std::byte*) + wire::ether_field::kDst, memo->mac);
+    transmit(m);
+    return true;
+  }
   const auto r = _arp.resolve(next_hop, m, now_ns, keep_if_waiting);
   if (r.ready()) {
     wire::store_mac(rte_pktmbuf_mtod(m, std::byte*) + wire::ether_field::kDst, *r.mac);
+    if (memo != nullptr) *memo = {next_hop, *r.mac, true};
     transmit(m);
   } else if (r.status == ip::resolve_status::dropped ||
              r.status == ip::resolve_status::dropped_send_request) {

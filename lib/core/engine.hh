@@ -86,8 +86,14 @@ class engine {
     if (_tcp) _tcp->set_clock_origin(boot_ns);
   }
 
-  // One iteration of the loop; returns how many frames it received.
-  std::uint16_t poll(std::uint64_t now_ns) noexcept;
+  // The application's turn in an iteration (api::run_app's handlers): one
+  // plain call, after TCP's input and timers, before TCP's output.
+  using app_hook = void (*)(engine& e, std::uint64_t now_ns, void* ctx);
+
+  // One iteration of the loop; returns how many frames it received. What the
+  // iteration and `hook` queued leaves in one tx burst, or in full bursts
+  // and one last when more than a burst's worth was queued (transmit()).
+  std::uint16_t poll(std::uint64_t now_ns, app_hook hook = nullptr, void* ctx = nullptr) noexcept;
 
   // Handles one received frame; takes ownership of `m`. Public so that the
   // unit tests and the simulator can feed frames without a port.
@@ -156,6 +162,15 @@ class engine {
                         std::optional<wire::ipv4_addr> sender = std::nullopt) noexcept;
   void service_neighbours(std::uint64_t now_ns) noexcept;
   void drop(rte_mbuf* m, drop_reason why) noexcept;
+  // The last next hop resolved in a batch of TCP output and its MAC: the
+  // packets after it to the same neighbour skip the neighbour cache.
+  struct next_hop_memo {
+    wire::ipv4_addr hop;
+    wire::mac_addr mac;
+    bool valid = false;
+  };
+  bool send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns, bool keep_if_waiting,
+                 next_hop_memo* memo) noexcept;
   static std::size_t tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept;
 
   engine_config _config;

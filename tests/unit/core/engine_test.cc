@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 
 #include <string>
 #include <vector>
@@ -810,6 +811,133 @@ TEST_F(EngineSourcesTest, ActiveOpensTakeTheSourcesInTurnAndTheirAnswersArrive) 
   receive(syn_ack);
   EXPECT_EQ(c.state, tcp::tcp_state::established);
   EXPECT_EQ(_counters.drops_total(), 0U);
+}
+
+// ---- the loop's work: tx bursts and next-hop lookups ----------------------
+
+// The stack with TCP, the peer's MAC known, and every rte_eth_tx_burst call
+// on its port recorded (a DPDK tx callback runs once per call).
+class EngineLoopTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    _engine.reset();
+    _config.tcp = true;
+    _engine = std::make_unique<engine>(_config, _counters);
+    receive(kArpRequest);  // learns the peer's MAC
+    sent();
+    _callback = rte_eth_add_tx_callback(_ring.port_id, 0, &EngineLoopTest::record_burst, &_bursts);
+    ASSERT_NE(_callback, nullptr);
+  }
+  // The port id comes back in the next test, and closing the port leaves its
+  // callbacks in place: this one goes with the fixture that it writes to.
+  void TearDown() override {
+    if (_callback != nullptr) {
+      EXPECT_EQ(rte_eth_remove_tx_callback(_ring.port_id, 0, _callback), 0);
+      rte_free(const_cast<rte_eth_rxtx_callback*>(_callback));  // ours once removed (DPDK doc)
+    }
+    EngineTest::TearDown();
+  }
+  static std::uint16_t record_burst(std::uint16_t, std::uint16_t, rte_mbuf**, std::uint16_t n,
+                                    void* bursts) {
+    static_cast<std::vector<std::uint16_t>*>(bursts)->push_back(n);
+    return n;
+  }
+  // One iteration with `pings` echo requests in the rx ring and an
+  // application hook that opens `connects` connections to the peer.
+  void iterate(std::size_t pings, int connects) {
+    for (std::size_t i = 0; i < pings; ++i) {
+      ASSERT_EQ(rte_ring_enqueue(_ring.to_port, test::make_mbuf(kEchoRequest)), 0);
+    }
+    struct app {
+      int connects;
+      int opened = 0;
+    } a{connects};
+    _engine->poll(
+        _now,
+        [](engine& e, std::uint64_t now, void* ctx) {
+          auto* x = static_cast<app*>(ctx);
+          for (int i = 0; i < x->connects; ++i) {
+            x->opened += e.tcp()->connect(kPeerIp, 80, now) != nullptr ? 1 : 0;
+          }
+        },
+        &a);
+    ASSERT_EQ(a.opened, connects);
+  }
+  std::uint64_t arp_lookups() const {
+    const auto& c = _engine->neighbours().counters();
+    return c.hits + c.misses;  // one of the two per resolve()
+  }
+  std::vector<std::uint16_t> _bursts;
+  const rte_eth_rxtx_callback* _callback = nullptr;
+};
+
+// Echo replies made by input and SYNs made by the application's hook leave
+// in one burst: the hook runs before the iteration's output, not after it
+// with a burst of its own (the loop made two before).
+TEST_F(EngineLoopTest, OneTxBurstPerIteration) {
+  iterate(3, 3);
+  EXPECT_EQ(sent().size(), 6U);
+  EXPECT_EQ(_bursts, (std::vector<std::uint16_t>{6}));
+  EXPECT_EQ(_counters.tx_pkts.get(), 7U);  // with the ARP reply of SetUp
+}
+
+// More than a burst's worth: full bursts as they fill, then one with the
+// rest, and no burst for the hook's frames alone.
+TEST_F(EngineLoopTest, OneTxBurstPerIterationUnderLoad) {
+  iterate(40, 5);
+  EXPECT_EQ(sent().size(), 45U);
+  EXPECT_EQ(_bursts, (std::vector<std::uint16_t>{engine::kBurst, 45 - engine::kBurst}));
+  _bursts.clear();
+  iterate(0, 0);  // nothing queued: no burst at all
+  EXPECT_TRUE(_bursts.empty());
+}
+
+// TCP's output batch asks the neighbour cache once per run of segments to
+// one next hop, and each segment still carries its own neighbour's MAC.
+TEST_F(EngineLoopTest, NextHopResolvedOncePerDestinationPerBatch) {
+  const auto other_ip = wire::ipv4_addr::from_octets(198, 18, 0, 3);
+  const wire::mac_addr other_mac{{0x02, 0, 0, 0, 0, 0x03}};
+  receive(arp_from(wire::arp_op::request, other_mac, other_ip));
+  sent();
+  const std::uint64_t before = arp_lookups();
+  for (int i = 0; i < 3; ++i) ASSERT_NE(_engine->tcp()->connect(kPeerIp, 80, _now), nullptr);
+  for (int i = 0; i < 2; ++i) ASSERT_NE(_engine->tcp()->connect(other_ip, 80, _now), nullptr);
+  _engine->flush_all();
+  EXPECT_EQ(arp_lookups() - before, 2U);
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 5U);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto eth = wire::parse_ether(test::as_bytes(out[i]));
+    ASSERT_TRUE(eth);
+    EXPECT_EQ(eth->dst, i < 3 ? kPeerMac : other_mac) << "segment " << i;
+  }
+}
+
+// A next hop still unresolved is asked per segment: each waits in its
+// queue behind the one before, none overtakes, one ARP request goes out.
+TEST_F(EngineLoopTest, SegmentsToAnUnresolvedNextHopAllWaitInOrder) {
+  const auto far_ip = wire::ipv4_addr::from_octets(198, 18, 0, 4);
+  const wire::mac_addr far_mac{{0x02, 0, 0, 0, 0, 0x04}};
+  const std::uint64_t before = arp_lookups();
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < 3; ++i) {
+    tcp::tcb* c = _engine->tcp()->connect(far_ip, 80, _now);
+    ASSERT_NE(c, nullptr);
+    ports.push_back(c->tuple.local_port);
+  }
+  _engine->flush_all();
+  EXPECT_EQ(arp_lookups() - before, 3U);
+  EXPECT_EQ(sent().size(), 1U);  // the ARP request
+  EXPECT_EQ(_counters.arp_requests_out.get(), 1U);
+  receive(arp_from(wire::arp_op::reply, far_mac, far_ip));
+  const auto out = sent();
+  ASSERT_EQ(out.size(), 3U);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto tcp = wire::parse_tcp(test::as_bytes(out[i]).subspan(34), kStackIp, far_ip, true);
+    ASSERT_TRUE(tcp);
+    EXPECT_EQ(tcp->src_port, ports[i]) << "segment " << i;
+  }
 }
 
 void EngineTest::ping_in_fragments(std::size_t data, std::size_t expect_fragments) {
