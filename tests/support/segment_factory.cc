@@ -128,15 +128,15 @@ prepared_segment prepare(const segment_spec& s, bool* ok) {
   return p;
 }
 
-rte_mbuf* to_mbuf(const prepared_segment& p, rte_mempool* pool) noexcept {
+rte_mbuf* to_mbuf(std::span<const std::uint8_t> bytes, rte_mempool* pool) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(pool);
   if (m == nullptr) return nullptr;
-  char* d = rte_pktmbuf_append(m, static_cast<std::uint16_t>(p.bytes.size()));
+  char* d = rte_pktmbuf_append(m, static_cast<std::uint16_t>(bytes.size()));
   if (d == nullptr) {
     rte_pktmbuf_free(m);
     return nullptr;
   }
-  std::memcpy(d, p.bytes.data(), p.bytes.size());
+  std::memcpy(d, bytes.data(), bytes.size());
   return m;
 }
 

@@ -55,7 +55,11 @@ struct prepared_segment {
 // Builds `s` and parses it back as the engine does (checksums verified);
 // `ok` is false when the parse fails (a malformed raw option).
 prepared_segment prepare(const segment_spec& s, bool* ok = nullptr);
-// A fresh mbuf from `pool` holding p.bytes; nullptr when the pool is empty.
-rte_mbuf* to_mbuf(const prepared_segment& p, rte_mempool* pool) noexcept;
+// A fresh mbuf from `pool` holding the bytes; nullptr when the pool is
+// empty or they do not fit one mbuf.
+rte_mbuf* to_mbuf(std::span<const std::uint8_t> bytes, rte_mempool* pool) noexcept;
+inline rte_mbuf* to_mbuf(const prepared_segment& p, rte_mempool* pool) noexcept {
+  return to_mbuf(std::span(p.bytes), pool);
+}
 
 }  // namespace kbt::support
