@@ -44,6 +44,7 @@ tcp_rig::tcp_rig(const rig_config& config, virtual_clock& clock, rig_failure_fn 
   lc.port_first = config.port_first;
   lc.port_last = config.port_last;
   lc.sources = config.sources;
+  lc.tx_cksum_offload = config.tx_cksum_offload;
   _captured.reserve(tcp::tcp_layer::kOutQueue);
   _layer = std::make_unique<tcp::tcp_layer>(lc, &capture, this);
 }

@@ -43,6 +43,9 @@ struct rig_config {
   wire::ipv4_range sources;  // source addresses of connect(); empty: kStackIp
   tcp::siphash_key cookie_key = kCookieKey;
   rte_mempool* pool = nullptr;
+  // The layer leaves checksums to a NIC: what it sends then fails the
+  // rig's checks (a test of the checks themselves).
+  bool tx_cksum_offload = false;
 };
 
 // A segment the layer sent, parsed.
