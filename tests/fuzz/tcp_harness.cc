@@ -5,8 +5,9 @@
 //   in the connection table while it is not CLOSED;
 // - the state gauges add up to the TCBs in use and the TIME_WAIT records;
 //   the listener's SYN and accept queue counts match the TCBs;
-// - every packet the stack sends parses, checksums included, and goes to
-//   a tuple of the script;
+// - every packet the stack sends parses, checksums included (the shared
+//   rig, tests/support/tcp_rig.hh, checks them), and goes to a tuple of the
+//   script;
 // and at the end: the application aborts and releases what it holds, the
 // clock runs three virtual hours on (timers finish what the stack still
 // does), and once the layer is destroyed the mempool holds exactly what it
@@ -27,10 +28,11 @@
 #include <vector>
 
 #include "fuzz_check.hh"
+#include "segment_factory.hh"
 #include "tcp/tcp_layer.hh"
+#include "tcp_rig.hh"
 #include "tcp_script.hh"
 #include "tcp_trace.hh"
-#include "wire/endian.hh"
 #include "wire/ipv4.hh"
 #include "wire/mbuf_bytes.hh"
 #include "wire/tcp.hh"
@@ -103,7 +105,7 @@ class harness {
  public:
   harness(const harness_options& o, std::uint8_t stack, std::uint8_t peer)
       : _opts(o), _stack_cfg(stack), _peer_cfg(peer) {
-    tcp::tcp_layer_config lc;
+    support::rig_config lc;
     tcp::tcp_config& t = lc.tcp;
     t.timestamps = (stack & stack_cfg::kNoTimestamps) == 0;
     t.sack = (stack & stack_cfg::kNoSack) == 0;
@@ -121,18 +123,15 @@ class harness {
     t.syncookies = o.cookies;
     lc.cc = (stack & stack_cfg::kNewReno) != 0 ? tcp::cc_algorithm::newreno
                                                 : tcp::cc_algorithm::cubic;
-    lc.local_ip = kStackIp;
     lc.max_conns = kMaxConns;
     lc.pool = pool();
-    lc.isn_key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-    lc.cookie_key = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
-    lc.start_ns = _now;
     // The pool hashes every port of its range at start-up; the script opens
     // with explicit ports, so a short range keeps each input cheap.
     lc.port_first = 49152;
     lc.port_last = 49167;
-    _captured.reserve(tcp::tcp_layer::kOutQueue);
-    _layer = std::make_unique<tcp::tcp_layer>(lc, &capture, this);
+    _rig = std::make_unique<support::tcp_rig>(lc, _clock, &rig_failed);
+    _rig->auto_poll = false;  // the harness's application polls in settle()
+    _layer = &_rig->layer();
     FUZZ_CHECK(_layer->listen(kListenPort), "listen(%u) failed", kListenPort);
   }
 
@@ -144,11 +143,7 @@ class harness {
   void finish(unsigned mbufs_before);
 
  private:
-  static std::size_t capture(void* ctx, std::span<const tcp::out_packet> pkts) noexcept {
-    auto* h = static_cast<harness*>(ctx);
-    h->_captured.insert(h->_captured.end(), pkts.begin(), pkts.end());
-    return pkts.size();
-  }
+  static void rig_failed(void*, const char* what) { FUZZ_CHECK(false, "%s", what); }
 
   rte_mbuf* build(std::size_t tuple, bool seq_rel, bool ack_rel, const script_segment& s);
   void queue_segment(std::size_t tuple, bool seq_rel, bool ack_rel, bool same_burst,
@@ -170,9 +165,10 @@ class harness {
   harness_options _opts;
   std::uint8_t _stack_cfg;
   std::uint8_t _peer_cfg;
-  std::uint64_t _now = kStartNs;
-  std::unique_ptr<tcp::tcp_layer> _layer;
-  std::vector<tcp::out_packet> _captured;
+  support::virtual_clock _clock{kStartNs};
+  std::uint64_t& _now = _clock.ns;
+  std::unique_ptr<support::tcp_rig> _rig;
+  tcp::tcp_layer* _layer = nullptr;  // the rig's
   std::array<peer_view, kTuples.size()> _view{};
   std::vector<tcb*> _held;
   std::array<tcp::tcp_rx, tcp::tcp_layer::kMaxBurst> _burst{};
@@ -180,21 +176,27 @@ class harness {
   // The tuple of a lone ACK-bearing segment that found no connection,
   // while its answer is drained: it must not be a SYN (RFC 9293 §3.10.7.2).
   std::optional<tcp::four_tuple> _acked_unknown;
-  std::array<std::uint8_t, 2048> _scratch{};
 };
 
 // The segment as the peer puts it on the wire: IPv4 + TCP with correct
 // checksums, in one mbuf, so that the layer gets what the engine gives it.
 rte_mbuf* harness::build(std::size_t tuple, bool seq_rel, bool ack_rel, const script_segment& s) {
   const peer_view& v = _view[tuple];
-  std::array<std::uint8_t, wire::kTcpMaxOptionsLen> opts{};
-  std::size_t opts_len = 0;
+  support::segment_spec spec;
+  spec.src = kPeerIp;
+  spec.dst = kStackIp;
+  spec.src_port = kTuples[tuple].peer_port;
+  spec.dst_port = kTuples[tuple].stack_port;
+  spec.flags = s.flags;
+  spec.seq = seq_rel ? (v.rcv_base + s.seq).value : s.seq;
+  spec.ack = ack_rel ? (v.ack_base + s.ack).value : s.ack;
+  spec.window = s.window;
+  spec.urgent = s.urgent.value_or(0);
+  spec.payload = std::as_bytes(std::span(pattern().data(), s.payload_len));
   if (s.raw_options) {
-    opts_len = std::min(s.raw_options->size(), opts.size());
-    if (opts_len > 0) std::memcpy(opts.data(), s.raw_options->data(), opts_len);
-    opts_len = (opts_len + 3) & ~std::size_t{3};  // zeros (EOL) pad to a word
+    spec.raw_options = *s.raw_options;
   } else {
-    wire::tcp_options o;
+    wire::tcp_options& o = spec.options;
     o.mss = s.mss;
     o.window_scale = s.wscale;
     o.sack_permitted = s.sack_permitted;
@@ -202,43 +204,16 @@ rte_mbuf* harness::build(std::size_t tuple, bool seq_rel, bool ack_rel, const sc
       const auto now_ms = static_cast<std::uint32_t>(_now / 1'000'000);
       o.timestamps = wire::tcp_timestamps{now_ms + (*s.ts)[0], v.ts_base + (*s.ts)[1]};
     }
-    const std::uint32_t ack = ack_rel ? (v.ack_base + s.ack).value : s.ack;
     for (const auto& b : s.sacks) {
-      const seq32 left{ack + b.offset};
+      const seq32 left{spec.ack + b.offset};
       o.sack_blocks[o.sack_count++] = {left, left + b.length};
     }
-    const auto n = wire::emit_tcp_options(o, std::as_writable_bytes(std::span(opts)));
-    opts_len = n ? *n : 0;
   }
-  const std::size_t tcp_len = wire::kTcpMinHeaderLen + opts_len;
-  const std::size_t total = wire::kIpv4MinHeaderLen + tcp_len + s.payload_len;
-  rte_mbuf* m = rte_pktmbuf_alloc(pool());
+  const auto bytes = support::build_ipv4_tcp(spec);
+  FUZZ_CHECK(bytes.size() <= RTE_MBUF_DEFAULT_DATAROOM, "segment of %zu bytes does not fit an mbuf",
+             bytes.size());
+  rte_mbuf* m = support::to_mbuf(bytes, pool());
   FUZZ_CHECK(m != nullptr, "mbuf pool empty: %u left", rte_mempool_avail_count(pool()));
-  auto* p = reinterpret_cast<std::byte*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(total)));
-  FUZZ_CHECK(p != nullptr, "segment of %zu bytes does not fit an mbuf", total);
-
-  wire::ipv4_repr ip;
-  ip.src = kPeerIp;
-  ip.dst = kStackIp;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.total_length = static_cast<std::uint16_t>(total);
-  (void)wire::emit_ipv4_header(ip, wire::tx_checksum::full, {p, wire::kIpv4MinHeaderLen});
-  std::byte* t = p + wire::kIpv4MinHeaderLen;
-  using namespace wire::tcp_field;
-  wire::store_be<std::uint16_t>(t + kSrcPort, kTuples[tuple].peer_port);
-  wire::store_be<std::uint16_t>(t + kDstPort, kTuples[tuple].stack_port);
-  wire::store_be<std::uint32_t>(t + kSeq, seq_rel ? (v.rcv_base + s.seq).value : s.seq);
-  wire::store_be<std::uint32_t>(t + kAck, ack_rel ? (v.ack_base + s.ack).value : s.ack);
-  t[kDataOffset] = std::byte{static_cast<std::uint8_t>((tcp_len / 4) << 4)};
-  t[kFlags] = std::byte{s.flags};
-  wire::store_be<std::uint16_t>(t + kWindow, s.window);
-  wire::store_be<std::uint16_t>(t + kChecksum, 0);
-  wire::store_be<std::uint16_t>(t + kUrgent, s.urgent.value_or(0));
-  if (opts_len > 0) std::memcpy(t + kOptions, opts.data(), opts_len);
-  if (s.payload_len > 0) std::memcpy(t + tcp_len, pattern().data(), s.payload_len);
-  const std::uint16_t sum = wire::ipv4_l4_checksum(kPeerIp, kStackIp, wire::kIpProtoTcp,
-                                                   {t, tcp_len + s.payload_len});
-  wire::store_be<std::uint16_t>(t + kChecksum, sum);
   return m;
 }
 
@@ -359,46 +334,35 @@ void harness::poll() {
 }
 
 void harness::drain() {
-  _layer->flush();
-  for (const auto& p : _captured) {
+  // The rig has checked each packet's parse, protocol, length and both
+  // checksums already (a failure aborts through rig_failed).
+  for (const auto& seg : _rig->sent()) {
     ++g_summary.segments_out;
-    const std::uint32_t len = rte_pktmbuf_pkt_len(p.m);
-    FUZZ_CHECK(len <= _scratch.size() && len >= wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen,
-               "the stack sent a packet of %u bytes", len);
-    const auto* bytes_p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(p.m, 0, len, _scratch.data()));
-    FUZZ_CHECK(bytes_p != nullptr, "the stack sent an mbuf chain shorter than its pkt_len");
-    const auto bytes = std::as_bytes(std::span(bytes_p, len));
-    const auto ip = wire::parse_ipv4_header(bytes, true);
-    FUZZ_CHECK(ip, "the stack sent a bad IPv4 header (error %d)", static_cast<int>(ip.error()));
-    FUZZ_CHECK(ip->src == kStackIp && ip->dst == kPeerIp && p.dst == kPeerIp &&
-                   ip->protocol == wire::kIpProtoTcp && ip->total_length == len,
-               "the stack sent an IPv4 packet with the wrong addresses, protocol or length");
-    const auto seg = wire::parse_tcp(bytes.subspan(ip->header_len, ip->payload_len()), ip->src,
-                                     ip->dst, true);
-    FUZZ_CHECK(seg, "the stack sent a bad TCP segment (error %d)", static_cast<int>(seg.error()));
+    FUZZ_CHECK(seg.ip.total_length <= 2048, "the stack sent a packet of %u bytes",
+               seg.ip.total_length);
+    FUZZ_CHECK(seg.ip.src == kStackIp && seg.ip.dst == kPeerIp && seg.next_hop == kPeerIp,
+               "the stack sent an IPv4 packet with the wrong addresses");
     std::size_t tuple = kTuples.size();
     for (std::size_t i = 0; i < kTuples.size(); ++i) {
-      if (seg->src_port == kTuples[i].stack_port && seg->dst_port == kTuples[i].peer_port) {
+      if (seg.h.src_port == kTuples[i].stack_port && seg.h.dst_port == kTuples[i].peer_port) {
         tuple = i;
       }
     }
     FUZZ_CHECK(tuple < kTuples.size(), "the stack sent to port %u from %u: no script tuple",
-               seg->dst_port, seg->src_port);
-    trace_segment("out", tuple, *seg, _now);
-    FUZZ_CHECK(!seg->has(flag::kSyn) || !_acked_unknown ||
+               seg.h.dst_port, seg.h.src_port);
+    trace_segment("out", tuple, seg.h, _now);
+    FUZZ_CHECK(!seg.has(flag::kSyn) || !_acked_unknown ||
                    *_acked_unknown != stack_tuple(tuple),
                "a SYN (flags %02x) in answer to an ACK-bearing segment on tuple %zu, which had "
                "no connection: LISTEN must answer an ACK with RST <SEQ=SEG.ACK>",
-               seg->flags, tuple);
+               seg.h.flags, tuple);
     peer_view& v = _view[tuple];
-    if (seg->has(flag::kAck)) v.rcv_base = seg->ack;
-    const seq32 end = seg->seq + seg->seg_len();
-    if (!v.seen || seg->has(flag::kSyn) || end > v.ack_base) v.ack_base = end;
-    if (seg->options.timestamps) v.ts_base = seg->options.timestamps->tsval;
+    if (seg.has(flag::kAck)) v.rcv_base = seg.h.ack;
+    const seq32 end = seg.h.seq + seg.h.seg_len();
+    if (!v.seen || seg.has(flag::kSyn) || end > v.ack_base) v.ack_base = end;
+    if (seg.h.options.timestamps) v.ts_base = seg.h.options.timestamps->tsval;
     v.seen = true;
-    rte_pktmbuf_free(p.m);
   }
-  _captured.clear();
 }
 
 void harness::settle() {
@@ -571,9 +535,8 @@ void harness::finish(unsigned mbufs_before) {
         _layer->time_wait().size();
   }
   g_summary.out_of_window += _layer->counters().out_of_window.get();
-  _layer.reset();
-  for (auto& p : _captured) rte_pktmbuf_free(p.m);
-  _captured.clear();
+  _layer = nullptr;
+  _rig.reset();
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 #pragma once
-// A tcp_layer on its own, fed with segments built here and with what it
-// sends captured and parsed: the stack is 198.18.0.2, the peer 198.18.0.1.
-// Builders bring a connection to a given state (smoltcp's socket_established
-// style), so each test starts where its transition starts.
+// The unit tests' view of the shared rig (tests/support/tcp_rig.hh): one
+// tcp_layer fed with the peer's segments, what it sends captured, parsed and
+// checksum-checked (a wrong checksum fails the test). The stack is
+// 198.18.0.2, the peer 198.18.0.1. Builders (tests/support/tcp_states.hh)
+// bring a connection to a given state, so each test starts where its
+// transition starts.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,6 +13,8 @@
 #include <vector>
 
 #include "tcp/tcp_layer.hh"
+#include "tcp_rig.hh"
+#include "tcp_states.hh"
 #include "test_env.hh"
 #include "wire/ipv4.hh"
 #include "wire/tcp.hh"
@@ -20,20 +24,15 @@ namespace kbt::tcp::test {
 using wire::seq32;
 namespace flag = wire::tcp_flag;
 
-inline constexpr auto kStackIp = wire::ipv4_addr::from_octets(198, 18, 0, 2);
-inline constexpr auto kPeerIp = wire::ipv4_addr::from_octets(198, 18, 0, 1);
-inline constexpr std::uint16_t kServerPort = 80;
-inline constexpr std::uint16_t kPeerPort = 40000;
+using support::kPeerIp;
+using support::kPeerPort;
+using support::kServerPort;
+using support::kStackIp;
 // The connection established_passive() makes, from the stack's side.
 inline constexpr four_tuple kPassiveTuple{kStackIp, kPeerIp, kServerPort, kPeerPort};
 
 // A segment the stack sent, parsed.
-struct seg_out {
-  wire::tcp_repr h;
-  std::vector<std::uint8_t> payload;
-  wire::ipv4_addr dst;
-  bool has(std::uint8_t f) const { return h.has(f); }
-};
+using seg_out = support::captured_segment;
 
 // What a test sends to the stack.
 struct seg_in {
@@ -68,7 +67,7 @@ class TcpFixture : public testing::Test {
   std::uint8_t events_for(tcb* c);
 
   // --- builders. The peer's ISN is kPeerIsn; the stack's is read off its SYN(-ACK).
-  static constexpr std::uint32_t kPeerIsn = 1000;
+  static constexpr std::uint32_t kPeerIsn = support::kPeerIsn;
   // LISTEN, then SYN in, SYN-ACK out: the connection in SYN_RCVD. `port`:
   // the peer's, so that a test can open several.
   tcb* syn_rcvd(const wire::tcp_options& syn_options = {}, std::uint16_t port = kPeerPort);
@@ -78,12 +77,14 @@ class TcpFixture : public testing::Test {
   // connect(): SYN out, SYN-ACK in, ACK out: ESTABLISHED (active).
   tcb* established_active(const wire::tcp_options& synack_options = {});
 
-  std::unique_ptr<tcp_layer> _layer;
-  std::vector<out_packet> _captured;
-  std::uint64_t _now = 1'000'000'000;
+  support::tcp_rig& rig() { return *_rig; }
+
+  support::virtual_clock _clock;
+  std::uint64_t& _now = _clock.ns;
+  std::unique_ptr<support::tcp_rig> _rig;
+  tcp_layer* _layer = nullptr;  // the rig's
   std::uint32_t _iss = 0;  // the stack's ISN in the current connection
   unsigned _mbufs_before = 0;
-  std::vector<std::pair<tcb*, std::uint8_t>> _events;
   // After each input, hand events to the "application" (which also empties
   // the accept queue). Off for tests of the accept queue itself.
   bool _auto_poll = true;
@@ -95,7 +96,7 @@ class TcpFixture : public testing::Test {
   void poll();
 };
 
-inline constexpr siphash_key kCookieKey = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
+inline constexpr siphash_key kCookieKey = support::kCookieKey;
 
 // The payload as a string, for short assertions.
 std::string text(const seg_out& s);

@@ -203,9 +203,7 @@ TEST_F(TimeWaitState, DataAfterTheFinGetsAnAckButABareAckGetsNothing) {
 
 // RFC 5961 §7 on a record: what is not the peer's FIN again draws at most
 // one ACK per invalid_ack_interval_ns (Linux: tw_last_oow_ack_time).
-using TimeWait = TimeWaitState;
-
-TEST_F(TimeWait, OutOfWindowAnswersThrottled) {
+TEST_F(TimeWaitState, OutOfWindowAnswersThrottled) {
   to_time_wait(true);
   const auto late = [this](std::uint32_t tsval) {
     input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "late",
@@ -231,7 +229,7 @@ TEST_F(TimeWait, OutOfWindowAnswersThrottled) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
 }
 
-TEST_F(TimeWait, RetransmittedFinAlwaysAcked) {
+TEST_F(TimeWaitState, RetransmittedFinAlwaysAcked) {
   to_time_wait(true);
   // The record's limit in force: it has just answered a late segment.
   input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "late",
