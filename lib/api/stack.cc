@@ -88,100 +88,125 @@ stack::stack(const std::vector<std::string>& eal_args, const stack_config& confi
   _eal_started = true;
   try {
     // Before the port, so that a bad path is the error a user sees first.
-    if (!config.pcap_path.empty()) {
-      _pcap_fd = ::open(config.pcap_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (_pcap_fd < 0) {
-        throw base::startup_error("--pcap " + config.pcap_path + ": " + std::strerror(errno));
-      }
-    }
+    open_pcap_file();
     _port_id = dev::first_port();
     const unsigned lcores = rte_lcore_count();
-    const unsigned mbufs = config.mbufs_per_core != 0
-                               ? config.mbufs_per_core
-                               : default_mbufs_per_core(config.max_conns_per_core);
-    for (unsigned i = 0; i < lcores; ++i) {
-      const std::string name = "kbt_pool_" + std::to_string(i);
-      rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, 0,
-                                                  dev::mbuf_data_room(config.mtu),
-                                                  static_cast<int>(rte_socket_id()));
-      if (pool == nullptr) {
-        throw base::startup_error("cannot create a pool of " + std::to_string(mbufs) + " mbufs (" +
-                                 rte_strerror(rte_errno) +
-                                 "): give the EAL more memory (-m), or fewer --mbufs");
-      }
-      _pools.push_back(pool);
-    }
+    const auto queues = static_cast<std::uint16_t>(lcores);
+    create_pools(lcores);
     dev::port_config pc;
     pc.port_id = _port_id;
-    pc.queues = static_cast<std::uint16_t>(lcores);
+    pc.queues = queues;
     pc.mtu = config.mtu;
     const dev::port_info info = dev::open_port(pc, _pools);
     _port_open = true;
 
     _counters = std::vector<core::core_counters>(lcores);
-    const auto queues = static_cast<std::uint16_t>(lcores);
-    bool rss_ok = false;  // the port's own RSS agrees with rss_table
-    if (lcores > 1) {
-      // With the port's own RSS the NIC already spreads flows as rss_table
-      // says; without it (TAP, af_packet) cores steer frames to the owner.
-      if (info.offloads.rss) {
-        try {
-          _rss = std::make_unique<base::rss_table>(dev::rss_table_of_port(_port_id, queues));
-          rss_ok = true;
-        } catch (const base::startup_error&) {
-          // A port that takes an RSS configuration but shows no table (TAP
-          // says it has 0 entries) spreads by its own rule: cores steer.
-          _rss.reset();
-        }
-      }
-      if (!_rss) _rss = std::make_unique<base::rss_table>(queues);
-      _steering = std::make_unique<core::steering_fabric>(queues);
-    }
+    const bool rss_ok = lcores > 1 && set_up_steering(info, queues);
     if (_pcap_fd >= 0) open_capture(queues);
-    const tcp::siphash_key isn_key = boot_isn_key(config);
-    for (unsigned q = 0; q < lcores; ++q) {
-      core::engine_config ec;
-      ec.port_id = _port_id;
-      ec.queue_id = static_cast<std::uint16_t>(q);
-      ec.core = static_cast<std::uint16_t>(q);
-      ec.pool = _pools[q];
-      ec.mac = info.mac;
-      ec.ip = config.ip;
-      ec.sources = config.source_ips;
-      ec.gateway = config.gateway;
-      ec.offloads = info.offloads;
-      ec.tcp = tcp_enabled(config, false);
-      ec.max_conns = config.max_conns_per_core;
-      ec.port_first = config.local_port_first;
-      ec.port_last = config.local_port_last;
-      ec.tcp_settings = config.tcp;
-      ec.isn_key = isn_key;
-      // RFC 9293 §3.7.1: the MSS we advertise is the port's MTU less the
-      // fixed IPv4 and TCP headers.
-      ec.tcp_settings.mss =
-          static_cast<std::uint16_t>(config.mtu - wire::kIpv4MinHeaderLen - wire::kTcpMinHeaderLen);
-      ec.rss = _rss.get();
-      ec.steering = _steering.get();
-      ec.capture = _capture.get();
-      _engines.push_back(std::make_unique<core::engine>(ec, _counters[q]));
-      for (std::uint16_t port : config.tcp_listen) _engines.back()->tcp()->listen(port);
-    }
+    start_engines(engine_template(info), queues);
     telemetry_attach(this);
-    std::printf("%s: port %u (%s) mac %s ip %s/%u, %u core(s)%s\n", config.program.c_str(),
-                _port_id, info.driver.c_str(), wire::to_string(info.mac).c_str(),
-                wire::to_string(config.ip.addr).c_str(), config.ip.length, lcores,
-                lcores == 1 ? "" : rss_ok ? ", RSS" : ", software steering");
-    if (!config.source_ips.empty()) {
-      std::printf("%s: source addresses %s-%s (%u), ports %u-%u each\n", config.program.c_str(),
-                  wire::to_string(config.source_ips.first).c_str(),
-                  wire::to_string(config.source_ips.last()).c_str(), config.source_ips.count,
-                  config.local_port_first, config.local_port_last);
-    }
-    std::fflush(stdout);
+    print_banner(info, rss_ok);
   } catch (...) {
     release();
     throw;
   }
+}
+
+void stack::open_pcap_file() {
+  if (_config.pcap_path.empty()) return;
+  _pcap_fd = ::open(_config.pcap_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (_pcap_fd < 0) {
+    throw base::startup_error("--pcap " + _config.pcap_path + ": " + std::strerror(errno));
+  }
+}
+
+void stack::create_pools(unsigned lcores) {
+  const unsigned mbufs = _config.mbufs_per_core != 0
+                             ? _config.mbufs_per_core
+                             : default_mbufs_per_core(_config.max_conns_per_core);
+  for (unsigned i = 0; i < lcores; ++i) {
+    const std::string name = "kbt_pool_" + std::to_string(i);
+    rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, 0,
+                                                dev::mbuf_data_room(_config.mtu),
+                                                static_cast<int>(rte_socket_id()));
+    if (pool == nullptr) {
+      throw base::startup_error("cannot create a pool of " + std::to_string(mbufs) + " mbufs (" +
+                                rte_strerror(rte_errno) +
+                                "): give the EAL more memory (-m), or fewer --mbufs");
+    }
+    _pools.push_back(pool);
+  }
+}
+
+bool stack::set_up_steering(const dev::port_info& info, std::uint16_t queues) {
+  // With the port's own RSS the NIC already spreads flows as rss_table says;
+  // without it (TAP, af_packet) cores steer frames to the owner.
+  bool rss_ok = false;
+  if (info.offloads.rss) {
+    try {
+      _rss = std::make_unique<base::rss_table>(dev::rss_table_of_port(_port_id, queues));
+      rss_ok = true;
+    } catch (const base::startup_error&) {
+      // A port that takes an RSS configuration but shows no table (TAP says
+      // it has 0 entries) spreads by its own rule: cores steer.
+      _rss.reset();
+    }
+  }
+  if (!_rss) _rss = std::make_unique<base::rss_table>(queues);
+  _steering = std::make_unique<core::steering_fabric>(queues);
+  return rss_ok;
+}
+
+// What every core's engine shares, built once; start_engines adds each
+// core's queue, core number and pool.
+core::engine_config stack::engine_template(const dev::port_info& info) const {
+  core::engine_config ec;
+  ec.port_id = _port_id;
+  ec.mac = info.mac;
+  ec.ip = _config.ip;
+  ec.sources = _config.source_ips;
+  ec.gateway = _config.gateway;
+  ec.offloads = info.offloads;
+  ec.tcp = tcp_enabled(_config, false);
+  ec.max_conns = _config.max_conns_per_core;
+  ec.port_first = _config.local_port_first;
+  ec.port_last = _config.local_port_last;
+  ec.tcp_settings = _config.tcp;
+  ec.isn_key = boot_isn_key(_config);
+  // RFC 9293 §3.7.1: the MSS we advertise is the port's MTU less the fixed
+  // IPv4 and TCP headers.
+  ec.tcp_settings.mss =
+      static_cast<std::uint16_t>(_config.mtu - wire::kIpv4MinHeaderLen - wire::kTcpMinHeaderLen);
+  ec.rss = _rss.get();
+  ec.steering = _steering.get();
+  ec.capture = _capture.get();
+  return ec;
+}
+
+void stack::start_engines(const core::engine_config& shared, std::uint16_t queues) {
+  for (std::uint16_t q = 0; q < queues; ++q) {
+    core::engine_config ec = shared;
+    ec.queue_id = q;
+    ec.core = q;
+    ec.pool = _pools[q];
+    _engines.push_back(std::make_unique<core::engine>(ec, _counters[q]));
+    for (std::uint16_t port : _config.tcp_listen) _engines.back()->tcp()->listen(port);
+  }
+}
+
+void stack::print_banner(const dev::port_info& info, bool rss_ok) const {
+  const unsigned lcores = static_cast<unsigned>(_engines.size());
+  std::printf("%s: port %u (%s) mac %s ip %s/%u, %u core(s)%s\n", _config.program.c_str(),
+              _port_id, info.driver.c_str(), wire::to_string(info.mac).c_str(),
+              wire::to_string(_config.ip.addr).c_str(), _config.ip.length, lcores,
+              lcores == 1 ? "" : rss_ok ? ", RSS" : ", software steering");
+  if (!_config.source_ips.empty()) {
+    std::printf("%s: source addresses %s-%s (%u), ports %u-%u each\n", _config.program.c_str(),
+                wire::to_string(_config.source_ips.first).c_str(),
+                wire::to_string(_config.source_ips.last()).c_str(), _config.source_ips.count,
+                _config.local_port_first, _config.local_port_last);
+  }
+  std::fflush(stdout);
 }
 
 stack::~stack() { release(); }

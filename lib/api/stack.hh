@@ -22,11 +22,15 @@ struct rte_mempool;
 namespace kbt::core {
 class capture;
 class engine;
+struct engine_config;
 class steering_fabric;
 }  // namespace kbt::core
 namespace kbt::base {
 class rss_table;
 }  // namespace kbt::base
+namespace kbt::dev {
+struct port_info;
+}  // namespace kbt::dev
 namespace kbt::tcp {
 struct tcp_counters;
 }  // namespace kbt::tcp
@@ -141,6 +145,13 @@ class stack {
  private:
   static int lcore_main(void* self);
   void release() noexcept;
+  // The constructor's steps, in order.
+  void open_pcap_file();
+  void create_pools(unsigned lcores);
+  bool set_up_steering(const dev::port_info& info, std::uint16_t queues);
+  core::engine_config engine_template(const dev::port_info& info) const;
+  void start_engines(const core::engine_config& shared, std::uint16_t queues);
+  void print_banner(const dev::port_info& info, bool rss_ok) const;
   void stats_loop();
   void print_stats(const char* when) const;
   void open_capture(std::uint16_t cores);
