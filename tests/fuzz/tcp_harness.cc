@@ -119,7 +119,7 @@ class harness {
     t.accept_queue_max = tiny ? 1 : 4;
     t.max_time_wait = 4;  // small, so that the overflow path is reachable
     t.syncookies = o.cookies;
-    lc.cc = (stack & stack_cfg::kNewReno) != 0 ? tcp::cc_algorithm::newreno
+    lc.tcp.cc = (stack & stack_cfg::kNewReno) != 0 ? tcp::cc_algorithm::newreno
                                                 : tcp::cc_algorithm::cubic;
     lc.local_ip = kStackIp;
     lc.max_conns = kMaxConns;

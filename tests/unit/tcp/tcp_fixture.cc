@@ -44,7 +44,7 @@ void TcpFixture::make_layer(const tcp_config& config, cc_algorithm cc) {
   _layer.reset();
   tcp_layer_config lc;
   lc.tcp = config;
-  lc.cc = cc;
+  lc.tcp.cc = cc;
   lc.local_ip = kStackIp;
   lc.max_conns = _max_conns;
   lc.pool = kbt::test::mbuf_pool();
