@@ -26,7 +26,9 @@ parsed parse_args(std::vector<std::string> args) {
   testing::internal::CaptureStderr();
   p.exit = parse(app, args);
   const std::string err = testing::internal::GetCapturedStderr();
-  if (p.exit == 2) EXPECT_NE(err.find("--cc"), std::string::npos) << err;
+  if (p.exit == 2) {
+    EXPECT_NE(err.find("--cc"), std::string::npos) << err;
+  }
   return p;
 }
 
