@@ -26,7 +26,7 @@ struct bench_conn {
 
   bench_conn() {
     support::rig_config rc;
-    rc.cc = tcp::cc_algorithm::cubic;
+    rc.tcp.cc = tcp::cc_algorithm::cubic;
     rc.max_conns = 4;
     rc.pool = bench::mbuf_pool();
     rc.tcp.delayed_ack_ns = 1'000'000'000'000ULL;  // ACKs every second segment only

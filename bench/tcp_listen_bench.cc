@@ -25,7 +25,7 @@ struct flooded {
 
   flooded() {
     support::rig_config rc;
-    rc.cc = tcp::cc_algorithm::cubic;
+    rc.tcp.cc = tcp::cc_algorithm::cubic;
     rc.pool = bench::mbuf_pool();
     rc.cookie_key = {16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
     rc.tcp.syncookies = tcp::syncookies_mode::always;

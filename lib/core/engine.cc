@@ -59,7 +59,6 @@ engine::engine(const engine_config& config, core_counters& counters)
   if (config.tcp) {
     tcp::tcp_layer_config tc;
     tc.tcp = config.tcp_settings;
-    tc.cc = config.cc;
     tc.local_ip = config.ip.addr;
     tc.max_conns = config.max_conns;
     tc.port_first = config.port_first;

@@ -46,7 +46,6 @@ struct engine_config {
   // TCP on this core; off, TCP segments are counted as tcp_no_handler.
   bool tcp = false;
   tcp::tcp_config tcp_settings;
-  tcp::cc_algorithm cc = tcp::cc_algorithm::cubic;
   std::uint32_t max_conns = 1024;
   // Source ports of active opens (Linux ip_local_port_range).
   std::uint16_t port_first = tcp::port_pool::kFirst;

@@ -12,6 +12,12 @@ inline constexpr std::uint64_t kSec = 1'000'000'000;
 // pool) is full (Linux tcp_syncookies=1); or for every SYN (=2).
 enum class syncookies_mode : std::uint8_t { never, automatic, always };
 
+// The congestion control of every connection (tcp/congestion.hh).
+enum class cc_algorithm : std::uint8_t {
+  newreno,  // RFC 5681 + RFC 6582
+  cubic,    // RFC 9438 (the default of Linux, Windows and Apple stacks)
+};
+
 struct tcp_config {
   // Largest segment we accept, advertised in our SYN (MTU 1500 - 40).
   std::uint16_t mss = 1460;
@@ -47,6 +53,8 @@ struct tcp_config {
   bool timestamps = true;      // RFC 7323 §3
   bool sack = true;            // RFC 2018
   bool nagle = true;           // RFC 9293 §3.7.4, per connection switchable
+  // Every connection's congestion control (the apps' --cc).
+  cc_algorithm cc = cc_algorithm::cubic;
 
   // RFC 9293 §3.4.2: MSL; TIME_WAIT lasts 2*MSL. Linux uses 60 s for TIME_WAIT.
   std::uint64_t msl_ns = 30 * kSec;

@@ -31,15 +31,11 @@
 #include <optional>
 #include <string_view>
 
+#include "tcp/config.hh"
 #include "tcp/cubic.hh"
 #include "tcp/newreno.hh"
 
 namespace kbt::tcp {
-
-enum class cc_algorithm : std::uint8_t {
-  newreno,  // RFC 5681 + RFC 6582
-  cubic,    // RFC 9438 (the default of Linux, Windows and Apple stacks)
-};
 
 // "newreno" (or "reno", Linux's name) and "cubic", any case. For a
 // command-line flag; not for the hot path.

@@ -135,7 +135,7 @@ void tcp_layer::take_options(tcb& c, const wire::tcp_options& o) noexcept {
   c.ws_ok = t.window_scaling && o.window_scale.has_value();
   c.ts_ok = t.timestamps && o.timestamps.has_value();
   c.sack_ok = t.sack && o.sack_permitted;
-  c.cc.init(_config.cc, effective_mss(c), c.last_rx_ns);
+  c.cc.init(_config.tcp.cc, effective_mss(c), c.last_rx_ns);
 }
 
 // RFC 9293 §3.10.7.3: SYN_SENT.

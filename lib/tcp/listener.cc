@@ -177,7 +177,7 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
     c->ts_recent = seg.options.timestamps->tsval;
     c->ts_recent_stamp_ns = now_ns;
   }
-  c->cc.init(_config.cc, effective_mss(*c), now_ns);
+  c->cc.init(_config.tcp.cc, effective_mss(*c), now_ns);
   c->snd_wnd = std::uint32_t{seg.window} << c->snd_wscale;
   c->max_snd_wnd = c->snd_wnd;
   c->snd_wl1 = seg.seq;

@@ -314,7 +314,7 @@ void tcp_layer::reset_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.reason = close_reason::normal;
   c.scoreboard.reset();
   if (t.window_scaling) c.rcv_wscale = rcv_wscale_for_buffer();
-  c.cc.init(_config.cc, c.snd_mss, now_ns);
+  c.cc.init(t.cc, c.snd_mss, now_ns);
 }
 
 void tcp_layer::start_sequence(tcb& c, seq32 iss) noexcept {

@@ -54,7 +54,6 @@ using tx_flush_fn = std::size_t (*)(void* ctx, std::span<const out_packet> packe
 
 struct tcp_layer_config {
   tcp_config tcp;
-  cc_algorithm cc = cc_algorithm::cubic;
   wire::ipv4_addr local_ip;
   std::uint32_t max_conns = 1024;   // TCBs in the pool
   rte_mempool* pool = nullptr;      // headers and copies

@@ -121,8 +121,8 @@ class harness {
     t.accept_queue_max = tiny ? 1 : 4;
     t.max_time_wait = 4;  // small, so that the overflow path is reachable
     t.syncookies = o.cookies;
-    lc.cc = (stack & stack_cfg::kNewReno) != 0 ? tcp::cc_algorithm::newreno
-                                                : tcp::cc_algorithm::cubic;
+    t.cc = (stack & stack_cfg::kNewReno) != 0 ? tcp::cc_algorithm::newreno
+                                             : tcp::cc_algorithm::cubic;
     lc.max_conns = kMaxConns;
     lc.pool = pool();
     // The pool hashes every port of its range at start-up; the script opens

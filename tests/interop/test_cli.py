@@ -31,7 +31,7 @@ APPS = {
                   ['--target', '--rate', '--duration', '--sources']),
 }
 COMMON_FLAGS = ('--ip', '--gateway', '--stats-interval', '--syncookies', '--max-conns',
-                '--pcap', '--mtu', '--help')
+                '--pcap', '--mtu', '--cc', '--help')
 
 
 def exe(app):
@@ -79,6 +79,7 @@ class Cli(unittest.TestCase):
             (['--max-conns', 'many'], '--max-conns'),
             (['--mtu', '575'], '--mtu'),
             (['--mtu', '9001'], '--mtu'),
+            (['--cc', 'reno'], '--cc'),  # exactly newreno or cubic
         ]
         own = {
             'kbt-httpd': [(['--port', '0'], '--port'), (['--port', 'http'], '--port')],

@@ -140,6 +140,12 @@ class HttpdRequests(unittest.TestCase):
                 self.assertEqual(r['body'], pattern_body(n))
         self.assertFalse(net.killed, 'app needed SIGKILL to exit')
 
+    def test_newreno_serves_curl(self):
+        # --cc newreno: the connections run RFC 5681/6582 instead of CUBIC.
+        with start('--cc', 'newreno', '--body-size', '100000') as net:
+            self.assertEqual(curl(net), pattern_body(100000))
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
     def test_two_cores(self):
         with start(lcores='0-1') as net:
             for i in range(20):

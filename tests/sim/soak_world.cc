@@ -150,7 +150,7 @@ soak_run::soak_run(sim_world& w, const world_plan& plan) : _world(w), _plan(plan
         w.endpoint_config(s, s == side::a ? kMacA : kMacB, s == side::a ? kIpA : kIpB);
     ec.tcp = true;
     ec.tcp_settings = plan.tcp[i];
-    ec.cc = plan.cc[i];
+    ec.tcp_settings.cc = plan.cc[i];
     ec.max_conns = kMaxConns;
     const std::uint64_t k = w.endpoint_seed(s);
     for (std::size_t j = 0; j < ec.isn_key.size(); ++j) {

@@ -20,7 +20,7 @@ tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
   core::engine_config ec = w.endpoint_config(s, mac, ip);
   ec.tcp = true;
   ec.tcp_settings = tcp;
-  ec.cc = cc;
+  ec.tcp_settings.cc = cc;
   ec.max_conns = 8;
   // A key from the endpoint's seed: the whole run replays from one seed.
   const std::uint64_t k = w.endpoint_seed(s);

@@ -34,7 +34,6 @@ tcp_rig::tcp_rig(const rig_config& config, virtual_clock& clock, rig_failure_fn 
       _fail_ctx(fail_ctx) {
   tcp::tcp_layer_config lc;
   lc.tcp = config.tcp;
-  lc.cc = config.cc;
   lc.local_ip = kStackIp;
   lc.max_conns = config.max_conns;
   lc.pool = config.pool;

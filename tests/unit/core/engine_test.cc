@@ -940,6 +940,26 @@ TEST_F(EngineLoopTest, SegmentsToAnUnresolvedNextHopAllWaitInOrder) {
   }
 }
 
+// engine_config::tcp_settings.cc (the apps' --cc) is what every connection
+// runs: after a timeout with 40,000 bytes in flight NewReno keeps half
+// (RFC 5681 §3.1 eq. 4), CUBIC 0.7 of it (RFC 9438 §4.6 and §4.8).
+TEST_F(EngineTest, ConnectionsRunTheConfiguredCongestionControl) {
+  for (const auto algo : {tcp::cc_algorithm::newreno, tcp::cc_algorithm::cubic}) {
+    SCOPED_TRACE(std::string(tcp::to_string(algo)));
+    _engine.reset();
+    _config.tcp = true;
+    _config.tcp_settings.cc = algo;
+    _engine = std::make_unique<engine>(_config, _counters);
+    tcp::tcb* c = _engine->tcp()->connect(kPeerIp, 80, _now);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->cc.algorithm(), algo);
+    c->cc.on_rto(40'000, _now);
+    EXPECT_EQ(c->cc.ssthresh(), algo == tcp::cc_algorithm::newreno ? 20'000U : 28'000U);
+    _engine->flush_all();
+    sent();  // the ARP request; the SYN waits for the answer
+  }
+}
+
 void EngineTest::ping_in_fragments(std::size_t data, std::size_t expect_fragments) {
   // ICMP echo request id 0x1234 seq 1 with `data` bytes of payload.
   bytes icmp = {8, 0, 0, 0, 0x12, 0x34, 0, 1};

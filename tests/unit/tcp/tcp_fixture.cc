@@ -28,7 +28,7 @@ void TcpFixture::make_layer(const tcp_config& config, cc_algorithm cc) {
   _rig.reset();
   support::rig_config rc;
   rc.tcp = config;
-  rc.cc = cc;
+  rc.tcp.cc = cc;
   rc.max_conns = _max_conns;
   rc.pool = kbt::test::mbuf_pool();
   rc.port_first = _port_first;
