@@ -60,27 +60,10 @@ std::uint16_t tcp_layer::advertised_window(tcb& c) noexcept {
 }
 
 void tcp_layer::enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept {
-  if (_tx_room != UINT32_MAX && _tx_room > 0) --_tx_room;
-  if (_out_count == _out.size()) flush();
-  if (_out_count == _out.size()) {
-    _counters.tx_dropped.add();
-    rte_pktmbuf_free(m);
-    return;
-  }
-  _out[_out_count++] = {m, dst};
+  if (!_out.push(m, dst)) _counters.tx_dropped.add();
 }
 
-void tcp_layer::flush() noexcept {
-  if (_out_count == 0) return;
-  const std::size_t n = _out_count;
-  const std::size_t taken = std::min(n, _flush(_flush_ctx, std::span<const out_packet>(_out.data(), n)));
-  // What the owner could not take now waits at the front, in order, and
-  // nothing more is made until the next iteration gives room again.
-  std::copy(_out.begin() + static_cast<std::ptrdiff_t>(taken),
-            _out.begin() + static_cast<std::ptrdiff_t>(n), _out.begin());
-  _out_count = n - taken;
-  if (_out_count > 0) _tx_room = 0;
-}
+void tcp_layer::flush() noexcept { _out.flush(); }
 
 void tcp_layer::defer(tcb& c) noexcept {
   if (!tcb_list<&tcb::deferred>::contains(c)) _counters.tx_deferred.add();
@@ -90,12 +73,12 @@ void tcp_layer::defer(tcb& c) noexcept {
 // Oldest first, while the transmit queue has room; a connection that fills
 // it again goes back to the end of the list.
 void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
-  while (!_syn_waiting.empty() && syn_allowed() && _tx_room > 0) {
+  while (!_syn_waiting.empty() && _out.syn_allowed() && _out.room_left()) {
     tcb& c = *_syn_waiting.front();
     _syn_waiting.remove(c);
     send_syn(c, now_ns);
   }
-  for (std::size_t n = _conns.live(); n > 0 && _tx_room > 0 && !_deferred.empty(); --n) {
+  for (std::size_t n = _conns.live(); n > 0 && _out.room_left() && !_deferred.empty(); --n) {
     tcb& c = *_deferred.front();
     _deferred.remove(c);
     if (c.owes_rst) {
@@ -117,8 +100,7 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
                              std::uint64_t now_ns) noexcept {
   // A full out queue the owner cannot take now counts as no room: this
   // segment waits with its connection rather than being dropped.
-  if (_out_count == _out.size()) flush();
-  if (_tx_room == 0 || _out_count == _out.size()) {
+  if (!_out.has_room()) {
     // A bare ACK (delayed, a window update, a probe) is owed still: output()
     // sends it when the connection's turn comes (run_deferred).
     if ((flags & (kSyn | kFin | kRst)) == 0 && len == 0) c.ack_now = true;
@@ -285,7 +267,7 @@ void tcp_layer::send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uin
 void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
   const std::uint8_t flags = c.state == tcp_state::syn_rcvd ? (kSyn | kAck) : kSyn;
   const bool first = c.snd_max == c.iss;
-  if (first && flags == kSyn && !syn_allowed()) {
+  if (first && flags == kSyn && !_out.syn_allowed()) {
     _syn_waiting.push_back(c);  // a later iteration's budget
     return;
   }
@@ -294,7 +276,7 @@ void tcp_layer::send_syn(tcb& c, std::uint64_t now_ns) noexcept {
     if (!c.rto_timer().armed()) arm_rto(c, now_ns);
     return;
   }
-  if (first && flags == kSyn) ++_syns_this_iteration;
+  if (first && flags == kSyn) _out.count_syn();
   if (first) {
     // Karn: only the first transmission is timed.
     c.rtt_timing = true;

@@ -25,8 +25,7 @@ std::string table_name(std::uint32_t id, const void* layer) {
 
 tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void* flush_ctx)
     : _config(resolve_memory(config)),
-      _flush(flush_fn),
-      _flush_ctx(flush_ctx),
+      _out(flush_fn, flush_ctx),
       _isn(config.isn_key),
       _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
              this),
@@ -56,8 +55,6 @@ tcp_layer::~tcp_layer() {
       c->rx_head = c->rx_tail = nullptr;
     }
   }
-  for (std::size_t i = 0; i < _out_count; ++i) rte_pktmbuf_free(_out[i].m);
-  _out_count = 0;
 }
 
 tcp_state tcp_layer::state_of(const four_tuple& t) noexcept {
@@ -242,7 +239,7 @@ void tcp_layer::reset_data_lost(tcb& c) noexcept {
 // (run_deferred): a client that aborts ten thousand connections at once
 // loses none of the RSTs that tell the server.
 void tcp_layer::reset_and_close(tcb& c) noexcept {
-  if (_tx_room == 0) {
+  if (!_out.room_left()) {
     c.owes_rst = true;
     defer(c);
   } else {

@@ -31,6 +31,7 @@
 #include "tcp/mbuf_budget.hh"
 #include "tcp/port_pool.hh"
 #include "tcp/segment_builder.hh"
+#include "tcp/segment_queue.hh"
 #include "tcp/syn_cookie.hh"
 #include "tcp/tcb.hh"
 #include "tcp/tcb_list.hh"
@@ -39,18 +40,6 @@
 #include "wire/tcp.hh"
 
 namespace kbt::tcp {
-
-// An IPv4 packet (header first; no Ethernet header yet) for `dst`.
-struct out_packet {
-  rte_mbuf* m = nullptr;
-  wire::ipv4_addr dst;
-};
-
-// Called with the queued packets when the out queue fills and when the owner
-// flushes, one call per batch. Returns how many it took (and owns), from the
-// first: the rest stay queued, in order, for the next flush, and the layer
-// makes no more segments this iteration (set_tx_room).
-using tx_flush_fn = std::size_t (*)(void* ctx, std::span<const out_packet> packets) noexcept;
 
 struct tcp_layer_config {
   tcp_config tcp;
@@ -85,13 +74,9 @@ struct tcp_rx {
 class tcp_layer {
  public:
   static constexpr std::size_t kMaxListeners = listener_table::kMax;
-  static constexpr std::size_t kOutQueue = 256;
+  static constexpr std::size_t kOutQueue = segment_queue::kCapacity;
   static constexpr std::size_t kMaxBurst = 32;
-  // First SYNs of active opens sent per iteration (set_tx_room starts one):
-  // a client that opens thousands of connections at once sends them at the
-  // pace it takes in the answers (a few rx bursts an iteration), not faster
-  // than a peer on a shared-memory link can take them.
-  static constexpr std::uint32_t kSynsPerIteration = 64;
+  static constexpr std::uint32_t kSynsPerIteration = segment_queue::kSynsPerIteration;
   // TIME_WAIT records expired per advance(): bounded work per poll.
   static constexpr std::size_t kTimeWaitExpiryBatch = 4096;
 
@@ -120,13 +105,10 @@ class tcp_layer {
   // dropped and left to the RTO. Packets with no connection behind them
   // (RST, cookie SYN-ACK, TIME_WAIT ACK) do not wait: they answer a
   // segment, and the owner keeps a reserve for them. Unlimited by default.
-  void set_tx_room(std::uint32_t packets) noexcept {
-    _tx_room = packets;
-    _syns_this_iteration = 0;
-  }
+  void set_tx_room(std::uint32_t packets) noexcept { _out.set_room(packets); }
   // No output waits for tx room and nothing is queued.
   bool tx_idle() const noexcept {
-    return _deferred.empty() && _syn_waiting.empty() && _out_count == 0;
+    return _deferred.empty() && _syn_waiting.empty() && _out.size() == 0;
   }
 
   // --- application side
@@ -224,7 +206,7 @@ class tcp_layer {
   const mbuf_budget& send_memory() const noexcept { return _snd_mem; }
   const mbuf_budget& receive_memory() const noexcept { return _rcv_mem; }
   std::size_t connections() const noexcept { return _conns.live(); }
-  std::size_t queued_packets() const noexcept { return _out_count; }
+  std::size_t queued_packets() const noexcept { return _out.size(); }
   base::timer_wheel& wheel() noexcept { return _wheel; }
   const time_wait_table& time_wait() const noexcept { return _time_wait; }
   const port_pool& ports() const noexcept { return _ports; }
@@ -372,9 +354,6 @@ class tcp_layer {
   void enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept;
   // No tx room: c's output runs again in a later iteration.
   void defer(tcb& c) noexcept;
-  bool syn_allowed() const noexcept {
-    return _tx_room == UINT32_MAX || _syns_this_iteration < kSynsPerIteration;
-  }
   void run_deferred(std::uint64_t now_ns) noexcept;
   // The TSval a segment of `c` carries now (segment_builder.hh: ts_clock).
   std::uint32_t tsval_of(const tcb& c, std::uint64_t now_ns) const noexcept {
@@ -391,8 +370,7 @@ class tcp_layer {
   void cancel_timers(tcb& c) noexcept;
 
   tcp_layer_config _config;
-  tx_flush_fn _flush;
-  void* _flush_ctx;
+  segment_queue _out;
   isn_generator _isn;
   base::timer_wheel _wheel;
   connection_table _conns;
@@ -406,8 +384,6 @@ class tcp_layer {
   std::uint32_t _next_source = 0;  // the index the next active open tries first
   port_pool _ports;
   listener_table _listeners;
-  std::array<out_packet, kOutQueue> _out{};
-  std::size_t _out_count = 0;
   tcb* _events_head = nullptr;
   tcb* _events_tail = nullptr;
   mbuf_budget _snd_mem;
@@ -418,8 +394,6 @@ class tcp_layer {
   // _deferred, so that the ACKs and data behind a storm of connects do not
   // wait for all of its SYNs.
   tcb_list<&tcb::syn_waiting> _syn_waiting;
-  std::uint32_t _tx_room = UINT32_MAX;
-  std::uint32_t _syns_this_iteration = 0;
   // RFC 5961 §7 challenge ACK budget of this core, drawn anew each second.
   challenge_budget _challenge_budget;
   tcp_counters _counters;
