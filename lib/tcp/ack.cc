@@ -13,7 +13,7 @@ using wire::tcp_flag::kSyn;
 bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept {
   if (c.state == tcp_state::syn_rcvd) {
     if (!(c.snd_una < seg.ack && seg.ack <= c.snd_max)) {
-      send_rst(c.tuple, seg.ack, seq32{}, false);
+      _control.rst(c.tuple, seg.ack, seq32{}, false);
       return false;
     }
     if (c.passive() && c.listener_slot != tcb::kNoListener) {

@@ -19,7 +19,7 @@ std::optional<tcp_layer::source_port> tcp_layer::take_port(wire::ipv4_addr remot
     // Only an active open's record holds a pool port; a passive one stays.
     if (oldest == nullptr || !oldest->port_from_pool) break;
     _counters.time_wait_recycled.add();
-    end_time_wait(*oldest);
+    _time_wait.end(*oldest);
   }
   _counters.ports_exhausted.add();
   return std::nullopt;

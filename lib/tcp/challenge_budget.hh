@@ -11,7 +11,7 @@
 // applies per second, and each second's budget is drawn anew, uniformly
 // from [limit/2, limit*3/2) ("half + prandom_u32_max(limit)"), so counting
 // ACKs against a budget of unknown size tells nothing. The per-connection
-// limit (tcp_layer::may_answer_invalid) comes first and keeps one noisy
+// limit (tcp/invalid_ack_limit.hh) comes first and keeps one noisy
 // connection from spending the budget of the others.
 //
 // The draws are SipHash-2-4 in counter mode under a key derived from the

@@ -86,7 +86,9 @@ void tcp_layer::input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip,
   if (c == nullptr) {
     const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
     if (time_wait_record* r = _time_wait.find(t); r != nullptr) {
-      input_time_wait(*r, ip, seg, payload, now_ns);
+      if (_time_wait.input(*r, seg, payload, now_ns) == time_wait_verdict::syn_may_reopen) {
+        reopen_time_wait(*r, ip, seg, now_ns);
+      }
       return;
     }
     listener* l = ip.dst == _config.local_ip ? _listeners.find(seg.dst_port) : nullptr;
@@ -114,9 +116,9 @@ void tcp_layer::input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& se
   if (seg.has(kRst)) return;
   const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
   if (seg.has(kAck)) {
-    send_rst(t, seg.ack, seq32{}, false);
+    _control.rst(t, seg.ack, seq32{}, false);
   } else {
-    send_rst(t, seq32{}, seg.seq + seg.seg_len(), true);
+    _control.rst(t, seq32{}, seg.seq + seg.seg_len(), true);
   }
 }
 
@@ -147,7 +149,7 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
   if (seg.has(kAck)) {
     // first: an ACK of something we never sent gets a RST (unless a RST).
     if (seg.ack <= c.iss || seg.ack > c.snd_max) {
-      if (!seg.has(kRst)) send_rst(c.tuple, seg.ack, seq32{}, false);
+      if (!seg.has(kRst)) _control.rst(c.tuple, seg.ack, seq32{}, false);
       return;
     }
     ack_ok = true;

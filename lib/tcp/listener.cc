@@ -57,12 +57,12 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
       return;
     }
     rte_pktmbuf_free(payload);
-    send_rst(t, seg.ack, seq32{}, false);
+    _control.rst(t, seg.ack, seq32{}, false);
     return;
   }
   rte_pktmbuf_free(payload);
   if (seg.has(kAck)) {  // a SYN-ACK
-    send_rst(t, seg.ack, seq32{}, false);
+    _control.rst(t, seg.ack, seq32{}, false);
     return;
   }
   // RFC 9293 §3.10.7.2 lets a SYN's data be queued; we drop it and the
@@ -134,7 +134,7 @@ void tcp_layer::send_cookie_synack(const four_tuple& t, const wire::tcp_repr& sy
                                         syn.options.timestamps->tsval};
   }
   const auto window = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.rcv_buffer, 0xffff));
-  send_control(t, iss, syn.seq + 1, kSyn | kAck, window, o);
+  _control.send(t, iss, syn.seq + 1, kSyn | kAck, window, o);
   _last_cookie_ns = std::max<std::uint64_t>(now_ns, 1);
   _counters.syncookies_sent.add();
 }
@@ -193,6 +193,18 @@ void tcp_layer::leave_accept_queue(tcb& c) noexcept {
   if (c.life != lifecycle::accept_queue) return;
   c.life = lifecycle::application;
   --_listeners.at(c.listener_slot).accept_queue;
+}
+
+void tcp_layer::reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
+                                 const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
+  listener* l = ip.dst == _config.local_ip ? _listeners.find(syn.dst_port) : nullptr;
+  if (l == nullptr) {
+    _time_wait.refuse_reopen(r, now_ns);
+    return;
+  }
+  const four_tuple t = r.tuple;
+  const seq32 old_snd_nxt = _time_wait.reopen(r);
+  input_listen(*l, t, syn, nullptr, now_ns, old_snd_nxt, true);
 }
 
 }  // namespace kbt::tcp

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "tcp/invalid_ack_limit.hh"
 #include "tcp/syn_cookie.hh"
 #include "tcp/tcp_layer.hh"
 
@@ -82,7 +83,7 @@ void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
     tcb& c = *_deferred.front();
     _deferred.remove(c);
     if (c.owes_rst) {
-      send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+      _control.rst(c.tuple, c.snd_nxt, seq32{}, false);
       c.owes_rst = false;
       reap(c);
     } else if (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_rcvd) {
@@ -191,31 +192,9 @@ void tcp_layer::send_ack(tcb& c, std::uint64_t now_ns) noexcept {
   send_segment(c, c.snd_max <= edge ? c.snd_max : edge, 0, kAck, now_ns);
 }
 
-// RFC 5961 §7: "An implementation SHOULD include an ACK throttling
-// mechanism": one ACK per invalid_ack_interval_ns for each connection (and
-// each TIME_WAIT record) in answer to segments it should not have had, as
-// Linux's __tcp_oow_rate_limited() does with tcp_invalid_ratelimit. A
-// blind attacker's flood of guesses then draws two ACKs a second, not one
-// per guess, and no peer can make two hosts ACK each other in a loop. The
-// stamp is 32 bits of milliseconds: after 24.8 days of silence the
-// difference reads negative and the answer goes, which is what it should.
-bool tcp_layer::may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
-                                   base::counter& limited) noexcept {
-  const auto now_ms = static_cast<std::uint32_t>(now_ns / kMs);
-  const auto interval_ms = static_cast<std::int64_t>(_config.tcp.invalid_ack_interval_ns / kMs);
-  if (last_ms != 0) {
-    const auto elapsed = static_cast<std::int32_t>(now_ms - last_ms);
-    if (elapsed >= 0 && elapsed < interval_ms) {
-      limited.add();
-      return false;
-    }
-  }
-  last_ms = now_ms;
-  return true;
-}
-
 void tcp_layer::send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept {
-  if (may_answer_invalid(c.last_invalid_ack_ms, now_ns, _counters.invalid_acks_suppressed)) {
+  if (may_answer_invalid(c.last_invalid_ack_ms, now_ns, _config.tcp.invalid_ack_interval_ns,
+                         _counters.invalid_acks_suppressed)) {
     send_ack(c, now_ns);
   }
 }
@@ -226,7 +205,8 @@ void tcp_layer::send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept {
 // not spend the core's budget; then the core's budget for this second,
 // whose size is random (challenge_budget.hh: CVE-2016-5696).
 void tcp_layer::send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept {
-  if (!may_answer_invalid(c.last_invalid_ack_ms, now_ns, _counters.challenge_acks_conn_limited)) {
+  if (!may_answer_invalid(c.last_invalid_ack_ms, now_ns, _config.tcp.invalid_ack_interval_ns,
+                          _counters.challenge_acks_conn_limited)) {
     return;
   }
   if (!_challenge_budget.take(now_ns)) {
@@ -235,32 +215,6 @@ void tcp_layer::send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept {
   }
   _counters.challenge_acks.add();
   send_ack(c, now_ns);
-}
-
-// A RST for a tuple that may have no TCB (RFC 9293 §3.10.7.1).
-void tcp_layer::send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept {
-  send_control(t, seq, with_ack ? ack : seq32{},
-               static_cast<std::uint8_t>(kRst | (with_ack ? kAck : 0)), 0, wire::tcp_options{});
-  _counters.rst_out.add();
-}
-
-void tcp_layer::send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uint8_t flags,
-                             std::uint16_t window, const wire::tcp_options& options) noexcept {
-  wire::tcp_repr r;
-  r.src_port = t.local_port;
-  r.dst_port = t.remote_port;
-  r.seq = seq;
-  r.ack = ack;
-  r.flags = flags;
-  r.window = window;
-  r.options = options;
-  rte_mbuf* h = _builder.build(t, r, nullptr);
-  if (h == nullptr) {
-    _counters.no_mbuf.add();
-    return;
-  }
-  _counters.segs_out.add();
-  enqueue(h, t.remote_ip);
 }
 
 // SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), first time or again.

@@ -25,6 +25,7 @@ std::string table_name(std::uint32_t id, const void* layer) {
 
 tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void* flush_ctx)
     : _config(resolve_memory(config)),
+      _counters(),
       _out(flush_fn, flush_ctx),
       _isn(config.isn_key),
       _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
@@ -32,11 +33,12 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _conns(table_name(config.id, this), config.max_conns, _config.tcp),
       _cookies(config.cookie_key),
       _builder(config.pool, config.tx_cksum_offload),
-      _time_wait(std::max<std::uint32_t>(1, config.tcp.max_time_wait), 2 * config.tcp.msl_ns),
+      _control(_builder, _out, _counters),
       _own_rss(config.rss != nullptr ? nullptr : std::make_unique<base::rss_table>(1)),
       _sources(config.sources.empty() ? wire::ipv4_range{config.local_ip, 1} : config.sources),
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
              config.port_last, _sources.count),
+      _time_wait(_config.tcp, _control, _ts, _ports, _sources.first, _counters),
       _snd_mem(_config.tcp.core_snd_mbufs, _config.tcp.snd_mbufs, _config.tcp.guaranteed_mbufs),
       _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
       _challenge_budget(config.isn_key, config.cookie_key, config.core,
@@ -92,7 +94,7 @@ bool tcp_layer::evict_orphan() noexcept {
   for (std::size_t i = 0; i < _conns.capacity(); ++i) {
     tcb& c = _conns.next_in_rotation();
     if (c.life == lifecycle::orphan && is_closing(c.state) && !c.on_event_list) {
-      send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+      _control.rst(c.tuple, c.snd_nxt, seq32{}, false);
       to_closed(c);
       _counters.orphans_evicted.add();
       return true;
@@ -243,7 +245,7 @@ void tcp_layer::reset_and_close(tcb& c) noexcept {
     c.owes_rst = true;
     defer(c);
   } else {
-    send_rst(c.tuple, c.snd_nxt, seq32{}, false);
+    _control.rst(c.tuple, c.snd_nxt, seq32{}, false);
   }
   to_closed(c);
 }
@@ -460,5 +462,32 @@ void tcp_layer::set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept {
   c.keepalive_sent = 0;
   _wheel.arm(c.idle_timer(), now_ns + _config.tcp.keepalive_idle_ns);
 }
+
+// RFC 9293 §3.10.7.4: FIN_WAIT_2 or CLOSING to TIME_WAIT. The TCB goes
+// back to the pool; a compact record (time_wait.hh) keeps the tuple for 2 MSL.
+void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
+  // The ACK of the peer's FIN goes now: the TCB will not be there for the
+  // output that follows input.
+  if (c.ack_now) send_ack(c, now_ns);
+  time_wait_record r;
+  r.tuple = c.tuple;
+  r.snd_nxt = c.snd_max;  // just past our FIN
+  r.rcv_nxt = c.rcv_nxt;  // just past theirs
+  r.ts_recent = c.ts_recent;
+  r.ts_offset = c.ts_offset;
+  r.window = advertised_window(c);
+  r.ts_ok = c.ts_ok;
+  // The same connection: its limit on invalid-segment ACKs goes on.
+  r.last_invalid_ack_ms = c.last_invalid_ack_ms;
+  r.port_from_pool = c.holds_pool_port;
+  report_closed(c, close_reason::normal);
+  // When the table is full the connection skips TIME_WAIT (counted) and
+  // the port goes back with the TCB.
+  if (_time_wait.enter(r, now_ns)) {
+    c.holds_pool_port = false;  // the record gives the port back on expiry
+  }
+  to_closed(c);
+}
+
 
 }  // namespace kbt::tcp

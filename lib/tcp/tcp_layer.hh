@@ -23,6 +23,7 @@
 #include "tcp/challenge_budget.hh"
 #include "tcp/config.hh"
 #include "tcp/congestion.hh"
+#include "tcp/control_sender.hh"
 #include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
 #include "tcp/handle.hh"
@@ -35,7 +36,7 @@
 #include "tcp/syn_cookie.hh"
 #include "tcp/tcb.hh"
 #include "tcp/tcb_list.hh"
-#include "tcp/time_wait_table.hh"
+#include "tcp/time_wait.hh"
 #include "wire/ipv4.hh"
 #include "wire/tcp.hh"
 
@@ -77,8 +78,6 @@ class tcp_layer {
   static constexpr std::size_t kOutQueue = segment_queue::kCapacity;
   static constexpr std::size_t kMaxBurst = 32;
   static constexpr std::uint32_t kSynsPerIteration = segment_queue::kSynsPerIteration;
-  // TIME_WAIT records expired per advance(): bounded work per poll.
-  static constexpr std::size_t kTimeWaitExpiryBatch = 4096;
 
   // Start-up: allocates the pool, the table and the wheel; throws
   // base::startup_error when DPDK refuses.
@@ -208,7 +207,7 @@ class tcp_layer {
   std::size_t connections() const noexcept { return _conns.live(); }
   std::size_t queued_packets() const noexcept { return _out.size(); }
   base::timer_wheel& wheel() noexcept { return _wheel; }
-  const time_wait_table& time_wait() const noexcept { return _time_wait; }
+  const time_wait_table& time_wait() const noexcept { return _time_wait.table(); }
   const port_pool& ports() const noexcept { return _ports; }
 
  private:
@@ -263,6 +262,10 @@ class tcp_layer {
   void input_listen(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
                     rte_mbuf* payload, std::uint64_t now_ns, seq32 min_iss,
                     bool min_iss_valid) noexcept;
+  // A SYN at a tuple in TIME_WAIT that may open it anew (RFC 6191 §2):
+  // to the listener, or answered by the record when none listens.
+  void reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
+                        const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
   void send_cookie_synack(const four_tuple& t, const wire::tcp_repr& syn,
                           std::uint64_t now_ns) noexcept;
   tcb* accept_cookie(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
@@ -270,16 +273,6 @@ class tcp_layer {
   void leave_accept_queue(tcb& c) noexcept;
   std::uint8_t rcv_wscale_for_buffer() const noexcept;
   std::uint32_t ts_offset_for(const four_tuple& t) const noexcept;
-  // time_wait.cc: compact TIME_WAIT records.
-  void input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
-                       const wire::tcp_repr& seg, rte_mbuf* payload,
-                       std::uint64_t now_ns) noexcept;
-  void expire_time_wait(std::uint64_t now_ns) noexcept;
-  void send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept;
-  // The same ACK in answer to an invalid segment: within the record's limit.
-  void answer_time_wait_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept;
-  void end_time_wait(time_wait_record& r) noexcept;
-  void forget_time_wait(const time_wait_record& r) noexcept;
   // A source address and port for an active open to remote_ip:remote_port.
   struct source_port {
     wire::ipv4_addr ip;
@@ -331,16 +324,6 @@ class tcp_layer {
   // An ACK in answer to an invalid segment (out of window, PAWS, beyond
   // SND.NXT), within the connection's limit.
   void send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept;
-  // RFC 5961 §7: whether an ACK may answer an invalid segment now on the
-  // connection or TIME_WAIT record whose stamp is `last_ms` (which it
-  // moves to now if so); when not, counts in `limited`. Every such answer
-  // asks here, challenge ACKs first of all.
-  bool may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
-                          base::counter& limited) noexcept;
-  void send_rst(const four_tuple& t, seq32 seq, seq32 ack, bool with_ack) noexcept;
-  // A segment with no TCB behind it: RST, a TIME_WAIT ACK, a cookie SYN-ACK.
-  void send_control(const four_tuple& t, seq32 seq, seq32 ack, std::uint8_t flags,
-                    std::uint16_t window, const wire::tcp_options& options) noexcept;
   void send_syn(tcb& c, std::uint64_t now_ns) noexcept;
   bool send_data(tcb& c, std::uint64_t now_ns) noexcept;
   bool send_one_new(tcb& c, std::uint64_t now_ns, std::uint32_t mss, bool pipe_limited) noexcept;
@@ -370,6 +353,7 @@ class tcp_layer {
   void cancel_timers(tcb& c) noexcept;
 
   tcp_layer_config _config;
+  tcp_counters _counters;
   segment_queue _out;
   isn_generator _isn;
   base::timer_wheel _wheel;
@@ -377,12 +361,13 @@ class tcp_layer {
   syn_cookie_jar _cookies;
   ts_clock _ts;  // TSval and the ISN clock count from boot: set_clock_origin()
   segment_builder _builder;
+  control_sender _control;  // segments with no TCB: RST, cookie SYN-ACK
   std::uint64_t _last_cookie_ns = 0;  // when a cookie was last sent (0: never)
-  time_wait_table _time_wait;
   std::unique_ptr<base::rss_table> _own_rss;  // when the config gives none
   wire::ipv4_range _sources;       // config.sources, or local_ip alone
   std::uint32_t _next_source = 0;  // the index the next active open tries first
   port_pool _ports;
+  time_wait_keeper _time_wait;
   listener_table _listeners;
   tcb* _events_head = nullptr;
   tcb* _events_tail = nullptr;
@@ -396,7 +381,6 @@ class tcp_layer {
   tcb_list<&tcb::syn_waiting> _syn_waiting;
   // RFC 5961 §7 challenge ACK budget of this core, drawn anew each second.
   challenge_budget _challenge_budget;
-  tcp_counters _counters;
 };
 
 }  // namespace kbt::tcp

@@ -1,9 +1,9 @@
-// TIME_WAIT (RFC 9293 §3.10.7.4 and §3.6) kept as a compact record rather
-// than a TCB: the TCB goes back to the pool when the connection enters
-// TIME_WAIT, and what the protocol still needs for 2MSL (the sequence
-// numbers to re-ACK a FIN, the timestamps for PAWS and RFC 6191) fits in
-// time_wait_record.
-#include "tcp/tcp_layer.hh"
+// The keeper of connections in TIME_WAIT (tcp/time_wait.hh).
+#include "tcp/time_wait.hh"
+
+#include <algorithm>
+
+#include "tcp/invalid_ack_limit.hh"
 
 namespace kbt::tcp {
 
@@ -34,101 +34,94 @@ bool syn_reopens(const time_wait_record& r, const wire::tcp_repr& syn, bool ts_e
 
 }  // namespace
 
-void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
-  // The ACK of the peer's FIN goes now: the TCB will not be there for the
-  // output that follows input.
-  if (c.ack_now) send_ack(c, now_ns);
-  time_wait_record r;
-  r.tuple = c.tuple;
-  r.snd_nxt = c.snd_max;  // just past our FIN
-  r.rcv_nxt = c.rcv_nxt;  // just past theirs
-  r.ts_recent = c.ts_recent;
-  r.ts_offset = c.ts_offset;
-  r.window = advertised_window(c);
-  r.ts_ok = c.ts_ok;
-  // The same connection: its limit on invalid-segment ACKs goes on.
-  r.last_invalid_ack_ms = c.last_invalid_ack_ms;
-  r.port_from_pool = c.holds_pool_port;
-  report_closed(c, close_reason::normal);
-  // RFC 9293 §3.6: 2 MSL before the tuple may be used again. When the
-  // table is full the connection skips TIME_WAIT, as Linux does past
-  // tcp_max_tw_buckets: counted, since it gives up the protection.
-  if (_time_wait.insert(r, now_ns) != nullptr) {
-    c.holds_pool_port = false;  // the record gives the port back on expiry
-    _counters.states[kTimeWait].add();
-  } else {
+time_wait_keeper::time_wait_keeper(const tcp_config& config, control_sender& out,
+                                   const ts_clock& ts, port_pool& ports,
+                                   wire::ipv4_addr first_source, tcp_counters& counters)
+    : _config(config),
+      _out(out),
+      _ts(ts),
+      _ports(ports),
+      _first_source(first_source),
+      _counters(counters),
+      _table(std::max<std::uint32_t>(1, config.max_time_wait), 2 * config.msl_ns) {}
+
+// RFC 9293 §3.6: 2 MSL before the tuple may be used again.
+bool time_wait_keeper::enter(const time_wait_record& r, std::uint64_t now_ns) noexcept {
+  if (_table.insert(r, now_ns) == nullptr) {
     _counters.time_wait_overflow.add();
+    return false;
   }
-  to_closed(c);
+  _counters.states[kTimeWait].add();
+  return true;
 }
 
 // What a record holds outside the table: its place in the state gauge
 // and, for an active open, its source port.
-void tcp_layer::forget_time_wait(const time_wait_record& r) noexcept {
+void time_wait_keeper::forget(const time_wait_record& r) noexcept {
   _counters.states[kTimeWait].sub();
-  if (r.port_from_pool) give_back_port(r.tuple.local_ip, r.tuple.local_port);
+  if (r.port_from_pool) {
+    _ports.give_back(r.tuple.local_port, r.tuple.local_ip.value - _first_source.value);
+  }
 }
 
-void tcp_layer::end_time_wait(time_wait_record& r) noexcept {
-  forget_time_wait(r);
-  _time_wait.erase(r);
+void time_wait_keeper::end(time_wait_record& r) noexcept {
+  forget(r);
+  _table.erase(r);
 }
 
-void tcp_layer::expire_time_wait(std::uint64_t now_ns) noexcept {
-  _time_wait.expire(now_ns, kTimeWaitExpiryBatch,
-                    [this](const time_wait_record& r) { forget_time_wait(r); });
+wire::seq32 time_wait_keeper::reopen(time_wait_record& r) noexcept {
+  const wire::seq32 old_snd_nxt = r.snd_nxt;
+  _counters.time_wait_reused.add();
+  end(r);
+  return old_snd_nxt;
 }
 
-void tcp_layer::send_time_wait_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept {
+void time_wait_keeper::expire(std::uint64_t now_ns) noexcept {
+  _table.expire(now_ns, kExpiryBatch, [this](const time_wait_record& r) { forget(r); });
+}
+
+void time_wait_keeper::send_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept {
   wire::tcp_options o;
   if (r.ts_ok) {
     o.timestamps = wire::tcp_timestamps{_ts.tsval(now_ns, r.ts_offset), r.ts_recent};
   }
-  send_control(r.tuple, r.snd_nxt, r.rcv_nxt, kAck, r.window, o);
+  _out.send(r.tuple, r.snd_nxt, r.rcv_nxt, kAck, r.window, o);
 }
 
 // RFC 5961 §7 per record, as Linux's tcp_timewait_check_oow_rate_limit():
 // a flood of segments at a tuple in TIME_WAIT draws two ACKs a second.
-void tcp_layer::answer_time_wait_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept {
-  if (may_answer_invalid(r.last_invalid_ack_ms, now_ns, _counters.invalid_acks_suppressed)) {
-    send_time_wait_ack(r, now_ns);
+void time_wait_keeper::answer_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept {
+  if (may_answer_invalid(r.last_invalid_ack_ms, now_ns, _config.invalid_ack_interval_ns,
+                         _counters.invalid_acks_suppressed)) {
+    send_ack(r, now_ns);
   }
 }
 
-void tcp_layer::input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
-                                const wire::tcp_repr& seg, rte_mbuf* payload,
-                                std::uint64_t now_ns) noexcept {
+void time_wait_keeper::refuse_reopen(time_wait_record& r, std::uint64_t now_ns) noexcept {
+  answer_invalid(r, now_ns);
+}
+
+time_wait_verdict time_wait_keeper::input(time_wait_record& r, const wire::tcp_repr& seg,
+                                          rte_mbuf* payload, std::uint64_t now_ns) noexcept {
   rte_pktmbuf_free(payload);  // nothing can be delivered any more
   if (seg.has(kRst)) {
     // RFC 1337: a RST must not cut TIME_WAIT short (TIME-WAIT assassination).
-    if (!_config.tcp.time_wait_honours_rst) {
+    if (!_config.time_wait_honours_rst) {
       _counters.time_wait_rst_ignored.add();
-      return;
+      return time_wait_verdict::done;
     }
     _counters.time_wait_rst_honoured.add();
-    end_time_wait(r);
-    return;
+    end(r);
+    return time_wait_verdict::done;
   }
   const auto& ts = seg.options.timestamps;
   if (seg.has(kSyn) && !seg.has(kAck)) {
     // RFC 6191 §2: a new SYN that is not provably newer is silently dropped.
-    if (!syn_reopens(r, seg, _config.tcp.timestamps && ts.has_value())) {
+    if (!syn_reopens(r, seg, _config.timestamps && ts.has_value())) {
       _counters.time_wait_syn_dropped.add();
-      return;
+      return time_wait_verdict::done;
     }
-    listener* l = ip.dst == _config.local_ip ? _listeners.find(seg.dst_port) : nullptr;
-    if (l == nullptr) {
-      // Nobody to take it: as for a SYN on a synchronized connection
-      // (RFC 5961 §4), say where we are, within the record's limit.
-      answer_time_wait_invalid(r, now_ns);
-      return;
-    }
-    const four_tuple t = r.tuple;
-    const seq32 old_snd_nxt = r.snd_nxt;
-    _counters.time_wait_reused.add();
-    end_time_wait(r);
-    input_listen(*l, t, seg, nullptr, now_ns, old_snd_nxt, true);
-    return;
+    return time_wait_verdict::syn_may_reopen;
   }
   // "The only thing that can arrive in this state is a retransmission of
   // the remote FIN. Acknowledge it, and restart the 2 MSL timeout." Always:
@@ -136,24 +129,25 @@ void tcp_layer::input_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
   // LAST_ACK until one arrives (no limit, unlike Linux, which lets
   // tcp_timewait_check_oow_rate_limit() hold this one back too).
   if (seg.has(kFin) && seg.seq + seg.seg_len() == r.rcv_nxt) {
-    send_time_wait_ack(r, now_ns);
-    _time_wait.restart(r, now_ns);
-    return;
+    send_ack(r, now_ns);
+    _table.restart(r, now_ns);
+    return time_wait_verdict::done;
   }
   // RFC 7323 §5.3: an old timestamp is a duplicate from the past; ACK it
   // (within the record's limit, RFC 5961 §7).
   if (r.ts_ok && ts.has_value() && static_cast<std::int32_t>(ts->tsval - r.ts_recent) < 0) {
     _counters.paws_rejected.add();
-    answer_time_wait_invalid(r, now_ns);
-    return;
+    answer_invalid(r, now_ns);
+    return time_wait_verdict::done;
   }
   // RFC 9293 §3.10.7.4 first: an unacceptable segment gets an ACK (within
   // the record's limit); a bare ACK at RCV.NXT (the peer's answer to ours)
   // gets nothing, or two hosts would ACK each other forever.
   if (seg.seg_len() > 0 || seg.seq != r.rcv_nxt) {
     _counters.out_of_window.add();
-    answer_time_wait_invalid(r, now_ns);
+    answer_invalid(r, now_ns);
   }
+  return time_wait_verdict::done;
 }
 
 }  // namespace kbt::tcp
