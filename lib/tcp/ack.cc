@@ -27,7 +27,7 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
 #ifndef NDEBUG
       // FreeBSD's self-check: the cookie this entry's SYN-ACK carried
       // decodes, as it would have with no entry.
-      if (c.iss_is_cookie() && !_cookies.check(c.tuple, c.irs + 1, c.iss + 1, now_ns)) {
+      if (c.iss_is_cookie() && !_cookies.is_cookie(c.tuple, c.irs + 1, c.iss + 1, now_ns)) {
         _counters.syncookies_self_check_failed.add();
       }
 #endif

@@ -113,4 +113,12 @@ struct tcp_config {
   std::uint8_t orphan_probes = 8;
 };
 
+// RFC 7323 §2.3: the smallest shift that lets the receive buffer be
+// advertised, what our SYN or SYN-ACK offers.
+constexpr std::uint8_t rcv_wscale_for(const tcp_config& c) noexcept {
+  std::uint8_t shift = 0;
+  while (shift < 14 && (c.rcv_buffer >> shift) > 0xffff) ++shift;
+  return shift;
+}
+
 }  // namespace kbt::tcp

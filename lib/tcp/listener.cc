@@ -1,5 +1,5 @@
 // LISTEN (RFC 9293 §3.10.7.2) with the two queues of a listener and SYN
-// cookies (RFC 4987 §3.6). A SYN takes a SYN-queue entry (a TCB in
+// cookies (RFC 4987 §3.6, tcp/cookie_handshake.hh). A SYN takes a SYN-queue entry (a TCB in
 // SYN_RCVD) while the queue has room; past that, or for every SYN in
 // `always` mode, the SYN-ACK carries a cookie and nothing is kept until a
 // valid ACK comes back. Established passive opens wait in the accept queue
@@ -28,24 +28,8 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
   // someone else's flood must not take SYN-queue entries); only a plain
   // ACK may first complete a cookie handshake.
   if (seg.has(kAck) && !seg.has(kSyn)) {
-    // Linux's tcp_synq_no_recent_overflow: in automatic mode an ACK is only
-    // worth a cookie check if cookies went out in the last two periods.
-    const bool cookies_recent =
-        _last_cookie_ns != 0 && now_ns - _last_cookie_ns <= 2 * syn_cookie_jar::kPeriodNs;
-    if (cfg.syncookies == syncookies_mode::always ||
-        (cfg.syncookies == syncookies_mode::automatic && cookies_recent)) {
-      const auto mss = _cookies.check(t, seg.seq, seg.ack, now_ns);
-      if (!mss) {
-        _counters.syncookies_invalid.add();
-        rte_pktmbuf_free(payload);
-        return;
-      }
-      if (l.accept_queue >= cfg.accept_queue_max) {
-        _counters.accept_queue_overflow.add();
-        rte_pktmbuf_free(payload);
-        return;
-      }
-      tcb* c = accept_cookie(l, t, seg, *mss, now_ns);
+    if (_cookies.checks_ack(now_ns)) {
+      tcb* c = accept_cookie(l, t, seg, now_ns);
       if (c == nullptr) {
         rte_pktmbuf_free(payload);
         return;
@@ -71,9 +55,8 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
   if (!seg.has(kSyn) || seg.has(kFin)) return;
 
   const bool queue_full = l.syn_queue >= cfg.syn_queue_max;
-  if (cfg.syncookies == syncookies_mode::always ||
-      (cfg.syncookies == syncookies_mode::automatic && (queue_full || _conns.exhausted()))) {
-    send_cookie_synack(t, seg, now_ns);
+  if (_cookies.answers_syn(queue_full, _conns.exhausted())) {
+    _cookies.send_synack(t, seg, ts_offset_for(t), now_ns);
     return;
   }
   if (queue_full) {
@@ -91,7 +74,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
     // As FreeBSD's syncache: the entry's ISS is the cookie too, so the
     // handshake completes even if the entry is dropped, and debug builds
     // check every such ISS decodes (ack.cc).
-    iss = _cookies.make(t, seg.seq, seg.options.mss.value_or(cfg.default_peer_mss), now_ns);
+    iss = _cookies.entry_iss(t, seg, now_ns);
     c->opened = open_kind::passive_cookie_iss;
   }
   // RFC 1122 §4.2.2.13 / RFC 6191: a SYN that reopens a TIME_WAIT tuple
@@ -108,51 +91,22 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
   send_syn(*c, now_ns);
 }
 
-// RFC 4987 §3.6: everything the connection needs later is in the cookie
-// (ISS) and, with timestamps, in the low bits of our TSval (window scale and
-// SACK-permitted, as Linux does). Without timestamps there is nowhere to
-// keep them, so this SYN-ACK offers neither.
-void tcp_layer::send_cookie_synack(const four_tuple& t, const wire::tcp_repr& syn,
-                                   std::uint64_t now_ns) noexcept {
-  const tcp_config& cfg = _config.tcp;
-  const seq32 iss =
-      _cookies.make(t, syn.seq, syn.options.mss.value_or(cfg.default_peer_mss), now_ns);
-  wire::tcp_options o;
-  o.mss = cfg.mss;
-  const bool ts = cfg.timestamps && syn.options.timestamps.has_value();
-  if (ts) {
-    const bool ws = cfg.window_scaling && syn.options.window_scale.has_value();
-    const bool sack = cfg.sack && syn.options.sack_permitted;
-    std::optional<std::uint8_t> peer_ws;
-    if (ws) {
-      peer_ws = std::min<std::uint8_t>(*syn.options.window_scale, 14);
-      o.window_scale = rcv_wscale_for_buffer();
-    }
-    o.sack_permitted = sack;
-    const std::uint32_t ts_now = _ts.tsval(now_ns, ts_offset_for(t));
-    o.timestamps = wire::tcp_timestamps{syn_cookie_jar::encode_ts(ts_now, peer_ws, sack),
-                                        syn.options.timestamps->tsval};
-  }
-  const auto window = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.rcv_buffer, 0xffff));
-  _control.send(t, iss, syn.seq + 1, kSyn | kAck, window, o);
-  _last_cookie_ns = std::max<std::uint64_t>(now_ns, 1);
-  _counters.syncookies_sent.add();
-}
-
-// A valid cookie ACK: the connection starts ESTABLISHED (RFC 4987 §3.6),
-// rebuilt from the cookie and the echoed timestamp.
+// A plain ACK in LISTEN with a valid cookie: the connection starts
+// ESTABLISHED (RFC 4987 §3.6), rebuilt from the cookie and the echoed
+// timestamp. nullptr (counted) when the cookie is not ours, the accept
+// queue is full, or no TCB is free.
 tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
-                              std::uint16_t mss, std::uint64_t now_ns) noexcept {
+                              std::uint64_t now_ns) noexcept {
   const tcp_config& cfg = _config.tcp;
-  std::optional<syn_cookie_options> ts_opts;
-  const bool ts = cfg.timestamps && seg.options.timestamps.has_value();
-  if (ts) {
-    ts_opts = syn_cookie_jar::decode_ts(seg.options.timestamps->tsecr);
-    if (!ts_opts) {
-      _counters.syncookies_invalid.add();
-      return nullptr;
-    }
+  const auto mss = _cookies.check_ack(t, seg, now_ns);
+  if (!mss) return nullptr;
+  if (l.accept_queue >= cfg.accept_queue_max) {
+    _counters.accept_queue_overflow.add();
+    return nullptr;
   }
+  const auto grant = _cookies.grant(seg, *mss);
+  if (!grant) return nullptr;
+  const cookie_grant& g = *grant;
   tcb* c = alloc_tcb(t, lifecycle::accept_queue);
   if (c == nullptr) return nullptr;
   c->opened = open_kind::passive;
@@ -165,15 +119,15 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
   // RFC 7323 §4.3 Last.ACK.sent: what the cookie SYN-ACK acknowledged, not
   // what the TCB's last user sent (input.cc answer_out_of_window() reads it).
   c->last_ack_sent = c->rcv_nxt;
-  // The SYN-ACK offered this much, unscaled (send_cookie_synack).
+  // The SYN-ACK offered this much, unscaled (cookie_handshake::send_synack).
   c->rcv_adv = c->rcv_nxt + std::min<std::uint32_t>(cfg.rcv_buffer, 0xffff);
-  c->snd_mss = std::min(mss, cfg.mss);
-  c->ts_ok = ts;
-  c->ws_ok = ts && ts_opts->wscale.has_value() && cfg.window_scaling;
-  c->sack_ok = ts && ts_opts->sack_permitted && cfg.sack;
-  c->snd_wscale = c->ws_ok ? *ts_opts->wscale : 0;
-  c->rcv_wscale = c->ws_ok ? rcv_wscale_for_buffer() : 0;
-  if (ts) {
+  c->snd_mss = std::min(g.mss, cfg.mss);
+  c->ts_ok = g.ts_ok;
+  c->ws_ok = g.ws_ok;
+  c->sack_ok = g.sack_ok;
+  c->snd_wscale = g.snd_wscale;
+  c->rcv_wscale = c->ws_ok ? rcv_wscale_for(cfg) : 0;
+  if (g.ts_ok) {
     c->ts_recent = seg.options.timestamps->tsval;
     c->ts_recent_stamp_ns = now_ns;
   }

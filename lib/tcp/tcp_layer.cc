@@ -31,9 +31,9 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
              this),
       _conns(table_name(config.id, this), config.max_conns, _config.tcp),
-      _cookies(config.cookie_key),
       _builder(config.pool, config.tx_cksum_offload),
       _control(_builder, _out, _counters),
+      _cookies(_config.tcp, config.cookie_key, _control, _ts, _counters),
       _own_rss(config.rss != nullptr ? nullptr : std::make_unique<base::rss_table>(1)),
       _sources(config.sources.empty() ? wire::ipv4_range{config.local_ip, 1} : config.sources),
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
@@ -312,7 +312,7 @@ void tcp_layer::reset_for_open(tcb& c, std::uint64_t now_ns) noexcept {
   c.rx_paused = false;
   c.reason = close_reason::normal;
   c.scoreboard.reset();
-  if (t.window_scaling) c.rcv_wscale = rcv_wscale_for_buffer();
+  if (t.window_scaling) c.rcv_wscale = rcv_wscale_for(t);
   c.cc.init(t.cc, c.snd_mss, now_ns);
 }
 
@@ -340,13 +340,6 @@ void tcp_layer::take_peer_syn(tcb& c, const wire::tcp_repr& syn, std::uint64_t n
   c.snd_wnd = syn.window;
   c.max_snd_wnd = c.snd_wnd;
   c.snd_wl1 = syn.seq;
-}
-
-std::uint8_t tcp_layer::rcv_wscale_for_buffer() const noexcept {
-  // RFC 7323 §2.3: the smallest shift that lets our buffer be advertised.
-  std::uint8_t shift = 0;
-  while (shift < 14 && (_config.tcp.rcv_buffer >> shift) > 0xffff) ++shift;
-  return shift;
 }
 
 std::uint32_t tcp_layer::ts_offset_for(const four_tuple& t) const noexcept {

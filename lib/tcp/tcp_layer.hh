@@ -24,6 +24,7 @@
 #include "tcp/config.hh"
 #include "tcp/congestion.hh"
 #include "tcp/control_sender.hh"
+#include "tcp/cookie_handshake.hh"
 #include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
 #include "tcp/handle.hh"
@@ -266,12 +267,9 @@ class tcp_layer {
   // to the listener, or answered by the record when none listens.
   void reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
                         const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
-  void send_cookie_synack(const four_tuple& t, const wire::tcp_repr& syn,
-                          std::uint64_t now_ns) noexcept;
   tcb* accept_cookie(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
-                     std::uint16_t mss, std::uint64_t now_ns) noexcept;
+                     std::uint64_t now_ns) noexcept;
   void leave_accept_queue(tcb& c) noexcept;
-  std::uint8_t rcv_wscale_for_buffer() const noexcept;
   std::uint32_t ts_offset_for(const four_tuple& t) const noexcept;
   // A source address and port for an active open to remote_ip:remote_port.
   struct source_port {
@@ -358,11 +356,10 @@ class tcp_layer {
   isn_generator _isn;
   base::timer_wheel _wheel;
   connection_table _conns;
-  syn_cookie_jar _cookies;
   ts_clock _ts;  // TSval and the ISN clock count from boot: set_clock_origin()
   segment_builder _builder;
   control_sender _control;  // segments with no TCB: RST, cookie SYN-ACK
-  std::uint64_t _last_cookie_ns = 0;  // when a cookie was last sent (0: never)
+  cookie_handshake _cookies;
   std::unique_ptr<base::rss_table> _own_rss;  // when the config gives none
   wire::ipv4_range _sources;       // config.sources, or local_ip alone
   std::uint32_t _next_source = 0;  // the index the next active open tries first
