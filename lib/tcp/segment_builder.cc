@@ -48,9 +48,14 @@ rte_mbuf* basic_segment_builder<Family>::build(const typename Family::tuple& t,
   const std::span<std::byte> out(p, hdr_len);
   Family::emit_header(t, l4_len, _offload, out);
   // The TCP checksum covers the pseudo-header, the header and the payload
-  // that hangs off the chain: the header is written with the field left
-  // for later, then the field is filled once for the whole segment.
-  (void)wire::emit_tcp(r, t.local_ip, t.remote_ip, {}, wire::tx_checksum::offload,
+  // that hangs off the chain. A segment that is a header alone (an ACK, a
+  // RST, a cookie SYN-ACK: most of what a SYN flood or a keep-alive load
+  // makes) is summed as it is written; with payload the header is written
+  // with the field left for later, then the field is filled once for the
+  // whole chain.
+  const bool sum_header = !_offload && payload == nullptr;
+  (void)wire::emit_tcp(r, t.local_ip, t.remote_ip, {},
+                       sum_header ? wire::tx_checksum::full : wire::tx_checksum::offload,
                        out.subspan(Family::kHeaderLen));
   std::byte* cks = p + Family::kHeaderLen + wire::tcp_field::kChecksum;
   if (_offload) {
@@ -58,7 +63,7 @@ rte_mbuf* basic_segment_builder<Family>::build(const typename Family::tuple& t,
     h->ol_flags = Family::kTxOffloadFlags;
     h->l3_len = Family::kHeaderLen;
     h->l4_len = tcp_hlen;
-  } else {
+  } else if (!sum_header) {
     wire::store_be<std::uint16_t>(cks, 0);
     wire::store_be<std::uint16_t>(cks, Family::l4_checksum(t, h, Family::kHeaderLen, l4_len));
   }

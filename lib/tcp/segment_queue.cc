@@ -8,17 +8,6 @@ segment_queue::~segment_queue() {
   for (std::size_t i = 0; i < _count; ++i) rte_pktmbuf_free(_out[i].m);
 }
 
-bool segment_queue::push(rte_mbuf* m, wire::ipv4_addr dst) noexcept {
-  if (_room != kUnlimited && _room > 0) --_room;
-  if (_count == _out.size()) flush();
-  if (_count == _out.size()) {
-    rte_pktmbuf_free(m);
-    return false;
-  }
-  _out[_count++] = {m, dst};
-  return true;
-}
-
 void segment_queue::flush() noexcept {
   if (_count == 0) return;
   const std::size_t n = _count;

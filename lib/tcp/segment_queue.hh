@@ -48,7 +48,17 @@ class segment_queue {
   // Packets with no connection behind them (RST, cookie SYN-ACK, TIME_WAIT
   // ACK) come here without asking has_room(): they answer a segment, and
   // the owner keeps a reserve for them.
-  bool push(rte_mbuf* m, wire::ipv4_addr dst) noexcept;
+  // Inline: once per segment sent, from the output code of another file.
+  bool push(rte_mbuf* m, wire::ipv4_addr dst) noexcept {
+    if (_room != kUnlimited && _room > 0) --_room;
+    if (_count == _out.size()) flush();
+    if (_count == _out.size()) {
+      rte_pktmbuf_free(m);
+      return false;
+    }
+    _out[_count++] = {m, dst};
+    return true;
+  }
   // Hands everything queued to the flush hook.
   void flush() noexcept;
   // Whether a connection's segment may go now.
