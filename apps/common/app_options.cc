@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "base/startup_error.hh"
-#include "tcp/congestion.hh"
+#include "tcp/config.hh"
 
 namespace kbt::apps {
 
@@ -66,8 +66,9 @@ void add_common_options(CLI::App& app, common_options& opts) {
                  "ip_local_port_range (more than 28k connections to one server need more)")
       ->capture_default_str()
       ->type_name("FIRST-LAST");
-  // Exactly the two names: "reno" (Linux's name, which parse_cc_algorithm
-  // also takes) would suggest plain Reno, which kbt does not run.
+  // Exactly the two names: "reno" (Linux's name for the same, which
+  // tcp::parse_cc_algorithm takes) would suggest plain Reno, which kbt
+  // does not run.
   app.add_option("--cc", opts.cc,
                  "congestion control of every connection: newreno (RFC 5681, RFC 6582) or "
                  "cubic (RFC 9438)")
@@ -138,11 +139,12 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
   c.tcp.syncookies = opts.syncookies == "never"    ? tcp::syncookies_mode::never
                      : opts.syncookies == "always" ? tcp::syncookies_mode::always
                                                    : tcp::syncookies_mode::automatic;
-  const auto cc = tcp::parse_cc_algorithm(opts.cc);
-  if (!cc || (opts.cc != "newreno" && opts.cc != "cubic")) {
+  // The parser's IsMember check takes the same two names; a value set
+  // past the parser is refused here.
+  if (opts.cc != "newreno" && opts.cc != "cubic") {
     throw base::startup_error("--cc '" + opts.cc + "' is not newreno or cubic");
   }
-  c.tcp.cc = *cc;
+  c.tcp.cc = opts.cc == "newreno" ? tcp::cc_algorithm::newreno : tcp::cc_algorithm::cubic;
   return c;
 }
 

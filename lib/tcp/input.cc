@@ -91,7 +91,7 @@ void tcp_layer::input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip,
       }
       return;
     }
-    listener* l = ip.dst == _config.local_ip ? _listeners.find(seg.dst_port) : nullptr;
+    listener* l = listener_for(ip, seg.dst_port);
     if (l != nullptr) {
       input_listen(*l, t, seg, payload, now_ns, seq32{}, false);
       return;

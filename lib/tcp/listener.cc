@@ -1,8 +1,8 @@
 // LISTEN (RFC 9293 §3.10.7.2) with the two queues of a listener and SYN
-// cookies (RFC 4987 §3.6, tcp/cookie_handshake.hh). A SYN takes a SYN-queue entry (a TCB in
-// SYN_RCVD) while the queue has room; past that, or for every SYN in
-// `always` mode, the SYN-ACK carries a cookie and nothing is kept until a
-// valid ACK comes back. Established passive opens wait in the accept queue
+// cookies (RFC 4987 §3.6, tcp/cookie_handshake.hh). A SYN takes a
+// SYN-queue entry (a TCB in SYN_RCVD) while the queue has room; past that,
+// or for every SYN in `always` mode, the SYN-ACK carries a cookie and
+// nothing is kept until a valid ACK comes back. Established passive opens wait in the accept queue
 // until the application is told of them (poll_events).
 #include <algorithm>
 
@@ -151,7 +151,7 @@ void tcp_layer::leave_accept_queue(tcb& c) noexcept {
 
 void tcp_layer::reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
                                  const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
-  listener* l = ip.dst == _config.local_ip ? _listeners.find(syn.dst_port) : nullptr;
+  listener* l = listener_for(ip, syn.dst_port);
   if (l == nullptr) {
     _time_wait.refuse_reopen(r, now_ns);
     return;

@@ -133,8 +133,9 @@ bool tcp_layer::send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t 
     if (active ? _config.tcp.timestamps : c.ts_ok) {
       std::uint32_t tsval = tsval_of(c, now_ns);
       // A SYN-queue entry whose ISS is a cookie also carries the cookie's
-      // options in its TSval, as cookie_handshake::send_synack() does: should the entry
-      // be evicted (evict_embryonic), the peer's ACK rebuilds it in full.
+      // options in its TSval, as cookie_handshake::send_synack() does:
+      // should the entry be evicted (evict_embryonic), the peer's ACK
+      // rebuilds it in full.
       if (!active && c.iss_is_cookie()) {
         tsval = syn_cookie_jar::encode_ts(
             tsval, c.ws_ok ? std::optional<std::uint8_t>(c.snd_wscale) : std::nullopt, c.sack_ok);

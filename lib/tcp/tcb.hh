@@ -127,7 +127,8 @@ struct tcb : base::tagged_timer<rto_tag>,
   seq32 last_ack_sent;                  // RFC 7323 §4.3 Last.ACK.sent
   // RFC 5961 §7: when an ACK last answered an invalid segment (or went as a
   // challenge ACK), the low 32 bits of the millisecond clock; 0: never
-  // (Linux's last_oow_ack_time). may_answer_invalid (tcp/invalid_ack_limit.hh) reads it.
+  // (Linux's last_oow_ack_time). may_answer_invalid (invalid_ack_limit.hh)
+  // reads it.
   std::uint32_t last_invalid_ack_ms = 0;
 
   // --- sending

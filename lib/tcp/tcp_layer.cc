@@ -25,7 +25,6 @@ std::string table_name(std::uint32_t id, const void* layer) {
 
 tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void* flush_ctx)
     : _config(resolve_memory(config)),
-      _counters(),
       _out(flush_fn, flush_ctx),
       _isn(config.isn_key),
       _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
@@ -481,6 +480,5 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
   }
   to_closed(c);
 }
-
 
 }  // namespace kbt::tcp

@@ -257,6 +257,11 @@ class tcp_layer {
   // input.cc
   void input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
                  std::uint32_t l4_offset, std::uint64_t now_ns) noexcept;
+  // The listener a segment to ip.dst:port reaches: only the core's own
+  // address listens (source addresses are for active opens).
+  listener* listener_for(const wire::ipv4_repr& ip, std::uint16_t port) noexcept {
+    return ip.dst == _config.local_ip ? _listeners.find(port) : nullptr;
+  }
   void input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& seg) noexcept;
   // listener.cc: LISTEN (RFC 9293 §3.10.7.2) with the SYN queue and cookies.
   // Takes `payload` (delivered when a cookie ACK makes a connection).
