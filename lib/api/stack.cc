@@ -27,6 +27,7 @@
 #include "ip/source_range.hh"
 #include "wire/ipv4.hh"
 #include "wire/tcp.hh"
+#include "dev/eal_runtime_dir.hh"
 #include "dev/port.hh"
 #include "base/startup_error.hh"
 #include "dev/stop_signal.hh"
@@ -43,11 +44,14 @@ void start_eal(const std::vector<std::string>& eal_args, const std::string& prog
   std::vector<std::string> storage = eal_args;
   std::vector<char*> argv;
   for (auto& s : storage) argv.push_back(s.data());
+  dev::arm_rmdir_at_exit();
   if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-    throw base::startup_error("the DPDK EAL refused its arguments (" +
-                             std::string(rte_strerror(rte_errno)) +
-                             "); EAL arguments go before --, " + program +
-                             "'s own after it (see --help)");
+    // rte_errno is 0 when the EAL failed on its own resources (the lock on
+    // another process's --file-prefix): its "EAL:" lines above say which.
+    const std::string why = rte_errno != 0 ? std::string(" (") + rte_strerror(rte_errno) + ")" : "";
+    throw base::startup_error("the DPDK EAL did not start" + why +
+                             "; EAL arguments go before --, " + program +
+                             "'s own after it (see --help and the EAL: lines above)");
   }
 }
 
@@ -224,7 +228,17 @@ void stack::release() noexcept {
   }
   for (rte_mempool* p : _pools) rte_mempool_free(p);
   _pools.clear();
-  if (_eal_started) rte_eal_cleanup();
+  if (_eal_started) {
+    // Only a primary made the runtime directory's files; a process that
+    // shares another's prefix must leave them to it.
+    const bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+    const std::string runtime_dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    if (primary) {
+      dev::remove_eal_runtime_dir(runtime_dir);
+      dev::rmdir_at_exit(runtime_dir);  // once telemetry has unlinked its socket
+    }
+  }
   _eal_started = false;
 }
 
