@@ -42,11 +42,11 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
   // Beyond SND.NXT: "send an ACK, drop the segment" (RFC 9293 §3.10.7.4
   // fifth), within the connection's limit (RFC 5961 §7).
   if (seg.ack > c.snd_max) {
-    send_invalid_ack(c, now_ns);
+    conn(c).send_invalid_ack(now_ns);
     return false;
   }
   if (seg.ack < c.snd_una - std::max<std::uint32_t>(c.max_snd_wnd, 1)) {
-    send_challenge_ack(c, now_ns);
+    conn(c).send_challenge_ack(now_ns);
     return false;
   }
 
@@ -100,7 +100,7 @@ void tcp_layer::process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   const std::uint32_t flight = c.flight_size();
   const std::uint32_t cwnd = c.cc.cwnd();
   const bool cwnd_limited = c.cc.in_slow_start() ? 2 * std::uint64_t{flight} >= cwnd
-                                                 : flight + effective_mss(c) >= cwnd;
+                                                 : flight + conn(c).effective_mss() >= cwnd;
   // The FIN occupies the sequence number after the data; the buffer holds data only.
   const std::uint32_t held = c.snd.segments();
   const std::uint32_t freed = c.snd.ack(c.fin_queued ? wire::seq_min(seg.ack, c.fin_seq) : seg.ack);
@@ -112,7 +112,7 @@ void tcp_layer::process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   // too), else from the one timed segment (Karn: never a retransmitted one).
   const auto& ts = seg.options.timestamps;
   if (c.ts_ok && ts && ts->tsecr != 0) {
-    const std::uint32_t ms = tsval_of(c, now_ns) - ts->tsecr;
+    const std::uint32_t ms = conn(c).tsval(now_ns) - ts->tsecr;
     if (ms < (1U << 30)) c.rtt.on_sample(std::max<std::uint64_t>(ms, 1) * kMs);
   } else if (c.rtt_timing && seg.ack > c.rtt_seq) {
     c.rtt.on_sample(now_ns - c.rtt_start_ns);
@@ -129,7 +129,7 @@ void tcp_layer::process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
     } else if (!c.sack_ok) {
       // RFC 6582 §3.2 step 5: a partial ACK; the next hole is lost too.
       c.cc.on_partial_ack(acked);
-      retransmit_first(c, now_ns);
+      conn(c).retransmit_first(now_ns);
     }
   } else if (cwnd_limited) {
     c.cc.on_ack(acked, now_ns, c.rtt.srtt_ns());
@@ -141,7 +141,7 @@ void tcp_layer::process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   if (c.snd_una == c.snd_max) {
     _wheel.cancel(c.rto_timer());
   } else {
-    arm_rto(c, now_ns);
+    conn(c).arm_rto(now_ns);
   }
   if (freed > 0) {
     c.acked_unreported += freed;
@@ -160,7 +160,7 @@ void tcp_layer::process_dup_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   }
   ++c.dupacks;
   const bool lost = c.dupacks >= sack_scoreboard::kDupThresh ||
-                    (c.sack_ok && c.scoreboard.is_lost(c.snd_una, effective_mss(c)));
+                    (c.sack_ok && c.scoreboard.is_lost(c.snd_una, conn(c).effective_mss()));
   // RFC 6582 §3.2 step 2: no new recovery while the last one's data is
   // still being acknowledged (avoids repeated window reductions).
   if (!lost || c.snd_una < c.recover) return;
@@ -172,8 +172,8 @@ void tcp_layer::process_dup_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t
   _counters.fast_retransmits.add();
   // RFC 6675 §5 step (4.2) / RFC 6582 §3.2 step 2: the first hole goes out
   // at once; with SACK, output() then follows NextSeg().
-  retransmit_first(c, now_ns);
-  arm_rto(c, now_ns);
+  conn(c).retransmit_first(now_ns);
+  conn(c).arm_rto(now_ns);
 }
 
 // RFC 9293 §3.10.7.4 fifth: take the window from the newest segment only.

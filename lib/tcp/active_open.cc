@@ -62,7 +62,7 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
   reset_for_open(*c, now_ns);
   set_state(*c, tcp_state::syn_sent);
   _counters.active_opens.add();
-  send_syn(*c, now_ns);
+  conn(*c).send_syn(now_ns);
   return c;
 }
 

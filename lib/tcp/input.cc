@@ -107,7 +107,7 @@ void tcp_layer::input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip,
   } else {
     input_synchronized(*c, seg, payload, now_ns);
   }
-  if (c->in_use() && c->state != tcp_state::closed) output(*c, now_ns);
+  if (c->in_use() && c->state != tcp_state::closed) conn(*c).output(now_ns);
 }
 
 // RFC 9293 §3.10.7.1: no connection. Answer with a RST that the sender
@@ -137,7 +137,7 @@ void tcp_layer::take_options(tcb& c, const wire::tcp_options& o) noexcept {
   c.ws_ok = t.window_scaling && o.window_scale.has_value();
   c.ts_ok = t.timestamps && o.timestamps.has_value();
   c.sack_ok = t.sack && o.sack_permitted;
-  c.cc.init(_config.tcp.cc, effective_mss(c), c.last_rx_ns);
+  c.cc.init(_config.tcp.cc, conn(c).effective_mss(), c.last_rx_ns);
 }
 
 // RFC 9293 §3.10.7.3: SYN_SENT.
@@ -184,7 +184,7 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
   } else {
     // Simultaneous open (RFC 9293 §3.5 figure 8): SYN_RCVD, SYN-ACK <SEQ=ISS>.
     set_state(c, tcp_state::syn_rcvd);
-    send_syn(c, now_ns);
+    conn(c).send_syn(now_ns);
   }
 }
 
@@ -195,7 +195,7 @@ void tcp_layer::input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* 
   if (c.state == tcp_state::syn_rcvd && c.passive() && seg.has(kSyn) && !seg.has(kAck) &&
       seg.seq == c.irs) {
     rte_pktmbuf_free(payload);
-    send_syn(c, now_ns);
+    conn(c).send_syn(now_ns);
     return;
   }
   // Simultaneous open (RFC 9293 §3.5 figure 8, line 6): the peer's SYN-ACK
@@ -223,7 +223,7 @@ void tcp_layer::input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* 
   // fourth: SYN. RFC 5961 §4: in a synchronized state, challenge ACK.
   if (seg.has(kSyn)) {
     rte_pktmbuf_free(payload);
-    send_challenge_ack(c, now_ns);
+    conn(c).send_challenge_ack(now_ns);
     return;
   }
   // fifth: ACK
@@ -268,9 +268,9 @@ bool tcp_layer::check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t 
       // challenge ACK, as every SYN on a synchronized connection does.
       _counters.paws_rejected.add();
       if (seg.has(kSyn)) {
-        send_challenge_ack(c, now_ns);
+        conn(c).send_challenge_ack(now_ns);
       } else {
-        send_invalid_ack(c, now_ns);
+        conn(c).send_invalid_ack(now_ns);
       }
       return false;
     }
@@ -314,7 +314,7 @@ void tcp_layer::answer_out_of_window(tcb& c, const wire::tcp_repr& seg, std::uin
   // RFC 5961 §4.2: a SYN, "irrespective of the sequence number", gets a
   // challenge ACK, with the core's budget on top of the connection's.
   if (seg.has(kSyn)) {
-    send_challenge_ack(c, now_ns);
+    conn(c).send_challenge_ack(now_ns);
     return;
   }
   const std::uint32_t len = seg.seg_len();
@@ -333,17 +333,17 @@ void tcp_layer::answer_out_of_window(tcb& c, const wire::tcp_repr& seg, std::uin
   // the peer was told: what the field says once scaled down.
   const bool window_probe = len == 0 && seg.seq + 1 == c.rcv_nxt && (wnd >> c.rcv_wscale) == 0;
   if (ack_was_lost || window_probe) {
-    send_ack(c, now_ns);
+    conn(c).send_ack(now_ns);
     return;
   }
-  send_invalid_ack(c, now_ns);
+  conn(c).send_invalid_ack(now_ns);
 }
 
 // RFC 9293 §3.10.7.4 second, as RFC 5961 §3.2 narrows it.
 bool tcp_layer::check_rst(tcb& c, const wire::tcp_repr& seg) noexcept {
   if (seg.seq != c.rcv_nxt) {
     // In the window but not exact: prove the sender sees our traffic.
-    send_challenge_ack(c, c.last_rx_ns);
+    conn(c).send_challenge_ack(c.last_rx_ns);
     return false;
   }
   _counters.rst_in.add();

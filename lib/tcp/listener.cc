@@ -37,7 +37,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
       // Data (or a FIN) on the ACK that completes a cookie handshake is the
       // connection's first: process it as ESTABLISHED does.
       input_synchronized(*c, seg, payload, now_ns);
-      if (c->in_use() && c->state != tcp_state::closed) output(*c, now_ns);
+      if (c->in_use() && c->state != tcp_state::closed) conn(*c).output(now_ns);
       return;
     }
     rte_pktmbuf_free(payload);
@@ -88,7 +88,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
   c->snd_wl2 = c->iss;
   set_state(*c, tcp_state::syn_rcvd);
   _counters.passive_opens.add();
-  send_syn(*c, now_ns);
+  conn(*c).send_syn(now_ns);
 }
 
 // A plain ACK in LISTEN with a valid cookie: the connection starts
@@ -131,7 +131,7 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
     c->ts_recent = seg.options.timestamps->tsval;
     c->ts_recent_stamp_ns = now_ns;
   }
-  c->cc.init(_config.tcp.cc, effective_mss(*c), now_ns);
+  c->cc.init(_config.tcp.cc, conn(*c).effective_mss(), now_ns);
   c->snd_wnd = std::uint32_t{seg.window} << c->snd_wscale;
   c->max_snd_wnd = c->snd_wnd;
   c->snd_wl1 = seg.seq;

@@ -59,18 +59,6 @@ tcp_layer_config tcp_layer::resolve_memory(tcp_layer_config config) noexcept {
   return config;
 }
 
-std::uint32_t tcp_layer::receive_space(const tcb& c) const noexcept {
-  const std::uint32_t held = c.rx_bytes + c.out_of_order.bytes();
-  const std::uint32_t bytes = held >= c.rcv_buffer ? 0 : c.rcv_buffer - held;
-  // As Linux's window follows truesize, ours follows mbufs: no more window
-  // than the mbufs this connection may still take would carry in full
-  // segments. A peer that fills them with tiny segments finds its data
-  // dropped (rcv_mem_dropped) rather than the core's pool emptied.
-  const std::uint64_t by_mbufs =
-      std::uint64_t{_rcv_mem.allowance(c.rcv_held_mbufs())} * c.snd_mss;
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, by_mbufs));
-}
-
 namespace {
 
 // A connection's holding went from `before` to `after`: its budget and the

@@ -41,7 +41,18 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _snd_mem(_config.tcp.core_snd_mbufs, _config.tcp.snd_mbufs, _config.tcp.guaranteed_mbufs),
       _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
       _challenge_budget(config.isn_key, config.cookie_key, config.core,
-                        config.tcp.challenge_ack_limit) {
+                        config.tcp.challenge_ack_limit),
+      _cx{.tcp = _config.tcp,
+          .pool = _config.pool,
+          .counters = _counters,
+          .out = _out,
+          .builder = _builder,
+          .ts = _ts,
+          .wheel = _wheel,
+          .rcv_mem = _rcv_mem,
+          .challenges = _challenge_budget,
+          .deferred = _deferred,
+          .syn_waiting = _syn_waiting} {
   for (std::uint32_t i = 0; i < _conns.capacity(); ++i) install_timer_callbacks(*_conns.at(i));
 }
 
@@ -242,7 +253,7 @@ void tcp_layer::reset_data_lost(tcb& c) noexcept {
 void tcp_layer::reset_and_close(tcb& c) noexcept {
   if (!_out.room_left()) {
     c.owes_rst = true;
-    defer(c);
+    conn(c).defer();
   } else {
     _control.rst(c.tuple, c.snd_nxt, seq32{}, false);
   }
@@ -363,7 +374,7 @@ bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
   }
   if (!c.snd.append(payload)) return false;
   account_snd(c, before);
-  if (can_send(c.state)) output(c, now_ns);
+  if (can_send(c.state)) conn(c).output(now_ns);
   return true;
 }
 
@@ -380,14 +391,14 @@ std::uint32_t tcp_layer::send_copy(tcb& c, std::span<const std::byte> data,
     _counters.snd_mem_refused.add();
     block_sender(c);
   }
-  if (taken > 0 && can_send(c.state)) output(c, now_ns);
+  if (taken > 0 && can_send(c.state)) conn(c).output(now_ns);
   return taken;
 }
 
 rte_mbuf* tcp_layer::recv(tcb& c, std::uint64_t now_ns) noexcept {
   rte_mbuf* data = c.rx_head;
   if (data == nullptr) return nullptr;
-  const std::uint32_t before = receive_space(c);
+  const std::uint32_t before = conn(c).receive_space();
   const std::uint32_t held = c.rcv_held_mbufs();
   c.rx_head = c.rx_tail = nullptr;
   c.rx_bytes = 0;
@@ -395,14 +406,14 @@ rte_mbuf* tcp_layer::recv(tcb& c, std::uint64_t now_ns) noexcept {
   account_rcv(c, held);
   // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
   // has grown by a full segment or half the buffer, not byte by byte.
-  const std::uint32_t after = receive_space(c);
+  const std::uint32_t after = conn(c).receive_space();
   const std::uint32_t opened = after > before ? after - before : 0;
   const std::uint32_t advertised = static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt);
   if (can_receive(c.state) &&
       (advertised < c.snd_mss || opened >= c.rcv_buffer / 2) &&
       after > advertised &&
       after - advertised >= std::min<std::uint32_t>(c.rcv_buffer / 2, c.snd_mss)) {
-    send_ack(c, now_ns);
+    conn(c).send_ack(now_ns);
   }
   return data;
 }
@@ -428,7 +439,7 @@ void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
       }
       set_state(c, c.state == tcp_state::established ? tcp_state::fin_wait_1
                                                      : tcp_state::last_ack);
-      output(c, now_ns);
+      conn(c).output(now_ns);
       return;
     default:
       return;  // already closing
@@ -460,14 +471,14 @@ void tcp_layer::set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept {
 void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
   // The ACK of the peer's FIN goes now: the TCB will not be there for the
   // output that follows input.
-  if (c.ack_now) send_ack(c, now_ns);
+  if (c.ack_now) conn(c).send_ack(now_ns);
   time_wait_record r;
   r.tuple = c.tuple;
   r.snd_nxt = c.snd_max;  // just past our FIN
   r.rcv_nxt = c.rcv_nxt;  // just past theirs
   r.ts_recent = c.ts_recent;
   r.ts_offset = c.ts_offset;
-  r.window = advertised_window(c);
+  r.window = conn(c).advertised_window();
   r.ts_ok = c.ts_ok;
   // The same connection: its limit on invalid-segment ACKs goes on.
   r.last_invalid_ack_ms = c.last_invalid_ack_ms;
@@ -479,6 +490,29 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
     c.holds_pool_port = false;  // the record gives the port back on expiry
   }
   to_closed(c);
+}
+
+// Oldest first; a connection that fills the queue again goes back to the
+// end of the list.
+void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
+  while (!_syn_waiting.empty() && _out.syn_allowed() && _out.room_left()) {
+    tcb& c = *_syn_waiting.front();
+    _syn_waiting.remove(c);
+    conn(c).send_syn(now_ns);
+  }
+  for (std::size_t n = _conns.live(); n > 0 && _out.room_left() && !_deferred.empty(); --n) {
+    tcb& c = *_deferred.front();
+    _deferred.remove(c);
+    if (c.owes_rst) {
+      _control.rst(c.tuple, c.snd_nxt, seq32{}, false);
+      c.owes_rst = false;
+      reap(c);
+    } else if (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_rcvd) {
+      conn(c).send_syn(now_ns);
+    } else if (c.state != tcp_state::closed) {
+      conn(c).output(now_ns);
+    }
+  }
 }
 
 }  // namespace kbt::tcp

@@ -25,6 +25,7 @@
 #include "tcp/congestion.hh"
 #include "tcp/control_sender.hh"
 #include "tcp/cookie_handshake.hh"
+#include "tcp/connection.hh"
 #include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
 #include "tcp/handle.hh"
@@ -98,7 +99,7 @@ class tcp_layer {
   // Runs due timers (retransmission, delayed ACK, persist, keepalive, 2MSL).
   void advance(std::uint64_t now_ns) noexcept;
   // Hands everything queued to the flush hook.
-  void flush() noexcept;
+  void flush() noexcept { _out.flush(); }
   // How many more packets the owner's transmit queue takes now; the owner
   // sets it before each iteration's work. Segments of a connection beyond
   // it wait, and go in a later iteration (run_deferred), rather than being
@@ -239,7 +240,6 @@ class tcp_layer {
 
   // memory.cc: the core's mbuf budgets (mbuf_budget.hh)
   static tcp_layer_config resolve_memory(tcp_layer_config config) noexcept;
-  std::uint32_t receive_space(const tcb& c) const noexcept;
   // After the send buffer held `before` mbufs, or the receive side did.
   void account_snd(tcb& c, std::uint32_t before) noexcept;
   void account_rcv(tcb& c, std::uint32_t before) noexcept;
@@ -318,36 +318,13 @@ class tcp_layer {
   void take_options(tcb& c, const wire::tcp_options& o) noexcept;
   void enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept;
 
-  // output.cc
-  void output(tcb& c, std::uint64_t now_ns) noexcept;
-  bool send_segment(tcb& c, seq32 seq, std::uint32_t len, std::uint8_t flags,
-                    std::uint64_t now_ns) noexcept;
-  void send_ack(tcb& c, std::uint64_t now_ns) noexcept;
-  void send_challenge_ack(tcb& c, std::uint64_t now_ns) noexcept;
-  // An ACK in answer to an invalid segment (out of window, PAWS, beyond
-  // SND.NXT), within the connection's limit.
-  void send_invalid_ack(tcb& c, std::uint64_t now_ns) noexcept;
-  void send_syn(tcb& c, std::uint64_t now_ns) noexcept;
-  bool send_data(tcb& c, std::uint64_t now_ns) noexcept;
-  bool send_one_new(tcb& c, std::uint64_t now_ns, std::uint32_t mss, bool pipe_limited) noexcept;
-  bool send_recovery(tcb& c, std::uint64_t now_ns) noexcept;
-  // Sends the first unacknowledged segment again; returns the sequence
-  // number just past what it covers.
-  seq32 retransmit_first(tcb& c, std::uint64_t now_ns) noexcept;
-  std::uint16_t advertised_window(tcb& c) noexcept;
-  std::uint32_t effective_mss(const tcb& c) const noexcept;
-  std::uint32_t data_mss(const tcb& c) const noexcept;
-  void enqueue(rte_mbuf* m, wire::ipv4_addr dst) noexcept;
-  // No tx room: c's output runs again in a later iteration.
-  void defer(tcb& c) noexcept;
+  // The connection's own logic (connection.hh), seen through _cx.
+  connection conn(tcb& c) noexcept { return connection(c, _cx); }
+  // Output that found no tx room or no SYN slot, oldest first, while the
+  // transmit queue has room (tcp_layer.cc).
   void run_deferred(std::uint64_t now_ns) noexcept;
-  // The TSval a segment of `c` carries now (segment_builder.hh: ts_clock).
-  std::uint32_t tsval_of(const tcb& c, std::uint64_t now_ns) const noexcept {
-    return _ts.tsval(now_ns, c.ts_offset);
-  }
 
   // timers.cc
-  void arm_rto(tcb& c, std::uint64_t now_ns) noexcept;
   void on_rto(tcb& c, std::uint64_t now_ns) noexcept;
   void on_delack(tcb& c, std::uint64_t now_ns) noexcept;
   void on_persist(tcb& c, std::uint64_t now_ns) noexcept;
@@ -383,6 +360,9 @@ class tcp_layer {
   tcb_list<&tcb::syn_waiting> _syn_waiting;
   // RFC 5961 §7 challenge ACK budget of this core, drawn anew each second.
   challenge_budget _challenge_budget;
+  // What a connection's own logic sees (connection.hh): last, as it refers
+  // to the members above.
+  connection_context _cx;
 };
 
 }  // namespace kbt::tcp

@@ -39,10 +39,6 @@ void tcp_layer::advance(std::uint64_t now_ns) noexcept {
   run_deferred(now_ns);
 }
 
-void tcp_layer::arm_rto(tcb& c, std::uint64_t now_ns) noexcept {
-  _wheel.arm(c.rto_timer(), now_ns + c.rtt.rto_ns());
-}
-
 void tcp_layer::cancel_timers(tcb& c) noexcept {
   _wheel.cancel(c.rto_timer());
   _wheel.cancel(c.delack_timer());
@@ -62,7 +58,7 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
       _counters.retransmits.add();
       _counters.syn_retransmits.add();
       if (c.syn_retransmits < UINT8_MAX) ++c.syn_retransmits;
-      send_syn(c, now_ns);
+      conn(c).send_syn(now_ns);
       return;
     }
     case tcp_state::closed:
@@ -100,8 +96,8 @@ void tcp_layer::on_rto(tcb& c, std::uint64_t now_ns) noexcept {
   c.dupacks = 0;
   c.recover = c.snd_max;
   c.scoreboard.reset();
-  c.snd_nxt = retransmit_first(c, now_ns);
-  arm_rto(c, now_ns);
+  c.snd_nxt = conn(c).retransmit_first(now_ns);
+  conn(c).arm_rto(now_ns);
 }
 
 // The peer stopped answering: the connection ends, the application hears
@@ -113,7 +109,7 @@ void tcp_layer::give_up(tcb& c) noexcept {
 }
 
 void tcp_layer::on_delack(tcb& c, std::uint64_t now_ns) noexcept {
-  if (c.unacked_segs > 0 || c.ack_now) send_ack(c, now_ns);
+  if (c.unacked_segs > 0 || c.ack_now) conn(c).send_ack(now_ns);
 }
 
 // Zero window and data waiting: a probe with an old sequence number makes
@@ -135,7 +131,7 @@ void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
     // rule held the data back: the override timeout has run, send what fits.
     c.persist_backoff = 0;
     c.sws_override = true;
-    output(c, now_ns);
+    conn(c).output(now_ns);
     c.sws_override = false;
     return;
   }
@@ -150,7 +146,7 @@ void tcp_layer::on_persist(tcb& c, std::uint64_t now_ns) noexcept {
   }
   c.probe_sent_ns = now_ns;
   _counters.zero_window_probes.add();
-  send_segment(c, c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
+  conn(c).send_segment(c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
   if (c.persist_backoff < 16) ++c.persist_backoff;
   const std::uint64_t wait =
       std::min<std::uint64_t>(c.rtt.rto_ns() << c.persist_backoff, _config.tcp.persist_max_ns);
@@ -189,7 +185,7 @@ void tcp_layer::on_idle_timeout(tcb& c, std::uint64_t now_ns) noexcept {
   // data: an old sequence number, so the peer must answer with an ACK.
   ++c.keepalive_sent;
   _counters.keepalive_probes.add();
-  send_segment(c, c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
+  conn(c).send_segment(c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
   _wheel.arm(c.idle_timer(), now_ns + t.keepalive_interval_ns);
 }
 

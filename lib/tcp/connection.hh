@@ -1,0 +1,99 @@
+#pragma once
+// One connection's own protocol logic, seen through a narrow context.
+//
+// A connection is its TCB (tcb.hh: the state RFC 9293 §3.3.1 lists, and
+// ours) together with the code that acts on it alone. That code sees
+// `connection_context`: the configuration, somewhere to put segments (the
+// segment queue and the builder), the TSval clock, the timer wheel, the
+// counters, the core's receive budget, the challenge-ACK budget and the
+// lists of connections waiting for tx room or a SYN slot. It never sees the
+// connection table, the listeners, TIME_WAIT or the port pool: what needs
+// those (opening, closing, freeing) stays with tcp_layer.
+//
+// `connection` is a view, two references made where it is used: it costs a
+// TCB nothing, so a million idle connections pay for no context pointer.
+//
+// Today it holds the output side (output.cc): segments, ACKs, SYNs, the
+// windows, the MSS and the retransmission timer's arming.
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+#include "base/timer_wheel.hh"
+#include "tcp/challenge_budget.hh"
+#include "tcp/config.hh"
+#include "tcp/counters.hh"
+#include "tcp/mbuf_budget.hh"
+#include "tcp/segment_builder.hh"
+#include "tcp/segment_queue.hh"
+#include "tcp/tcb.hh"
+#include "tcp/tcb_list.hh"
+
+namespace kbt::tcp {
+
+struct connection_context {
+  const tcp_config& tcp;
+  rte_mempool* pool;  // headers and the indirect mbufs of data segments
+  tcp_counters& counters;
+  segment_queue& out;
+  const segment_builder& builder;
+  const ts_clock& ts;
+  base::timer_wheel& wheel;
+  const mbuf_budget& rcv_mem;
+  challenge_budget& challenges;
+  // Output that found no tx room, oldest first; active opens waiting for a
+  // SYN of the iteration's budget (apart, so that the ACKs and data behind
+  // a storm of connects do not wait for all of its SYNs).
+  tcb_list<&tcb::deferred>& deferred;
+  tcb_list<&tcb::syn_waiting>& syn_waiting;
+};
+
+class connection {
+ public:
+  connection(tcb& c, connection_context& cx) noexcept : _c(c), _cx(cx) {}
+
+  // Sends what the state, the windows, Nagle and SWS avoidance allow: data
+  // (by NextSeg() in SACK recovery), the FIN, an owed ACK; arms persist
+  // when data waits behind a window it cannot use.
+  void output(std::uint64_t now_ns) noexcept;
+  // Builds and queues one segment of `len` bytes from the send buffer at
+  // `seq` (0 for control segments). Returns false when out of mbufs or of
+  // tx room (then the connection's output runs again later).
+  bool send_segment(seq32 seq, std::uint32_t len, std::uint8_t flags,
+                    std::uint64_t now_ns) noexcept;
+  void send_ack(std::uint64_t now_ns) noexcept;
+  void send_challenge_ack(std::uint64_t now_ns) noexcept;
+  // An ACK in answer to an invalid segment (out of window, PAWS, beyond
+  // SND.NXT), within the connection's limit.
+  void send_invalid_ack(std::uint64_t now_ns) noexcept;
+  // SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), first time or again.
+  void send_syn(std::uint64_t now_ns) noexcept;
+  // Sends the first unacknowledged segment again; returns the sequence
+  // number just past what it covers.
+  seq32 retransmit_first(std::uint64_t now_ns) noexcept;
+  // The window field of a non-SYN segment (receiver-side SWS avoidance).
+  std::uint16_t advertised_window() noexcept;
+  // The bytes the receive side may still take: buffer and mbufs.
+  std::uint32_t receive_space() const noexcept;
+  std::uint32_t effective_mss() const noexcept;
+  std::uint32_t data_mss() const noexcept;
+  void arm_rto(std::uint64_t now_ns) noexcept {
+    _cx.wheel.arm(_c.rto_timer(), now_ns + _c.rtt.rto_ns());
+  }
+  // No tx room: the output runs again in a later iteration.
+  void defer() noexcept;
+  // The TSval a segment of this connection carries now.
+  std::uint32_t tsval(std::uint64_t now_ns) const noexcept {
+    return _cx.ts.tsval(now_ns, _c.ts_offset);
+  }
+
+ private:
+  bool send_data(std::uint64_t now_ns) noexcept;
+  bool send_one_new(std::uint64_t now_ns, std::uint32_t mss, bool pipe_limited) noexcept;
+  bool send_recovery(std::uint64_t now_ns) noexcept;
+
+  tcb& _c;
+  connection_context& _cx;
+};
+
+}  // namespace kbt::tcp
