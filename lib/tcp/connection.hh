@@ -13,8 +13,8 @@
 // `connection` is a view, two references made where it is used: it costs a
 // TCB nothing, so a million idle connections pay for no context pointer.
 //
-// Today it holds the output side (output.cc): segments, ACKs, SYNs, the
-// windows, the MSS and the retransmission timer's arming.
+// Today it holds the output side (output.cc: segments, ACKs, SYNs, the
+// windows, the MSS) and the timer handlers (timers.cc).
 #include <rte_mbuf.h>
 
 #include <cstdint>
@@ -46,6 +46,16 @@ struct connection_context {
   // a storm of connects do not wait for all of its SYNs).
   tcb_list<&tcb::deferred>& deferred;
   tcb_list<&tcb::syn_waiting>& syn_waiting;
+};
+
+// What a connection's timer leaves for its owner to do. A connection does
+// not end itself: ending frees its table slot, its pool port and perhaps its
+// TCB, which it cannot see.
+enum class timer_outcome : std::uint8_t {
+  go_on,
+  timed_out,  // the peer stopped answering: the application hears why, CLOSED
+  reset,      // RST and CLOSED (an orphan whose peer keeps its window shut)
+  closed,     // CLOSED (an orphan's FIN_WAIT_2 ran out)
 };
 
 class connection {
@@ -80,6 +90,16 @@ class connection {
   void arm_rto(std::uint64_t now_ns) noexcept {
     _cx.wheel.arm(_c.rto_timer(), now_ns + _c.rtt.rto_ns());
   }
+  // timers.cc: what the wheel drives (RFC 6298 retransmission, SYN and
+  // SYN-ACK included; delayed ACK; persist, RFC 9293 §3.8.6.1; keepalive,
+  // RFC 1122 §4.2.3.6, and an orphan's FIN_WAIT_2 limit on the idle timer).
+  timer_outcome on_rto(std::uint64_t now_ns) noexcept;
+  void on_delack(std::uint64_t now_ns) noexcept;
+  timer_outcome on_persist(std::uint64_t now_ns) noexcept;
+  timer_outcome on_idle_timeout(std::uint64_t now_ns) noexcept;
+  void arm_orphan_timeout(std::uint64_t now_ns) noexcept;
+  void cancel_timers() noexcept;
+
   // No tx room: the output runs again in a later iteration.
   void defer() noexcept;
   // The TSval a segment of this connection carries now.

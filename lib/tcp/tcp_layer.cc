@@ -60,7 +60,7 @@ tcp_layer::~tcp_layer() {
   for (std::uint32_t i = 0; i < _conns.capacity(); ++i) {
     tcb* c = _conns.at(i);
     if (c->in_use()) {
-      cancel_timers(*c);
+      conn(*c).cancel_timers();
       c->snd.clear();
       c->out_of_order.clear();
       rte_pktmbuf_free(c->rx_head);
@@ -142,7 +142,7 @@ void tcp_layer::detach(tcb& c) noexcept {
 }
 
 void tcp_layer::free_tcb(tcb& c) noexcept {
-  cancel_timers(c);
+  conn(c).cancel_timers();
   detach(c);
   _blocked.remove(c);
   _deferred.remove(c);
@@ -227,7 +227,7 @@ void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
   } else if (is_synchronized(c.state) && (c.rx_bytes > 0 || !c.out_of_order.empty())) {
     reset_data_lost(c);
   } else if (c.state == tcp_state::fin_wait_2) {
-    arm_orphan_timeout(c, now_ns);
+    conn(c).arm_orphan_timeout(now_ns);
   } else if (c.state != tcp_state::closed) {
     // Still open: our side is done, so send the FIN; the close handshake and
     // TIME_WAIT go on without the application.
@@ -268,7 +268,7 @@ void tcp_layer::reap(tcb& c) noexcept {
 }
 
 void tcp_layer::to_closed(tcb& c) noexcept {
-  cancel_timers(c);
+  conn(c).cancel_timers();
   set_state(c, tcp_state::closed);
   // The tuple is free from now on, even while the application still holds
   // the handle: a new segment on it finds no connection (RFC 9293 §3.10.7.1).

@@ -232,7 +232,6 @@ class tcp_layer {
   void to_closed(tcb& c) noexcept;  // CLOSED, timers off, freed if nobody holds it
   void reset_data_lost(tcb& c) noexcept;  // RST and CLOSED: data nobody will read
   void reset_and_close(tcb& c) noexcept;  // RST <SEQ=SND.NXT> (now or deferred), CLOSED
-  void arm_orphan_timeout(tcb& c, std::uint64_t now_ns) noexcept;
   void reset_for_open(tcb& c, std::uint64_t now_ns) noexcept;
   // ISS, and the send sequence and buffer that start from it.
   void start_sequence(tcb& c, seq32 iss) noexcept;
@@ -325,12 +324,8 @@ class tcp_layer {
   void run_deferred(std::uint64_t now_ns) noexcept;
 
   // timers.cc
-  void on_rto(tcb& c, std::uint64_t now_ns) noexcept;
-  void on_delack(tcb& c, std::uint64_t now_ns) noexcept;
-  void on_persist(tcb& c, std::uint64_t now_ns) noexcept;
-  void give_up(tcb& c) noexcept;
-  void on_idle_timeout(tcb& c, std::uint64_t now_ns) noexcept;
-  void cancel_timers(tcb& c) noexcept;
+  // Ends `c` as its timer said (connection.hh).
+  void end_if(tcb& c, timer_outcome what) noexcept;
 
   tcp_layer_config _config;
   tcp_counters _counters;

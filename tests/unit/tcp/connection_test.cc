@@ -1,0 +1,217 @@
+// tcp::connection (tcp/connection.hh) by itself: a TCB and the narrow
+// context alone, with no tcp_layer, no connection table and no listener.
+// Its timers tell the owner how the connection ends (timer_outcome) rather
+// than ending it; its segments go to the segment queue.
+#include "tcp/connection.hh"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "test_env.hh"
+
+namespace kbt::tcp::test {
+namespace {
+
+using wire::ipv4_addr;
+using wire::seq32;
+namespace flag = wire::tcp_flag;
+
+constexpr std::uint64_t kNow = 10 * kSec;
+
+struct sent_segment {
+  std::uint8_t flags = 0;
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+};
+
+// What the connection queued, read from the wire (IPv4 header of 20).
+struct capture {
+  std::vector<sent_segment> got;
+  static std::size_t take(void* ctx, std::span<const out_packet> pkts) noexcept {
+    auto& c = *static_cast<capture*>(ctx);
+    for (const out_packet& p : pkts) {
+      const auto* b = rte_pktmbuf_mtod(p.m, const std::uint8_t*) + 20;
+      auto be32 = [&](int o) {
+        return (std::uint32_t{b[o]} << 24) | (std::uint32_t{b[o + 1]} << 16) |
+               (std::uint32_t{b[o + 2]} << 8) | b[o + 3];
+      };
+      c.got.push_back({b[13], be32(4), be32(8)});
+      rte_pktmbuf_free(p.m);
+    }
+    return pkts.size();
+  }
+};
+
+class Connection : public ::testing::Test {
+ protected:
+  Connection()
+      : _out(&capture::take, &_cap),
+        _builder(kbt::test::mbuf_pool(), false),
+        _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = 0}),
+        _rcv_mem(1024, 64, 4),
+        _challenges(siphash_key{}, siphash_key{1, 2}, 0, 1000),
+        _cx{.tcp = _config,
+            .pool = kbt::test::mbuf_pool(),
+            .counters = _counters,
+            .out = _out,
+            .builder = _builder,
+            .ts = _ts,
+            .wheel = _wheel,
+            .rcv_mem = _rcv_mem,
+            .challenges = _challenges,
+            .deferred = _deferred,
+            .syn_waiting = _syn_waiting},
+        _c(64 * 1024, 64, 64 * 1024, 64) {
+    // ESTABLISHED with our FIN outstanding (no data: the send buffer stays
+    // empty), as a connection closed by the application would be.
+    _c.tuple = {ipv4_addr::from_octets(198, 18, 0, 2), ipv4_addr::from_octets(198, 18, 0, 1), 80,
+                5555};
+    _c.state = tcp_state::established;
+    _c.life = lifecycle::application;
+    _c.iss = seq32{999};
+    _c.snd_una = _c.snd_nxt = seq32{1000};
+    _c.snd_max = seq32{1000};
+    _c.irs = seq32{6999};
+    _c.rcv_nxt = _c.rcv_adv = seq32{7000};
+    _c.snd_wnd = _c.max_snd_wnd = 65535;
+    _c.rcv_buffer = 64 * 1024;
+    _c.snd_mss = 1460;
+  }
+  ~Connection() override { conn().cancel_timers(); }
+
+  connection conn() { return connection(_c, _cx); }
+
+  void fin_outstanding() {
+    _c.fin_queued = true;
+    _c.fin_seq = seq32{1000};
+    _c.snd_nxt = _c.snd_max = seq32{1001};
+  }
+
+  std::vector<sent_segment> sent() {
+    _out.flush();
+    auto g = _cap.got;
+    _cap.got.clear();
+    return g;
+  }
+
+  tcp_config _config;
+  tcp_counters _counters;
+  capture _cap;
+  segment_queue _out;
+  segment_builder _builder;
+  ts_clock _ts;
+  base::timer_wheel _wheel;
+  mbuf_budget _rcv_mem;
+  challenge_budget _challenges;
+  tcb_list<&tcb::deferred> _deferred;
+  tcb_list<&tcb::syn_waiting> _syn_waiting;
+  connection_context _cx;
+  tcb _c;
+};
+
+// RFC 6298 §5.4-5.6: the RTO sends the first unacknowledged segment again
+// and backs off; RFC 1122 §4.2.3.5 R2: past max_retries the peer is gone,
+// and the connection says so rather than ending itself.
+TEST_F(Connection, TheRtoResendsUntilMaxRetriesThenTimesOut) {
+  fin_outstanding();
+  const std::uint64_t rto_before = _c.rtt.rto_ns();
+  EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
+  auto s = sent();
+  ASSERT_EQ(s.size(), 1U);
+  EXPECT_EQ(s[0].flags, flag::kFin | flag::kAck);
+  EXPECT_EQ(s[0].seq, 1000U);
+  EXPECT_EQ(s[0].ack, 7000U);
+  EXPECT_GT(_c.rtt.rto_ns(), rto_before) << "backed off";
+  EXPECT_TRUE(_c.rto_timer().armed());
+  EXPECT_EQ(_counters.rto_expiries.get(), 1U);
+
+  _c.retries = _config.max_retries;
+  EXPECT_EQ(conn().on_rto(kNow + kSec), timer_outcome::timed_out);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_c.state, tcp_state::established) << "the owner closes it, not the connection";
+}
+
+TEST_F(Connection, AnRtoWithNothingOutstandingDoesNothing) {
+  EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(_counters.rto_expiries.get(), 0U);
+}
+
+// RFC 9293 §3.8.6.1: behind a shut window the persist timer probes with an
+// old sequence number; an orphan (nobody reads, its buffer holds the core's
+// mbufs) is reset after orphan_probes probes, as Linux's tcp_probe_timer.
+TEST_F(Connection, PersistProbesAShutWindowAndResetsAnOrphanAtItsLimit) {
+  fin_outstanding();
+  _c.snd_wnd = 0;
+  EXPECT_EQ(conn().on_persist(kNow), timer_outcome::go_on);
+  auto s = sent();
+  ASSERT_EQ(s.size(), 1U);
+  EXPECT_EQ(s[0].flags, flag::kAck);
+  EXPECT_EQ(s[0].seq, 999U) << "SND.UNA - 1";
+  EXPECT_TRUE(_c.persist_timer().armed());
+  EXPECT_EQ(_counters.zero_window_probes.get(), 1U);
+
+  _c.life = lifecycle::orphan;
+  _c.persist_backoff = _config.orphan_probes;
+  EXPECT_EQ(conn().on_persist(kNow + kSec), timer_outcome::reset);
+  EXPECT_TRUE(sent().empty()) << "the owner sends the RST";
+  EXPECT_EQ(_counters.orphan_probe_timeouts.get(), 1U);
+}
+
+// RFC 1122 §4.2.3.6: a keepalive probe is SND.NXT - 1 with no data; past
+// keepalive_probes unanswered the peer is gone.
+TEST_F(Connection, KeepaliveProbesThenTimesOut) {
+  _c.last_rx_ns = 0;
+  EXPECT_EQ(conn().on_idle_timeout(kNow + _config.keepalive_idle_ns), timer_outcome::go_on);
+  auto s = sent();
+  ASSERT_EQ(s.size(), 1U);
+  EXPECT_EQ(s[0].seq, 999U);
+  EXPECT_EQ(_c.keepalive_sent, 1U);
+  _c.keepalive_sent = _config.keepalive_probes;
+  EXPECT_EQ(conn().on_idle_timeout(kNow + 2 * _config.keepalive_idle_ns),
+            timer_outcome::timed_out);
+  EXPECT_TRUE(sent().empty());
+}
+
+// An orphan's FIN_WAIT_2 ends on the idle timer (Linux's tcp_fin_timeout);
+// one the application holds does not.
+TEST_F(Connection, AnOrphansFinWait2RunsOutOnTheIdleTimer) {
+  _c.state = tcp_state::fin_wait_2;
+  _c.last_rx_ns = kNow;
+  EXPECT_EQ(conn().on_idle_timeout(kNow + kSec), timer_outcome::go_on);
+  _c.life = lifecycle::orphan;
+  EXPECT_EQ(conn().on_idle_timeout(kNow + kSec), timer_outcome::closed);
+  EXPECT_EQ(_counters.orphan_fin_wait_2_timeouts.get(), 1U);
+}
+
+// The delayed ACK acknowledges RCV.NXT and clears what it owed.
+TEST_F(Connection, TheDelayedAckAcknowledgesRcvNxt) {
+  conn().on_delack(kNow);
+  EXPECT_TRUE(sent().empty()) << "nothing owed";
+  _c.unacked_segs = 1;
+  conn().on_delack(kNow);
+  auto s = sent();
+  ASSERT_EQ(s.size(), 1U);
+  EXPECT_EQ(s[0].flags, flag::kAck);
+  EXPECT_EQ(s[0].seq, 1000U);
+  EXPECT_EQ(s[0].ack, 7000U);
+  EXPECT_EQ(_c.unacked_segs, 0U);
+}
+
+// With no tx room a segment waits with its connection (segment_queue.hh):
+// the owed ACK is kept and the connection joins the deferred list once.
+TEST_F(Connection, NoTxRoomDefersTheConnectionAndKeepsTheAckOwed) {
+  _out.set_room(0);
+  _c.unacked_segs = 1;
+  conn().on_delack(kNow);
+  conn().on_delack(kNow);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_TRUE(_c.ack_now);
+  EXPECT_EQ(_deferred.front(), &_c);
+  EXPECT_EQ(_counters.tx_deferred.get(), 1U);
+  _deferred.remove(_c);
+}
+
+}  // namespace
+}  // namespace kbt::tcp::test
