@@ -75,6 +75,14 @@ void add_common_options(CLI::App& app, common_options& opts) {
       ->capture_default_str()
       ->check(CLI::IsMember({"newreno", "cubic"}))
       ->type_name("ALGORITHM");
+  // RFC 791 §3.2 leaves the reassembly timer to the host; Linux's
+  // ipfrag_time is 30 s.
+  app.add_option("--ip-frag-timeout", opts.ip_frag_timeout_s,
+                 "how long the fragments of an IPv4 datagram wait for the rest before they "
+                 "are dropped, from the first (Linux's ipfrag_time)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0))
+      ->type_name("SECONDS");
 }
 
 std::string eal_footer(const std::string& program) {
@@ -134,6 +142,7 @@ api::stack_config to_stack_config(const common_options& opts, const std::string&
   c.pcap_path = opts.pcap;
   c.pcap_limit = opts.pcap_limit;
   c.mtu = opts.mtu;  // the stack advertises MSS = MTU - 40
+  c.ip_frag_timeout_ns = static_cast<std::uint64_t>(opts.ip_frag_timeout_s * 1e9);
   c.tcp.rcv_buffer = opts.tcp_buffer;
   c.tcp.snd_buffer = opts.tcp_buffer;
   c.tcp.syncookies = opts.syncookies == "never"    ? tcp::syncookies_mode::never

@@ -25,10 +25,12 @@ struct common_options {
   unsigned mbufs = 0;  // per core; 0: from --max-conns (api::default_mbufs_per_core)
   std::string local_ports = "32768-60999";  // FIRST-LAST, for active opens
   std::string cc = "cubic";                 // --cc: newreno or cubic
+  double ip_frag_timeout_s = 30;            // --ip-frag-timeout
 };
 
 // Adds --ip, --gateway, --stats-interval, --syncookies, --max-conns, --pcap,
-// --pcap-limit, --mtu, --tcp-buffer, --mbufs, --local-ports and --cc to `app`.
+// --pcap-limit, --mtu, --tcp-buffer, --mbufs, --local-ports, --cc and
+// --ip-frag-timeout to `app`.
 void add_common_options(CLI::App& app, common_options& opts);
 
 // The --help footer every app prints: EAL arguments, then --, then flags.

@@ -176,6 +176,7 @@ core::engine_config stack::engine_template(const dev::port_info& info) const {
   ec.port_first = _config.local_port_first;
   ec.port_last = _config.local_port_last;
   ec.tcp_settings = _config.tcp;
+  ec.reassembly.timeout_ns = _config.ip_frag_timeout_ns;
   ec.isn_key = boot_isn_key(_config);
   // RFC 9293 §3.7.1: the MSS we advertise is the port's MTU less the fixed
   // IPv4 and TCP headers.

@@ -49,6 +49,9 @@ struct stack_config {
   // The port's IP MTU. TCP advertises MTU - 40 as its MSS, whatever tcp.mss
   // says: the two cannot disagree.
   std::uint16_t mtu = 1500;
+  // How long a datagram's fragments wait for the rest (ip/reassembly.hh),
+  // from the first: Linux's ipfrag_time, 30 s.
+  std::uint64_t ip_frag_timeout_ns = 30'000'000'000ULL;
   // TCP on every core, listening on these ports.
   std::vector<std::uint16_t> tcp_listen;
   // TCP even with no listener (clients); listeners imply it. Unset: the

@@ -31,7 +31,7 @@ APPS = {
                   ['--target', '--rate', '--duration', '--sources']),
 }
 COMMON_FLAGS = ('--ip', '--gateway', '--stats-interval', '--syncookies', '--max-conns',
-                '--pcap', '--mtu', '--cc', '--help')
+                '--pcap', '--mtu', '--cc', '--ip-frag-timeout', '--help')
 
 
 def exe(app):
@@ -80,6 +80,7 @@ class Cli(unittest.TestCase):
             (['--mtu', '575'], '--mtu'),
             (['--mtu', '9001'], '--mtu'),
             (['--cc', 'reno'], '--cc'),  # exactly newreno or cubic
+            (['--ip-frag-timeout', '0'], '--ip-frag-timeout'),
         ]
         own = {
             'kbt-httpd': [(['--port', '0'], '--port'), (['--port', 'http'], '--port')],

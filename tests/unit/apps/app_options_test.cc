@@ -18,7 +18,8 @@ struct parsed {
   common_options opts;
 };
 
-parsed parse_args(std::vector<std::string> args) {
+// An error's one line names `flag`.
+parsed parse_args(std::vector<std::string> args, const char* flag = "--cc") {
   CLI::App app{"test", "kbt-test"};
   parsed p;
   add_common_options(app, p.opts);
@@ -27,7 +28,7 @@ parsed parse_args(std::vector<std::string> args) {
   p.exit = parse(app, args);
   const std::string err = testing::internal::GetCapturedStderr();
   if (p.exit == 2) {
-    EXPECT_NE(err.find("--cc"), std::string::npos) << err;
+    EXPECT_NE(err.find(flag), std::string::npos) << err;
   }
   return p;
 }
@@ -59,6 +60,24 @@ TEST(AppOptions, CcRejectsRenoAndUnknownNames) {
   common_options o;
   o.cc = "reno";
   EXPECT_THROW(to_stack_config(o, "kbt-test"), base::startup_error);
+}
+
+// RFC 791 §3.2 leaves the reassembly timeout to the host: Linux's 30 s by
+// default, what --ip-frag-timeout says otherwise, in nanoseconds.
+TEST(AppOptions, IpFragTimeoutReachesTheStackConfig) {
+  const parsed d = parse_args({});
+  ASSERT_FALSE(d.exit.has_value());
+  EXPECT_EQ(to_stack_config(d.opts, "kbt-test").ip_frag_timeout_ns, 30'000'000'000ULL);
+  const parsed p = parse_args({"--ip-frag-timeout", "2.5"});
+  ASSERT_FALSE(p.exit.has_value());
+  EXPECT_EQ(to_stack_config(p.opts, "kbt-test").ip_frag_timeout_ns, 2'500'000'000ULL);
+}
+
+TEST(AppOptions, IpFragTimeoutRefusesOutOfRange) {
+  for (const char* v : {"0", "-1", "3601", "soon"}) {
+    SCOPED_TRACE(v);
+    EXPECT_EQ(parse_args({"--ip-frag-timeout", v}, "--ip-frag-timeout").exit, 2);
+  }
 }
 
 }  // namespace
