@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the optimised and the ASan+UBSan builds, and
 # runs every test in both; then runs each libFuzzer target for
-# KBT_FUZZ_SECONDS (default 60; 0: none) in the clang fuzz build, and replays
+# KBT_FUZZ_SECONDS (default 40; 0: none) in the clang fuzz build, and replays
 # the fuzz corpora. Exits non-zero when anything fails.
 # Usage: scripts/test.sh [meson test arguments, e.g. a suite: --suite unit]
 #        (with arguments, only those meson tests: no fuzzing)
@@ -39,7 +39,7 @@ for dir in build build-asan; do
   fi
 done
 
-fuzz_seconds=${KBT_FUZZ_SECONDS:-60}
+fuzz_seconds=${KBT_FUZZ_SECONDS:-40}
 if [ $# -eq 0 ] && [ "$fuzz_seconds" -gt 0 ]; then
   echo "== fuzzing, ${fuzz_seconds}s a target (at ${SECONDS}s)"
   if scripts/fuzz.sh "$fuzz_seconds"; then

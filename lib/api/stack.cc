@@ -255,6 +255,13 @@ int stack::lcore_main(void* arg) {
   const base::tsc_clock clock;
   e.set_clock_origin(base::monotonic_ns());  // now_ns 0 is this moment since boot
   if (index == 0) e.announce(clock.now_ns());
+  // One line once every core polls: what a script waits for before it sends
+  // (the banner comes before the loops begin, a stats line a whole interval
+  // after).
+  if (self->_cores_polling.fetch_add(1, std::memory_order_acq_rel) + 1 == self->_engines.size()) {
+    std::printf("%s: ready\n", self->_config.program.c_str());
+    std::fflush(stdout);
+  }
   const auto hook = self->_config.on_poll;
   void* const ctx = self->_config.poll_ctx;
   while (!dev::stop_requested()) {

@@ -163,6 +163,8 @@ class stack {
   stack_config _config;
   bool _eal_started = false;
   std::atomic<int> _failed_workers{0};
+  // Cores whose loop has begun; the last to begin prints "<program>: ready".
+  std::atomic<unsigned> _cores_polling{0};
   std::uint16_t _port_id = 0;
   bool _port_open = false;
   std::vector<rte_mempool*> _pools;

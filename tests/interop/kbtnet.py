@@ -308,9 +308,10 @@ def testpmd_cmd(iface='kbt0'):
             '--auto-start', '--stats-period', '0', '--total-num-mbufs', '4096']
 
 
-# testpmd prints this once forwarding runs; kbt apps print stats once polling.
+# testpmd prints this once forwarding runs; kbt apps print '<program>: ready'
+# once every core polls (api/stack.cc), a second before their first stats line.
 TESTPMD_READY = r'Press enter to exit'
-KBT_READY = r'^kbt stats:'
+KBT_READY = r'^[\w.-]+: ready$'
 
 
 # --------------------------------------------------------------------------

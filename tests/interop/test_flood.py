@@ -117,7 +117,7 @@ class Flood(unittest.TestCase):
                                 ['ip', 'link', 'set', 'kbt1', 'up']):
                         net.run_checked(*cmd)
                     # Let the flood build up (ARP, then one full second) first.
-                    kbtnet.wait_for(lambda: net.stats().get("rx_pkts", 0) > 20_000, 10,
+                    kbtnet.wait_for(lambda: (net.stats() or {}).get("rx_pkts", 0) > 20_000, 10,
                                     what='the flood reaching kbt-httpd')
                     # A curl starts every CURL_EVERY seconds for as long as the
                     # flood lasts, each in its own thread, so how many run
