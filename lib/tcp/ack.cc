@@ -70,7 +70,7 @@ bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now
   switch (c.state) {
     case tcp_state::fin_wait_1:
       if (c.fin_acked()) {
-        set_state(c, tcp_state::fin_wait_2);
+        conn(c).set_state(tcp_state::fin_wait_2);
         if (!c.app_holds()) conn(c).arm_orphan_timeout(now_ns);
       }
       break;

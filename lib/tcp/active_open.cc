@@ -60,7 +60,7 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
   }
   c->holds_pool_port = from_pool;
   reset_for_open(*c, now_ns);
-  set_state(*c, tcp_state::syn_sent);
+  conn(*c).set_state(tcp_state::syn_sent);
   _counters.active_opens.add();
   conn(*c).send_syn(now_ns);
   return c;

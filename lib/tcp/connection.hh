@@ -14,7 +14,9 @@
 // TCB nothing, so a million idle connections pay for no context pointer.
 //
 // Today it holds the output side (output.cc: segments, ACKs, SYNs, the
-// windows, the MSS) and the timer handlers (timers.cc).
+// windows, the MSS), the timer handlers (timers.cc), the receive side
+// (receive.cc: text, reassembly, FIN; memory.cc: its mbuf accounting) and
+// its own state changes and events.
 #include <rte_mbuf.h>
 
 #include <cstdint>
@@ -23,11 +25,14 @@
 #include "tcp/challenge_budget.hh"
 #include "tcp/config.hh"
 #include "tcp/counters.hh"
+#include "tcp/event_queue.hh"
 #include "tcp/mbuf_budget.hh"
 #include "tcp/segment_builder.hh"
 #include "tcp/segment_queue.hh"
+#include "tcp/syn_queue_lengths.hh"
 #include "tcp/tcb.hh"
 #include "tcp/tcb_list.hh"
+#include "wire/tcp.hh"
 
 namespace kbt::tcp {
 
@@ -39,7 +44,9 @@ struct connection_context {
   const segment_builder& builder;
   const ts_clock& ts;
   base::timer_wheel& wheel;
-  const mbuf_budget& rcv_mem;
+  mbuf_budget& rcv_mem;
+  event_queue& events;              // news for the application
+  syn_queue_lengths& syn_queues;    // kept as passive opens enter and leave SYN_RCVD
   challenge_budget& challenges;
   // Output that found no tx room, oldest first; active opens waiting for a
   // SYN of the iteration's budget (apart, so that the ACKs and data behind
@@ -56,6 +63,14 @@ enum class timer_outcome : std::uint8_t {
   timed_out,  // the peer stopped answering: the application hears why, CLOSED
   reset,      // RST and CLOSED (an orphan whose peer keeps its window shut)
   closed,     // CLOSED (an orphan's FIN_WAIT_2 ran out)
+};
+
+// What a segment's text and FIN leave for the connection's owner, who
+// holds what ending needs (the table slot, the port, TIME_WAIT).
+enum class receive_outcome : std::uint8_t {
+  go_on,
+  data_lost,  // new data the released application will never read: RST, CLOSED
+  time_wait,  // the peer's FIN after ours was acknowledged: TIME_WAIT
 };
 
 class connection {
@@ -100,6 +115,32 @@ class connection {
   void arm_orphan_timeout(std::uint64_t now_ns) noexcept;
   void cancel_timers() noexcept;
 
+  // receive.cc: RFC 9293 §3.10.7.4 seventh and eighth, the segment's text
+  // and FIN, for a segment whose ACK was taken.
+  receive_outcome receive_text(const wire::tcp_repr& seg, rte_mbuf* payload,
+                               std::uint64_t now_ns) noexcept;
+  // memory.cc: the receive side held `before` mbufs; the core's budget and
+  // gauge follow what it holds now.
+  void account_rcv(std::uint32_t before) noexcept;
+
+  // The one place a state changes: the state gauges and, for a passive
+  // open entering or leaving SYN_RCVD, its listener's SYN queue.
+  void set_state(tcp_state s) noexcept {
+    if (_c.passive() && _c.listener_slot != tcb::kNoListener &&
+        (_c.state == tcp_state::syn_rcvd) != (s == tcp_state::syn_rcvd)) {
+      if (s == tcp_state::syn_rcvd) {
+        _cx.syn_queues.enter(_c.listener_slot);
+      } else {
+        _cx.syn_queues.leave(_c.listener_slot);
+      }
+    }
+    _cx.counters.states[static_cast<std::size_t>(_c.state)].sub();
+    _cx.counters.states[static_cast<std::size_t>(s)].add();
+    _c.state = s;
+  }
+  // Tells the application (event:: bits) at its next turn.
+  void notify(std::uint8_t ev) noexcept { _cx.events.post(_c, ev); }
+
   // No tx room: the output runs again in a later iteration.
   void defer() noexcept;
   // The TSval a segment of this connection carries now.
@@ -109,6 +150,24 @@ class connection {
 
  private:
   bool send_data(std::uint64_t now_ns) noexcept;
+  // receive.cc
+  struct text_part {
+    seq32 seq;
+    std::uint32_t len = 0;
+    bool fin = false;
+    rte_mbuf* payload = nullptr;
+  };
+  // The part of a segment's text that is new and inside the window offered.
+  text_part trim_text(const wire::tcp_repr& seg, rte_mbuf* payload) noexcept;
+  // Out of order, or filling a hole: through the reassembly queue.
+  receive_outcome reassemble(text_part t) noexcept;
+  receive_outcome process_fin() noexcept;
+  // memory.cc: queues in-order payload (copied into the last segment's
+  // room when it is small and fits); whether the receive side may take a
+  // payload now; the mbufs reassembly may hold after the next insert.
+  void append_rx(rte_mbuf* data, std::uint32_t len) noexcept;
+  bool rcv_memory_allows(rte_mbuf* payload, std::uint32_t len, seq32 seq) const noexcept;
+  std::uint32_t ooo_room() const noexcept;
   bool send_one_new(std::uint64_t now_ns, std::uint32_t mss, bool pipe_limited) noexcept;
   bool send_recovery(std::uint64_t now_ns) noexcept;
 

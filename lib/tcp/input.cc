@@ -183,7 +183,7 @@ void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payl
     c.ack_now = true;
   } else {
     // Simultaneous open (RFC 9293 §3.5 figure 8): SYN_RCVD, SYN-ACK <SEQ=ISS>.
-    set_state(c, tcp_state::syn_rcvd);
+    conn(c).set_state(tcp_state::syn_rcvd);
     conn(c).send_syn(now_ns);
   }
 }
@@ -237,14 +237,23 @@ void tcp_layer::input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* 
     if (!c.urgent_pending || up > c.rcv_up) {
       c.rcv_up = up;
       c.urgent_pending = true;
-      notify(c, event::kUrgent);
+      conn(c).notify(event::kUrgent);
     }
   }
   // seventh and eighth: segment text and FIN
-  if (seg.payload_len > 0 || seg.has(kFin)) {
-    process_text(c, seg, payload, now_ns);
-  } else {
+  if (seg.payload_len == 0 && !seg.has(kFin)) {
     rte_pktmbuf_free(payload);
+    return;
+  }
+  switch (conn(c).receive_text(seg, payload, now_ns)) {
+    case receive_outcome::go_on:
+      break;
+    case receive_outcome::data_lost:
+      reset_data_lost(c);
+      break;
+    case receive_outcome::time_wait:
+      enter_time_wait(c, now_ns);
+      break;
   }
 }
 

@@ -54,7 +54,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
   // not an open: dropped, as Linux does.
   if (!seg.has(kSyn) || seg.has(kFin)) return;
 
-  const bool queue_full = l.syn_queue >= cfg.syn_queue_max;
+  const bool queue_full = _listeners.syn_queues().of(_listeners.slot_of(l)) >= cfg.syn_queue_max;
   if (_cookies.answers_syn(queue_full, _conns.exhausted())) {
     _cookies.send_synack(t, seg, ts_offset_for(t), now_ns);
     return;
@@ -86,7 +86,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
   start_sequence(*c, iss);
   take_peer_syn(*c, seg, now_ns);
   c->snd_wl2 = c->iss;
-  set_state(*c, tcp_state::syn_rcvd);
+  conn(*c).set_state(tcp_state::syn_rcvd);
   _counters.passive_opens.add();
   conn(*c).send_syn(now_ns);
 }

@@ -18,7 +18,8 @@ bool listener_table::listen(std::uint16_t port) noexcept {
   if (port == 0 || find(port) != nullptr) return port != 0;
   for (std::size_t i = 0; i < _count; ++i) {
     listener& l = _slots[i];
-    if (l.port == 0 && l.syn_queue == 0 && l.accept_queue == 0) {
+    if (l.port == 0 && _syn_queues.of(static_cast<std::uint8_t>(i)) == 0 &&
+        l.accept_queue == 0) {
       l = listener{.port = port};
       return true;
     }

@@ -6,17 +6,18 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tcp/syn_queue_lengths.hh"
+
 namespace kbt::tcp {
 
 struct listener {
   std::uint16_t port = 0;          // 0: a closed listener's slot (unlisten)
-  std::uint32_t syn_queue = 0;     // passive opens in SYN_RCVD now
   std::uint32_t accept_queue = 0;  // established, not yet handed to the application
 };
 
 class listener_table {
  public:
-  static constexpr std::size_t kMax = 16;
+  static constexpr std::size_t kMax = syn_queue_lengths::kListeners;
 
   // False when kMax ports listen already; true (and nothing changes) when
   // `port` listens already.
@@ -29,9 +30,13 @@ class listener_table {
     return static_cast<std::uint8_t>(&l - _slots.data());
   }
   listener& at(std::uint8_t slot) noexcept { return _slots[slot]; }
+  // Each slot's passive opens in SYN_RCVD (kept by the connections).
+  syn_queue_lengths& syn_queues() noexcept { return _syn_queues; }
+  const syn_queue_lengths& syn_queues() const noexcept { return _syn_queues; }
 
  private:
   std::array<listener, kMax> _slots{};
+  syn_queue_lengths _syn_queues;
   std::size_t _count = 0;
 };
 

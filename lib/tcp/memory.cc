@@ -80,12 +80,13 @@ void tcp_layer::account_snd(tcb& c, std::uint32_t before) noexcept {
   account(_snd_mem, _counters.snd_mbufs, before, c.snd.segments());
 }
 
-void tcp_layer::account_rcv(tcb& c, std::uint32_t before) noexcept {
-  account(_rcv_mem, _counters.rcv_mbufs, before, c.rcv_held_mbufs());
+void connection::account_rcv(std::uint32_t before) noexcept {
+  account(_cx.rcv_mem, _cx.counters.rcv_mbufs, before, _c.rcv_held_mbufs());
 }
 
-bool tcp_layer::rcv_memory_allows(const tcb& c, rte_mbuf* payload, std::uint32_t len,
-                                  seq32 seq) const noexcept {
+bool connection::rcv_memory_allows(rte_mbuf* payload, std::uint32_t len,
+                                   seq32 seq) const noexcept {
+  const tcb& c = _c;
   if (payload == nullptr || len == 0) return true;
   if (seq == c.rcv_nxt) {
     // In order: into the receive queue's last mbuf if it fits; or the one
@@ -94,14 +95,15 @@ bool tcp_layer::rcv_memory_allows(const tcb& c, rte_mbuf* payload, std::uint32_t
     if (!c.out_of_order.empty()) return true;
     if (payload->nb_segs == 1 && copies_into_rx_tail(c, len)) return true;
   }
-  return _rcv_mem.allowance(c.rcv_held_mbufs()) >= payload->nb_segs;
+  return _cx.rcv_mem.allowance(c.rcv_held_mbufs()) >= payload->nb_segs;
 }
 
-std::uint32_t tcp_layer::ooo_room(const tcb& c) const noexcept {
-  return c.out_of_order.segments() + _rcv_mem.allowance(c.rcv_held_mbufs());
+std::uint32_t connection::ooo_room() const noexcept {
+  return _c.out_of_order.segments() + _cx.rcv_mem.allowance(_c.rcv_held_mbufs());
 }
 
-void tcp_layer::append_rx(tcb& c, rte_mbuf* data, std::uint32_t len) noexcept {
+void connection::append_rx(rte_mbuf* data, std::uint32_t len) noexcept {
+  tcb& c = _c;
   const std::uint32_t before = c.rcv_held_mbufs();
   if (rte_mbuf* t = c.rx_tail; data->nb_segs == 1 && copies_into_rx_tail(c, len)) {
     if (char* room = rte_pktmbuf_append(t, static_cast<std::uint16_t>(len)); room != nullptr) {
@@ -128,7 +130,7 @@ void tcp_layer::append_rx(tcb& c, rte_mbuf* data, std::uint32_t len) noexcept {
   c.rx_tail = rte_pktmbuf_lastseg(data);
   c.rx_mbufs += data->nb_segs;
   c.rx_bytes += len;
-  account_rcv(c, before);
+  account_rcv(before);
 }
 
 void tcp_layer::unrecv(tcb& c, rte_mbuf* rest) noexcept {
@@ -147,7 +149,7 @@ void tcp_layer::unrecv(tcb& c, rte_mbuf* rest) noexcept {
   }
   c.rx_bytes += len;
   c.rx_mbufs += segs;
-  account_rcv(c, before);
+  conn(c).account_rcv(before);
 }
 
 void tcp_layer::block_sender(tcb& c) noexcept { _blocked.push_back(c); }

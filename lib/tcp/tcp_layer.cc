@@ -50,6 +50,8 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
           .ts = _ts,
           .wheel = _wheel,
           .rcv_mem = _rcv_mem,
+          .events = _events,
+          .syn_queues = _listeners.syn_queues(),
           .challenges = _challenge_budget,
           .deferred = _deferred,
           .syn_waiting = _syn_waiting} {
@@ -156,7 +158,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   c.rx_bytes = 0;
   c.rx_mbufs = 0;
   account_snd(c, snd_before);
-  account_rcv(c, rcv_before);
+  conn(c).account_rcv(rcv_before);
   c.scoreboard.reset();
   // The state gauge leaves whatever state the TCB was in.
   _counters.states[static_cast<std::size_t>(c.state)].sub();
@@ -166,46 +168,18 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   _conns.give_back(c);
 }
 
-void tcp_layer::set_state(tcb& c, tcp_state s) noexcept {
-  // The SYN queue of a listener is its passive opens in SYN_RCVD.
-  if (c.passive() && c.listener_slot != tcb::kNoListener && (c.state == tcp_state::syn_rcvd) != (s == tcp_state::syn_rcvd)) {
-    listener& l = _listeners.at(c.listener_slot);
-    if (s == tcp_state::syn_rcvd) {
-      ++l.syn_queue;
-    } else {
-      --l.syn_queue;
-    }
-  }
-  _counters.states[static_cast<std::size_t>(c.state)].sub();
-  _counters.states[static_cast<std::size_t>(s)].add();
-  c.state = s;
-}
-
 // The one way into ESTABLISHED: our SYN-ACK acknowledged (SYN_RCVD, RFC 9293
 // §3.10.7.4 fifth), the peer's SYN-ACK (SYN_SENT, §3.10.7.3 fourth), or a
 // valid SYN cookie's ACK (RFC 4987 §3.6). The application hears of it now;
 // a passive open's comes through its listener's accept queue.
 void tcp_layer::enter_established(tcb& c) noexcept {
-  set_state(c, tcp_state::established);
+  conn(c).set_state(tcp_state::established);
   c.retries = 0;
   _wheel.cancel(c.rto_timer());
   if (c.life == lifecycle::handshake) c.life = lifecycle::application;
   notify(c, event::kConnected);
   // A close queued in SYN_SENT or SYN_RCVD (RFC 9293 §3.10.4) takes effect now.
-  if (c.fin_queued) set_state(c, tcp_state::fin_wait_1);
-}
-
-void tcp_layer::notify(tcb& c, std::uint8_t ev) noexcept {
-  c.events |= ev;
-  if (c.on_event_list) return;
-  c.on_event_list = true;
-  c.next_event = nullptr;
-  if (_events_tail != nullptr) {
-    _events_tail->next_event = &c;
-  } else {
-    _events_head = &c;
-  }
-  _events_tail = &c;
+  if (c.fin_queued) conn(c).set_state(tcp_state::fin_wait_1);
 }
 
 // The connection is over for the application. The TCB itself goes back to
@@ -269,7 +243,7 @@ void tcp_layer::reap(tcb& c) noexcept {
 
 void tcp_layer::to_closed(tcb& c) noexcept {
   conn(c).cancel_timers();
-  set_state(c, tcp_state::closed);
+  conn(c).set_state(tcp_state::closed);
   // The tuple is free from now on, even while the application still holds
   // the handle: a new segment on it finds no connection (RFC 9293 §3.10.7.1).
   detach(c);
@@ -403,7 +377,7 @@ rte_mbuf* tcp_layer::recv(tcb& c, std::uint64_t now_ns) noexcept {
   c.rx_head = c.rx_tail = nullptr;
   c.rx_bytes = 0;
   c.rx_mbufs = 0;
-  account_rcv(c, held);
+  conn(c).account_rcv(held);
   // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
   // has grown by a full segment or half the buffer, not byte by byte.
   const std::uint32_t after = conn(c).receive_space();
@@ -437,7 +411,7 @@ void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
         // deletes it.
         return;
       }
-      set_state(c, c.state == tcp_state::established ? tcp_state::fin_wait_1
+      conn(c).set_state(c.state == tcp_state::established ? tcp_state::fin_wait_1
                                                      : tcp_state::last_ack);
       conn(c).output(now_ns);
       return;

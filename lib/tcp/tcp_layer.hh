@@ -120,6 +120,11 @@ class tcp_layer {
   const listener* find_listener(std::uint16_t port) const noexcept {
     return _listeners.find(port);
   }
+  // The passive opens in SYN_RCVD of the listener on `port` (0: none listens).
+  std::uint32_t syn_queue_length(std::uint16_t port) const noexcept {
+    const listener* l = _listeners.find(port);
+    return l != nullptr ? _listeners.syn_queues().of(_listeners.slot_of(*l)) : 0;
+  }
   // Active open (RFC 9293 §3.10.1). nullptr when no TCB or port is free
   // (counted: no_tcb, ports_exhausted). Without `local_port` the port comes
   // from this core's pool, so that the replies reach this core, and the
@@ -173,12 +178,7 @@ class tcp_layer {
   // at the TCB itself (the API takes the handle: tcp/handle.hh).
   template <class F>
   void poll_events(F&& f) {
-    while (_events_head != nullptr) {
-      tcb* c = _events_head;
-      _events_head = c->next_event;
-      if (_events_head == nullptr) _events_tail = nullptr;
-      c->next_event = nullptr;
-      c->on_event_list = false;
+    while (tcb* c = _events.pop()) {
       const std::uint8_t ev = c->events;
       c->events = 0;
       leave_accept_queue(*c);  // the application is told of it now
@@ -223,9 +223,8 @@ class tcp_layer {
   void free_tcb(tcb& c) noexcept;
   void detach(tcb& c) noexcept;  // unhash, accept queue, pool port
   tcb* lookup(const four_tuple& t) noexcept { return _conns.find(t); }
-  void set_state(tcb& c, tcp_state s) noexcept;
   void enter_established(tcb& c) noexcept;
-  void notify(tcb& c, std::uint8_t ev) noexcept;
+  void notify(tcb& c, std::uint8_t ev) noexcept { _events.post(c, ev); }
   // Tells the application (kClosed, with `why`) that the connection is over
   // for it; the TCB itself goes on until reap().
   void report_closed(tcb& c, close_reason why) noexcept;
@@ -239,17 +238,9 @@ class tcp_layer {
 
   // memory.cc: the core's mbuf budgets (mbuf_budget.hh)
   static tcp_layer_config resolve_memory(tcp_layer_config config) noexcept;
-  // After the send buffer held `before` mbufs, or the receive side did.
+  // After the send buffer held `before` mbufs (the receive side's is the
+  // connection's: connection::account_rcv).
   void account_snd(tcb& c, std::uint32_t before) noexcept;
-  void account_rcv(tcb& c, std::uint32_t before) noexcept;
-  // Queues in-order payload on the receive queue (copied into the last
-  // segment's room when it is small and fits).
-  void append_rx(tcb& c, rte_mbuf* data, std::uint32_t len) noexcept;
-  // Whether the receive side may take this payload now.
-  bool rcv_memory_allows(const tcb& c, rte_mbuf* payload, std::uint32_t len,
-                         seq32 seq) const noexcept;
-  // mbufs the reassembly queue may hold after the next insert.
-  std::uint32_t ooo_room(const tcb& c) const noexcept;
   void block_sender(tcb& c) noexcept;
   void wake_blocked_senders() noexcept;
 
@@ -302,18 +293,6 @@ class tcp_layer {
   void process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
   void process_dup_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
   void update_send_window(tcb& c, const wire::tcp_repr& seg) noexcept;
-  void process_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
-                    std::uint64_t now_ns) noexcept;
-  void process_fin(tcb& c, std::uint64_t now_ns) noexcept;
-  struct text_part {
-    seq32 seq;
-    std::uint32_t len = 0;
-    bool fin = false;
-    rte_mbuf* payload = nullptr;
-  };
-  text_part trim_text(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload) noexcept;
-  // Out of order, or filling a hole: through the reassembly queue.
-  void reassemble(tcb& c, text_part t, std::uint64_t now_ns) noexcept;
   void take_options(tcb& c, const wire::tcp_options& o) noexcept;
   void enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept;
 
@@ -343,8 +322,7 @@ class tcp_layer {
   port_pool _ports;
   time_wait_keeper _time_wait;
   listener_table _listeners;
-  tcb* _events_head = nullptr;
-  tcb* _events_tail = nullptr;
+  event_queue _events;
   mbuf_budget _snd_mem;
   mbuf_budget _rcv_mem;
   tcb_list<&tcb::blocked> _blocked;  // senders the budget refused, oldest first

@@ -423,9 +423,10 @@ void harness::check_invariants() {
   FUZZ_CHECK(tw == _layer->time_wait().size(), "TIME_WAIT gauge %llu, %zu records",
              static_cast<unsigned long long>(tw), _layer->time_wait().size());
   const tcp::listener* l = _layer->find_listener(kListenPort);
-  FUZZ_CHECK(l != nullptr && l->syn_queue == syn_rcvd && l->accept_queue == accepting,
+  const std::uint32_t syn_queue = _layer->syn_queue_length(kListenPort);
+  FUZZ_CHECK(l != nullptr && syn_queue == syn_rcvd && l->accept_queue == accepting,
              "listener queues say %u SYN_RCVD, %u to accept; the TCBs say %zu and %zu",
-             l ? l->syn_queue : 0, l ? l->accept_queue : 0, syn_rcvd, accepting);
+             syn_queue, l ? l->accept_queue : 0, syn_rcvd, accepting);
   // Not an invariant: a SYN-queue entry kept alive by SYN-ACK retransmissions
   // past two cookie periods (128 s at most) fails the debug self-check
   // although nothing is wrong (ack.cc); counted in the summary.

@@ -575,7 +575,7 @@ class EngineMartianTest : public EngineTest {
   void expect_no_trace() {
     EXPECT_TRUE(sent().empty());
     EXPECT_EQ(_engine->tcp()->connections(), 0U);
-    EXPECT_EQ(_engine->tcp()->find_listener(80)->syn_queue, 0U);
+    EXPECT_EQ(_engine->tcp()->syn_queue_length(80), 0U);
     EXPECT_EQ(_engine->tcp()->counters().segs_in.get(), 0U);
     EXPECT_EQ(_engine->tcp()->counters().syncookies_sent.get(), 0U);
     EXPECT_EQ(_engine->neighbours().size(), 0U);

@@ -1,7 +1,8 @@
 // tcp::connection (tcp/connection.hh) by itself: a TCB and the narrow
 // context alone, with no tcp_layer, no connection table and no listener.
-// Its timers tell the owner how the connection ends (timer_outcome) rather
-// than ending it; its segments go to the segment queue.
+// Its timers and its receive side tell the owner how the connection ends
+// (timer_outcome, receive_outcome) rather than ending it; its segments go to
+// the segment queue, its news to the event queue.
 #include "tcp/connection.hh"
 
 #include <gtest/gtest.h>
@@ -59,6 +60,8 @@ class Connection : public ::testing::Test {
             .ts = _ts,
             .wheel = _wheel,
             .rcv_mem = _rcv_mem,
+            .events = _events,
+            .syn_queues = _syn_queues,
             .challenges = _challenges,
             .deferred = _deferred,
             .syn_waiting = _syn_waiting},
@@ -78,7 +81,11 @@ class Connection : public ::testing::Test {
     _c.rcv_buffer = 64 * 1024;
     _c.snd_mss = 1460;
   }
-  ~Connection() override { conn().cancel_timers(); }
+  ~Connection() override {
+    conn().cancel_timers();
+    rte_pktmbuf_free(_c.rx_head);
+    _c.out_of_order.clear();
+  }
 
   connection conn() { return connection(_c, _cx); }
 
@@ -86,6 +93,42 @@ class Connection : public ::testing::Test {
     _c.fin_queued = true;
     _c.fin_seq = seq32{1000};
     _c.snd_nxt = _c.snd_max = seq32{1001};
+  }
+
+  // A segment from the peer at `seq` with `len` bytes of payload.
+  static wire::tcp_repr from_peer(std::uint32_t seq, std::uint16_t len,
+                                  std::uint8_t flags = flag::kAck) {
+    wire::tcp_repr seg;
+    seg.seq = seq32{seq};
+    seg.ack = seq32{1000};
+    seg.flags = flags;
+    seg.payload_len = len;
+    return seg;
+  }
+  static rte_mbuf* payload(std::uint16_t len) {
+    if (len == 0) return nullptr;
+    rte_mbuf* m = rte_pktmbuf_alloc(kbt::test::mbuf_pool());
+    EXPECT_NE(m, nullptr);
+    char* p = rte_pktmbuf_append(m, len);
+    EXPECT_NE(p, nullptr);
+    for (std::uint16_t i = 0; i < len; ++i) p[i] = static_cast<char>('a' + i % 26);
+    return m;
+  }
+  // RCV.NXT + RCV.WND as last advertised: text past it is trimmed.
+  receive_outcome receive(std::uint32_t seq, std::uint16_t len,
+                          std::uint8_t flags = flag::kAck) {
+    _c.rcv_adv = _c.rcv_nxt + 65535;
+    return conn().receive_text(from_peer(seq, len, flags), payload(len), kNow);
+  }
+  // The events posted for the connection (and it off the queue), or 0.
+  std::uint8_t events() {
+    tcb* c = _events.pop();
+    if (c == nullptr) return 0;
+    EXPECT_EQ(c, &_c);
+    EXPECT_TRUE(_events.empty()) << "queued once";
+    const std::uint8_t ev = c->events;
+    c->events = 0;
+    return ev;
   }
 
   std::vector<sent_segment> sent() {
@@ -103,6 +146,8 @@ class Connection : public ::testing::Test {
   ts_clock _ts;
   base::timer_wheel _wheel;
   mbuf_budget _rcv_mem;
+  event_queue _events;
+  syn_queue_lengths _syn_queues;
   challenge_budget _challenges;
   tcb_list<&tcb::deferred> _deferred;
   tcb_list<&tcb::syn_waiting> _syn_waiting;
@@ -211,6 +256,94 @@ TEST_F(Connection, NoTxRoomDefersTheConnectionAndKeepsTheAckOwed) {
   EXPECT_EQ(_deferred.front(), &_c);
   EXPECT_EQ(_counters.tx_deferred.get(), 1U);
   _deferred.remove(_c);
+}
+
+// RFC 9293 §3.10.7.4 seventh: in-order text goes to the receive queue,
+// the application hears kReadable once, and RFC 5681 §4.2's delayed ACK
+// waits for a second segment or the timer.
+TEST_F(Connection, InOrderTextIsQueuedReadableAndAckedEverySecondSegment) {
+  EXPECT_EQ(receive(7000, 100), receive_outcome::go_on);
+  EXPECT_EQ(_c.rcv_nxt, seq32{7100});
+  EXPECT_EQ(_c.rx_bytes, 100U);
+  EXPECT_FALSE(_c.ack_now);
+  EXPECT_TRUE(_c.delack_timer().armed());
+  EXPECT_EQ(receive(7100, 50), receive_outcome::go_on);
+  EXPECT_EQ(_c.rx_bytes, 150U);
+  EXPECT_TRUE(_c.ack_now) << "second segment";
+  EXPECT_EQ(events(), event::kReadable);
+  EXPECT_EQ(_counters.rcv_mbufs.get(), _c.rcv_held_mbufs()) << "the gauge follows the queue";
+}
+
+// Text ahead of RCV.NXT waits in reassembly with an immediate ACK; the
+// segment that fills the hole delivers both, in order.
+TEST_F(Connection, TextPastAHoleWaitsUntilTheHoleFills) {
+  EXPECT_EQ(receive(7100, 100), receive_outcome::go_on);
+  EXPECT_EQ(_c.rcv_nxt, seq32{7000});
+  EXPECT_TRUE(_c.ack_now) << "RFC 5681 §4.2: out of order is ACKed at once";
+  EXPECT_EQ(_counters.ooo_queued.get(), 1U);
+  EXPECT_EQ(events(), 0);
+  EXPECT_EQ(receive(7000, 100), receive_outcome::go_on);
+  EXPECT_EQ(_c.rcv_nxt, seq32{7200});
+  EXPECT_EQ(_c.rx_bytes, 200U);
+  EXPECT_TRUE(_c.out_of_order.empty());
+  EXPECT_EQ(events(), event::kReadable);
+}
+
+// The peer's FIN in ESTABLISHED: CLOSE_WAIT at once, kPeerFin, ACKed now.
+TEST_F(Connection, AFinInEstablishedIsCloseWait) {
+  const auto before = _counters.states[static_cast<std::size_t>(tcp_state::close_wait)].get();
+  EXPECT_EQ(receive(7000, 10, flag::kAck | flag::kFin), receive_outcome::go_on);
+  EXPECT_EQ(_c.state, tcp_state::close_wait);
+  EXPECT_EQ(_c.rcv_nxt, seq32{7011}) << "the text and the FIN";
+  EXPECT_TRUE(_c.ack_now);
+  EXPECT_EQ(events(), event::kReadable | event::kPeerFin);
+  EXPECT_EQ(_counters.states[static_cast<std::size_t>(tcp_state::close_wait)].get(),
+            before + 1);
+}
+
+// In FIN_WAIT_2 (and FIN_WAIT_1 with our FIN acknowledged) the FIN means
+// TIME_WAIT, which the owner keeps: the connection says so and stays put.
+TEST_F(Connection, AFinAfterOursWasAckedAsksForTimeWait) {
+  _c.state = tcp_state::fin_wait_2;
+  EXPECT_EQ(receive(7000, 0, flag::kAck | flag::kFin), receive_outcome::time_wait);
+  EXPECT_EQ(_c.state, tcp_state::fin_wait_2) << "the owner moves it to TIME_WAIT";
+  EXPECT_EQ(_c.rcv_nxt, seq32{7001});
+  EXPECT_TRUE(_c.ack_now);
+}
+
+// FIN_WAIT_1 with our FIN still unacknowledged: simultaneous close,
+// CLOSING (RFC 9293 §3.6).
+TEST_F(Connection, AFinBeforeOursIsAckedIsClosing) {
+  fin_outstanding();
+  _c.state = tcp_state::fin_wait_1;
+  EXPECT_EQ(receive(7000, 0, flag::kAck | flag::kFin), receive_outcome::go_on);
+  EXPECT_EQ(_c.state, tcp_state::closing);
+}
+
+// RFC 1122 §4.2.2.13: new data for a connection its application released
+// will never be read: the owner resets it. The payload is freed here.
+TEST_F(Connection, NewTextForAReleasedConnectionIsDataLost) {
+  _c.life = lifecycle::orphan;
+  const unsigned in_use = rte_mempool_in_use_count(kbt::test::mbuf_pool());
+  EXPECT_EQ(receive(7000, 100), receive_outcome::data_lost);
+  EXPECT_EQ(rte_mempool_in_use_count(kbt::test::mbuf_pool()), in_use);
+  EXPECT_EQ(_c.rx_bytes, 0U);
+}
+
+// A passive open's entering and leaving SYN_RCVD is its listener's SYN
+// queue; an active open's (simultaneous open) is nobody's.
+TEST_F(Connection, SetStateKeepsTheListenersSynQueue) {
+  _c.state = tcp_state::listen;
+  _c.opened = open_kind::passive;
+  _c.listener_slot = 3;
+  conn().set_state(tcp_state::syn_rcvd);
+  EXPECT_EQ(_syn_queues.of(3), 1U);
+  conn().set_state(tcp_state::established);
+  EXPECT_EQ(_syn_queues.of(3), 0U);
+  _c.opened = open_kind::active;
+  conn().set_state(tcp_state::syn_rcvd);
+  conn().set_state(tcp_state::established);
+  EXPECT_EQ(_syn_queues.of(3), 0U);
 }
 
 }  // namespace
