@@ -80,6 +80,15 @@ class Connection : public ::testing::Test {
     _c.snd_wnd = _c.max_snd_wnd = 65535;
     _c.rcv_buffer = 64 * 1024;
     _c.snd_mss = 1460;
+    // The wheel's nodes need a callback to be armed (tcp_layer installs the
+    // real ones); no test here advances the wheel, so one firing is a bug.
+    for (base::timer_node* n : {&_c.rto_timer(), &_c.delack_timer(), &_c.persist_timer(),
+                                &_c.idle_timer()}) {
+      n->set_callback(&timer_must_not_fire);
+    }
+  }
+  static void timer_must_not_fire(base::timer_node&, std::uint64_t, void*) noexcept {
+    ADD_FAILURE() << "a timer fired: no test here advances the wheel";
   }
   ~Connection() override {
     conn().cancel_timers();
