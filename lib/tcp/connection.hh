@@ -123,8 +123,9 @@ class connection {
   // gauge follow what it holds now.
   void account_rcv(std::uint32_t before) noexcept;
 
-  // The one place a state changes: the state gauges and, for a passive
-  // open entering or leaving SYN_RCVD, its listener's SYN queue.
+  // The one place a live connection's state changes: the state gauges and,
+  // for a passive open entering or leaving SYN_RCVD, its listener's SYN
+  // queue. (tcp_layer::free_tcb takes a CLOSED TCB out of the gauges.)
   void set_state(tcp_state s) noexcept {
     if (_c.passive() && _c.listener_slot != tcb::kNoListener &&
         (_c.state == tcp_state::syn_rcvd) != (s == tcp_state::syn_rcvd)) {

@@ -54,7 +54,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
   // not an open: dropped, as Linux does.
   if (!seg.has(kSyn) || seg.has(kFin)) return;
 
-  const bool queue_full = _listeners.syn_queues().of(_listeners.slot_of(l)) >= cfg.syn_queue_max;
+  const bool queue_full = _listeners.syn_queue(l) >= cfg.syn_queue_max;
   if (_cookies.answers_syn(queue_full, _conns.exhausted())) {
     _cookies.send_synack(t, seg, ts_offset_for(t), now_ns);
     return;

@@ -32,7 +32,10 @@ class listener_table {
   listener& at(std::uint8_t slot) noexcept { return _slots[slot]; }
   // Each slot's passive opens in SYN_RCVD (kept by the connections).
   syn_queue_lengths& syn_queues() noexcept { return _syn_queues; }
-  const syn_queue_lengths& syn_queues() const noexcept { return _syn_queues; }
+  // Those of `l`, one of this table's listeners.
+  std::uint32_t syn_queue(const listener& l) const noexcept {
+    return _syn_queues.of(slot_of(l));
+  }
 
  private:
   std::array<listener, kMax> _slots{};

@@ -123,7 +123,7 @@ class tcp_layer {
   // The passive opens in SYN_RCVD of the listener on `port` (0: none listens).
   std::uint32_t syn_queue_length(std::uint16_t port) const noexcept {
     const listener* l = _listeners.find(port);
-    return l != nullptr ? _listeners.syn_queues().of(_listeners.slot_of(*l)) : 0;
+    return l != nullptr ? _listeners.syn_queue(*l) : 0;
   }
   // Active open (RFC 9293 §3.10.1). nullptr when no TCB or port is free
   // (counted: no_tcb, ports_exhausted). Without `local_port` the port comes
