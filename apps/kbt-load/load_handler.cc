@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <limits>
 
 #include "dev/stop_signal.hh"
 
@@ -10,7 +9,6 @@ namespace kbt::load {
 namespace {
 
 constexpr std::uint64_t kSec = 1'000'000'000;
-constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
 // After a failed connect or a broken connection, before the slot tries again.
 constexpr std::uint64_t kRetryNs = 100'000'000;
 // connect() found no TCB or port free (--close churn): try again soon.
@@ -23,7 +21,7 @@ constexpr std::uint64_t kStopGraceNs = 2 * kSec;
 load_handler::load_handler(api::core_context& ctx, const load_config& cfg, run_state& run,
                            std::uint32_t first, std::uint32_t count)
     : _ctx(&ctx), _cfg(&cfg), _run(&run), _stats(run.cores.at(ctx.core).get()), _slots(count),
-      _first(first) {
+      _timers(count), _first(first) {
   const std::uint32_t depth = std::max<std::uint32_t>(1, cfg.pipeline);
   _window_room.resize(std::size_t{count} * depth);
   for (std::size_t i = 0; i < _slots.size(); ++i) {
@@ -84,7 +82,7 @@ void load_handler::on_poll(api::core_context& ctx) noexcept {
     finish(t);
     return;
   }
-  if (t >= _next_due) scan(t);
+  _timers.run_due(t, [this, t](std::uint32_t i) { visit(_slots[i], t); });
 }
 
 void load_handler::start(std::uint64_t now_ns) noexcept {
@@ -104,46 +102,44 @@ void load_handler::start(std::uint64_t now_ns) noexcept {
         static_cast<std::uint64_t>(static_cast<double>(spread) * g / _cfg->connections);
     _slots[i].due = _cfg->close ? _load_start + offset : _load_start;
     _slots[i].next_sched = _load_start + offset;
+    wake_at(_slots[i], _slots[i].due);
   }
-  _next_due = _load_start;
 }
 
-void load_handler::scan(std::uint64_t now_ns) noexcept {
-  _next_due = kNever;
-  for (slot& s : _slots) {
-    switch (s.state) {
-      case slot_state::idle:
-        if (now_ns >= s.due) open_connection(s);
-        break;
-      case slot_state::connecting:
-        if (now_ns >= s.deadline) fail(s, s.conn, error_kind::connect, true);
-        break;
-      case slot_state::open:
-        if (now_ns >= s.due) fill(s, s.conn);
-        break;
-      case slot_state::sending:
-        if (now_ns >= s.deadline) fail(s, s.conn, error_kind::timeout, true);
-        break;
-      case slot_state::waiting:
-        if (now_ns >= s.deadline) {
-          fail(s, s.conn, error_kind::timeout, true);
-        } else if (!s.window.full() && now_ns >= s.due) {
-          fill(s, s.conn);  // --pipeline with --rate: the next one's time has come
-        }
-        break;
-      case slot_state::draining:
-        // The server said close but did not: not a failed request.
-        if (now_ns >= s.deadline) drop(s, s.conn, true, next_start(s));
-        break;
-    }
-    const bool by_due = s.state == slot_state::idle || s.state == slot_state::open;
-    wake_at(by_due ? s.due : s.deadline);
-    if (s.state == slot_state::waiting && !s.window.full()) wake_at(s.due);
+void load_handler::visit(slot& s, std::uint64_t now_ns) noexcept {
+  switch (s.state) {
+    case slot_state::idle:
+      if (now_ns >= s.due) open_connection(s);
+      break;
+    case slot_state::connecting:
+      if (now_ns >= s.deadline) fail(s, s.conn, error_kind::connect, true);
+      break;
+    case slot_state::open:
+      if (now_ns >= s.due) fill(s, s.conn);
+      break;
+    case slot_state::sending:
+      if (now_ns >= s.deadline) fail(s, s.conn, error_kind::timeout, true);
+      break;
+    case slot_state::waiting:
+      if (now_ns >= s.deadline) {
+        fail(s, s.conn, error_kind::timeout, true);
+      } else if (!s.window.full() && now_ns >= s.due) {
+        fill(s, s.conn);  // --pipeline with --rate: the next one's time has come
+      }
+      break;
+    case slot_state::draining:
+      // The server said close but did not: not a failed request.
+      if (now_ns >= s.deadline) drop(s, s.conn, true, next_start(s));
+      break;
   }
+  const bool by_due = s.state == slot_state::idle || s.state == slot_state::open;
+  wake_at(s, by_due ? s.due : s.deadline);
+  if (s.state == slot_state::waiting && !s.window.full()) wake_at(s, s.due);
 }
 
 void load_handler::finish(std::uint64_t now_ns) noexcept {
   _finished = true;
+  _timers.cancel_all();
   _stats->elapsed_ns = std::min(now_ns, _end) - _load_start;
   // What is still in flight is not counted (as wrk does), only reported.
   for (slot& s : _slots) {
@@ -230,7 +226,7 @@ void load_handler::fill(slot& s, api::connection c) noexcept {
   while ((s.state == slot_state::open || s.state == slot_state::waiting) && !s.window.full()) {
     s.due = next_start(s);
     if (s.due > now()) {
-      wake_at(s.due);  // open loop: not its time yet
+      wake_at(s, s.due);  // open loop: not its time yet
       return;
     }
     send_request(s, c);
@@ -245,7 +241,7 @@ void load_handler::send_request(slot& s, api::connection c) noexcept {
     // with requests pipelined, it runs for the oldest one (response_done).
     s.parser.reset();
     s.deadline = now() + _cfg->timeout_ns;
-    wake_at(s.deadline);
+    wake_at(s, s.deadline);
   }
   s.window.push(origin);
   s.sent = 0;
@@ -317,7 +313,7 @@ void load_handler::response_done(slot& s, api::connection c) noexcept {
     // Let the server close first, so the TIME_WAIT (and its port) is its.
     s.state = slot_state::draining;
     s.deadline = now() + _cfg->timeout_ns;
-    wake_at(s.deadline);
+    wake_at(s, s.deadline);
     return;
   }
   if (s.window.empty()) {
@@ -327,7 +323,7 @@ void load_handler::response_done(slot& s, api::connection c) noexcept {
   // --pipeline: the next response is due within --timeout of this one, and
   // the window has room for one more request.
   s.deadline = now() + _cfg->timeout_ns;
-  wake_at(s.deadline);
+  wake_at(s, s.deadline);
   fill(s, c);
 }
 
@@ -378,7 +374,7 @@ void load_handler::drop(slot& s, api::connection c, bool abort, std::uint64_t du
   s.parser.reset();
   s.window.clear();
   s.due = due;
-  wake_at(due);
+  wake_at(s, due);
 }
 
 void load_handler::count_failed(error_kind why, std::uint64_t n) noexcept {

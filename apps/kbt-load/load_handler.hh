@@ -14,9 +14,9 @@
 //   the next send shows in that request's latency too (coordinated
 //   omission corrected). The rate is across all connections; a request
 //   whose time has come waits only while its connection has N outstanding.
-// All connects and timeouts happen in on_poll, which scans the slots only
-// when the earliest of their due times has come. Nothing allocates after
-// construction.
+// All connects and timeouts happen in on_poll, which looks at the slots
+// whose time has come (slot_timers.hh), and no others. Nothing allocates
+// after construction.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +25,7 @@
 #include "load_stats.hh"
 #include "request_window.hh"
 #include "response_parser.hh"
+#include "slot_timers.hh"
 
 namespace kbt::load {
 
@@ -89,12 +90,14 @@ class load_handler {
   }
   // Takes the latency origin of the request about to start, and moves the schedule on.
   std::uint64_t take_origin(slot& s) noexcept;
-  void wake_at(std::uint64_t t) noexcept {
-    if (t < _next_due) _next_due = t;
+  // The slot gets a look at `t` (or earlier, if one was due earlier).
+  void wake_at(const slot& s, std::uint64_t t) noexcept {
+    _timers.wake_at(static_cast<std::uint32_t>(&s - _slots.data()), t);
   }
 
   void start(std::uint64_t now_ns) noexcept;
-  void scan(std::uint64_t now_ns) noexcept;
+  // What the slot's state asks for at its wake time, and its next wake.
+  void visit(slot& s, std::uint64_t now_ns) noexcept;
   void finish(std::uint64_t now_ns) noexcept;
   void print_progress(std::uint64_t now_ns) noexcept;
 
@@ -116,10 +119,10 @@ class load_handler {
   run_state* _run;
   core_stats* _stats;
   std::vector<slot> _slots;
+  slot_timers _timers;  // one per slot
   std::vector<std::uint64_t> _window_room;  // --pipeline entries per slot, made at start-up
   std::uint32_t _first;
   std::uint64_t _interval_ns = 0;  // open loop: between one slot's requests
-  std::uint64_t _next_due = 0;     // the earliest time a slot needs on_poll
   std::uint64_t _connect_gap_ns = 0;  // --connect-rate: between this core's connects
   std::uint64_t _next_connect = 0;    // --connect-rate: the earliest next connect
   std::uint64_t _load_start = 0;
