@@ -14,7 +14,8 @@
 // TCB nothing, so a million idle connections pay for no context pointer.
 //
 // Today it holds the output side (output.cc: segments, ACKs, SYNs, the
-// windows, the MSS), the timer handlers (timers.cc), the receive side
+// windows, the MSS), the timer handlers (timers.cc), the acceptance of a
+// segment and its RST (acceptance.cc), its ACK (ack.cc), the receive side
 // (receive.cc: text, reassembly, FIN; memory.cc: its mbuf accounting) and
 // its own state changes and events.
 #include <rte_mbuf.h>
@@ -44,6 +45,7 @@ struct connection_context {
   const segment_builder& builder;
   const ts_clock& ts;
   base::timer_wheel& wheel;
+  mbuf_budget& snd_mem;
   mbuf_budget& rcv_mem;
   event_queue& events;              // news for the application
   syn_queue_lengths& syn_queues;    // kept as passive opens enter and leave SYN_RCVD
@@ -71,6 +73,22 @@ enum class receive_outcome : std::uint8_t {
   go_on,
   data_lost,  // new data the released application will never read: RST, CLOSED
   time_wait,  // the peer's FIN after ours was acknowledged: TIME_WAIT
+};
+
+// What a segment's ACK field leaves for the owner (RFC 9293 §3.10.7.4 fifth).
+enum class ack_outcome : std::uint8_t {
+  go_on,      // on to the segment's text
+  drop,       // not acceptable (answered as the RFCs say): the rest goes
+  time_wait,  // CLOSING, and our FIN is acknowledged
+  closed,     // LAST_ACK, and our FIN is acknowledged: CLOSED
+};
+
+// What an acceptable RST means (RFC 9293 §3.10.7.4 second, RFC 5961 §3.2).
+enum class rst_outcome : std::uint8_t {
+  challenged,  // in the window but not RCV.NXT: a challenge ACK went; nothing changes
+  to_listen,   // a passive open's SYN_RCVD: CLOSED, unknown to the application
+  refused,     // an active open's SYN_RCVD (simultaneous open): refused, CLOSED
+  reset,       // a synchronized connection: reset, CLOSED
 };
 
 class connection {
@@ -115,6 +133,16 @@ class connection {
   void arm_orphan_timeout(std::uint64_t now_ns) noexcept;
   void cancel_timers() noexcept;
 
+  // acceptance.cc: RFC 9293 §3.10.7.4 first, the sequence number (and
+  // PAWS): whether the segment goes on; one that does not is answered (an
+  // ACK, within the connection's limit) and counted.
+  bool check_sequence(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+  // Second: a RST that check_sequence() let through.
+  rst_outcome receive_rst(const wire::tcp_repr& seg) noexcept;
+  // ack.cc: fifth, the ACK field once the handshake is over: the send
+  // window, RTT, congestion control and loss recovery, our FIN's fate.
+  ack_outcome receive_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+
   // receive.cc: RFC 9293 §3.10.7.4 seventh and eighth, the segment's text
   // and FIN, for a segment whose ACK was taken.
   receive_outcome receive_text(const wire::tcp_repr& seg, rte_mbuf* payload,
@@ -122,6 +150,8 @@ class connection {
   // memory.cc: the receive side held `before` mbufs; the core's budget and
   // gauge follow what it holds now.
   void account_rcv(std::uint32_t before) noexcept;
+  // The same for the send buffer, after it held `before`.
+  void account_snd(std::uint32_t before) noexcept;
 
   // The one place a live connection's state changes: the state gauges and,
   // for a passive open entering or leaving SYN_RCVD, its listener's SYN
@@ -151,6 +181,14 @@ class connection {
 
  private:
   bool send_data(std::uint64_t now_ns) noexcept;
+  // An out-of-window segment's ACK, limited unless the peer has a reason
+  // to send it; `wnd` is the window check_sequence() judged it against.
+  void answer_out_of_window(const wire::tcp_repr& seg, std::uint32_t wnd,
+                            std::uint64_t now_ns) noexcept;
+  // ack.cc
+  void take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+  void take_dup_ack(std::uint64_t now_ns) noexcept;
+  void update_send_window(const wire::tcp_repr& seg) noexcept;
   // receive.cc
   struct text_part {
     seq32 seq;

@@ -143,6 +143,38 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
   return c;
 }
 
+// RFC 9293 §3.10.7.4 fifth, SYN_RCVD: "If SND.UNA < SEG.ACK =< SND.NXT,
+// then enter ESTABLISHED state", else a RST.
+bool tcp_layer::complete_handshake(tcb& c, const wire::tcp_repr& seg,
+                                   [[maybe_unused]] std::uint64_t now_ns) noexcept {
+  if (!(c.snd_una < seg.ack && seg.ack <= c.snd_max)) {
+    _control.rst(c.tuple, seg.ack, seq32{}, false);
+    return false;
+  }
+  if (c.passive() && c.listener_slot != tcb::kNoListener) {
+    listener& l = _listeners.at(c.listener_slot);
+    // Linux's choice when the accept queue is full: ignore the ACK and
+    // stay in SYN_RCVD; our SYN-ACK retransmission asks for it again.
+    if (l.accept_queue >= _config.tcp.accept_queue_max) {
+      _counters.accept_queue_overflow.add();
+      return false;
+    }
+#ifndef NDEBUG
+    // FreeBSD's self-check: the cookie this entry's SYN-ACK carried
+    // decodes, as it would have with no entry.
+    if (c.iss_is_cookie() && !_cookies.is_cookie(c.tuple, c.irs + 1, c.iss + 1, now_ns)) {
+      _counters.syncookies_self_check_failed.add();
+    }
+#endif
+    ++l.accept_queue;
+    c.life = lifecycle::accept_queue;
+  }
+  enter_established(c);
+  // RFC 9293: "set SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK"
+  c.snd_wl1 = seg.seq - 1;  // forces connection::receive_ack to take the window
+  return true;
+}
+
 void tcp_layer::leave_accept_queue(tcb& c) noexcept {
   if (c.life != lifecycle::accept_queue) return;
   c.life = lifecycle::application;

@@ -76,8 +76,8 @@ void account(mbuf_budget& budget, base::counter& gauge, std::uint32_t before,
 
 }  // namespace
 
-void tcp_layer::account_snd(tcb& c, std::uint32_t before) noexcept {
-  account(_snd_mem, _counters.snd_mbufs, before, c.snd.segments());
+void connection::account_snd(std::uint32_t before) noexcept {
+  account(_cx.snd_mem, _cx.counters.snd_mbufs, before, _c.snd.segments());
 }
 
 void connection::account_rcv(std::uint32_t before) noexcept {

@@ -49,6 +49,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
           .builder = _builder,
           .ts = _ts,
           .wheel = _wheel,
+          .snd_mem = _snd_mem,
           .rcv_mem = _rcv_mem,
           .events = _events,
           .syn_queues = _listeners.syn_queues(),
@@ -157,7 +158,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   c.rx_head = c.rx_tail = nullptr;
   c.rx_bytes = 0;
   c.rx_mbufs = 0;
-  account_snd(c, snd_before);
+  conn(c).account_snd(snd_before);
   conn(c).account_rcv(rcv_before);
   c.scoreboard.reset();
   // The state gauge leaves whatever state the TCB was in.
@@ -347,7 +348,7 @@ bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
     return false;
   }
   if (!c.snd.append(payload)) return false;
-  account_snd(c, before);
+  conn(c).account_snd(before);
   if (can_send(c.state)) conn(c).output(now_ns);
   return true;
 }
@@ -359,7 +360,7 @@ std::uint32_t tcp_layer::send_copy(tcb& c, std::span<const std::byte> data,
   // not the copy chunks.
   const std::uint32_t before = c.snd.segments();
   const std::uint32_t taken = c.snd.append_copy(data, _config.pool, _snd_mem.allowance(before));
-  account_snd(c, before);
+  conn(c).account_snd(before);
   if (taken < data.size() && c.snd.free_space() > 0) {
     // Not for want of bytes: the mbuf budget (or the pool) cut it short.
     _counters.snd_mem_refused.add();

@@ -238,9 +238,6 @@ class tcp_layer {
 
   // memory.cc: the core's mbuf budgets (mbuf_budget.hh)
   static tcp_layer_config resolve_memory(tcp_layer_config config) noexcept;
-  // After the send buffer held `before` mbufs (the receive side's is the
-  // connection's: connection::account_rcv).
-  void account_snd(tcb& c, std::uint32_t before) noexcept;
   void block_sender(tcb& c) noexcept;
   void wake_blocked_senders() noexcept;
 
@@ -283,16 +280,13 @@ class tcp_layer {
                       std::uint64_t now_ns) noexcept;
   void input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                           std::uint64_t now_ns) noexcept;
-  bool check_sequence(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
-  // An out-of-window segment's ACK (RFC 9293 §3.10.7.4 first), limited
-  // unless the peer has a reason to send it.
-  void answer_out_of_window(tcb& c, const wire::tcp_repr& seg, std::uint32_t wnd,
-                            std::uint64_t now_ns) noexcept;
-  bool check_rst(tcb& c, const wire::tcp_repr& seg) noexcept;
+  // RFC 9293 §3.10.7.4 second and fifth: what the connection's RST and
+  // ACK handling (connection.hh) leave to the owner, carried out.
+  void take_rst(tcb& c, const wire::tcp_repr& seg) noexcept;
   bool process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
-  void process_new_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
-  void process_dup_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
-  void update_send_window(tcb& c, const wire::tcp_repr& seg) noexcept;
+  // listener.cc: the ACK of our SYN-ACK (SYN_RCVD): the accept queue, then
+  // ESTABLISHED. False when the segment goes no further.
+  bool complete_handshake(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
   void take_options(tcb& c, const wire::tcp_options& o) noexcept;
   void enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept;
 

@@ -1,10 +1,9 @@
 #pragma once
 // One tcp_layer on its own, as unit tests, fuzz targets and benchmarks drive
 // it: fixed ISN and cookie keys, a virtual clock, the peer's segments built
-// by segment_factory, and one capture of what the layer sends. Every
-// captured packet is parsed and its IPv4 and TCP checksums are checked, as
-// the receiving kernel would; a wrong one goes to the failure hook (a test
-// failure in gtest, an abort in a fuzz run). The stack is 198.18.0.2, the
+// by segment_factory, and a segment_capture of what the layer sends
+// (every packet parsed and its checksums checked, as the receiving kernel
+// would; a wrong one goes to the failure hook). The stack is 198.18.0.2, the
 // peer 198.18.0.1.
 #include <rte_mbuf.h>
 
@@ -15,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "segment_capture.hh"
 #include "segment_factory.hh"
 #include "tcp/tcp_layer.hh"
 #include "wire/ipv4.hh"
@@ -53,25 +53,6 @@ struct rig_config {
   bool tx_cksum_offload = false;
 };
 
-// A segment the layer sent, parsed.
-struct captured_segment {
-  wire::ipv4_repr ip;
-  wire::tcp_repr h;
-  std::vector<std::uint8_t> payload;
-  wire::ipv4_addr next_hop;  // out_packet::dst
-  bool ip_checksum_ok = false;
-  bool tcp_checksum_ok = false;
-  bool has(std::uint8_t f) const { return h.has(f); }
-};
-
-// Told of what a receiving kernel would reject; `what` says which rule broke.
-using rig_failure_fn = void (*)(void* ctx, const char* what);
-
-enum class capture_mode : std::uint8_t {
-  parse,    // keep, parse and check everything (tests, fuzz targets)
-  discard,  // free at once and count: the cheap sink a benchmark loop needs
-};
-
 class tcp_rig {
  public:
   // `on_failure` nullptr: print `what` and abort.
@@ -93,8 +74,8 @@ class tcp_rig {
 
   // Everything sent since the last call, parsed and checked (flushes first).
   std::vector<captured_segment> sent();
-  void set_capture(capture_mode m) noexcept { _mode = m; }
-  std::uint64_t discarded() const noexcept { return _discarded; }
+  void set_capture(capture_mode m) noexcept { _capture.set_mode(m); }
+  std::uint64_t discarded() const noexcept { return _capture.discarded(); }
 
   // Application events: with auto_poll, collected after every input and
   // timer run (which also empties the accept queue).
@@ -105,19 +86,12 @@ class tcp_rig {
   std::uint8_t take_events(const tcp::tcb* c);
 
   // A rule broke: the failure hook hears of it.
-  void fail(const char* what) const { _fail(_fail_ctx, what); }
+  void fail(const char* what) const { _capture.fail(what); }
 
  private:
-  static std::size_t capture(void* ctx, std::span<const tcp::out_packet> pkts) noexcept;
-  std::optional<captured_segment> parse(const tcp::out_packet& p) const;
-
   virtual_clock& _clock;
   rte_mempool* _pool;
-  rig_failure_fn _fail;
-  void* _fail_ctx;
-  capture_mode _mode = capture_mode::parse;
-  std::uint64_t _discarded = 0;
-  std::vector<tcp::out_packet> _captured;
+  segment_capture _capture;  // before _layer, which flushes into it until it goes
   std::vector<std::pair<tcp::tcb*, std::uint8_t>> _events;
   std::unique_ptr<tcp::tcp_layer> _layer;
 };

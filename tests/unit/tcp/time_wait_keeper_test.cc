@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/rss_table.hh"
+#include "segment_capture.hh"
 #include "test_env.hh"
 
 namespace kbt::tcp::test {
@@ -23,34 +24,16 @@ const ipv4_addr kFirstSource = ipv4_addr::from_octets(198, 18, 0, 1);
 const ipv4_addr kPeer = ipv4_addr::from_octets(198, 18, 0, 2);
 constexpr std::uint64_t kNow = 10 * kSec;
 
-struct sent_packet {
-  std::uint8_t flags = 0;
-  std::uint32_t seq = 0;
-  std::uint32_t ack = 0;
-};
+using sent_packet = support::segment_header;
 
-// The segments the keeper queued, read from the wire (IPv4 header of 20).
-struct capture {
-  std::vector<sent_packet> got;
-  static std::size_t take(void* ctx, std::span<const out_packet> pkts) noexcept {
-    auto& c = *static_cast<capture*>(ctx);
-    for (const out_packet& p : pkts) {
-      const auto* b = rte_pktmbuf_mtod(p.m, const std::uint8_t*) + 20;
-      auto be32 = [&](int o) {
-        return (std::uint32_t{b[o]} << 24) | (std::uint32_t{b[o + 1]} << 16) |
-               (std::uint32_t{b[o + 2]} << 8) | b[o + 3];
-      };
-      c.got.push_back({b[13], be32(4), be32(8)});
-      rte_pktmbuf_free(p.m);
-    }
-    return pkts.size();
-  }
-};
+// A segment the checksums of which were wrong fails the test that sent it.
+void fail_the_test(void*, const char* what) { ADD_FAILURE() << what; }
 
 class TimeWaitKeeper : public ::testing::Test {
  protected:
   TimeWaitKeeper()
-      : _out(&capture::take, &_cap),
+      : _cap(&fail_the_test),
+        _out(&support::segment_capture::take, &_cap),
         _builder(kbt::test::mbuf_pool(), false),
         _control(_builder, _out, _counters),
         _rss(1),
@@ -77,14 +60,12 @@ class TimeWaitKeeper : public ::testing::Test {
 
   std::vector<sent_packet> sent() {
     _out.flush();
-    auto g = _cap.got;
-    _cap.got.clear();
-    return g;
+    return _cap.headers();
   }
 
   tcp_config _config;
   tcp_counters _counters;
-  capture _cap;
+  support::segment_capture _cap;
   segment_queue _out;
   segment_builder _builder;
   control_sender _control;
