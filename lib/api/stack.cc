@@ -170,18 +170,19 @@ core::engine_config stack::engine_template(const dev::port_info& info) const {
   ec.ip = _config.ip;
   ec.sources = _config.source_ips;
   ec.gateway = _config.gateway;
+  ec.mtu = _config.mtu;  // the port's (configure_port): what leaves whole, or in fragments
   ec.offloads = info.offloads;
   ec.tcp = tcp_enabled(_config, false);
-  ec.max_conns = _config.max_conns_per_core;
-  ec.port_first = _config.local_port_first;
-  ec.port_last = _config.local_port_last;
-  ec.tcp_settings = _config.tcp;
   ec.reassembly.timeout_ns = _config.ip_frag_timeout_ns;
-  ec.isn_key = boot_isn_key(_config);
+  ec.tcp_layer.tcp = _config.tcp;
   // RFC 9293 §3.7.1: the MSS we advertise is the port's MTU less the fixed
-  // IPv4 and TCP headers.
-  ec.tcp_settings.mss =
+  // IPv4 and TCP headers (the stack's MTU is the one setting of both).
+  ec.tcp_layer.tcp.mss =
       static_cast<std::uint16_t>(_config.mtu - wire::kIpv4MinHeaderLen - wire::kTcpMinHeaderLen);
+  ec.tcp_layer.max_conns = _config.max_conns_per_core;
+  ec.tcp_layer.port_first = _config.local_port_first;
+  ec.tcp_layer.port_last = _config.local_port_last;
+  ec.tcp_layer.isn_key = boot_isn_key(_config);
   ec.rss = _rss.get();
   ec.steering = _steering.get();
   ec.capture = _capture.get();

@@ -57,22 +57,15 @@ engine::engine(const engine_config& config, core_counters& counters)
       _reassembly(config.reassembly),
       _tx_mbuf_cap(std::max<std::size_t>(64, config.pool != nullptr ? config.pool->size / 16 : 1024)) {
   if (config.tcp) {
-    tcp::tcp_layer_config tc;
-    tc.tcp = config.tcp_settings;
+    tcp::tcp_layer_config tc = config.tcp_layer;
     tc.local_ip = config.ip.addr;
-    tc.max_conns = config.max_conns;
-    tc.port_first = config.port_first;
-    tc.port_last = config.port_last;
     tc.sources = config.sources;
     tc.pool = config.pool;
     tc.tx_cksum_offload = config.offloads.tx_ipv4_cksum && config.offloads.tx_tcp_cksum;
-    tc.isn_key = config.isn_key;
     if (tc.isn_key == tcp::siphash_key{}) tc.isn_key = tcp::random_siphash_key();
-    tc.cookie_key = config.cookie_key;
     if (tc.cookie_key == tcp::siphash_key{}) tc.cookie_key = tcp::random_siphash_key();
     tc.rss = config.rss;
     tc.core = config.core;
-    tc.start_ns = config.start_ns;
     tc.id = config.queue_id;
     _tcp = std::make_unique<tcp::tcp_layer>(tc, &engine::tcp_flush, this);
   }

@@ -45,17 +45,15 @@ struct engine_config {
   dev::port_offloads offloads;
   // TCP on this core; off, TCP segments are counted as tcp_no_handler.
   bool tcp = false;
-  tcp::tcp_config tcp_settings;
-  std::uint32_t max_conns = 1024;
-  // Source ports of active opens (Linux ip_local_port_range).
-  std::uint16_t port_first = tcp::port_pool::kFirst;
-  std::uint16_t port_last = tcp::port_pool::kLast;
-  // RFC 6528 secret; all-zero means "draw one from getrandom at start-up".
-  // The stack passes the boot key (core/boot_key.hh), the same in every
-  // process, so that a tuple's ISN and TSval offset are too.
-  tcp::siphash_key isn_key{};
-  tcp::siphash_key cookie_key{};  // RFC 4987 secret; all-zero: from getrandom
-  std::uint64_t start_ns = 0;
+  // Its configuration, built once by whoever makes the engines (the stack
+  // from its stack_config; a test directly): the TCP settings, the TCB
+  // pool, the source ports, the ISN and cookie secrets (all-zero: drawn
+  // from getrandom at start-up; the stack passes the boot key,
+  // core/boot_key.hh, the same in every process, so that a tuple's ISN and
+  // TSval offset are too) and the clock at start. The engine adds what is
+  // its own: the address and source addresses above, the pool, the core,
+  // the RSS table and whether the port fills checksums.
+  tcp::tcp_layer_config tcp_layer;
   // More than one core: which core owns a flow, and the queues that carry a
   // frame to its owner when the port delivered it elsewhere (a single-queue
   // port such as TAP). Both outlive the engine; nullptr with one core.

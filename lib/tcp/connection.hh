@@ -14,7 +14,9 @@
 // TCB nothing, so a million idle connections pay for no context pointer.
 //
 // Today it holds the output side (output.cc: segments, ACKs, SYNs, the
-// windows, the MSS), the timer handlers (timers.cc), the acceptance of a
+// windows, the MSS), the timer handlers (timers.cc), its side of the
+// handshake (handshake.cc: the peer's SYN, SYN_SENT, entering
+// ESTABLISHED), the acceptance of a
 // segment and its RST (acceptance.cc), its ACK (ack.cc), the receive side
 // (receive.cc: text, reassembly, FIN; memory.cc: its mbuf accounting) and
 // its own state changes and events.
@@ -75,6 +77,13 @@ enum class receive_outcome : std::uint8_t {
   time_wait,  // the peer's FIN after ours was acknowledged: TIME_WAIT
 };
 
+// What a segment in SYN_SENT leaves for the owner (RFC 9293 §3.10.7.3).
+enum class syn_sent_outcome : std::uint8_t {
+  go_on,    // taken (ESTABLISHED, or SYN_RCVD in a simultaneous open) or ignored
+  bad_ack,  // an ACK of something never sent: the owner sends <SEQ=SEG.ACK><CTL=RST>
+  refused,  // a RST that acknowledges our SYN: refused, CLOSED
+};
+
 // What a segment's ACK field leaves for the owner (RFC 9293 §3.10.7.4 fifth).
 enum class ack_outcome : std::uint8_t {
   go_on,      // on to the segment's text
@@ -133,6 +142,15 @@ class connection {
   void arm_orphan_timeout(std::uint64_t now_ns) noexcept;
   void cancel_timers() noexcept;
 
+  // handshake.cc: the peer's SYN: its ISN, window and options (RFC 9293
+  // §3.10.7.2; a cookie's ACK brings them from the cookie, listener.cc).
+  void take_peer_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
+  // The one way into ESTABLISHED (kConnected; a close queued meanwhile
+  // makes it FIN_WAIT_1).
+  void enter_established() noexcept;
+  // RFC 9293 §3.10.7.3: a segment in SYN_SENT. Its payload is the owner's.
+  syn_sent_outcome receive_syn_sent(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+
   // acceptance.cc: RFC 9293 §3.10.7.4 first, the sequence number (and
   // PAWS): whether the segment goes on; one that does not is answered (an
   // ACK, within the connection's limit) and counted.
@@ -181,6 +199,8 @@ class connection {
 
  private:
   bool send_data(std::uint64_t now_ns) noexcept;
+  // handshake.cc: MSS, window scale, timestamps, SACK, as both sides offered.
+  void take_options(const wire::tcp_options& o) noexcept;
   // An out-of-window segment's ACK, limited unless the peer has a reason
   // to send it; `wnd` is the window check_sequence() judged it against.
   void answer_out_of_window(const wire::tcp_repr& seg, std::uint32_t wnd,

@@ -119,69 +119,22 @@ void tcp_layer::input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& se
   }
 }
 
-void tcp_layer::take_options(tcb& c, const wire::tcp_options& o) noexcept {
-  const tcp_config& t = _config.tcp;
-  // RFC 9293 §3.7.1: without the option, 536; never above what we can send.
-  c.snd_mss = std::min<std::uint16_t>(o.mss.value_or(t.default_peer_mss), t.mss);
-  if (c.snd_mss < 64) c.snd_mss = 64;  // RFC 6691 floor: a tiny MSS is an attack
-  // RFC 7323 §2.2: both sides must send the option, else neither scales.
-  if (t.window_scaling && o.window_scale) {
-    c.snd_wscale = std::min<std::uint8_t>(*o.window_scale, 14);  // §2.3: at most 14
-  } else {
-    c.snd_wscale = 0;
-    c.rcv_wscale = 0;
-  }
-  c.ws_ok = t.window_scaling && o.window_scale.has_value();
-  c.ts_ok = t.timestamps && o.timestamps.has_value();
-  c.sack_ok = t.sack && o.sack_permitted;
-  c.cc.init(_config.tcp.cc, conn(c).effective_mss(), c.last_rx_ns);
-}
-
-// RFC 9293 §3.10.7.3: SYN_SENT.
+// RFC 9293 §3.10.7.3: SYN_SENT. Data on a SYN-ACK is rare; the peer sends
+// it again after our ACK.
 void tcp_layer::input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                                std::uint64_t now_ns) noexcept {
-  // Data on a SYN-ACK is rare; the peer sends it again after our ACK.
   rte_pktmbuf_free(payload);
-  bool ack_ok = false;
-  if (seg.has(kAck)) {
-    // first: an ACK of something we never sent gets a RST (unless a RST).
-    if (seg.ack <= c.iss || seg.ack > c.snd_max) {
-      if (!seg.has(kRst)) _control.rst(c.tuple, seg.ack, seq32{}, false);
-      return;
-    }
-    ack_ok = true;
-  }
-  if (seg.has(kRst)) {
-    // second: RFC 5961 §3.2 — a RST in SYN_SENT counts only with an ACK of our SYN.
-    if (ack_ok) {
-      _counters.rst_in.add();
+  switch (conn(c).receive_syn_sent(seg, now_ns)) {
+    case syn_sent_outcome::go_on:
+      break;
+    case syn_sent_outcome::bad_ack:
+      _control.rst(c.tuple, seg.ack, seq32{}, false);
+      break;
+    case syn_sent_outcome::refused:
       _counters.refused.add();
       report_closed(c, close_reason::refused);
       to_closed(c);
-    }
-    return;
-  }
-  if (!seg.has(kSyn)) return;  // fifth: neither SYN nor RST
-
-  // fourth: the SYN.
-  take_peer_syn(c, seg, now_ns);
-  c.snd_wl2 = seg.ack;
-  if (ack_ok) {
-    // Our SYN is acknowledged: ESTABLISHED, and ACK <SEQ=SND.NXT><ACK=RCV.NXT>.
-    c.snd_una = seg.ack;
-    if (c.rtt_timing && seg.ack > c.rtt_seq) {
-      c.rtt.on_sample(now_ns - c.rtt_start_ns);
-    } else if (c.retries > 0) {
-      // RFC 6298 §5.7: after a lost SYN, data starts with a 3 s RTO.
-      c.rtt.on_handshake_after_syn_timeout();
-    }
-    c.rtt_timing = false;
-    enter_established(c);
-    c.ack_now = true;
-  } else {
-    // Simultaneous open (RFC 9293 §3.5 figure 8): SYN_RCVD, SYN-ACK <SEQ=ISS>.
-    conn(c).set_state(tcp_state::syn_rcvd);
-    conn(c).send_syn(now_ns);
+      break;
   }
 }
 

@@ -84,7 +84,7 @@ void tcp_layer::input_listen(listener& l, const four_tuple& t, const wire::tcp_r
     c->opened = open_kind::passive;
   }
   start_sequence(*c, iss);
-  take_peer_syn(*c, seg, now_ns);
+  conn(*c).take_peer_syn(seg, now_ns);
   c->snd_wl2 = c->iss;
   conn(*c).set_state(tcp_state::syn_rcvd);
   _counters.passive_opens.add();
@@ -137,7 +137,7 @@ tcb* tcp_layer::accept_cookie(listener& l, const four_tuple& t, const wire::tcp_
   c->snd_wl1 = seg.seq;
   c->snd_wl2 = seg.ack;
   ++l.accept_queue;
-  enter_established(*c);
+  conn(*c).enter_established();
   _counters.passive_opens.add();
   _counters.syncookies_valid.add();
   return c;
@@ -169,7 +169,7 @@ bool tcp_layer::complete_handshake(tcb& c, const wire::tcp_repr& seg,
     ++l.accept_queue;
     c.life = lifecycle::accept_queue;
   }
-  enter_established(c);
+  conn(c).enter_established();
   // RFC 9293: "set SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK"
   c.snd_wl1 = seg.seq - 1;  // forces connection::receive_ack to take the window
   return true;

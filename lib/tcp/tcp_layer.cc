@@ -169,20 +169,6 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   _conns.give_back(c);
 }
 
-// The one way into ESTABLISHED: our SYN-ACK acknowledged (SYN_RCVD, RFC 9293
-// §3.10.7.4 fifth), the peer's SYN-ACK (SYN_SENT, §3.10.7.3 fourth), or a
-// valid SYN cookie's ACK (RFC 4987 §3.6). The application hears of it now;
-// a passive open's comes through its listener's accept queue.
-void tcp_layer::enter_established(tcb& c) noexcept {
-  conn(c).set_state(tcp_state::established);
-  c.retries = 0;
-  _wheel.cancel(c.rto_timer());
-  if (c.life == lifecycle::handshake) c.life = lifecycle::application;
-  notify(c, event::kConnected);
-  // A close queued in SYN_SENT or SYN_RCVD (RFC 9293 §3.10.4) takes effect now.
-  if (c.fin_queued) conn(c).set_state(tcp_state::fin_wait_1);
-}
-
 // The connection is over for the application. The TCB itself goes back to
 // the pool once the application has released it and the protocol no longer
 // needs it (TIME_WAIT keeps it until 2MSL).
@@ -309,22 +295,6 @@ void tcp_layer::start_sequence(tcb& c, seq32 iss) noexcept {
   // never fast-retransmitted (found by test_netem.py).
   c.recover = iss;
   c.snd.reset(iss + 1);
-}
-
-// RFC 9293 §3.10.7.2 and §3.10.7.3 fourth: what the peer's SYN tells us,
-// its ISN, its window (RFC 7323 §2.2: a SYN's is never scaled) and options.
-void tcp_layer::take_peer_syn(tcb& c, const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
-  c.irs = syn.seq;
-  c.rcv_nxt = syn.seq + 1;
-  c.rcv_adv = c.rcv_nxt;
-  take_options(c, syn.options);
-  if (c.ts_ok) {
-    c.ts_recent = syn.options.timestamps->tsval;
-    c.ts_recent_stamp_ns = now_ns;
-  }
-  c.snd_wnd = syn.window;
-  c.max_snd_wnd = c.snd_wnd;
-  c.snd_wl1 = syn.seq;
 }
 
 std::uint32_t tcp_layer::ts_offset_for(const four_tuple& t) const noexcept {

@@ -223,7 +223,6 @@ class tcp_layer {
   void free_tcb(tcb& c) noexcept;
   void detach(tcb& c) noexcept;  // unhash, accept queue, pool port
   tcb* lookup(const four_tuple& t) noexcept { return _conns.find(t); }
-  void enter_established(tcb& c) noexcept;
   void notify(tcb& c, std::uint8_t ev) noexcept { _events.post(c, ev); }
   // Tells the application (kClosed, with `why`) that the connection is over
   // for it; the TCB itself goes on until reap().
@@ -234,7 +233,6 @@ class tcp_layer {
   void reset_for_open(tcb& c, std::uint64_t now_ns) noexcept;
   // ISS, and the send sequence and buffer that start from it.
   void start_sequence(tcb& c, seq32 iss) noexcept;
-  void take_peer_syn(tcb& c, const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
 
   // memory.cc: the core's mbuf budgets (mbuf_budget.hh)
   static tcp_layer_config resolve_memory(tcp_layer_config config) noexcept;
@@ -287,7 +285,6 @@ class tcp_layer {
   // listener.cc: the ACK of our SYN-ACK (SYN_RCVD): the accept queue, then
   // ESTABLISHED. False when the segment goes no further.
   bool complete_handshake(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
-  void take_options(tcb& c, const wire::tcp_options& o) noexcept;
   void enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept;
 
   // The connection's own logic (connection.hh), seen through _cx.

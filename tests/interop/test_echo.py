@@ -98,6 +98,17 @@ class EchoWithNc(unittest.TestCase):
         self.assertGreater(sent, n)
         self.assertFalse(net.killed, 'app needed SIGKILL to exit')
 
+    def test_mtu_1400_is_the_engines_too(self):
+        """--mtu 1400 reaches the engine as well as the port: an echo reply
+        longer than 1400 bytes leaves in fragments (it left whole when only
+        the port and the MSS knew the MTU)."""
+        with kbtnet.KbtNet(echo_cmd('--mode', 'discard', '--mtu', '1400'),
+                           ready=kbtnet.KBT_READY) as net:
+            r = net.run('ping', '-c', '2', '-W', '2', '-s', '1400', '198.18.0.2', timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertGreaterEqual(net.final_stats.get('ip_frags_out', 0), 4, net.final_stats)
+        self.assertFalse(net.killed, 'app needed SIGKILL to exit')
+
     def test_mtu_the_port_refuses_is_a_start_up_error(self):
         # This DPDK's TAP takes frames of at most 1522 bytes.
         with self.assertRaises(kbtnet.HarnessError) as caught:

@@ -29,11 +29,11 @@ std::unique_ptr<core::engine> make_engine(sim_world& w, side s, wire::mac_addr m
                                           std::uint32_t snd_buffer = 256 * 1024) {
   core::engine_config ec = w.endpoint_config(s, mac, ip);
   ec.tcp = true;
-  ec.max_conns = 64;
-  ec.tcp_settings.msl_ns = 2 * kSec;
-  ec.tcp_settings.snd_buffer = snd_buffer;
-  for (std::size_t i = 0; i < ec.isn_key.size(); ++i) {
-    ec.isn_key[i] = static_cast<std::uint8_t>(w.endpoint_seed(s) >> (i % 8 * 8));
+  ec.tcp_layer.max_conns = 64;
+  ec.tcp_layer.tcp.msl_ns = 2 * kSec;
+  ec.tcp_layer.tcp.snd_buffer = snd_buffer;
+  for (std::size_t i = 0; i < ec.tcp_layer.isn_key.size(); ++i) {
+    ec.tcp_layer.isn_key[i] = static_cast<std::uint8_t>(w.endpoint_seed(s) >> (i % 8 * 8));
   }
   return std::make_unique<core::engine>(ec, counters);
 }

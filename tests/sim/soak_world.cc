@@ -149,13 +149,13 @@ soak_run::soak_run(sim_world& w, const world_plan& plan) : _world(w), _plan(plan
     core::engine_config ec =
         w.endpoint_config(s, s == side::a ? kMacA : kMacB, s == side::a ? kIpA : kIpB);
     ec.tcp = true;
-    ec.tcp_settings = plan.tcp[i];
-    ec.tcp_settings.cc = plan.cc[i];
-    ec.max_conns = kMaxConns;
+    ec.tcp_layer.tcp = plan.tcp[i];
+    ec.tcp_layer.tcp.cc = plan.cc[i];
+    ec.tcp_layer.max_conns = kMaxConns;
     const std::uint64_t k = w.endpoint_seed(s);
-    for (std::size_t j = 0; j < ec.isn_key.size(); ++j) {
-      ec.isn_key[j] = static_cast<std::uint8_t>((k >> ((j % 8) * 8)) + j);
-      ec.cookie_key[j] = static_cast<std::uint8_t>((k >> ((j % 8) * 8)) + 3 * j + 1);
+    for (std::size_t j = 0; j < ec.tcp_layer.isn_key.size(); ++j) {
+      ec.tcp_layer.isn_key[j] = static_cast<std::uint8_t>((k >> ((j % 8) * 8)) + j);
+      ec.tcp_layer.cookie_key[j] = static_cast<std::uint8_t>((k >> ((j % 8) * 8)) + 3 * j + 1);
     }
     _engines[i] = std::make_unique<core::engine>(ec, _counters[i]);
     _cores[i].resize(1);

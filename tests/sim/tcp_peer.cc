@@ -19,13 +19,13 @@ tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
     : _world(w), _side(s), _write_sizes(sub_seed(w.endpoint_seed(s), 1)) {
   core::engine_config ec = w.endpoint_config(s, mac, ip);
   ec.tcp = true;
-  ec.tcp_settings = tcp;
-  ec.tcp_settings.cc = cc;
-  ec.max_conns = 8;
+  ec.tcp_layer.tcp = tcp;
+  ec.tcp_layer.tcp.cc = cc;
+  ec.tcp_layer.max_conns = 8;
   // A key from the endpoint's seed: the whole run replays from one seed.
   const std::uint64_t k = w.endpoint_seed(s);
-  for (std::size_t i = 0; i < ec.isn_key.size(); ++i) {
-    ec.isn_key[i] = static_cast<std::uint8_t>((k >> ((i % 8) * 8)) + i);
+  for (std::size_t i = 0; i < ec.tcp_layer.isn_key.size(); ++i) {
+    ec.tcp_layer.isn_key[i] = static_cast<std::uint8_t>((k >> ((i % 8) * 8)) + i);
   }
   _engine = std::make_unique<core::engine>(ec, _counters);
   w.set_poll(s, [this](std::uint64_t now) { poll(now); });

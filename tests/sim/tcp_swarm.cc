@@ -13,11 +13,11 @@ tcp_swarm::tcp_swarm(sim_world& w, side s, const swarm_config& config,
   ec.core = config.core;  // every core on the world's one queue
   ec.gateway = config.gateway;
   ec.tcp = true;
-  ec.tcp_settings = config.tcp;
-  ec.max_conns = config.max_conns;
-  for (std::size_t i = 0; i < ec.isn_key.size(); ++i) {
-    ec.isn_key[i] = static_cast<std::uint8_t>((config.key_seed >> ((i % 8) * 8)) + i);
-    ec.cookie_key[i] = static_cast<std::uint8_t>((config.key_seed >> ((i % 8) * 8)) + 3 * i + 1);
+  ec.tcp_layer.tcp = config.tcp;
+  ec.tcp_layer.max_conns = config.max_conns;
+  for (std::size_t i = 0; i < ec.tcp_layer.isn_key.size(); ++i) {
+    ec.tcp_layer.isn_key[i] = static_cast<std::uint8_t>((config.key_seed >> ((i % 8) * 8)) + i);
+    ec.tcp_layer.cookie_key[i] = static_cast<std::uint8_t>((config.key_seed >> ((i % 8) * 8)) + 3 * i + 1);
   }
   ec.rss = config.rss;
   ec.steering = steering;

@@ -564,7 +564,7 @@ class EngineMartianTest : public EngineTest {
   void start(tcp::syncookies_mode cookies) {
     _engine.reset();
     _config.tcp = true;
-    _config.tcp_settings.syncookies = cookies;
+    _config.tcp_layer.tcp.syncookies = cookies;
     _engine = std::make_unique<engine>(_config, _counters);
     ASSERT_TRUE(_engine->tcp()->listen(80));
   }
@@ -940,7 +940,7 @@ TEST_F(EngineLoopTest, SegmentsToAnUnresolvedNextHopAllWaitInOrder) {
   }
 }
 
-// engine_config::tcp_settings.cc (the apps' --cc) is what every connection
+// engine_config::tcp_layer.tcp.cc (the apps' --cc) is what every connection
 // runs: after a timeout with 40,000 bytes in flight NewReno keeps half
 // (RFC 5681 §3.1 eq. 4), CUBIC 0.7 of it (RFC 9438 §4.6 and §4.8).
 TEST_F(EngineTest, ConnectionsRunTheConfiguredCongestionControl) {
@@ -948,7 +948,7 @@ TEST_F(EngineTest, ConnectionsRunTheConfiguredCongestionControl) {
     SCOPED_TRACE(std::string(tcp::to_string(algo)));
     _engine.reset();
     _config.tcp = true;
-    _config.tcp_settings.cc = algo;
+    _config.tcp_layer.tcp.cc = algo;
     _engine = std::make_unique<engine>(_config, _counters);
     tcp::tcb* c = _engine->tcp()->connect(kPeerIp, 80, _now);
     ASSERT_NE(c, nullptr);
