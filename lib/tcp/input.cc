@@ -1,8 +1,5 @@
 // Segment arrival, RFC 9293 §3.10.7, with RFC 5961 (blind attacks),
 // RFC 7323 (PAWS, timestamps), RFC 5681/6582 (fast retransmit, NewReno).
-#include <algorithm>
-#include <array>
-
 #include "tcp/tcp_layer.hh"
 
 namespace kbt::tcp {
@@ -34,69 +31,35 @@ rte_mbuf* strip_to_payload(rte_mbuf* m, std::uint32_t offset, std::uint32_t len)
 
 void tcp_layer::input(rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
                       std::uint32_t l4_offset, std::uint64_t now_ns) noexcept {
-  input_one(lookup(four_tuple{ip.dst, ip.src, seg.dst_port, seg.src_port}), m, ip, seg,
-            l4_offset, now_ns);
+  input_one(_demux.find(ip, seg), m, ip, seg, l4_offset, now_ns);
 }
 
 void tcp_layer::input_burst(std::span<const tcp_rx> burst, std::uint64_t now_ns) noexcept {
-  const std::size_t n = std::min(burst.size(), kMaxBurst);
-  std::array<four_tuple, kMaxBurst> keys;
-  std::array<const void*, kMaxBurst> key_ptrs;
-  std::array<void*, kMaxBurst> found{};
-  for (std::size_t i = 0; i < n; ++i) {
-    const tcp_rx& r = burst[i];
-    keys[i] = four_tuple{r.ip.dst, r.ip.src, r.seg.dst_port, r.seg.src_port};
-    key_ptrs[i] = &keys[i];
-  }
-  const std::uint64_t hits = _conns.find_bulk(std::span(key_ptrs.data(), n), found.data());
-  // A segment with no connection looks in TIME_WAIT next: start those
-  // loads now, for the whole burst, rather than wait for each in turn.
-  for (std::size_t i = 0; i < n; ++i) {
-    if (((hits >> i) & 1U) == 0) _time_wait.prefetch(keys[i]);
-  }
-  const std::uint64_t version = _conns.version();
-  for (std::size_t i = 0; i < n; ++i) {
-    const tcp_rx& r = burst[i];
-    tcb* c = nullptr;
-    if (_conns.version() == version) {
-      if ((hits >> i) & 1U) c = static_cast<tcb*>(found[i]);
-    } else {
-      // An earlier segment of this burst opened or closed a connection: the
-      // bulk answer may be stale, so look again.
-      _counters.bulk_lookup_fallbacks.add();
-      c = lookup(keys[i]);
-    }
-    input_one(c, r.m, r.ip, r.seg, r.l4_offset, now_ns);
-  }
-  // More than a burst was handed in: the rest one by one.
-  for (std::size_t i = n; i < burst.size(); ++i) {
-    const tcp_rx& r = burst[i];
-    input(r.m, r.ip, r.seg, r.l4_offset, now_ns);
-  }
+  _demux.dispatch(burst, [this, now_ns](const tcp_rx& r, destination to) {
+    input_one(to, r.m, r.ip, r.seg, r.l4_offset, now_ns);
+  });
 }
 
-void tcp_layer::input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip,
+void tcp_layer::input_one(destination to, rte_mbuf* m, const wire::ipv4_repr& ip,
                           const wire::tcp_repr& seg, std::uint32_t l4_offset,
                           std::uint64_t now_ns) noexcept {
   _counters.segs_in.add();
   rte_mbuf* payload = strip_to_payload(m, l4_offset + seg.header_len, seg.payload_len);
-  if (c == nullptr) {
-    const four_tuple t{ip.dst, ip.src, seg.dst_port, seg.src_port};
-    if (time_wait_record* r = _time_wait.find(t); r != nullptr) {
-      if (_time_wait.input(*r, seg, payload, now_ns) == time_wait_verdict::syn_may_reopen) {
-        reopen_time_wait(*r, ip, seg, now_ns);
+  if (to.conn == nullptr) {
+    if (to.time_wait != nullptr) {
+      if (_time_wait.input(*to.time_wait, seg, payload, now_ns) ==
+          time_wait_verdict::syn_may_reopen) {
+        reopen_time_wait(*to.time_wait, ip, seg, now_ns);
       }
-      return;
+    } else if (to.listening != nullptr) {
+      input_listen(*to.listening, demux::tuple_of(ip, seg), seg, payload, now_ns, seq32{}, false);
+    } else {
+      input_no_tcb(ip, seg);
+      rte_pktmbuf_free(payload);
     }
-    listener* l = listener_for(ip, seg.dst_port);
-    if (l != nullptr) {
-      input_listen(*l, t, seg, payload, now_ns, seq32{}, false);
-      return;
-    }
-    input_no_tcb(ip, seg);
-    rte_pktmbuf_free(payload);
     return;
   }
+  tcb* c = to.conn;
   c->last_rx_ns = now_ns;
   c->keepalive_sent = 0;
   if (c->state == tcp_state::syn_sent) {

@@ -183,7 +183,7 @@ void tcp_layer::leave_accept_queue(tcb& c) noexcept {
 
 void tcp_layer::reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
                                  const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
-  listener* l = listener_for(ip, syn.dst_port);
+  listener* l = _demux.listener_for(ip, syn.dst_port);
   if (l == nullptr) {
     _time_wait.refuse_reopen(r, now_ns);
     return;

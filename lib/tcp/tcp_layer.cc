@@ -42,6 +42,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
       _challenge_budget(config.isn_key, config.cookie_key, config.core,
                         config.tcp.challenge_ack_limit),
+      _demux(_conns, _time_wait, _listeners, _counters, _config.local_ip),
       _cx{.tcp = _config.tcp,
           .pool = _config.pool,
           .counters = _counters,

@@ -28,6 +28,7 @@
 #include "tcp/connection.hh"
 #include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
+#include "tcp/demux.hh"
 #include "tcp/handle.hh"
 #include "tcp/isn.hh"
 #include "tcp/listener_table.hh"
@@ -66,19 +67,11 @@ struct tcp_layer_config {
   std::uint32_t id = 0;             // for unique DPDK object names
 };
 
-// A segment of an rx burst, parsed and checked by the caller.
-struct tcp_rx {
-  rte_mbuf* m = nullptr;        // the whole frame; ownership passes to input_burst
-  wire::ipv4_repr ip;
-  wire::tcp_repr seg;
-  std::uint32_t l4_offset = 0;  // where the TCP header starts in m
-};
-
 class tcp_layer {
  public:
   static constexpr std::size_t kMaxListeners = listener_table::kMax;
   static constexpr std::size_t kOutQueue = segment_queue::kCapacity;
-  static constexpr std::size_t kMaxBurst = 32;
+  static constexpr std::size_t kMaxBurst = demux::kMaxBurst;
   static constexpr std::uint32_t kSynsPerIteration = segment_queue::kSynsPerIteration;
 
   // Start-up: allocates the pool, the table and the wheel; throws
@@ -240,13 +233,10 @@ class tcp_layer {
   void wake_blocked_senders() noexcept;
 
   // input.cc
-  void input_one(tcb* c, rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
-                 std::uint32_t l4_offset, std::uint64_t now_ns) noexcept;
-  // The listener a segment to ip.dst:port reaches: only the core's own
-  // address listens (source addresses are for active opens).
-  listener* listener_for(const wire::ipv4_repr& ip, std::uint16_t port) noexcept {
-    return ip.dst == _config.local_ip ? _listeners.find(port) : nullptr;
-  }
+  // A segment where the demux found it goes (demux.hh).
+  void input_one(destination to, rte_mbuf* m, const wire::ipv4_repr& ip,
+                 const wire::tcp_repr& seg, std::uint32_t l4_offset,
+                 std::uint64_t now_ns) noexcept;
   void input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& seg) noexcept;
   // listener.cc: LISTEN (RFC 9293 §3.10.7.2) with the SYN queue and cookies.
   // Takes `payload` (delivered when a cookie ACK makes a connection).
@@ -324,8 +314,9 @@ class tcp_layer {
   tcb_list<&tcb::syn_waiting> _syn_waiting;
   // RFC 5961 §7 challenge ACK budget of this core, drawn anew each second.
   challenge_budget _challenge_budget;
-  // What a connection's own logic sees (connection.hh): last, as it refers
-  // to the members above.
+  // Where a segment goes (demux.hh) and what a connection's own logic sees
+  // (connection.hh): last, as they refer to the members above.
+  demux _demux;
   connection_context _cx;
 };
 
