@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
   std::optional<wire::ipv4_range> sources;
   if (!flags.source_ips.empty()) {
     std::string why;
-    sources = ip::parse_ipv4_range(flags.source_ips, why);
+    sources = kbt::ip::parse_ipv4_range(flags.source_ips, why);
     if (!sources) {
       apps::report_error(program, "--source-ips " + why);
       return 2;
@@ -247,7 +247,7 @@ int main(int argc, char** argv) {
     api::stack_config config = apps::to_stack_config(common, program);
     config.tcp_on = true;  // a client: no listener
     if (sources) {
-      if (const std::string why = ip::check_source_range(*sources, config.ip, target->ip);
+      if (const std::string why = kbt::ip::check_source_range(*sources, config.ip, target->ip);
           !why.empty()) {
         apps::report_error(program, "--source-ips " + why);
         return 2;

@@ -53,13 +53,14 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
   } else if (lookup(t) != nullptr || _time_wait.find(t) != nullptr) {
     return nullptr;
   }
-  tcb* c = alloc_tcb(t, lifecycle::application);
+  // RFC 6528 §3's M counts from boot: with the boot key (core/boot_key.hh)
+  // a tuple's ISN keeps growing across processes.
+  tcb* c = open_tcb(t, lifecycle::application, _isn.generate(t, _ts.since_boot(now_ns)), now_ns);
   if (c == nullptr) {
     if (from_pool) give_back_port(t.local_ip, t.local_port);
     return nullptr;
   }
   c->holds_pool_port = from_pool;
-  reset_for_open(*c, now_ns);
   conn(*c).set_state(tcp_state::syn_sent);
   _counters.active_opens.add();
   conn(*c).send_syn(now_ns);

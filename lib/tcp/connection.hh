@@ -15,8 +15,8 @@
 //
 // Today it holds the output side (output.cc: segments, ACKs, SYNs, the
 // windows, the MSS), the timer handlers (timers.cc), its side of the
-// handshake (handshake.cc: the peer's SYN, SYN_SENT, entering
-// ESTABLISHED), the acceptance of a
+// handshake (handshake.cc: its opening fields, the peer's SYN or a
+// cookie's ACK, SYN_SENT, entering ESTABLISHED), the acceptance of a
 // segment and its RST (acceptance.cc), its ACK (ack.cc), the receive side
 // (receive.cc: text, reassembly, FIN; memory.cc: its mbuf accounting) and
 // its own state changes and events.
@@ -32,6 +32,7 @@
 #include "tcp/mbuf_budget.hh"
 #include "tcp/segment_builder.hh"
 #include "tcp/segment_queue.hh"
+#include "tcp/syn_cookie.hh"
 #include "tcp/syn_queue_lengths.hh"
 #include "tcp/tcb.hh"
 #include "tcp/tcb_list.hh"
@@ -142,9 +143,32 @@ class connection {
   void arm_orphan_timeout(std::uint64_t now_ns) noexcept;
   void cancel_timers() noexcept;
 
-  // handshake.cc: the peer's SYN: its ISN, window and options (RFC 9293
-  // §3.10.7.2; a cookie's ACK brings them from the cookie, listener.cc).
+  // handshake.cc: every field a connection starts from, for all three
+  // ways of opening (connect, a SYN-queue entry, a cookie's ACK), with its
+  // ISS and TSval offset; each then sets only what differs.
+  void reset_for_open(seq32 iss, std::uint32_t ts_offset, std::uint64_t now_ns) noexcept;
+  // A listener's SYN-queue entry (RFC 9293 §3.10.7.2): the peer's SYN
+  // taken, SYN_RCVD, our SYN-ACK <SEQ=ISS>.
+  void open_from_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
+  // A valid cookie's ACK (RFC 4987 §3.6): ESTABLISHED, with what the cookie
+  // and the echoed timestamp kept of the handshake.
+  void open_from_cookie(const wire::tcp_repr& ack, const cookie_grant& g,
+                        std::uint64_t now_ns) noexcept;
+  // The peer's SYN: its ISN, window and options (RFC 9293 §3.10.7.2).
   void take_peer_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
+  // RFC 9293 §3.10.7.4 fifth, SYN_RCVD: whether SEG.ACK acknowledges our
+  // SYN (SND.UNA < SEG.ACK =< SND.NXT); the owner answers one that does
+  // not with <SEQ=SEG.ACK><CTL=RST>.
+  bool acks_our_syn(const wire::tcp_repr& seg) const noexcept {
+    return _c.snd_una < seg.ack && seg.ack <= _c.snd_max;
+  }
+  // ... and then ESTABLISHED, with the send window to be taken from this
+  // segment by receive_ack().
+  void complete_handshake(const wire::tcp_repr& seg) noexcept {
+    enter_established();
+    // RFC 9293: "set SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ, SND.WL2 <- SEG.ACK"
+    _c.snd_wl1 = seg.seq - 1;  // forces receive_ack to take the window
+  }
   // The one way into ESTABLISHED (kConnected; a close queued meanwhile
   // makes it FIN_WAIT_1).
   void enter_established() noexcept;
@@ -201,6 +225,8 @@ class connection {
   bool send_data(std::uint64_t now_ns) noexcept;
   // handshake.cc: MSS, window scale, timestamps, SACK, as both sides offered.
   void take_options(const wire::tcp_options& o) noexcept;
+  // ISS, and the send sequence and buffer that start from it.
+  void start_sequence(seq32 iss) noexcept;
   // An out-of-window segment's ACK, limited unless the peer has a reason
   // to send it; `wnd` is the window check_sequence() judged it against.
   void answer_out_of_window(const wire::tcp_repr& seg, std::uint32_t wnd,

@@ -5,7 +5,7 @@
 // later is in the cookie (ISS) and, with timestamps, in the low bits of our
 // TSval (window scale and SACK-permitted, as Linux does); nothing is kept
 // per SYN. The TCB a valid ACK makes is the listener's business
-// (tcp_layer::accept_cookie).
+// (listener.hh).
 #include <cstdint>
 #include <optional>
 
@@ -19,15 +19,6 @@
 #include "wire/tcp.hh"
 
 namespace kbt::tcp {
-
-// What a valid cookie ACK gives back of the handshake it completes.
-struct cookie_grant {
-  std::uint16_t mss = 536;      // the peer's, from the cookie's table
-  bool ts_ok = false;           // timestamps on both sides
-  bool ws_ok = false;           // window scaling on both sides (needs ts_ok)
-  bool sack_ok = false;         // SACK on both sides (needs ts_ok)
-  std::uint8_t snd_wscale = 0;  // the peer's shift, when ws_ok
-};
 
 class cookie_handshake {
  public:

@@ -10,7 +10,7 @@
 // version says so) and they are looked up again one by one.
 //
 // A view over what tcp_layer owns (the connection table, the TIME_WAIT
-// keeper, the listener table), like connection: it decides where a segment
+// keeper, the listener), like connection: it decides where a segment
 // goes, and the owner carries it there.
 #include <rte_mbuf.h>
 
@@ -21,7 +21,7 @@
 
 #include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
-#include "tcp/listener_table.hh"
+#include "tcp/listener.hh"
 #include "tcp/time_wait.hh"
 #include "tcp/tuple.hh"
 #include "wire/ipv4.hh"
@@ -42,14 +42,14 @@ struct tcp_rx {
 struct destination {
   tcb* conn = nullptr;
   time_wait_record* time_wait = nullptr;
-  listener* listening = nullptr;
+  listening_port* listening = nullptr;
 };
 
 class demux {
  public:
   static constexpr std::size_t kMaxBurst = 32;  // one bulk lookup's keys (rte_hash)
 
-  demux(connection_table& conns, time_wait_keeper& time_wait, listener_table& listeners,
+  demux(connection_table& conns, time_wait_keeper& time_wait, listener& listeners,
         tcp_counters& counters, wire::ipv4_addr local_ip) noexcept
       : _conns(conns),
         _time_wait(time_wait),
@@ -69,7 +69,7 @@ class demux {
   }
   // The listener a segment to ip.dst:port reaches: only the core's own
   // address listens (source addresses are for active opens).
-  listener* listener_for(const wire::ipv4_repr& ip, std::uint16_t port) noexcept {
+  listening_port* listener_for(const wire::ipv4_repr& ip, std::uint16_t port) noexcept {
     return ip.dst == _local_ip ? _listeners.find(port) : nullptr;
   }
 
@@ -119,7 +119,7 @@ class demux {
 
   connection_table& _conns;
   time_wait_keeper& _time_wait;
-  listener_table& _listeners;
+  listener& _listeners;
   tcp_counters& _counters;
   wire::ipv4_addr _local_ip;
 };

@@ -1,7 +1,8 @@
-// A connection's side of the handshake (RFC 9293 §3.5): what the peer's SYN
-// tells it, its input in SYN_SENT (§3.10.7.3), and the one way into
-// ESTABLISHED. Where the connection came from (connect, a SYN queue entry,
-// a cookie) is its owner's business: tcp_layer and the listener.
+// A connection's side of the handshake (RFC 9293 §3.5): the fields every
+// open starts from, what the peer's SYN (or a SYN cookie's ACK) tells it,
+// its input in SYN_SENT (§3.10.7.3), and the one way into ESTABLISHED.
+// Where the connection came from (connect, a SYN-queue entry, a cookie) is
+// its owner's business: tcp_layer and the listener (listener.hh).
 #include <algorithm>
 
 #include "tcp/connection.hh"
@@ -29,6 +30,102 @@ void connection::take_options(const wire::tcp_options& o) noexcept {
   c.ts_ok = t.timestamps && o.timestamps.has_value();
   c.sack_ok = t.sack && o.sack_permitted;
   c.cc.init(t.cc, effective_mss(), c.last_rx_ns);
+}
+
+void connection::start_sequence(seq32 iss) noexcept {
+  tcb& c = _c;
+  c.iss = iss;
+  c.snd_una = c.snd_nxt = c.snd_max = iss;
+  // RFC 6582 §3.2 step 1: recover starts at the ISS. Left at 0, every
+  // connection whose ISS is 2^31 or more away looked "in recovery" and
+  // never fast-retransmitted (found by test_netem.py).
+  c.recover = iss;
+  c.snd.reset(iss + 1);
+}
+
+void connection::reset_for_open(seq32 iss, std::uint32_t ts_offset,
+                                std::uint64_t now_ns) noexcept {
+  tcb& c = _c;
+  const tcp_config& t = _cx.tcp;
+  start_sequence(iss);
+  c.snd_wnd = 0;
+  c.max_snd_wnd = 0;
+  c.snd_wl1 = c.snd_wl2 = seq32{};
+  c.rcv_nxt = c.rcv_adv = c.irs = seq32{};
+  c.snd_mss = t.default_peer_mss;
+  c.snd_wscale = 0;
+  c.rcv_wscale = 0;
+  c.ts_ok = false;
+  c.sack_ok = false;
+  c.ts_recent = 0;
+  c.ts_recent_stamp_ns = 0;
+  c.ts_offset = ts_offset;
+  c.last_invalid_ack_ms = 0;  // a new connection has answered nothing yet
+  c.fin_queued = false;
+  c.fin_received = false;
+  c.nodelay = !t.nagle;
+  c.retries = 0;
+  c.syn_retransmits = 0;
+  c.dupacks = 0;
+  c.in_recovery = false;
+  c.rtt = rtt_estimator{};
+  c.rtt_timing = false;
+  c.persist_backoff = 0;
+  c.probes_unanswered = 0;
+  c.probe_sent_ns = 0;
+  c.keepalive_sent = 0;
+  c.last_rx_ns = now_ns;
+  c.last_send_ns = now_ns;
+  c.rcv_buffer = t.rcv_buffer;
+  c.unacked_segs = 0;
+  c.ack_now = false;
+  c.urgent_pending = false;
+  c.events = 0;
+  c.acked_unreported = 0;
+  c.rx_paused = false;
+  c.reason = close_reason::normal;
+  c.scoreboard.reset();
+  if (t.window_scaling) c.rcv_wscale = rcv_wscale_for(t);
+  c.cc.init(t.cc, c.snd_mss, now_ns);
+}
+
+void connection::open_from_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
+  take_peer_syn(syn, now_ns);
+  _c.snd_wl2 = _c.iss;
+  set_state(tcp_state::syn_rcvd);
+  send_syn(now_ns);
+}
+
+// The ISS was the cookie (ACK - 1); what the SYN would have told us comes
+// from the cookie's MSS and the options kept in our SYN-ACK's TSval.
+void connection::open_from_cookie(const wire::tcp_repr& ack, const cookie_grant& g,
+                                  std::uint64_t now_ns) noexcept {
+  tcb& c = _c;
+  const tcp_config& cfg = _cx.tcp;
+  c.snd_una = c.snd_nxt = c.snd_max = ack.ack;  // the SYN-ACK is acknowledged
+  c.irs = ack.seq - 1;
+  c.rcv_nxt = ack.seq;
+  // RFC 7323 §4.3 Last.ACK.sent: what the cookie SYN-ACK acknowledged, not
+  // what the TCB's last user sent (acceptance.cc answer_out_of_window() reads it).
+  c.last_ack_sent = c.rcv_nxt;
+  // The SYN-ACK offered this much, unscaled (cookie_handshake::send_synack).
+  c.rcv_adv = c.rcv_nxt + std::min<std::uint32_t>(cfg.rcv_buffer, 0xffff);
+  c.snd_mss = std::min(g.mss, cfg.mss);
+  c.ts_ok = g.ts_ok;
+  c.ws_ok = g.ws_ok;
+  c.sack_ok = g.sack_ok;
+  c.snd_wscale = g.snd_wscale;
+  c.rcv_wscale = c.ws_ok ? rcv_wscale_for(cfg) : 0;
+  if (g.ts_ok) {
+    c.ts_recent = ack.options.timestamps->tsval;
+    c.ts_recent_stamp_ns = now_ns;
+  }
+  c.cc.init(cfg.cc, effective_mss(), now_ns);
+  c.snd_wnd = std::uint32_t{ack.window} << c.snd_wscale;
+  c.max_snd_wnd = c.snd_wnd;
+  c.snd_wl1 = ack.seq;
+  c.snd_wl2 = ack.ack;
+  enter_established();
 }
 
 // RFC 9293 §3.10.7.2 and §3.10.7.3 fourth: what the peer's SYN tells us,

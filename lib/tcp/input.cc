@@ -52,7 +52,7 @@ void tcp_layer::input_one(destination to, rte_mbuf* m, const wire::ipv4_repr& ip
         reopen_time_wait(*to.time_wait, ip, seg, now_ns);
       }
     } else if (to.listening != nullptr) {
-      input_listen(*to.listening, demux::tuple_of(ip, seg), seg, payload, now_ns, seq32{}, false);
+      input_listen(*to.listening, demux::tuple_of(ip, seg), seg, payload, now_ns, std::nullopt);
     } else {
       input_no_tcb(ip, seg);
       rte_pktmbuf_free(payload);
@@ -192,7 +192,15 @@ void tcp_layer::take_rst(tcb& c, const wire::tcp_repr& seg) noexcept {
 // RFC 9293 §3.10.7.4 fifth. The ACK that ends a handshake is the
 // listener's business too (the accept queue); the rest is the connection's.
 bool tcp_layer::process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept {
-  if (c.state == tcp_state::syn_rcvd && !complete_handshake(c, seg, now_ns)) return false;
+  if (c.state == tcp_state::syn_rcvd) {
+    // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state", else a RST.
+    if (!conn(c).acks_our_syn(seg)) {
+      _control.rst(c.tuple, seg.ack, seq32{}, false);
+      return false;
+    }
+    if (c.passive() && !_listener.enter_accept_queue(c, now_ns)) return false;
+    conn(c).complete_handshake(seg);
+  }
   switch (conn(c).receive_ack(seg, now_ns)) {
     case ack_outcome::go_on:
       return true;

@@ -24,6 +24,7 @@
 #include <array>
 #include <cstdint>
 
+#include "tcp/tuple.hh"
 #include "wire/addr.hh"
 #include "wire/seq32.hh"
 
@@ -64,6 +65,20 @@ class isn_generator {
     const auto f = static_cast<std::uint32_t>(
         hash_tuple(local_ip, local_port, remote_ip, remote_port));
     return wire::seq32{m + f};  // unsigned: wraps modulo 2^32
+  }
+
+  // The ISN of a connection on `t` (local side first), at `boot_ns` on
+  // the clock M counts from (boot: tcp_layer::set_clock_origin).
+  [[nodiscard]] wire::seq32 generate(const four_tuple& t, std::uint64_t boot_ns) const noexcept {
+    return generate(t.local_ip, t.local_port, t.remote_ip, t.remote_port, boot_ns);
+  }
+  // RFC 7323 §5.4: a per-connection random offset keeps TSval from
+  // leaking the clock; this hash already is such a secret value. A
+  // function of the tuple alone, so that a cookie's connection finds the
+  // offset its SYN-ACK used.
+  [[nodiscard]] std::uint32_t ts_offset(const four_tuple& t) const noexcept {
+    return static_cast<std::uint32_t>(
+        hash_tuple(t.local_ip, t.local_port, t.remote_ip, t.remote_port, 1));
   }
 
   // hash_tuple() under this generator's key.

@@ -2,7 +2,7 @@
 
 namespace kbt::tcp {
 
-listener* listener_table::find(std::uint16_t port) noexcept {
+listening_port* listener_table::find(std::uint16_t port) noexcept {
   if (port == 0) return nullptr;  // 0 marks a closed listener's slot
   for (std::size_t i = 0; i < _count; ++i) {
     if (_slots[i].port == port) return &_slots[i];
@@ -10,22 +10,22 @@ listener* listener_table::find(std::uint16_t port) noexcept {
   return nullptr;
 }
 
-const listener* listener_table::find(std::uint16_t port) const noexcept {
+const listening_port* listener_table::find(std::uint16_t port) const noexcept {
   return const_cast<listener_table*>(this)->find(port);
 }
 
 bool listener_table::listen(std::uint16_t port) noexcept {
   if (port == 0 || find(port) != nullptr) return port != 0;
   for (std::size_t i = 0; i < _count; ++i) {
-    listener& l = _slots[i];
+    listening_port& l = _slots[i];
     if (l.port == 0 && _syn_queues.of(static_cast<std::uint8_t>(i)) == 0 &&
         l.accept_queue == 0) {
-      l = listener{.port = port};
+      l = listening_port{.port = port};
       return true;
     }
   }
   if (_count == kMax) return false;
-  _slots[_count++] = listener{.port = port};
+  _slots[_count++] = listening_port{.port = port};
   return true;
 }
 
@@ -33,7 +33,7 @@ bool listener_table::listen(std::uint16_t port) noexcept {
 // established connections do; a new SYN gets RST as for any closed port
 // (RFC 9293 §3.10.7.1).
 bool listener_table::unlisten(std::uint16_t port) noexcept {
-  listener* l = find(port);
+  listening_port* l = find(port);
   if (l == nullptr) return false;
   l->port = 0;
   return true;

@@ -64,6 +64,15 @@ struct syn_cookie_options {
   bool sack_permitted = false;         // only when TS echoed
 };
 
+// What a valid cookie ACK gives back of the handshake it completes.
+struct cookie_grant {
+  std::uint16_t mss = 536;      // the peer's, from the cookie's table
+  bool ts_ok = false;           // timestamps on both sides
+  bool ws_ok = false;           // window scaling on both sides (needs ts_ok)
+  bool sack_ok = false;         // SACK on both sides (needs ts_ok)
+  std::uint8_t snd_wscale = 0;  // the peer's shift, when ws_ok
+};
+
 class syn_cookie_jar {
  public:
   static constexpr std::uint64_t kPeriodNs = 64 * kSec;  // counter ticks every 64 s

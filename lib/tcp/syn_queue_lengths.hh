@@ -10,7 +10,7 @@ namespace kbt::tcp {
 
 class syn_queue_lengths {
  public:
-  static constexpr std::size_t kListeners = 16;  // listener_table::kMax
+  static constexpr std::size_t kListeners = 16;  // listener::kMaxPorts
 
   void enter(std::uint8_t listener_slot) noexcept { ++_n[listener_slot]; }
   void leave(std::uint8_t listener_slot) noexcept { --_n[listener_slot]; }

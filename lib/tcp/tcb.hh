@@ -39,7 +39,7 @@ enum class lifecycle : std::uint8_t {
 enum class open_kind : std::uint8_t {
   active,              // connect()
   passive,             // a listener's SYN queue, or a SYN cookie's ACK
-  passive_cookie_iss,  // a SYN-queue entry whose ISS is also a SYN cookie (listener.cc)
+  passive_cookie_iss,  // a SYN-queue entry whose ISS is also a SYN cookie (listener.hh)
 };
 
 // A TCB's place in one of the layer's lists of connections waiting for

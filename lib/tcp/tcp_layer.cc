@@ -32,7 +32,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _conns(table_name(config.id, this), config.max_conns, _config.tcp),
       _builder(config.pool, config.tx_cksum_offload),
       _control(_builder, _out, _counters),
-      _cookies(_config.tcp, config.cookie_key, _control, _ts, _counters),
+      _listener(_config.tcp, config.cookie_key, _isn, _ts, _control, _counters),
       _own_rss(config.rss != nullptr ? nullptr : std::make_unique<base::rss_table>(1)),
       _sources(config.sources.empty() ? wire::ipv4_range{config.local_ip, 1} : config.sources),
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
@@ -42,7 +42,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
       _challenge_budget(config.isn_key, config.cookie_key, config.core,
                         config.tcp.challenge_ack_limit),
-      _demux(_conns, _time_wait, _listeners, _counters, _config.local_ip),
+      _demux(_conns, _time_wait, _listener, _counters, _config.local_ip),
       _cx{.tcp = _config.tcp,
           .pool = _config.pool,
           .counters = _counters,
@@ -53,7 +53,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
           .snd_mem = _snd_mem,
           .rcv_mem = _rcv_mem,
           .events = _events,
-          .syn_queues = _listeners.syn_queues(),
+          .syn_queues = _listener.syn_queues(),
           .challenges = _challenge_budget,
           .deferred = _deferred,
           .syn_waiting = _syn_waiting} {
@@ -135,12 +135,19 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t, lifecycle life) noexcept {
   return c;
 }
 
+tcb* tcp_layer::open_tcb(const four_tuple& t, lifecycle life, seq32 iss,
+                        std::uint64_t now_ns) noexcept {
+  tcb* c = alloc_tcb(t, life);
+  if (c != nullptr) conn(*c).reset_for_open(iss, _isn.ts_offset(t), now_ns);
+  return c;
+}
+
 // Off the table, out of the accept queue, its port back in the pool
 // (unless a TIME_WAIT record took the port over): the connection no longer
 // stands in the way of a new one on its tuple.
 void tcp_layer::detach(tcb& c) noexcept {
   _conns.remove(c);
-  leave_accept_queue(c);
+  _listener.leave_accept_queue(c);
   if (c.holds_pool_port) give_back_port(c.tuple.local_ip, c.tuple.local_port);
   c.holds_pool_port = false;
 }
@@ -181,7 +188,7 @@ void tcp_layer::report_closed(tcb& c, close_reason why) noexcept {
 
 void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
   c.user = nullptr;
-  leave_accept_queue(c);
+  _listener.leave_accept_queue(c);
   c.life = lifecycle::orphan;
   if (c.state == tcp_state::syn_sent && c.snd.bytes() == 0) {
     // RFC 9293 §3.10.4: CLOSE in SYN_SENT deletes the TCB; no RST is sent.
@@ -236,74 +243,6 @@ void tcp_layer::to_closed(tcb& c) noexcept {
   // the handle: a new segment on it finds no connection (RFC 9293 §3.10.7.1).
   detach(c);
   reap(c);
-}
-
-// Every field a connection starts from, for all three ways of opening
-// (connect, a listener's SYN, a SYN cookie's ACK): they then set only what
-// differs (start_sequence, take_peer_syn).
-void tcp_layer::reset_for_open(tcb& c, std::uint64_t now_ns) noexcept {
-  const tcp_config& t = _config.tcp;
-  // RFC 6528 §3's M counts from boot (set_clock_origin): with the boot key
-  // (core/boot_key.hh) a tuple's ISN keeps growing across processes.
-  start_sequence(c, _isn.generate(c.tuple.local_ip, c.tuple.local_port, c.tuple.remote_ip,
-                                  c.tuple.remote_port, now_ns + _ts.origin_ns));
-  c.snd_wnd = 0;
-  c.max_snd_wnd = 0;
-  c.snd_wl1 = c.snd_wl2 = seq32{};
-  c.rcv_nxt = c.rcv_adv = c.irs = seq32{};
-  c.snd_mss = t.default_peer_mss;
-  c.snd_wscale = 0;
-  c.rcv_wscale = 0;
-  c.ts_ok = false;
-  c.sack_ok = false;
-  c.ts_recent = 0;
-  c.ts_recent_stamp_ns = 0;
-  c.ts_offset = ts_offset_for(c.tuple);
-  c.last_invalid_ack_ms = 0;  // a new connection has answered nothing yet
-  c.fin_queued = false;
-  c.fin_received = false;
-  c.nodelay = !t.nagle;
-  c.retries = 0;
-  c.syn_retransmits = 0;
-  c.dupacks = 0;
-  c.in_recovery = false;
-  c.rtt = rtt_estimator{};
-  c.rtt_timing = false;
-  c.persist_backoff = 0;
-  c.probes_unanswered = 0;
-  c.probe_sent_ns = 0;
-  c.keepalive_sent = 0;
-  c.last_rx_ns = now_ns;
-  c.last_send_ns = now_ns;
-  c.rcv_buffer = t.rcv_buffer;
-  c.unacked_segs = 0;
-  c.ack_now = false;
-  c.urgent_pending = false;
-  c.events = 0;
-  c.acked_unreported = 0;
-  c.rx_paused = false;
-  c.reason = close_reason::normal;
-  c.scoreboard.reset();
-  if (t.window_scaling) c.rcv_wscale = rcv_wscale_for(t);
-  c.cc.init(t.cc, c.snd_mss, now_ns);
-}
-
-void tcp_layer::start_sequence(tcb& c, seq32 iss) noexcept {
-  c.iss = iss;
-  c.snd_una = c.snd_nxt = c.snd_max = iss;
-  // RFC 6582 §3.2 step 1: recover starts at the ISS. Left at 0, every
-  // connection whose ISS is 2^31 or more away looked "in recovery" and
-  // never fast-retransmitted (found by test_netem.py).
-  c.recover = iss;
-  c.snd.reset(iss + 1);
-}
-
-std::uint32_t tcp_layer::ts_offset_for(const four_tuple& t) const noexcept {
-  // RFC 7323 §5.4: a per-connection random offset keeps TSval from leaking
-  // the clock; the ISN hash already is such a secret value. A function of
-  // the tuple alone, so a cookie's connection finds the offset its SYN-ACK used.
-  return static_cast<std::uint32_t>(
-      _isn.hash_tuple(t.local_ip, t.local_port, t.remote_ip, t.remote_port, 1));
 }
 
 bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {

@@ -1,6 +1,11 @@
 #pragma once
-// One core's TCP: the connection table and TCB pool, listeners, the timer
-// wheel, and the RFC 9293 state machine (input.cc, output.cc, timers.cc).
+// One core's TCP, the front the engine and the API call. It owns what the
+// parts of the protocol share: the TCB pool and connection table, the
+// listener, TIME_WAIT, the port pool, the timer wheel, the segment queue.
+// The protocol's logic is theirs: a connection's own (connection.hh), the
+// listener's (listener.hh), where a segment goes (demux.hh); what is left
+// here opens and ends connections, which only the owner of the table can,
+// and carries out the outcomes those parts return (input.cc, timers.cc).
 //
 // No I/O here (smoltcp's process/dispatch split): segments come in through
 // input() with `now_ns`; segments go out as IPv4 packets into an out queue
@@ -24,14 +29,13 @@
 #include "tcp/config.hh"
 #include "tcp/congestion.hh"
 #include "tcp/control_sender.hh"
-#include "tcp/cookie_handshake.hh"
 #include "tcp/connection.hh"
 #include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
 #include "tcp/demux.hh"
 #include "tcp/handle.hh"
 #include "tcp/isn.hh"
-#include "tcp/listener_table.hh"
+#include "tcp/listener.hh"
 #include "tcp/mbuf_budget.hh"
 #include "tcp/port_pool.hh"
 #include "tcp/segment_builder.hh"
@@ -69,7 +73,7 @@ struct tcp_layer_config {
 
 class tcp_layer {
  public:
-  static constexpr std::size_t kMaxListeners = listener_table::kMax;
+  static constexpr std::size_t kMaxListeners = listener::kMaxPorts;
   static constexpr std::size_t kOutQueue = segment_queue::kCapacity;
   static constexpr std::size_t kMaxBurst = demux::kMaxBurst;
   static constexpr std::uint32_t kSynsPerIteration = segment_queue::kSynsPerIteration;
@@ -107,16 +111,16 @@ class tcp_layer {
 
   // --- application side
   // At start-up or later; false when kMaxListeners ports listen already.
-  bool listen(std::uint16_t port) noexcept { return _listeners.listen(port); }
+  bool listen(std::uint16_t port) noexcept { return _listener.listen(port); }
   // Closes the listener on `port`; false when none listens there.
-  bool unlisten(std::uint16_t port) noexcept { return _listeners.unlisten(port); }
-  const listener* find_listener(std::uint16_t port) const noexcept {
-    return _listeners.find(port);
+  bool unlisten(std::uint16_t port) noexcept { return _listener.unlisten(port); }
+  const listening_port* find_listener(std::uint16_t port) const noexcept {
+    return _listener.find(port);
   }
   // The passive opens in SYN_RCVD of the listener on `port` (0: none listens).
   std::uint32_t syn_queue_length(std::uint16_t port) const noexcept {
-    const listener* l = _listeners.find(port);
-    return l != nullptr ? _listeners.syn_queue(*l) : 0;
+    const listening_port* p = _listener.find(port);
+    return p != nullptr ? _listener.syn_queue(*p) : 0;
   }
   // Active open (RFC 9293 §3.10.1). nullptr when no TCB or port is free
   // (counted: no_tcb, ports_exhausted). Without `local_port` the port comes
@@ -174,7 +178,7 @@ class tcp_layer {
     while (tcb* c = _events.pop()) {
       const std::uint8_t ev = c->events;
       c->events = 0;
-      leave_accept_queue(*c);  // the application is told of it now
+      _listener.leave_accept_queue(*c);  // the application is told of it now
       if (c->app_holds()) {
         if constexpr (std::is_invocable_v<F&, handle, std::uint8_t>) {
           f(handle(*c), ev);
@@ -211,6 +215,8 @@ class tcp_layer {
   // tcp_layer.cc: pool, table, events
   // A TCB for `t`, in the table, starting its life as `life`.
   tcb* alloc_tcb(const four_tuple& t, lifecycle life) noexcept;
+  // ... with every field an open starts from (connection::reset_for_open).
+  tcb* open_tcb(const four_tuple& t, lifecycle life, seq32 iss, std::uint64_t now_ns) noexcept;
   bool evict_embryonic() noexcept;
   bool evict_orphan() noexcept;
   void free_tcb(tcb& c) noexcept;
@@ -223,9 +229,6 @@ class tcp_layer {
   void to_closed(tcb& c) noexcept;  // CLOSED, timers off, freed if nobody holds it
   void reset_data_lost(tcb& c) noexcept;  // RST and CLOSED: data nobody will read
   void reset_and_close(tcb& c) noexcept;  // RST <SEQ=SND.NXT> (now or deferred), CLOSED
-  void reset_for_open(tcb& c, std::uint64_t now_ns) noexcept;
-  // ISS, and the send sequence and buffer that start from it.
-  void start_sequence(tcb& c, seq32 iss) noexcept;
 
   // memory.cc: the core's mbuf budgets (mbuf_budget.hh)
   static tcp_layer_config resolve_memory(tcp_layer_config config) noexcept;
@@ -238,19 +241,16 @@ class tcp_layer {
                  const wire::tcp_repr& seg, std::uint32_t l4_offset,
                  std::uint64_t now_ns) noexcept;
   void input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& seg) noexcept;
-  // listener.cc: LISTEN (RFC 9293 §3.10.7.2) with the SYN queue and cookies.
-  // Takes `payload` (delivered when a cookie ACK makes a connection).
-  void input_listen(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
-                    rte_mbuf* payload, std::uint64_t now_ns, seq32 min_iss,
-                    bool min_iss_valid) noexcept;
+  // passive_open.cc: LISTEN (RFC 9293 §3.10.7.2): what the listener's
+  // verdict opens. Takes `payload` (delivered when a cookie ACK makes a
+  // connection); `min_iss` as for listener::on_segment.
+  void input_listen(listening_port& p, const four_tuple& t, const wire::tcp_repr& seg,
+                    rte_mbuf* payload, std::uint64_t now_ns,
+                    std::optional<seq32> min_iss) noexcept;
   // A SYN at a tuple in TIME_WAIT that may open it anew (RFC 6191 §2):
   // to the listener, or answered by the record when none listens.
   void reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
                         const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
-  tcb* accept_cookie(listener& l, const four_tuple& t, const wire::tcp_repr& seg,
-                     std::uint64_t now_ns) noexcept;
-  void leave_accept_queue(tcb& c) noexcept;
-  std::uint32_t ts_offset_for(const four_tuple& t) const noexcept;
   // A source address and port for an active open to remote_ip:remote_port.
   struct source_port {
     wire::ipv4_addr ip;
@@ -272,9 +272,6 @@ class tcp_layer {
   // ACK handling (connection.hh) leave to the owner, carried out.
   void take_rst(tcb& c, const wire::tcp_repr& seg) noexcept;
   bool process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
-  // listener.cc: the ACK of our SYN-ACK (SYN_RCVD): the accept queue, then
-  // ESTABLISHED. False when the segment goes no further.
-  bool complete_handshake(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
   void enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept;
 
   // The connection's own logic (connection.hh), seen through _cx.
@@ -296,13 +293,12 @@ class tcp_layer {
   ts_clock _ts;  // TSval and the ISN clock count from boot: set_clock_origin()
   segment_builder _builder;
   control_sender _control;  // segments with no TCB: RST, cookie SYN-ACK
-  cookie_handshake _cookies;
+  listener _listener;       // the ports, their SYN and accept queues, the cookies
   std::unique_ptr<base::rss_table> _own_rss;  // when the config gives none
   wire::ipv4_range _sources;       // config.sources, or local_ip alone
   std::uint32_t _next_source = 0;  // the index the next active open tries first
   port_pool _ports;
   time_wait_keeper _time_wait;
-  listener_table _listeners;
   event_queue _events;
   mbuf_budget _snd_mem;
   mbuf_budget _rcv_mem;

@@ -422,7 +422,7 @@ void harness::check_invariants() {
   const auto tw = k.states[static_cast<std::size_t>(tcp_state::time_wait)].get();
   FUZZ_CHECK(tw == _layer->time_wait().size(), "TIME_WAIT gauge %llu, %zu records",
              static_cast<unsigned long long>(tw), _layer->time_wait().size());
-  const tcp::listener* l = _layer->find_listener(kListenPort);
+  const tcp::listening_port* l = _layer->find_listener(kListenPort);
   const std::uint32_t syn_queue = _layer->syn_queue_length(kListenPort);
   FUZZ_CHECK(l != nullptr && syn_queue == syn_rcvd && l->accept_queue == accepting,
              "listener queues say %u SYN_RCVD, %u to accept; the TCBs say %zu and %zu",

@@ -753,7 +753,7 @@ class SynCookies(ConformanceCase):
         c.expect_nothing(0.2)
 
     def test_cookie_ack_with_wrong_ack_is_dropped_without_rst(self):
-        """lib/tcp/listener.cc input_listen(): in `always` mode an ACK whose
+        """lib/tcp/listener.cc listener::on_segment(): in `always` mode an ACK whose
         cookie does not check is dropped silently (counted as
         syncookies_invalid), no RST (RFC 9293 §3.10.7.2 would send
         <SEQ=SEG.ACK><CTL=RST>; see the report). Nothing is kept: the right

@@ -36,7 +36,7 @@ class Listener : public TcpFixture {
     input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = sa.h.seq.value + 1,
            .payload = std::move(payload), .options = o, .src_port = port});
   }
-  const listener& l() { return *_layer->find_listener(kServerPort); }
+  const listening_port& l() { return *_layer->find_listener(kServerPort); }
   std::uint32_t syn_queue() { return _layer->syn_queue_length(kServerPort); }
   tcb* conn(std::uint16_t port) { return _layer->find({kStackIp, kPeerIp, kServerPort, port}); }
 };
@@ -214,8 +214,8 @@ TEST_F(Listener, AlwaysModeKeepsNoStateBeforeTheAck) {
 
 TEST_F(Listener, ACookieConnectionStartsWithoutAnInvalidAckLimit) {
   // RFC 5961 §7: the limit on ACKs to invalid segments is the connection's;
-  // a cookie ACK rebuilding a TCB (accept_cookie) starts it afresh, as
-  // reset_for_open() does for every open.
+  // a cookie ACK rebuilding a TCB (connection::open_from_cookie) starts it
+  // afresh, as reset_for_open() does for every open.
   with(syncookies_mode::always);
   const auto far = [this] {
     input({.flags = flag::kAck, .seq = kPeerIsn + 1 + 10'000'000, .ack = conn(41000)->snd_nxt.value,

@@ -1,0 +1,50 @@
+// Passive opens (RFC 9293 §3.10.7.2 LISTEN): what the listener's verdict
+// opens (listener.hh), and a SYN that reopens a TIME_WAIT tuple.
+#include "tcp/tcp_layer.hh"
+
+namespace kbt::tcp {
+
+void tcp_layer::input_listen(listening_port& p, const four_tuple& t, const wire::tcp_repr& seg,
+                             rte_mbuf* payload, std::uint64_t now_ns,
+                             std::optional<seq32> min_iss) noexcept {
+  const listen_verdict v = _listener.on_segment(p, t, seg, now_ns, _conns.exhausted(), min_iss);
+  if (v.open == passive_open::syn_entry) {
+    // The application learns of it when it is established.
+    rte_pktmbuf_free(payload);
+    tcb* c = open_tcb(t, lifecycle::handshake, v.iss, now_ns);
+    if (c == nullptr) return;  // counted as no_tcb
+    _listener.adopt(*c, p, v.kind);
+    _counters.passive_opens.add();
+    conn(*c).open_from_syn(seg, now_ns);
+    return;
+  }
+  tcb* c = v.open == passive_open::cookie
+               ? open_tcb(t, lifecycle::accept_queue, seg.ack - 1, now_ns)
+               : nullptr;
+  if (c == nullptr) {
+    rte_pktmbuf_free(payload);
+    return;
+  }
+  _listener.adopt(*c, p, open_kind::passive);
+  conn(*c).open_from_cookie(seg, v.grant, now_ns);
+  _counters.passive_opens.add();
+  _counters.syncookies_valid.add();
+  // Data (or a FIN) on the ACK that completes a cookie handshake is the
+  // connection's first: process it as ESTABLISHED does.
+  input_synchronized(*c, seg, payload, now_ns);
+  if (c->in_use() && c->state != tcp_state::closed) conn(*c).output(now_ns);
+}
+
+void tcp_layer::reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
+                                 const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
+  listening_port* p = _demux.listener_for(ip, syn.dst_port);
+  if (p == nullptr) {
+    _time_wait.refuse_reopen(r, now_ns);
+    return;
+  }
+  const four_tuple t = r.tuple;
+  const seq32 old_snd_nxt = _time_wait.reopen(r);
+  input_listen(*p, t, syn, nullptr, now_ns, old_snd_nxt);
+}
+
+}  // namespace kbt::tcp
