@@ -16,10 +16,14 @@
 #   --rate R     the latency workload's open-loop rate (default 20000 req/s)
 #   --json FILE  every run and the summary, as JSON (default:
 #                build-compare/compare.json)
-# Prints per workload both medians, the change, and each commit's spread
-# ((max - min) / median). Exits 0 when no workload of NEW is more than 5 %
-# worse than OLD's median (for latency, a p99 more than 5 % higher), 1 when
-# one is or a run failed, 2 on bad flags. Needs root, as bench/kbt_side.sh.
+# Prints per workload both medians, each commit's spread ((max - min) /
+# median) and the change: the median over rounds of new / old, each round's
+# pair run back to back, so that a shift of the machine between rounds
+# (this VM's keep-alive figure fell from 1.1M to 0.75M req/s halfway
+# through one comparison, for both) cancels out. Exits 0 when no workload
+# of NEW is more than 5 % worse by that change (for latency, a p99 more than
+# 5 % higher), 1 when one is or a run failed, 2 on bad flags. Needs root, as
+# bench/kbt_side.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -156,7 +160,7 @@ for r in recs:
 lower_is_better = {'latency'}
 summary, worse = {}, []
 print('old: %s\nnew: %s\n%s runs of %s s each, alternating\n' % (old_label, new_label, runs, seconds))
-print('| workload | old median | new median | change | old spread | new spread | verdict |')
+print('| workload | old median | new median | change (paired) | old spread | new spread | verdict |')
 print('|---|---|---|---|---|---|---|')
 for w in order:
     row = {}
@@ -166,11 +170,17 @@ for w in order:
         row[c] = {'values': v, 'median': med,
                   'spread': (max(v) - min(v)) / med if v and med else None}
     o, n = row['old']['median'], row['new']['median']
-    if o is None or n is None or o == 0:
+    pairs = {}
+    for r in recs:
+        if r['workload'] == w and r['value'] is not None:
+            pairs.setdefault(r['round'], {})[r['commit']] = r['value']
+    ratios = [p['new'] / p['old'] for p in pairs.values() if p.get('old') and 'new' in p]
+    row['paired_ratios'] = ratios
+    if not ratios:
         change, verdict = None, 'no figure'
         worse.append(w)
     else:
-        change = (n - o) / o
+        change = statistics.median(ratios) - 1
         loss = change if w in lower_is_better else -change
         verdict = 'more than 5 % worse' if loss > 0.05 else 'within 5 %'
         if loss > 0.05:
