@@ -8,9 +8,8 @@
 
 #include <vector>
 
-#include "segment_capture.hh"
+#include "control_rig.hh"
 #include "tcp/connection.hh"
-#include "test_env.hh"
 
 namespace kbt::tcp::test {
 
@@ -22,16 +21,10 @@ constexpr std::uint64_t kNow = 10 * kSec;
 
 using sent_segment = support::segment_header;
 
-// A segment the checksums of which were wrong fails the test that sent it.
-inline void fail_the_test(void*, const char* what) { ADD_FAILURE() << what; }
-
-class Connection : public ::testing::Test {
+class Connection : public ::testing::Test, protected control_rig {
  protected:
   Connection()
-      : _cap(&fail_the_test),
-        _out(&support::segment_capture::take, &_cap),
-        _builder(kbt::test::mbuf_pool(), false),
-        _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = 0}),
+      : _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = 0}),
         _snd_mem(1024, 64, 4),
         _rcv_mem(1024, 64, 4),
         _challenges(siphash_key{}, siphash_key{1, 2}, 0, 1000),
@@ -133,16 +126,9 @@ class Connection : public ::testing::Test {
     return ev;
   }
 
-  std::vector<sent_segment> sent() {
-    _out.flush();
-    return _cap.headers();
-  }
+  std::vector<sent_segment> sent() { return sent_headers(); }
 
   tcp_config _config;
-  tcp_counters _counters;
-  support::segment_capture _cap;
-  segment_queue _out;
-  segment_builder _builder;
   ts_clock _ts;
   base::timer_wheel _wheel;
   mbuf_budget _snd_mem;

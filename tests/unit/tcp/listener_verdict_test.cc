@@ -6,9 +6,8 @@
 
 #include <vector>
 
-#include "segment_capture.hh"
+#include "control_rig.hh"
 #include "tcp/listener.hh"
-#include "test_env.hh"
 
 namespace kbt::tcp::test {
 namespace {
@@ -23,16 +22,9 @@ constexpr siphash_key kIsnKey{7, 7, 7};
 constexpr siphash_key kCookieKey{9, 9, 9};
 constexpr seq32 kPeerIsn{5'000'000};
 
-void fail_the_test(void*, const char* what) { ADD_FAILURE() << what; }
-
-class ListenerAlone : public ::testing::Test {
+class ListenerAlone : public ::testing::Test, protected control_rig {
  protected:
-  ListenerAlone()
-      : _cap(&fail_the_test),
-        _out(&support::segment_capture::take, &_cap),
-        _builder(kbt::test::mbuf_pool(), false),
-        _control(_builder, _out, _counters),
-        _isn(kIsnKey) {
+  ListenerAlone() : _isn(kIsnKey) {
     _ts.origin_ns = 123 * kSec;  // the ISN's clock counts from boot
   }
 
@@ -75,10 +67,7 @@ class ListenerAlone : public ::testing::Test {
                          std::optional<seq32> min_iss = std::nullopt) {
     return _listener->on_segment(port(), kTuple, seg, kNow, pool_full, min_iss);
   }
-  std::vector<support::captured_segment> sent() {
-    _out.flush();
-    return _cap.segments();
-  }
+  std::vector<support::captured_segment> sent() { return sent_segments(); }
   // What the jar would make of syn() now: the SYN-ACK's ISS in cookie mode.
   static seq32 cookie_of(const wire::tcp_repr& s) {
     return syn_cookie_jar(kCookieKey).make(kTuple, s.seq, *s.options.mss, kNow);
@@ -87,11 +76,6 @@ class ListenerAlone : public ::testing::Test {
   static constexpr four_tuple kTuple{ipv4_addr::from_octets(198, 18, 0, 2),
                                      ipv4_addr::from_octets(198, 18, 0, 1), kPort, 41000};
   tcp_config _config;
-  tcp_counters _counters;
-  support::segment_capture _cap;
-  segment_queue _out;
-  segment_builder _builder;
-  control_sender _control;
   ts_clock _ts;
   isn_generator _isn;
   std::optional<listener> _listener;

@@ -9,8 +9,7 @@
 #include <vector>
 
 #include "base/rss_table.hh"
-#include "segment_capture.hh"
-#include "test_env.hh"
+#include "control_rig.hh"
 
 namespace kbt::tcp::test {
 namespace {
@@ -26,17 +25,10 @@ constexpr std::uint64_t kNow = 10 * kSec;
 
 using sent_packet = support::segment_header;
 
-// A segment the checksums of which were wrong fails the test that sent it.
-void fail_the_test(void*, const char* what) { ADD_FAILURE() << what; }
-
-class TimeWaitKeeper : public ::testing::Test {
+class TimeWaitKeeper : public ::testing::Test, protected control_rig {
  protected:
   TimeWaitKeeper()
-      : _cap(&fail_the_test),
-        _out(&support::segment_capture::take, &_cap),
-        _builder(kbt::test::mbuf_pool(), false),
-        _control(_builder, _out, _counters),
-        _rss(1),
+      : _rss(1),
         _ports(_rss, 0, 40000, 40015, 2) {
     _config.max_time_wait = 2;
   }
@@ -58,17 +50,9 @@ class TimeWaitKeeper : public ::testing::Test {
     return r;
   }
 
-  std::vector<sent_packet> sent() {
-    _out.flush();
-    return _cap.headers();
-  }
+  std::vector<sent_packet> sent() { return sent_headers(); }
 
   tcp_config _config;
-  tcp_counters _counters;
-  support::segment_capture _cap;
-  segment_queue _out;
-  segment_builder _builder;
-  control_sender _control;
   ts_clock _ts;
   base::rss_table _rss;
   port_pool _ports;
