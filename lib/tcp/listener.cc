@@ -48,14 +48,15 @@ listen_verdict listener::on_syn(const listening_port& p, const four_tuple& t,
   }
   listen_verdict v;
   v.open = passive_open::syn_entry;
-  // RFC 6528 §3's M counts from boot, as for every open.
-  v.iss = _isn.generate(t, _ts.since_boot(now_ns));
   if (_config.syncookies != syncookies_mode::never) {
     // As FreeBSD's syncache: the entry's ISS is the cookie too, so the
     // handshake completes even if the entry is dropped, and debug builds
     // check every such ISS decodes (enter_accept_queue).
     v.iss = _cookies.entry_iss(t, syn, now_ns);
     v.kind = open_kind::passive_cookie_iss;
+  } else {
+    // RFC 6528 §3's M counts from boot, as for every open.
+    v.iss = _isn.generate(t, _ts.since_boot(now_ns));
   }
   // RFC 1122 §4.2.2.13 / RFC 6191: a SYN that reopens a TIME_WAIT tuple
   // must start above everything the old incarnation sent.

@@ -8,9 +8,11 @@ void tcp_layer::input_listen(listening_port& p, const four_tuple& t, const wire:
                              rte_mbuf* payload, std::uint64_t now_ns,
                              std::optional<seq32> min_iss) noexcept {
   const listen_verdict v = _listener.on_segment(p, t, seg, now_ns, _conns.exhausted(), min_iss);
-  if (v.open == passive_open::syn_entry) {
-    // The application learns of it when it is established.
+  if (v.open != passive_open::cookie) {
+    // A SYN's data is dropped (listener.cc); the application learns of a
+    // SYN-queue entry when it is established.
     rte_pktmbuf_free(payload);
+    if (v.open == passive_open::none) return;
     tcb* c = open_tcb(t, lifecycle::handshake, v.iss, now_ns);
     if (c == nullptr) return;  // counted as no_tcb
     _listener.adopt(*c, p, v.kind);
@@ -18,10 +20,8 @@ void tcp_layer::input_listen(listening_port& p, const four_tuple& t, const wire:
     conn(*c).open_from_syn(seg, now_ns);
     return;
   }
-  tcb* c = v.open == passive_open::cookie
-               ? open_tcb(t, lifecycle::accept_queue, seg.ack - 1, now_ns)
-               : nullptr;
-  if (c == nullptr) {
+  tcb* c = open_tcb(t, lifecycle::accept_queue, seg.ack - 1, now_ns);
+  if (c == nullptr) {  // counted as no_tcb
     rte_pktmbuf_free(payload);
     return;
   }
