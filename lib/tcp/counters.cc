@@ -11,6 +11,7 @@ void for_each_counter(const tcp_counters& c,
   f(ctx, "retransmits", c.retransmits.get());
   f(ctx, "fast_retransmits", c.fast_retransmits.get());
   f(ctx, "rto_expiries", c.rto_expiries.get());
+  f(ctx, "spurious_rtos", c.spurious_rtos.get());
   f(ctx, "syn_retransmits", c.syn_retransmits.get());
   f(ctx, "rst_in", c.rst_in.get());
   f(ctx, "rst_out", c.rst_out.get());

@@ -15,6 +15,9 @@ struct alignas(64) tcp_counters {
   base::counter retransmits;         // segments sent again (RTO, fast, SACK)
   base::counter fast_retransmits;    // recoveries entered
   base::counter rto_expiries;
+  // RFC 3522: timeouts whose original segment was acknowledged after all
+  // (the peer or a queue was late, nothing was lost).
+  base::counter spurious_rtos;
   base::counter syn_retransmits;     // SYN or SYN-ACK sent again (its timer ran out)
   base::counter rst_in;
   base::counter rst_out;

@@ -143,6 +143,10 @@ struct tcb : base::tagged_timer<rto_tag>,
   // a second (RFC 6298 §2.1). Kept after it completes; the API reports it.
   std::uint8_t syn_retransmits = 0;
   bool in_recovery = false;
+  // RFC 3522 §2: a timeout's retransmission went out with this TSval and
+  // the first ACK of new data since is still awaited (timestamps only).
+  bool rto_check_pending = false;
+  std::uint32_t rto_retransmit_tsval = 0;
   seq32 recover;      // RFC 6582 "recover"
   seq32 high_rxt;     // RFC 6675 HighRxt
   sack_scoreboard scoreboard;

@@ -122,6 +122,13 @@ timer_outcome connection::on_rto(std::uint64_t now_ns) noexcept {
   _c.recover = _c.snd_max;
   _c.scoreboard.reset();
   _c.snd_nxt = retransmit_first(now_ns);
+  if (_c.ts_ok && _c.retries == 1) {
+    // RFC 3522 §2: remember the first retransmission's TSval (a retransmission
+    // that waits for tx room goes out later, with a larger one: still newer
+    // than the original's).
+    _c.rto_check_pending = true;
+    _c.rto_retransmit_tsval = tsval(now_ns);
+  }
   arm_rto(now_ns);
   return timer_outcome::go_on;
 }

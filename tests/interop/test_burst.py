@@ -4,7 +4,10 @@
 by DPDK's net_memif (shared memory: no network, no namespace needed). A
 segment the tx queue refuses waits for a later iteration instead of being
 dropped, so on this lossless link every connection connects, with 0 errors,
-0 SYN retransmissions and 0 RTO expiries on either side. Once connected they
+0 SYN retransmissions and no segment lost on either side: every RTO expiry
+is one RFC 3522's timestamp check proves spurious (an ASan build on a busy
+2-core machine can answer later than the 200 ms minimum RTO: CI once saw
+468 server timeouts in a run that dropped no frame). Once connected they
 send requests at an open-loop rate the server keeps up with (--rate): with
 tens of thousands of connections in a closed loop the round trip grows to
 connections / throughput, past the 200 ms minimum RTO on a slow machine,
@@ -95,11 +98,13 @@ class Burst(unittest.TestCase):
               f'requests={result["requests"]} errors={result["errors"]} '
               f'p99={result["latency_us"]["p99"]}us; '
               f'server rto={server_stats.get("tcp_rto_expiries", 0)} '
+              f'(spurious {server_stats.get("tcp_spurious_rtos", 0)}) '
               f'synack_retx={server_stats.get("tcp_syn_retransmits", 0)} '
               f'deferred={server_stats.get("tcp_tx_deferred", 0)} '
               f'refused={server_stats.get("tx_refused", 0)} '
               f'drops={server_stats.get("drops")}; '
               f'client rto={client_stats.get("tcp_rto_expiries", 0)} '
+              f'(spurious {client_stats.get("tcp_spurious_rtos", 0)}) '
               f'syn_retx={client_stats.get("tcp_syn_retransmits", 0)} '
               f'deferred={client_stats.get("tcp_tx_deferred", 0)}')
         self.assertEqual(result['connects'], connections, result)
@@ -107,7 +112,8 @@ class Burst(unittest.TestCase):
         self.assertEqual(result['in_flight_at_end']['connects'], 0, result)
         self.assertGreater(result['requests'], RATE)
         for who, s in (('server', server_stats), ('client', client_stats)):
-            self.assertEqual(s.get('tcp_rto_expiries', 0), 0, f'{who}: {s}')
+            self.assertEqual(s.get('tcp_rto_expiries', 0), s.get('tcp_spurious_rtos', 0),
+                             f'{who}: a timeout for a lost segment: {s}')
             self.assertEqual(s.get('tcp_syn_retransmits', 0), 0, f'{who}: {s}')
             self.assertEqual(s.get('tcp_no_mbuf', 0), 0, f'{who}: {s}')
         self.assertEqual(server_stats.get('drops'), server_stats.get('drop.arp_not_for_us', 0),

@@ -208,5 +208,44 @@ TEST_F(Connection, PawsDropsOldTimestampsAndSegmentsWithout) {
   EXPECT_EQ(_c.ts_recent, 5001U);
 }
 
+// RFC 3522 §2 (Eifel detection): after a timeout, the first ACK of new data
+// echoes the TSval of the original transmission when the original was not
+// lost but late (a slow peer, a queue): the timeout was spurious. An ACK
+// echoing the retransmission's TSval, or carrying none, proves nothing;
+// only that first ACK is looked at.
+TEST_F(Connection, AnAckEchoingTheOriginalAfterATimeoutCountsItSpurious) {
+  _c.ts_ok = true;
+  data_outstanding(1460);
+  const std::uint32_t original = conn().tsval(kNow - 300 * kMs);
+  EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
+  ASSERT_EQ(sent().size(), 1U);
+  auto ack = ack_of(1000 + 730);
+  ack.options.timestamps = wire::tcp_timestamps{.tsval = 1, .tsecr = original};
+  EXPECT_EQ(conn().receive_ack(ack, kNow + kMs), ack_outcome::go_on);
+  EXPECT_EQ(_counters.spurious_rtos.get(), 1U);
+  ack = ack_of(1000 + 1460);
+  ack.options.timestamps = wire::tcp_timestamps{.tsval = 2, .tsecr = original};
+  EXPECT_EQ(conn().receive_ack(ack, kNow + 2 * kMs), ack_outcome::go_on);
+  EXPECT_EQ(_counters.spurious_rtos.get(), 1U) << "only the first ACK after the timeout";
+}
+
+TEST_F(Connection, AnAckEchoingTheRetransmissionLeavesTheTimeoutReal) {
+  _c.ts_ok = true;
+  data_outstanding(1460);
+  EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
+  auto ack = ack_of(1000 + 1460);
+  ack.options.timestamps = wire::tcp_timestamps{.tsval = 1, .tsecr = conn().tsval(kNow)};
+  EXPECT_EQ(conn().receive_ack(ack, kNow + 50 * kMs), ack_outcome::go_on);
+  EXPECT_EQ(_counters.rto_expiries.get(), 1U);
+  EXPECT_EQ(_counters.spurious_rtos.get(), 0U);
+}
+
+TEST_F(Connection, WithoutTimestampsNoTimeoutIsCalledSpurious) {
+  data_outstanding(1460);
+  EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
+  EXPECT_EQ(conn().receive_ack(ack_of(1000 + 1460), kNow + kMs), ack_outcome::go_on);
+  EXPECT_EQ(_counters.spurious_rtos.get(), 0U);
+}
+
 }  // namespace
 }  // namespace kbt::tcp::test
