@@ -15,11 +15,11 @@ std::optional<tcp_layer::source_port> tcp_layer::take_port(wire::ipv4_addr remot
   for (int attempt = 0; attempt <= kRecycleAttempts; ++attempt) {
     if (const auto sp = take_from_sources(remote_ip, remote_port)) return sp;
     if (!_config.tcp.reuse_time_wait) break;
-    time_wait_record* oldest = _time_wait.oldest();
+    time_wait_record* oldest = _demux.time_wait().oldest();
     // Only an active open's record holds a pool port; a passive one stays.
     if (oldest == nullptr || !oldest->port_from_pool) break;
     _counters.time_wait_recycled.add();
-    _time_wait.end(*oldest);
+    _demux.time_wait().end(*oldest);
   }
   _counters.ports_exhausted.add();
   return std::nullopt;
@@ -50,7 +50,7 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
     if (!sp) return nullptr;
     t.local_ip = sp->ip;
     t.local_port = sp->port;
-  } else if (lookup(t) != nullptr || _time_wait.find(t) != nullptr) {
+  } else if (_demux.in_use(t)) {
     return nullptr;
   }
   // RFC 6528 §3's M counts from boot: with the boot key (core/boot_key.hh)

@@ -9,19 +9,23 @@
 // connection, and then the bulk answer is stale for the rest (the table's
 // version says so) and they are looked up again one by one.
 //
-// A view over what tcp_layer owns (the connection table, the TIME_WAIT
-// keeper, the listener), like connection: it decides where a segment
-// goes, and the owner carries it there.
+// It holds the connection table (with the TCB pool) and the TIME_WAIT
+// keeper: every tuple the core knows, and in what state. The listener is
+// tcp_layer's; the demux only asks it whether a port listens. It decides
+// where a segment goes, and tcp_layer carries it there: a connection's
+// logic is the connection's own (connection.hh), a record's the keeper's.
 #include <rte_mbuf.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "tcp/connection_table.hh"
 #include "tcp/counters.hh"
 #include "tcp/listener.hh"
+#include "tcp/state.hh"
 #include "tcp/time_wait.hh"
 #include "tcp/tuple.hh"
 #include "wire/ipv4.hh"
@@ -49,13 +53,33 @@ class demux {
  public:
   static constexpr std::size_t kMaxBurst = 32;  // one bulk lookup's keys (rte_hash)
 
-  demux(connection_table& conns, time_wait_keeper& time_wait, listener& listeners,
-        tcp_counters& counters, wire::ipv4_addr local_ip) noexcept
-      : _conns(conns),
-        _time_wait(time_wait),
+  // Start-up: the table of `max_conns` TCBs (DPDK object `table_name`) and
+  // the TIME_WAIT records (time_wait.hh); throws base::startup_error when
+  // DPDK refuses.
+  demux(const std::string& table_name, std::uint32_t max_conns, const tcp_config& tcp,
+        control_sender& control, const ts_clock& ts, port_pool& ports,
+        wire::ipv4_addr first_source, listener& listeners, tcp_counters& counters,
+        wire::ipv4_addr local_ip)
+      : _conns(table_name, max_conns, tcp),
+        _time_wait(tcp, control, ts, ports, first_source, counters),
         _listeners(listeners),
         _counters(counters),
         _local_ip(local_ip) {}
+
+  connection_table& connections() noexcept { return _conns; }
+  const connection_table& connections() const noexcept { return _conns; }
+  time_wait_keeper& time_wait() noexcept { return _time_wait; }
+  const time_wait_keeper& time_wait() const noexcept { return _time_wait; }
+
+  // The protocol state of a tuple: its TCB's, TIME_WAIT for a record, else CLOSED.
+  tcp_state state_of(const four_tuple& t) noexcept {
+    if (const tcb* c = _conns.find(t); c != nullptr) return c->state;
+    return _time_wait.find(t) != nullptr ? tcp_state::time_wait : tcp_state::closed;
+  }
+  // Whether a connection or a TIME_WAIT record holds `t`.
+  bool in_use(const four_tuple& t) noexcept {
+    return _conns.find(t) != nullptr || _time_wait.find(t) != nullptr;
+  }
 
   // The tuple as the stack sees it: local is the segment's destination.
   static four_tuple tuple_of(const wire::ipv4_repr& ip, const wire::tcp_repr& seg) noexcept {
@@ -117,8 +141,8 @@ class demux {
     return {.listening = listener_for(ip, port)};
   }
 
-  connection_table& _conns;
-  time_wait_keeper& _time_wait;
+  connection_table _conns;
+  time_wait_keeper _time_wait;
   listener& _listeners;
   tcp_counters& _counters;
   wire::ipv4_addr _local_ip;

@@ -47,7 +47,7 @@ void tcp_layer::input_one(destination to, rte_mbuf* m, const wire::ipv4_repr& ip
   rte_mbuf* payload = strip_to_payload(m, l4_offset + seg.header_len, seg.payload_len);
   if (to.conn == nullptr) {
     if (to.time_wait != nullptr) {
-      if (_time_wait.input(*to.time_wait, seg, payload, now_ns) ==
+      if (_demux.time_wait().input(*to.time_wait, seg, payload, now_ns) ==
           time_wait_verdict::syn_may_reopen) {
         reopen_time_wait(*to.time_wait, ip, seg, now_ns);
       }

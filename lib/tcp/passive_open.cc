@@ -7,7 +7,8 @@ namespace kbt::tcp {
 void tcp_layer::input_listen(listening_port& p, const four_tuple& t, const wire::tcp_repr& seg,
                              rte_mbuf* payload, std::uint64_t now_ns,
                              std::optional<seq32> min_iss) noexcept {
-  const listen_verdict v = _listener.on_segment(p, t, seg, now_ns, _conns.exhausted(), min_iss);
+  const listen_verdict v =
+      _listener.on_segment(p, t, seg, now_ns, _demux.connections().exhausted(), min_iss);
   if (v.open != passive_open::cookie) {
     // A SYN's data is dropped (listener.cc); the application learns of a
     // SYN-queue entry when it is established.
@@ -39,11 +40,11 @@ void tcp_layer::reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
                                  const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
   listening_port* p = _demux.listener_for(ip, syn.dst_port);
   if (p == nullptr) {
-    _time_wait.refuse_reopen(r, now_ns);
+    _demux.time_wait().refuse_reopen(r, now_ns);
     return;
   }
   const four_tuple t = r.tuple;
-  const seq32 old_snd_nxt = _time_wait.reopen(r);
+  const seq32 old_snd_nxt = _demux.time_wait().reopen(r);
   input_listen(*p, t, syn, nullptr, now_ns, old_snd_nxt);
 }
 

@@ -29,7 +29,6 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _isn(config.isn_key),
       _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
              this),
-      _conns(table_name(config.id, this), config.max_conns, _config.tcp),
       _builder(config.pool, config.tx_cksum_offload),
       _control(_builder, _out, _counters),
       _listener(_config.tcp, config.cookie_key, _isn, _ts, _control, _counters),
@@ -37,12 +36,12 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _sources(config.sources.empty() ? wire::ipv4_range{config.local_ip, 1} : config.sources),
       _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
              config.port_last, _sources.count),
-      _time_wait(_config.tcp, _control, _ts, _ports, _sources.first, _counters),
       _snd_mem(_config.tcp.core_snd_mbufs, _config.tcp.snd_mbufs, _config.tcp.guaranteed_mbufs),
       _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
       _challenge_budget(config.isn_key, config.cookie_key, config.core,
                         config.tcp.challenge_ack_limit),
-      _demux(_conns, _time_wait, _listener, _counters, _config.local_ip),
+      _demux(table_name(config.id, this), config.max_conns, _config.tcp, _control, _ts, _ports,
+             _sources.first, _listener, _counters, _config.local_ip),
       _cx{.tcp = _config.tcp,
           .pool = _config.pool,
           .counters = _counters,
@@ -57,12 +56,14 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
           .challenges = _challenge_budget,
           .deferred = _deferred,
           .syn_waiting = _syn_waiting} {
-  for (std::uint32_t i = 0; i < _conns.capacity(); ++i) install_timer_callbacks(*_conns.at(i));
+  connection_table& table = _demux.connections();
+  for (std::uint32_t i = 0; i < table.capacity(); ++i) install_timer_callbacks(*table.at(i));
 }
 
 tcp_layer::~tcp_layer() {
-  for (std::uint32_t i = 0; i < _conns.capacity(); ++i) {
-    tcb* c = _conns.at(i);
+  connection_table& table = _demux.connections();
+  for (std::uint32_t i = 0; i < table.capacity(); ++i) {
+    tcb* c = table.at(i);
     if (c->in_use()) {
       conn(*c).cancel_timers();
       c->snd.clear();
@@ -73,12 +74,6 @@ tcp_layer::~tcp_layer() {
   }
 }
 
-tcp_state tcp_layer::state_of(const four_tuple& t) noexcept {
-  if (const tcb* c = lookup(t); c != nullptr) return c->state;
-  if (_time_wait.find(t) != nullptr) return tcp_state::time_wait;
-  return tcp_state::closed;
-}
-
 // Under a SYN flood the pool can fill with SYN_RCVD entries whose peers
 // never answer. An entry whose ISS is a cookie is expendable: its own peer's
 // ACK still validates as a cookie (listener.cc). So rather than refuse a
@@ -86,8 +81,9 @@ tcp_state tcp_layer::state_of(const four_tuple& t) noexcept {
 // cursor so that no slot is favoured; the scan is short because under a
 // flood most of the pool is such entries.
 bool tcp_layer::evict_embryonic() noexcept {
-  for (std::size_t i = 0; i < _conns.capacity(); ++i) {
-    tcb& c = _conns.next_in_rotation();
+  connection_table& table = _demux.connections();
+  for (std::size_t i = 0; i < table.capacity(); ++i) {
+    tcb& c = table.next_in_rotation();
     if (c.in_use() && c.state == tcp_state::syn_rcvd && c.passive() && c.iss_is_cookie() &&
         !c.app_holds() && !c.on_event_list) {
       to_closed(c);
@@ -105,8 +101,9 @@ bool tcp_layer::evict_embryonic() noexcept {
 // timeout may never answer our FIN, and 60 s of FIN_WAIT_2 for each would
 // lock new clients out. A RST tells the peer, if it is still there.
 bool tcp_layer::evict_orphan() noexcept {
-  for (std::size_t i = 0; i < _conns.capacity(); ++i) {
-    tcb& c = _conns.next_in_rotation();
+  connection_table& table = _demux.connections();
+  for (std::size_t i = 0; i < table.capacity(); ++i) {
+    tcb& c = table.next_in_rotation();
     if (c.life == lifecycle::orphan && is_closing(c.state) && !c.on_event_list) {
       _control.rst(c.tuple, c.snd_nxt, seq32{}, false);
       to_closed(c);
@@ -118,9 +115,9 @@ bool tcp_layer::evict_orphan() noexcept {
 }
 
 tcb* tcp_layer::alloc_tcb(const four_tuple& t, lifecycle life) noexcept {
-  if (_conns.exhausted()) evict_embryonic();
-  if (_conns.exhausted()) evict_orphan();
-  tcb* c = _conns.take(t);
+  if (_demux.connections().exhausted()) evict_embryonic();
+  if (_demux.connections().exhausted()) evict_orphan();
+  tcb* c = _demux.connections().take(t);
   if (c == nullptr) {
     _counters.no_tcb.add();
     return nullptr;
@@ -146,7 +143,7 @@ tcb* tcp_layer::open_tcb(const four_tuple& t, lifecycle life, seq32 iss,
 // (unless a TIME_WAIT record took the port over): the connection no longer
 // stands in the way of a new one on its tuple.
 void tcp_layer::detach(tcb& c) noexcept {
-  _conns.remove(c);
+  _demux.connections().remove(c);
   _listener.leave_accept_queue(c);
   if (c.holds_pool_port) give_back_port(c.tuple.local_ip, c.tuple.local_port);
   c.holds_pool_port = false;
@@ -174,7 +171,7 @@ void tcp_layer::free_tcb(tcb& c) noexcept {
   c.state = tcp_state::closed;
   c.life = lifecycle::free;
   c.user = nullptr;
-  _conns.give_back(c);
+  _demux.connections().give_back(c);
 }
 
 // The connection is over for the application. The TCB itself goes back to
@@ -371,7 +368,7 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
   report_closed(c, close_reason::normal);
   // When the table is full the connection skips TIME_WAIT (counted) and
   // the port goes back with the TCB.
-  if (_time_wait.enter(r, now_ns)) {
+  if (_demux.time_wait().enter(r, now_ns)) {
     c.holds_pool_port = false;  // the record gives the port back on expiry
   }
   to_closed(c);
@@ -385,7 +382,8 @@ void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
     _syn_waiting.remove(c);
     conn(c).send_syn(now_ns);
   }
-  for (std::size_t n = _conns.live(); n > 0 && _out.room_left() && !_deferred.empty(); --n) {
+  for (std::size_t n = _demux.connections().live(); n > 0 && _out.room_left() && !_deferred.empty();
+       --n) {
     tcb& c = *_deferred.front();
     _deferred.remove(c);
     if (c.owes_rst) {

@@ -1,11 +1,12 @@
 #pragma once
-// One core's TCP, the front the engine and the API call. It owns what the
-// parts of the protocol share: the TCB pool and connection table, the
-// listener, TIME_WAIT, the port pool, the timer wheel, the segment queue.
-// The protocol's logic is theirs: a connection's own (connection.hh), the
-// listener's (listener.hh), where a segment goes (demux.hh); what is left
-// here opens and ends connections, which only the owner of the table can,
-// and carries out the outcomes those parts return (input.cc, timers.cc).
+// One core's TCP, the front the engine and the API call. It holds the
+// parts of the protocol and what they share: the demux (the TCB pool and
+// connection table, TIME_WAIT: demux.hh), the listener, the port pool, the
+// timer wheel, the segment queue. The protocol's logic is theirs: a
+// connection's own (connection.hh), the listener's (listener.hh), where a
+// segment goes (the demux's); what is left here opens and ends connections,
+// taking TCBs from the demux's table and giving them back, and carries out
+// the outcomes those parts return (input.cc, timers.cc).
 //
 // No I/O here (smoltcp's process/dispatch split): segments come in through
 // input() with `now_ns`; segments go out as IPv4 packets into an out queue
@@ -194,19 +195,19 @@ class tcp_layer {
   // TIME_WAIT has no TCB any more: see state_of().
   tcb* find(const four_tuple& t) noexcept { return lookup(t); }
   // The TCB in pool slot `index` (in use or not), or nullptr past the pool.
-  tcb* at(std::uint32_t index) noexcept { return _conns.at(index); }
+  tcb* at(std::uint32_t index) noexcept { return _demux.connections().at(index); }
   // The protocol state of a tuple: its TCB's, TIME_WAIT for a record, else CLOSED.
-  tcp_state state_of(const four_tuple& t) noexcept;
+  tcp_state state_of(const four_tuple& t) noexcept { return _demux.state_of(t); }
 
   const tcp_counters& counters() const noexcept { return _counters; }
   // The configuration in force: tcp's mbuf limits resolved (config.hh).
   const tcp_layer_config& config() const noexcept { return _config; }
   const mbuf_budget& send_memory() const noexcept { return _snd_mem; }
   const mbuf_budget& receive_memory() const noexcept { return _rcv_mem; }
-  std::size_t connections() const noexcept { return _conns.live(); }
+  std::size_t connections() const noexcept { return _demux.connections().live(); }
   std::size_t queued_packets() const noexcept { return _out.size(); }
   base::timer_wheel& wheel() noexcept { return _wheel; }
-  const time_wait_table& time_wait() const noexcept { return _time_wait.table(); }
+  const time_wait_table& time_wait() const noexcept { return _demux.time_wait().table(); }
   const port_pool& ports() const noexcept { return _ports; }
 
  private:
@@ -221,7 +222,7 @@ class tcp_layer {
   bool evict_orphan() noexcept;
   void free_tcb(tcb& c) noexcept;
   void detach(tcb& c) noexcept;  // unhash, accept queue, pool port
-  tcb* lookup(const four_tuple& t) noexcept { return _conns.find(t); }
+  tcb* lookup(const four_tuple& t) noexcept { return _demux.connections().find(t); }
   void notify(tcb& c, std::uint8_t ev) noexcept { _events.post(c, ev); }
   // Tells the application (kClosed, with `why`) that the connection is over
   // for it; the TCB itself goes on until reap().
@@ -289,7 +290,6 @@ class tcp_layer {
   segment_queue _out;
   isn_generator _isn;
   base::timer_wheel _wheel;
-  connection_table _conns;
   ts_clock _ts;  // TSval and the ISN clock count from boot: set_clock_origin()
   segment_builder _builder;
   control_sender _control;  // segments with no TCB: RST, cookie SYN-ACK
@@ -298,7 +298,6 @@ class tcp_layer {
   wire::ipv4_range _sources;       // config.sources, or local_ip alone
   std::uint32_t _next_source = 0;  // the index the next active open tries first
   port_pool _ports;
-  time_wait_keeper _time_wait;
   event_queue _events;
   mbuf_budget _snd_mem;
   mbuf_budget _rcv_mem;
@@ -310,8 +309,9 @@ class tcp_layer {
   tcb_list<&tcb::syn_waiting> _syn_waiting;
   // RFC 5961 §7 challenge ACK budget of this core, drawn anew each second.
   challenge_budget _challenge_budget;
-  // Where a segment goes (demux.hh) and what a connection's own logic sees
-  // (connection.hh): last, as they refer to the members above.
+  // The connection table and TIME_WAIT, and where a segment goes
+  // (demux.hh), then what a connection's own logic sees (connection.hh):
+  // last, as they refer to the members above.
   demux _demux;
   connection_context _cx;
 };

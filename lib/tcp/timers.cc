@@ -40,7 +40,7 @@ void install_timer_callbacks(tcb& c) noexcept {
 
 void tcp_layer::advance(std::uint64_t now_ns) noexcept {
   _wheel.advance(now_ns);
-  _time_wait.expire(now_ns);
+  _demux.time_wait().expire(now_ns);
   wake_blocked_senders();
   run_deferred(now_ns);
 }
