@@ -4,12 +4,12 @@
 // lib/ bugs the soak found, each fixed with a unit test that names it:
 //  1. shutdown() in SYN_SENT deleted the connection with the data send()
 //     had taken, and on_closed said normal
-//     (Handshake.ShutdownInSynSentSendsQueuedDataAndFinOnceEstablished).
+//     (SynSent.ShutdownInSynSentSendsQueuedDataAndFinOnceEstablished).
 //  2. on_closed came while reading was paused and what the stack held was
 //     freed undelivered (api::detail::dispatch now delivers it first).
 //  3. A connection handed back with close() while the peer still sent took
 //     data nobody read; once its window shut the peer probed for ever
-//     (Close.DataAfterReleaseGetsRstAndTheTcbIsFreed: RFC 1122 §4.2.2.13).
+//     (FinWait2.DataAfterReleaseGetsRstAndTheTcbIsFreed: RFC 1122 §4.2.2.13).
 //  4. Segments cut at seven send-buffer mbufs were held back by SWS
 //     avoidance as window-limited runts: small zero-copy sends stalled
 //     until the RTO (Data.SegmentCutAtThePieceLimitIsSentAtOnce).

@@ -324,49 +324,6 @@ TEST_F(Data, ZeroWindowProbesGiveUpWhenThePeerFallsSilent) {
   EXPECT_EQ(_layer->counters().timeouts.get(), 1U);
 }
 
-TEST_F(Data, FinIntoAClosedWindowIsProbedForThenSentOrGivenUp) {
-  // Found by fuzz_tcp_established: our FIN outstanding, the peer's window
-  // closed, nothing unsent. The RTO switched to persist, which saw nothing
-  // to send and stopped: the connection sat in FIN_WAIT_1 for ever.
-  for (bool peer_answers : {true, false}) {
-    tcp_config cfg;
-    cfg.max_retries = 3;
-    make_layer(cfg);
-    tcb* c = established_passive();
-    ASSERT_NE(c, nullptr);
-    _layer->shutdown(*c, _now);
-    const auto fin = sent_one();
-    ASSERT_TRUE(fin.has(flag::kFin));
-    // The peer's window closes; it does not take the FIN.
-    input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
-    ASSERT_EQ(c->state, tcp_state::fin_wait_1);
-    for (int i = 0; i < 10; ++i) {
-      advance_ms(30'000);
-      if (peer_answers) {
-        for (std::size_t k = sent().size(); k > 0; --k) {
-          input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 0});
-        }
-      }
-    }
-    if (peer_answers) {
-      EXPECT_EQ(c->state, tcp_state::fin_wait_1) << "probes answered: the connection stays";
-      EXPECT_GT(_layer->counters().zero_window_probes.get(), 3U);
-      sent();
-      // The window opens: the FIN goes again, and its ACK moves us on.
-      input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .window = 1000});
-      advance_ms(c->rtt.rto_ns() / kMs + 1);
-      bool fin_again = false;
-      for (const auto& s : sent()) fin_again = fin_again || s.has(flag::kFin);
-      EXPECT_TRUE(fin_again);
-      input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 2, .window = 1000});
-      EXPECT_EQ(c->state, tcp_state::fin_wait_2);
-    } else {
-      EXPECT_EQ(c->state, tcp_state::closed) << "a silent peer: given up";
-      EXPECT_EQ(_layer->counters().timeouts.get(), 1U);
-    }
-  }
-}
-
 TEST_F(Data, ZeroWindowIsProbedAndSendingResumesWhenItOpens) {
   tcb* c = established_passive();
   ASSERT_NE(c, nullptr);

@@ -1,7 +1,7 @@
 // time_wait_keeper (tcp/time_wait.hh) by itself, with no tcp_layer: what a
 // record answers (RFC 9293 §3.10.7.4 TIME-WAIT, RFC 1337, RFC 6191, RFC 5961
 // §7), and what it gives back when it ends (the state gauge, a pool port).
-// tests/unit/tcp/time_wait_test.cc drives the same through the layer.
+// tests/unit/tcp/states/time_wait_test.cc drives the same through the layer.
 #include "tcp/time_wait.hh"
 
 #include <gtest/gtest.h>

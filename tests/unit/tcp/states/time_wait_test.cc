@@ -1,51 +1,98 @@
-// TIME_WAIT as a compact record (RFC 9293 §3.10.7.4 TIME-WAIT, RFC 1337,
-// RFC 6191 reuse by a newer SYN, RFC 7323 PAWS).
-#include "tcp_fixture.hh"
+// TIME_WAIT: both FINs sent and acknowledged, we having closed first. We
+// wait 2MSL so that a lost last ACK can be sent again and the old
+// connection's segments die out before the tuple is used again. RFC 9293
+// §3.10.7.4: the only thing that should come is the peer's FIN again (our
+// ACK of it was lost), acknowledged again and restarting the 2MSL wait.
+// The TCB is freed and a compact record holds the tuple; it ignores a RST
+// unless configured (RFC 1337: a RST cut short would let old segments
+// into a new connection), and lets a SYN newer than the old connection
+// reopen the tuple (RFC 6191).
+#include "state_fixtures.hh"
 
 namespace kbt::tcp::test {
 namespace {
 
-class TimeWaitState : public TcpFixture {
- protected:
-  static constexpr std::uint32_t kPeerTs = 100;
+TEST_F(TimeWait, BuilderReachesItPassive) {
+  EXPECT_EQ(_layer->state_of(support::time_wait(rig(), side::passive).tuple),
+            tcp_state::time_wait);
+}
 
-  // The passive connection closed by us first: TIME_WAIT. Sets _u to our
-  // FIN's sequence number and _w to the peer's.
-  // `release`: the application lets go of the old connection at once.
-  void to_time_wait(bool timestamps, std::uint16_t port = kPeerPort, bool release = true) {
-    wire::tcp_options o;
-    o.mss = 1460;
-    if (timestamps) o.timestamps = wire::tcp_timestamps{kPeerTs, 0};
-    ASSERT_TRUE(_layer->listen(kServerPort));
-    input({.flags = flag::kSyn, .seq = kPeerIsn, .options = o, .src_port = port});
-    const auto sa = sent_one();
-    _iss = sa.h.seq.value;
-    wire::tcp_options a;
-    if (timestamps) a.timestamps = wire::tcp_timestamps{kPeerTs, sa.h.options.timestamps->tsval};
-    input({.flags = flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 1, .options = a, .src_port = port});
-    tcb* c = _layer->find({kStackIp, kPeerIp, kServerPort, port});
-    ASSERT_NE(c, nullptr);
-    _layer->shutdown(*c, _now);
-    sent();
-    _u = _iss + 1;
-    _w = kPeerIsn + 1;
-    input({.flags = flag::kFin | flag::kAck, .seq = _w, .ack = _u + 1, .options = a, .src_port = port});
-    sent();
-    _old = c;
-    if (release) _layer->release(*c, _now);
-  }
-  four_tuple tuple(std::uint16_t port = kPeerPort) const { return {kStackIp, kPeerIp, kServerPort, port}; }
-  wire::tcp_options ts(std::uint32_t tsval) const {
-    wire::tcp_options o;
-    o.timestamps = wire::tcp_timestamps{tsval, 0};
-    return o;
-  }
-  std::uint32_t _u = 0;
-  std::uint32_t _w = 0;
-  tcb* _old = nullptr;
-};
+TEST_F(TimeWait, BuilderReachesItActive) {
+  EXPECT_EQ(_layer->state_of(support::time_wait(rig(), side::active).tuple),
+            tcp_state::time_wait);
+}
 
-TEST_F(TimeWaitState, TheTcbIsFreedAndARecordHoldsTheTuple) {
+// §3.10.7.4 eighth, TIME_WAIT: a retransmitted FIN is acknowledged again
+// <SEQ=SND.NXT><ACK=RCV.NXT> and the state stays.
+TEST_F(TimeWait, RetransmittedFinIsAckedAgain) {
+  const rig_conn k = support::time_wait(rig(), side::passive);
+  rig().input(k.on(support::fin(k.peer_nxt - 1, k.stack_nxt)));
+  const auto a = sent_one();
+  EXPECT_EQ(a.h.flags, flag::kAck);
+  EXPECT_EQ(a.h.seq.value, k.stack_nxt);
+  EXPECT_EQ(a.h.ack.value, k.peer_nxt);
+  EXPECT_EQ(_layer->state_of(k.tuple), tcp_state::time_wait);
+}
+
+TEST_F(TimeWait, RetransmittedFinInTimeWaitIsAckedAndRestartsTwoMsl) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  const std::uint32_t u = _iss + 1;
+  const std::uint32_t w = kPeerIsn + 1;
+  _layer->shutdown(*c, _now);
+  sent_one();
+  input({.flags = flag::kFin | flag::kAck, .seq = w, .ack = u + 1});
+  ASSERT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
+  sent_one();
+  _layer->release(*c, _now);
+
+  advance_ms(50'000);
+  // Our last ACK was lost: the peer sends its FIN again.
+  input({.flags = flag::kFin | flag::kAck, .seq = w, .ack = u + 1});
+  const auto again = sent_one();
+  EXPECT_EQ(again.h.flags, flag::kAck);
+  EXPECT_EQ(again.h.seq.value, u + 1);
+  EXPECT_EQ(again.h.ack.value, w + 1);
+  // 2MSL counts from the retransmitted FIN.
+  advance_ms(kTwoMslMs - 1);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
+  EXPECT_EQ(_layer->time_wait().size(), 1U);
+  advance_ms(1);
+  EXPECT_EQ(_layer->time_wait().size(), 0U);
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);
+}
+
+TEST_F(TimeWait, RstInTimeWaitIsIgnoredByDefault) {
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->shutdown(*c, _now);
+  sent();
+  input({.flags = flag::kFin | flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 2});
+  sent();
+  ASSERT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);
+  input({.flags = flag::kRst, .seq = kPeerIsn + 2});
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::time_wait);  // RFC 1337
+  EXPECT_EQ(_layer->counters().time_wait_rst_ignored.get(), 1U);
+}
+
+TEST_F(TimeWait, RstInTimeWaitHonouredWhenConfigured) {
+  tcp_config cfg;
+  cfg.time_wait_honours_rst = true;
+  make_layer(cfg);
+  tcb* c = established_passive();
+  ASSERT_NE(c, nullptr);
+  _layer->shutdown(*c, _now);
+  sent();
+  input({.flags = flag::kFin | flag::kAck, .seq = kPeerIsn + 1, .ack = _iss + 2});
+  sent();
+  _layer->release(*c, _now);
+  input({.flags = flag::kRst, .seq = kPeerIsn + 2});
+  EXPECT_EQ(_layer->state_of(kPassiveTuple), tcp_state::closed);
+  EXPECT_EQ(_layer->time_wait().size(), 0U);
+  EXPECT_EQ(_layer->counters().time_wait_rst_honoured.get(), 1U);
+}
+
+TEST_F(TimeWait, TheTcbIsFreedAndARecordHoldsTheTuple) {
   to_time_wait(true);
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
   EXPECT_EQ(_layer->find(tuple()), nullptr);
@@ -54,7 +101,7 @@ TEST_F(TimeWaitState, TheTcbIsFreedAndARecordHoldsTheTuple) {
   EXPECT_EQ(_layer->counters().states[static_cast<std::size_t>(tcp_state::time_wait)].get(), 1U);
 }
 
-TEST_F(TimeWaitState, Rfc6191SynWithANewerTimestampReopensTheTuple) {
+TEST_F(TimeWait, Rfc6191SynWithANewerTimestampReopensTheTuple) {
   to_time_wait(true);
   // Its sequence number is even below RCV.NXT: the timestamp decides.
   input({.flags = flag::kSyn, .seq = kPeerIsn - 5000, .options = ts(kPeerTs + 10)});
@@ -67,7 +114,7 @@ TEST_F(TimeWaitState, Rfc6191SynWithANewerTimestampReopensTheTuple) {
   EXPECT_EQ(_layer->counters().time_wait_reused.get(), 1U);
 }
 
-TEST_F(TimeWaitState, ReleasingTheOldConnectionAfterAReuseKeepsTheNewOneInTheTable) {
+TEST_F(TimeWait, ReleasingTheOldConnectionAfterAReuseKeepsTheNewOneInTheTable) {
   // Found by fuzz_tcp_listen_cookies_never: the application released the
   // old connection only after a SYN had reopened its tuple, and freeing the
   // old TCB deleted the tuple from the table again, the new entry with it.
@@ -85,7 +132,7 @@ TEST_F(TimeWaitState, ReleasingTheOldConnectionAfterAReuseKeepsTheNewOneInTheTab
   EXPECT_EQ(c->state, tcp_state::established);
 }
 
-TEST_F(TimeWaitState, Rfc6191SynWithAnOlderTimestampIsSilentlyDropped) {
+TEST_F(TimeWait, Rfc6191SynWithAnOlderTimestampIsSilentlyDropped) {
   to_time_wait(true);
   input({.flags = flag::kSyn, .seq = kPeerIsn + 100000, .options = ts(kPeerTs - 1)});
   EXPECT_TRUE(sent().empty());
@@ -93,7 +140,7 @@ TEST_F(TimeWaitState, Rfc6191SynWithAnOlderTimestampIsSilentlyDropped) {
   EXPECT_EQ(_layer->counters().time_wait_syn_dropped.get(), 1U);
 }
 
-TEST_F(TimeWaitState, Rfc6191WithoutTimestampsAHigherSequenceNumberReopens) {
+TEST_F(TimeWait, Rfc6191WithoutTimestampsAHigherSequenceNumberReopens) {
   to_time_wait(false);
   input({.flags = flag::kSyn, .seq = _w + 1 + 100000});
   const auto sa = sent_one();
@@ -102,7 +149,7 @@ TEST_F(TimeWaitState, Rfc6191WithoutTimestampsAHigherSequenceNumberReopens) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::syn_rcvd);
 }
 
-TEST_F(TimeWaitState, Rfc6191WithoutTimestampsALowerSequenceNumberIsDropped) {
+TEST_F(TimeWait, Rfc6191WithoutTimestampsALowerSequenceNumberIsDropped) {
   to_time_wait(false);
   input({.flags = flag::kSyn, .seq = kPeerIsn});
   EXPECT_TRUE(sent().empty());
@@ -110,7 +157,7 @@ TEST_F(TimeWaitState, Rfc6191WithoutTimestampsALowerSequenceNumberIsDropped) {
   EXPECT_EQ(_layer->counters().time_wait_syn_dropped.get(), 1U);
 }
 
-TEST_F(TimeWaitState, Rfc6191SameTimestampAndAHigherSequenceNumberReopens) {
+TEST_F(TimeWait, Rfc6191SameTimestampAndAHigherSequenceNumberReopens) {
   // The peer's clock has not ticked since its FIN: the sequence number decides.
   to_time_wait(true);
   input({.flags = flag::kSyn, .seq = _w + 1 + 100000, .options = ts(kPeerTs)});
@@ -120,7 +167,7 @@ TEST_F(TimeWaitState, Rfc6191SameTimestampAndAHigherSequenceNumberReopens) {
   EXPECT_EQ(_layer->counters().time_wait_reused.get(), 1U);
 }
 
-TEST_F(TimeWaitState, Rfc6191SameTimestampAndALowerSequenceNumberIsDropped) {
+TEST_F(TimeWait, Rfc6191SameTimestampAndALowerSequenceNumberIsDropped) {
   to_time_wait(true);
   input({.flags = flag::kSyn, .seq = kPeerIsn, .options = ts(kPeerTs)});
   EXPECT_TRUE(sent().empty());
@@ -128,7 +175,7 @@ TEST_F(TimeWaitState, Rfc6191SameTimestampAndALowerSequenceNumberIsDropped) {
   EXPECT_EQ(_layer->counters().time_wait_syn_dropped.get(), 1U);
 }
 
-TEST_F(TimeWaitState, Rfc6191SequenceNumberAtRcvNxtIsNotNewer) {
+TEST_F(TimeWait, Rfc6191SequenceNumberAtRcvNxtIsNotNewer) {
   // "Greater than the last sequence number seen": RCV.NXT itself is not,
   // as in Linux's tcp_timewait_state_process().
   to_time_wait(false);
@@ -137,7 +184,7 @@ TEST_F(TimeWaitState, Rfc6191SequenceNumberAtRcvNxtIsNotNewer) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
 }
 
-TEST_F(TimeWaitState, Rfc6191OldWithoutTimestampsAndANewSynWithThemReopens) {
+TEST_F(TimeWait, Rfc6191OldWithoutTimestampsAndANewSynWithThemReopens) {
   // Timestamps will be on for the new incarnation and were off for the
   // old: no old segment can carry one, so even a low sequence number is new.
   to_time_wait(false);
@@ -147,7 +194,7 @@ TEST_F(TimeWaitState, Rfc6191OldWithoutTimestampsAndANewSynWithThemReopens) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::syn_rcvd);
 }
 
-TEST_F(TimeWaitState, Rfc6191OldWithTimestampsAndANewSynWithoutThemGoesBySequence) {
+TEST_F(TimeWait, Rfc6191OldWithTimestampsAndANewSynWithoutThemGoesBySequence) {
   to_time_wait(true);
   input({.flags = flag::kSyn, .seq = kPeerIsn});
   EXPECT_TRUE(sent().empty()) << "below RCV.NXT: dropped";
@@ -158,7 +205,7 @@ TEST_F(TimeWaitState, Rfc6191OldWithTimestampsAndANewSynWithoutThemGoesBySequenc
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::syn_rcvd);
 }
 
-TEST_F(TimeWaitState, Rfc6191WithTimestampsOffHereTheSequenceNumberDecides) {
+TEST_F(TimeWait, Rfc6191WithTimestampsOffHereTheSequenceNumberDecides) {
   // "Timestamps would be enabled for the new incarnation" needs us to offer
   // them too: with them off, a newer TSval proves nothing.
   tcp_config c;
@@ -171,7 +218,7 @@ TEST_F(TimeWaitState, Rfc6191WithTimestampsOffHereTheSequenceNumberDecides) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
 }
 
-TEST_F(TimeWaitState, RetransmittedFinIsAckedWithTimestamps) {
+TEST_F(TimeWait, RetransmittedFinIsAckedWithTimestamps) {
   to_time_wait(true);
   input({.flags = flag::kFin | flag::kAck, .seq = _w, .ack = _u + 1, .options = ts(kPeerTs + 1)});
   const auto ack = sent_one();
@@ -182,7 +229,7 @@ TEST_F(TimeWaitState, RetransmittedFinIsAckedWithTimestamps) {
   EXPECT_EQ(ack.h.options.timestamps->tsecr, kPeerTs);
 }
 
-TEST_F(TimeWaitState, PawsOldTimestampGetsAnAckAndChangesNothing) {
+TEST_F(TimeWait, PawsOldTimestampGetsAnAckAndChangesNothing) {
   to_time_wait(true);
   input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "old", .options = ts(kPeerTs - 50)});
   const auto ack = sent_one();
@@ -192,7 +239,7 @@ TEST_F(TimeWaitState, PawsOldTimestampGetsAnAckAndChangesNothing) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
 }
 
-TEST_F(TimeWaitState, DataAfterTheFinGetsAnAckButABareAckGetsNothing) {
+TEST_F(TimeWait, DataAfterTheFinGetsAnAckButABareAckGetsNothing) {
   to_time_wait(false);
   input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "late"});
   const auto ack = sent_one();
@@ -203,7 +250,7 @@ TEST_F(TimeWaitState, DataAfterTheFinGetsAnAckButABareAckGetsNothing) {
 
 // RFC 5961 §7 on a record: what is not the peer's FIN again draws at most
 // one ACK per invalid_ack_interval_ns (Linux: tw_last_oow_ack_time).
-TEST_F(TimeWaitState, OutOfWindowAnswersThrottled) {
+TEST_F(TimeWait, OutOfWindowAnswersThrottled) {
   to_time_wait(true);
   const auto late = [this](std::uint32_t tsval) {
     input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "late",
@@ -229,7 +276,7 @@ TEST_F(TimeWaitState, OutOfWindowAnswersThrottled) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
 }
 
-TEST_F(TimeWaitState, RetransmittedFinAlwaysAcked) {
+TEST_F(TimeWait, RetransmittedFinAlwaysAcked) {
   to_time_wait(true);
   // The record's limit in force: it has just answered a late segment.
   input({.flags = flag::kAck, .seq = _w + 1, .ack = _u + 1, .payload = "late",
@@ -253,7 +300,7 @@ TEST_F(TimeWaitState, RetransmittedFinAlwaysAcked) {
   EXPECT_EQ(_layer->state_of(tuple()), tcp_state::time_wait);
 }
 
-TEST_F(TimeWaitState, FullTableSkipsTimeWaitAndCounts) {
+TEST_F(TimeWait, FullTableSkipsTimeWaitAndCounts) {
   tcp_config cfg;
   cfg.max_time_wait = 1;
   make_layer(cfg);
@@ -265,7 +312,7 @@ TEST_F(TimeWaitState, FullTableSkipsTimeWaitAndCounts) {
   EXPECT_EQ(_layer->connections(), 0U);
 }
 
-TEST_F(TimeWaitState, ConnectRefusesATupleInTimeWait) {
+TEST_F(TimeWait, ConnectRefusesATupleInTimeWait) {
   to_time_wait(false);
   // The same tuple from our side, as an explicit local port: still in 2MSL.
   EXPECT_EQ(_layer->connect(kPeerIp, kPeerPort, _now, kServerPort), nullptr);
