@@ -89,11 +89,12 @@ void connection::take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) n
   if (c.rtt_timing && seg.ack > c.rtt_seq) c.rtt_timing = false;
   if (c.rto_check_pending) {
     // RFC 3522 §2: the first ACK of new data after a timeout echoes a TSval
-    // older than the retransmission's only if the original arrived.
+    // older than the retransmission's only if the original arrived; then
+    // every expiry since (`retries`, backoffs included) was needless.
     c.rto_check_pending = false;
     if (ts && ts->tsecr != 0 &&
         static_cast<std::int32_t>(ts->tsecr - c.rto_retransmit_tsval) < 0) {
-      _cx.counters.spurious_rtos.add();
+      _cx.counters.spurious_rtos.add(c.retries);
     }
   }
   c.retries = 0;

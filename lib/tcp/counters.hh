@@ -15,8 +15,9 @@ struct alignas(64) tcp_counters {
   base::counter retransmits;         // segments sent again (RTO, fast, SACK)
   base::counter fast_retransmits;    // recoveries entered
   base::counter rto_expiries;
-  // RFC 3522: timeouts whose original segment was acknowledged after all
-  // (the peer or a queue was late, nothing was lost).
+  // RFC 3522: expiries whose original segment was acknowledged after all
+  // (the peer or a queue was late, nothing was lost), each backoff of such
+  // a timeout counted, so that rto_expiries - spurious_rtos are the real ones.
   base::counter spurious_rtos;
   base::counter syn_retransmits;     // SYN or SYN-ACK sent again (its timer ran out)
   base::counter rst_in;

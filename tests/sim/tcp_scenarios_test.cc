@@ -1,6 +1,7 @@
 // TCP scenarios between two kbt engines, each over many seeds with a mildly
 // impaired link: simultaneous open, simultaneous close, a lost final ACK,
-// a peer that vanishes, and a zero window held for 10 s.
+// a peer that vanishes, a zero window held for 10 s, and a delay spike
+// past the RTO (a spurious timeout).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -237,6 +238,50 @@ TEST(TcpScenarioTest, ZeroWindowHeldTenSecondsThenReopened) {
       EXPECT_EQ(a.tcp().connections() + b.tcp().connections(), 0U);
     }
     EXPECT_TRUE(w.run_until([&] { return w.quiescent(); }, 30 * kSec, 1'000'000).done);
+    EXPECT_EQ(w.mbufs_in_use(), base);
+  });
+}
+
+// RFC 3522 §2: the return path's delay jumps from 1 ms to 1.5 s and stays
+// (a route change), with nothing lost. A's RTO, fitted to 2 ms, fires and
+// backs off before the ACKs of its originals arrive, and they echo the
+// originals' TSvals: every expiry counts as spurious, and the megabyte
+// arrives whole. On this lossless link an expiry not counted spurious
+// would be a detection bug.
+TEST(TcpScenarioTest, AnAckDelaySpikePastTheRtoIsASpuriousTimeoutAndLosesNothing) {
+  for_each_seed(seeds_to_run(8), [](std::uint64_t seed) {
+    world_config wc;
+    wc.seed = seed;
+    for (link_config* l : {&wc.a_to_b, &wc.b_to_a}) {
+      l->delay_ns = 1 * kMs;
+      l->jitter_ns = 200'000;
+    }
+    sim_world w(wc);
+    const unsigned base = w.mbufs_in_use();
+    {
+      tcp_peer a(w, side::a, kMacA, kIpA, settings());
+      tcp_peer b(w, side::b, kMacB, kIpB, settings());
+      b.listen(80);
+      a.set_plan({.send_bytes = 1 << 20, .expect_bytes = 0, .tx_seed = 1});
+      b.set_plan({.expect_bytes = 1 << 20, .rx_seed = 1});
+      a.connect(kIpB, 80);
+      ASSERT_TRUE(w.run_until([&] { return b.received() > 100'000; }, 60 * kSec, 5'000'000).done);
+      EXPECT_EQ(a.tcp().counters().rto_expiries.get(), 0U) << "before the spike";
+      link_config slow = w.link_from(side::b).config();
+      slow.delay_ns = 1500 * kMs;
+      w.link_from(side::b).reconfigure(slow);
+      const auto r = w.run_until([&] { return a.done() && b.done(); }, 300 * kSec, 20'000'000);
+      ASSERT_TRUE(r.done) << "A: " << a.describe() << "\nB: " << b.describe();
+      EXPECT_EQ(a.error() + b.error(), "");
+      const tcp::tcp_counters& c = a.tcp().counters();
+      EXPECT_GE(c.rto_expiries.get(), 1U) << "the spike must outlast the RTO";
+      EXPECT_EQ(c.spurious_rtos.get(), c.rto_expiries.get());
+      EXPECT_EQ(w.link_from(side::a).counters().lost + w.link_from(side::b).counters().lost, 0U);
+      // TIME_WAIT's 2MSL, and the last frames on the 1.5 s path, while both still poll.
+      w.run_for(2 * settings().msl_ns + 2 * kSec, 5'000'000);
+      EXPECT_EQ(a.tcp().connections() + b.tcp().connections(), 0U);
+    }
+    EXPECT_TRUE(w.run_until([&] { return w.quiescent(); }, 10 * kSec, 1'000'000).done);
     EXPECT_EQ(w.mbufs_in_use(), base);
   });
 }

@@ -229,6 +229,21 @@ TEST_F(Connection, AnAckEchoingTheOriginalAfterATimeoutCountsItSpurious) {
   EXPECT_EQ(_counters.spurious_rtos.get(), 1U) << "only the first ACK after the timeout";
 }
 
+// Each backoff of a timeout the original's ACK proves needless was needless too.
+TEST_F(Connection, EveryBackoffOfASpuriousTimeoutCountsSpurious) {
+  _c.ts_ok = true;
+  data_outstanding(1460);
+  const std::uint32_t original = conn().tsval(kNow - 300 * kMs);
+  EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
+  EXPECT_EQ(conn().on_rto(kNow + 400 * kMs), timer_outcome::go_on);
+  EXPECT_EQ(sent().size(), 2U);
+  auto ack = ack_of(1000 + 1460);
+  ack.options.timestamps = wire::tcp_timestamps{.tsval = 1, .tsecr = original};
+  EXPECT_EQ(conn().receive_ack(ack, kNow + 500 * kMs), ack_outcome::go_on);
+  EXPECT_EQ(_counters.rto_expiries.get(), 2U);
+  EXPECT_EQ(_counters.spurious_rtos.get(), 2U);
+}
+
 TEST_F(Connection, AnAckEchoingTheRetransmissionLeavesTheTimeoutReal) {
   _c.ts_ok = true;
   data_outstanding(1460);
