@@ -198,7 +198,8 @@ def _delete_namespace(name):
 
 
 def clean_stale_namespaces():
-    """Delete kbt-it-<pid>-<n> namespaces whose creating pid no longer exists."""
+    """Delete kbt-it-<pid>-<n> namespaces whose creating pid no longer exists,
+    and testpmd's kbt-testpmd-<pid>-<n> runtime directories likewise."""
     removed = []
     for name in list_namespaces():
         m = re.fullmatch(re.escape(NS_PREFIX) + r'(\d+)-(\d+)', name)
@@ -206,7 +207,28 @@ def clean_stale_namespaces():
             continue
         _delete_namespace(name)
         removed.append(name)
+    try:
+        runtime = os.listdir(DPDK_RUNTIME_DIR)
+    except OSError:
+        runtime = []
+    for name in runtime:
+        m = re.fullmatch(re.escape(TESTPMD_PREFIX) + r'(\d+)-(\d+)', name)
+        if m and not _pid_alive(int(m.group(1))):
+            remove_dpdk_runtime(name)
+            removed.append(name)
     return removed
+
+
+def file_prefix_of(cmd):
+    """The --file-prefix an EAL command line names, or None."""
+    for i, arg in enumerate(cmd):
+        if arg == '--file-prefix' and i + 1 < len(cmd):
+            return cmd[i + 1]
+        if arg.startswith('--file-prefix='):
+            return arg.partition('=')[2]
+        if arg == '--':
+            break
+    return None
 
 
 def kernel_checksum_errors(snmp_text):
@@ -300,10 +322,23 @@ def httpd_cmd(*extra, iface='kbt0', lcores='0'):
             '--ip', f'{STACK_IP}/{PREFIX_LEN}', '--stats-interval', '1', *extra]
 
 
+TESTPMD_PREFIX = 'kbt-testpmd-'
+_testpmd_counter = 0
+
+
 def testpmd_cmd(iface='kbt0'):
-    """dpdk-testpmd answering ARP and ping (icmpecho) on a net_tap vdev."""
+    """dpdk-testpmd answering ARP and ping (icmpecho) on a net_tap vdev.
+
+    It gets a --file-prefix of its own, kbt-testpmd-<pid>-<n>: even with
+    --no-shconf, testpmd makes its EAL runtime directory (the default `rte`
+    otherwise) and leaves it behind. KbtNet removes it once the app has
+    exited; the stale sweep, when <pid> has died without doing so.
+    """
+    global _testpmd_counter
+    _testpmd_counter += 1
     exe = os.environ.get('KBT_TESTPMD', shutil.which('dpdk-testpmd') or 'dpdk-testpmd')
     return [exe, '--no-huge', '-m', '512', '--no-shconf', '--no-pci', '-l', '0-1',
+            '--file-prefix', f'{TESTPMD_PREFIX}{os.getpid()}-{_testpmd_counter}',
             f'--vdev=net_tap0,iface={iface}', '--', '--forward-mode=icmpecho',
             '--auto-start', '--stats-period', '0', '--total-num-mbufs', '4096']
 
@@ -525,6 +560,9 @@ class KbtNet:
             # Interrupted (SIGINT/SIGTERM, e.g. a meson timeout that SIGKILLs
             # us 0.5 s later): no grace period for the app.
             self._stop_app(quick=isinstance(exc, KeyboardInterrupt))
+            if self.proc is not None and self.proc.poll() is not None and \
+                    file_prefix_of(self.app_cmd) is not None:
+                remove_dpdk_runtime(file_prefix_of(self.app_cmd))  # the app has exited
             if self.ns is not None and self.check_checksums and \
                     not isinstance(exc, KeyboardInterrupt):
                 self.kernel_errors = self.read_kernel_errors()

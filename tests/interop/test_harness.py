@@ -25,7 +25,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, {here!r})
 import kbtnet
 with kbtnet.KbtNet(kbtnet.testpmd_cmd(), ready=kbtnet.TESTPMD_READY) as net:
-    print(net.ns, net.ns_inode, net.pid, net.logdir, flush=True)
+    print(net.ns, net.ns_inode, net.pid, net.logdir, kbtnet.file_prefix_of(net.app_cmd),
+          flush=True)
     for _ in range(300):   # at most 30 s; the test signals us long before
         time.sleep(0.1)
 '''
@@ -61,15 +62,20 @@ class Parsers(unittest.TestCase):
 
 
 class Rig(unittest.TestCase):
-    def assert_gone(self, ns, inode, pid):
+    def assert_gone(self, ns, inode, pid, prefix):
         self.assertNotIn(ns, kbtnet.list_namespaces())
         self.assertFalse(os.path.exists(os.path.join(kbtnet.NETNS_DIR, ns)))
         self.assertEqual(kbtnet.pids_in_netns(inode), [])
         self.assertFalse(kbtnet._pid_alive(pid), f'app pid {pid} still alive')
+        # The EAL's runtime directory goes too (testpmd makes one even with --no-shconf).
+        self.assertTrue(prefix and prefix.startswith(kbtnet.TESTPMD_PREFIX), prefix)
+        self.assertFalse(os.path.exists(os.path.join(kbtnet.DPDK_RUNTIME_DIR, prefix)))
 
     def test_traffic_and_clean_exit(self):
         with ready_testpmd() as net:
             ns, inode, pid = net.ns, net.ns_inode, net.pid
+            prefix = kbtnet.file_prefix_of(net.app_cmd)
+            self.assertTrue(os.path.isdir(os.path.join(kbtnet.DPDK_RUNTIME_DIR, prefix)))
             self.assertIn(ns, kbtnet.list_namespaces())
             self.assertIn(pid, kbtnet.pids_in_netns(inode))
             tx, rx, out = net.ping(count=5, interval=0.1)
@@ -90,15 +96,16 @@ class Rig(unittest.TestCase):
                             [r.summary() for r in replies])
         self.assertFalse(net.killed)
         self.assertIsNotNone(net.returncode)
-        self.assert_gone(ns, inode, pid)
+        self.assert_gone(ns, inode, pid, prefix)
 
     def test_teardown_on_exception(self):
         with self.assertRaises(ZeroDivisionError):
             with ready_testpmd() as net:
                 ns, inode, pid = net.ns, net.ns_inode, net.pid
+                prefix = kbtnet.file_prefix_of(net.app_cmd)
                 1 / 0
         shutil.rmtree(net.logdir, ignore_errors=True)
-        self.assert_gone(ns, inode, pid)
+        self.assert_gone(ns, inode, pid, prefix)
 
     def test_app_that_exits_early_is_reported(self):
         net = kbtnet.KbtNet(['false'], tap_timeout=5)
@@ -119,12 +126,12 @@ class Rig(unittest.TestCase):
             p.kill()
             p.communicate()
             raise
-        ns, inode, pid, logdir = line.split()
+        ns, inode, pid, logdir, prefix = line.split()
         self.addCleanup(shutil.rmtree, logdir, True)
-        return p, ns, int(inode), int(pid)
+        return p, ns, int(inode), int(pid), prefix
 
     def test_teardown_on_sigterm(self):
-        p, ns, inode, pid = self._child()
+        p, ns, inode, pid, prefix = self._child()
         p.send_signal(signal.SIGTERM)
         try:
             p.communicate(timeout=15)
@@ -132,17 +139,20 @@ class Rig(unittest.TestCase):
             if p.poll() is None:
                 p.kill()
                 p.communicate()
-        self.assert_gone(ns, inode, pid)
+        self.assert_gone(ns, inode, pid, prefix)
 
     def test_sigkill_leaves_only_a_namespace_that_the_next_run_sweeps(self):
-        p, ns, inode, pid = self._child()
+        p, ns, inode, pid, prefix = self._child()
         p.kill()
         p.communicate(timeout=10)
         # PR_SET_PDEATHSIG: the app gets SIGTERM when its parent dies.
         kbtnet.wait_for(lambda: not kbtnet._pid_alive(pid), 15, what='orphaned app to exit')
         self.assertIn(ns, kbtnet.list_namespaces())
-        self.assertIn(ns, kbtnet.clean_stale_namespaces())
-        self.assert_gone(ns, inode, pid)
+        self.assertTrue(os.path.isdir(os.path.join(kbtnet.DPDK_RUNTIME_DIR, prefix)))
+        swept = kbtnet.clean_stale_namespaces()
+        self.assertIn(ns, swept)
+        self.assertIn(prefix, swept)
+        self.assert_gone(ns, inode, pid, prefix)
 
     def test_stale_namespace_of_dead_pid_is_swept(self):
         dead = subprocess.Popen(['true'])
