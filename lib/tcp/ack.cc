@@ -87,15 +87,13 @@ void connection::take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) n
     c.rtt.on_sample(now_ns - c.rtt_start_ns);
   }
   if (c.rtt_timing && seg.ack > c.rtt_seq) c.rtt_timing = false;
-  if (c.rto_check_pending) {
-    // RFC 3522 §2: the first ACK of new data after a timeout echoes a TSval
-    // older than the retransmission's only if the original arrived; then
-    // every expiry since (`retries`, backoffs included) was needless.
-    c.rto_check_pending = false;
-    if (ts && ts->tsecr != 0 &&
-        static_cast<std::int32_t>(ts->tsecr - c.rto_retransmit_tsval) < 0) {
-      _cx.counters.spurious_rtos.add(c.retries);
-    }
+  // RFC 3522 §2: the first ACK of new data after a timeout (retries > 0)
+  // echoes a TSval older than the retransmission's only if the original
+  // arrived; then every expiry since (`retries`, backoffs included) was
+  // needless.
+  if (c.retries > 0 && c.ts_ok && ts && ts->tsecr != 0 &&
+      static_cast<std::int32_t>(ts->tsecr - c.rto_retransmit_tsval) < 0) {
+    _cx.counters.spurious_rtos.add(c.retries);
   }
   c.retries = 0;
   c.persist_backoff = 0;

@@ -68,7 +68,6 @@ void connection::reset_for_open(seq32 iss, std::uint32_t ts_offset,
   c.syn_retransmits = 0;
   c.dupacks = 0;
   c.in_recovery = false;
-  c.rto_check_pending = false;
   c.rtt = rtt_estimator{};
   c.rtt_timing = false;
   c.persist_backoff = 0;

@@ -143,9 +143,9 @@ struct tcb : base::tagged_timer<rto_tag>,
   // a second (RFC 6298 §2.1). Kept after it completes; the API reports it.
   std::uint8_t syn_retransmits = 0;
   bool in_recovery = false;
-  // RFC 3522 §2: a timeout's retransmission went out with this TSval and
-  // the first ACK of new data since is still awaited (timestamps only).
-  bool rto_check_pending = false;
+  // RFC 3522 §2: the TSval of the first retransmission of the timeout now
+  // running (valid while retries > 0 on a timestamped connection: entering
+  // ESTABLISHED and every ACK of new data zero retries).
   std::uint32_t rto_retransmit_tsval = 0;
   seq32 recover;      // RFC 6582 "recover"
   seq32 high_rxt;     // RFC 6675 HighRxt

@@ -126,7 +126,6 @@ timer_outcome connection::on_rto(std::uint64_t now_ns) noexcept {
     // RFC 3522 §2: remember the first retransmission's TSval (a retransmission
     // that waits for tx room goes out later, with a larger one: still newer
     // than the original's).
-    _c.rto_check_pending = true;
     _c.rto_retransmit_tsval = tsval(now_ns);
   }
   arm_rto(now_ns);
