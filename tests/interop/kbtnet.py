@@ -103,6 +103,13 @@ def latest_stats(text):
     return all_stats[-1] if all_stats else None
 
 
+def lost_segment_timeouts(stats):
+    """RTO expiries of a stats dict that RFC 3522's timestamp check did not
+    prove spurious (tcp_spurious_rtos): a late peer may make the RTO fire,
+    and only these point at a segment lost."""
+    return stats.get('tcp_rto_expiries', 0) - stats.get('tcp_spurious_rtos', 0)
+
+
 def ping_received(output):
     """(transmitted, received) from iputils ping's summary, or None."""
     m = re.search(r'(\d+) packets transmitted, (\d+) received', output)
@@ -560,9 +567,9 @@ class KbtNet:
             # Interrupted (SIGINT/SIGTERM, e.g. a meson timeout that SIGKILLs
             # us 0.5 s later): no grace period for the app.
             self._stop_app(quick=isinstance(exc, KeyboardInterrupt))
-            if self.proc is not None and self.proc.poll() is not None and \
-                    file_prefix_of(self.app_cmd) is not None:
-                remove_dpdk_runtime(file_prefix_of(self.app_cmd))  # the app has exited
+            prefix = file_prefix_of(self.app_cmd)
+            if prefix is not None and self.proc is not None and self.proc.poll() is not None:
+                remove_dpdk_runtime(prefix)  # the app has exited
             if self.ns is not None and self.check_checksums and \
                     not isinstance(exc, KeyboardInterrupt):
                 self.kernel_errors = self.read_kernel_errors()
