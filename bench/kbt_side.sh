@@ -71,14 +71,9 @@ link="net_memif shared memory (role=server on the server, client on the client, 
 tmp=$(mktemp -d /tmp/kbt_side.XXXXXX)
 srv_pid=""
 cli_pid=""
-stop_pid() {  # pid: SIGINT, then SIGKILL after 10 s
-  local pid=$1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -INT "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=scripts/lib/stop_process.sh
+. "$here/scripts/lib/stop_process.sh"
+stop_pid() { stop_process "$1" INT 10; }  # the apps print their final stats on SIGINT
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   local rc=$?

@@ -41,14 +41,9 @@ tmp=$(mktemp -d /tmp/linux_side.XXXXXX)
 ns="kbt-bench-linux-$$"
 pids=()       # what this script started, stopped by id in cleanup
 commands=()   # the commands of the measurement, as run, for the JSON line
-stop_pid() {  # pid: SIGTERM, then SIGKILL after 5 s
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=scripts/lib/stop_process.sh
+. "$here/scripts/lib/stop_process.sh"
+stop_pid() { stop_process "$1" TERM 5; }
 cleanup() {
   local rc=$?
   for pid in "${pids[@]}"; do stop_pid "$pid"; done

@@ -88,13 +88,11 @@ mkdir -p "$results"
 
 tmp=$(mktemp -d /tmp/kbt-bench.XXXXXX)
 side_pid=""
+# shellcheck source=scripts/lib/stop_process.sh
+. scripts/lib/stop_process.sh
 cleanup() {
   # A side cleans up after itself on SIGTERM (its namespaces, processes).
-  if [ -n "$side_pid" ] && kill -0 "$side_pid" 2>/dev/null; then
-    kill -TERM "$side_pid" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$side_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$side_pid" 2>/dev/null || true
-  fi
+  stop_process "$side_pid" TERM 30
   rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -23,13 +23,10 @@ ns="kbt-demo-$$"
 log=$(mktemp /tmp/kbt-demo.XXXXXX)
 wrk_out=$(mktemp /tmp/kbt-demo-wrk.XXXXXX)
 app_pid=""
+# shellcheck source=scripts/lib/stop_process.sh
+. scripts/lib/stop_process.sh
 cleanup() {
-  if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then
-    kill -TERM "$app_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$app_pid" 2>/dev/null || true
-    wait "$app_pid" 2>/dev/null || true
-  fi
+  stop_process "$app_pid" TERM 5
   ip netns del "$ns" 2>/dev/null || true
   # The EAL's runtime directory for our --file-prefix (the app has exited).
   rm -rf "/var/run/dpdk/$ns"

@@ -9,17 +9,12 @@
 #include <string>
 
 #include "base/rss_table.hh"
-#include "dev/offload_defects.hh"
 #include "base/startup_error.hh"
+#include "dev/offload_defects.hh"
+#include "dev/port_error.hh"
 
 namespace kbt::dev {
 namespace {
-
-
-
-std::string port_error(std::uint16_t port_id, const char* step, int rc) {
-  return "port " + std::to_string(port_id) + ": " + step + " failed: " + rte_strerror(-rc);
-}
 
 port_offloads negotiate_offloads(const rte_eth_dev_info& info, rte_eth_conf& conf,
                                  std::uint16_t queues) {

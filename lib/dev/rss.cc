@@ -8,16 +8,13 @@
 #include <vector>
 
 #include "base/startup_error.hh"
+#include "dev/port_error.hh"
 
 namespace kbt::dev {
 namespace {
 
 // The largest power of two a uint16_t RETA size can hold.
 constexpr std::size_t kMaxRetaSize = 32768;
-
-std::string port_error(std::uint16_t port_id, const char* step, int rc) {
-  return "port " + std::to_string(port_id) + ": " + step + " failed: " + rte_strerror(-rc);
-}
 
 }  // namespace
 
