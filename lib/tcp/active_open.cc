@@ -7,13 +7,13 @@ namespace kbt::tcp {
 // A source port whose replies land on this core. When the pool is dry and
 // the configuration allows it, the oldest TIME_WAIT record of an active
 // open gives up its port (counted: that shortens TIME_WAIT on purpose).
-std::optional<tcp_layer::source_port> tcp_layer::take_port(wire::ipv4_addr remote_ip,
+std::optional<source_ports::endpoint> tcp_layer::take_port(wire::ipv4_addr remote_ip,
                                                            std::uint16_t remote_port) noexcept {
   // Bounded: a few oldest records, since a recycled port may belong to a
   // class that does not suit this destination.
   constexpr int kRecycleAttempts = 16;
   for (int attempt = 0; attempt <= kRecycleAttempts; ++attempt) {
-    if (const auto sp = take_from_sources(remote_ip, remote_port)) return sp;
+    if (const auto sp = _ports.take(remote_ip, remote_port)) return sp;
     if (!_config.tcp.reuse_time_wait) break;
     time_wait_record* oldest = _demux.time_wait().oldest();
     // Only an active open's record holds a pool port; a passive one stays.
@@ -22,22 +22,6 @@ std::optional<tcp_layer::source_port> tcp_layer::take_port(wire::ipv4_addr remot
     _demux.time_wait().end(*oldest);
   }
   _counters.ports_exhausted.add();
-  return std::nullopt;
-}
-
-// Round robin over the source addresses: the next one in turn, or the first
-// after it with a port left for this destination (at most one try each).
-std::optional<tcp_layer::source_port> tcp_layer::take_from_sources(
-    wire::ipv4_addr remote_ip, std::uint16_t remote_port) noexcept {
-  const std::uint32_t k = _sources.count;
-  for (std::uint32_t step = 0; step < k; ++step) {
-    const std::uint32_t s = _next_source;
-    _next_source = s + 1 == k ? 0 : s + 1;
-    const wire::ipv4_addr ip = _sources.at(s);
-    if (const auto port = _ports.take(ip, remote_ip, remote_port, s)) {
-      return source_port{ip, *port};
-    }
-  }
   return std::nullopt;
 }
 
@@ -57,7 +41,7 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
   // a tuple's ISN keeps growing across processes.
   tcb* c = open_tcb(t, lifecycle::application, _isn.generate(t, _ts.since_boot(now_ns)), now_ns);
   if (c == nullptr) {
-    if (from_pool) give_back_port(t.local_ip, t.local_port);
+    if (from_pool) _ports.give_back(t.local_ip, t.local_port);
     return nullptr;
   }
   c->holds_pool_port = from_pool;

@@ -22,7 +22,9 @@
 // its own state changes and events.
 #include <rte_mbuf.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "base/timer_wheel.hh"
 #include "tcp/challenge_budget.hh"
@@ -53,6 +55,9 @@ struct connection_context {
   event_queue& events;              // news for the application
   syn_queue_lengths& syn_queues;    // kept as passive opens enter and leave SYN_RCVD
   challenge_budget& challenges;
+  // Senders the mbuf budget refused, oldest first: told kWritable as it
+  // has room again (tcp_layer's advance).
+  tcb_list<&tcb::blocked>& blocked;
   // Output that found no tx room, oldest first; active opens waiting for a
   // SYN of the iteration's budget (apart, so that the ACKs and data behind
   // a storm of connects do not wait for all of its SYNs).
@@ -194,6 +199,16 @@ class connection {
   void account_rcv(std::uint32_t before) noexcept;
   // The same for the send buffer, after it held `before`.
   void account_snd(std::uint32_t before) noexcept;
+
+  // user_calls.cc: the application's calls on this connection (RFC 9293
+  // §3.10), as tcp_layer.hh describes them.
+  bool send(rte_mbuf* payload, std::uint64_t now_ns) noexcept;
+  std::uint32_t send_copy(std::span<const std::byte> data, std::uint64_t now_ns) noexcept;
+  rte_mbuf* recv(std::uint64_t now_ns) noexcept;
+  void unrecv(rte_mbuf* rest) noexcept;
+  void shutdown(std::uint64_t now_ns) noexcept;
+  void set_keepalive(bool on, std::uint64_t now_ns) noexcept;
+  void set_reading(bool on) noexcept;
 
   // The one place a live connection's state changes: the state gauges and,
   // for a passive open entering or leaving SYN_RCVD, its listener's SYN

@@ -57,11 +57,10 @@ class demux {
   // the TIME_WAIT records (time_wait.hh); throws base::startup_error when
   // DPDK refuses.
   demux(const std::string& table_name, std::uint32_t max_conns, const tcp_config& tcp,
-        control_sender& control, const ts_clock& ts, port_pool& ports,
-        wire::ipv4_addr first_source, listener& listeners, tcp_counters& counters,
-        wire::ipv4_addr local_ip)
+        control_sender& control, const ts_clock& ts, source_ports& ports,
+        listener& listeners, tcp_counters& counters, wire::ipv4_addr local_ip)
       : _conns(table_name, max_conns, tcp),
-        _time_wait(tcp, control, ts, ports, first_source, counters),
+        _time_wait(tcp, control, ts, ports, counters),
         _listeners(listeners),
         _counters(counters),
         _local_ip(local_ip) {}

@@ -133,27 +133,6 @@ void connection::append_rx(rte_mbuf* data, std::uint32_t len) noexcept {
   account_rcv(before);
 }
 
-void tcp_layer::unrecv(tcb& c, rte_mbuf* rest) noexcept {
-  if (rest == nullptr) return;
-  const std::uint32_t before = c.rcv_held_mbufs();
-  const std::uint32_t len = rte_pktmbuf_pkt_len(rest);
-  const std::uint16_t segs = rest->nb_segs;
-  if (c.rx_head == nullptr) {
-    c.rx_head = rest;
-    c.rx_tail = rte_pktmbuf_lastseg(rest);
-  } else if (rte_pktmbuf_chain(rest, c.rx_head) == 0) {
-    c.rx_head = rest;
-  } else {
-    rte_pktmbuf_free(rest);  // past the chain limit: as append_rx, dropped
-    return;
-  }
-  c.rx_bytes += len;
-  c.rx_mbufs += segs;
-  conn(c).account_rcv(before);
-}
-
-void tcp_layer::block_sender(tcb& c) noexcept { _blocked.push_back(c); }
-
 // Oldest first, and only while the budget would take a send from the one
 // at the head: a sender told kWritable that cannot send would only be
 // refused again.

@@ -32,16 +32,14 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
       _builder(config.pool, config.tx_cksum_offload),
       _control(_builder, _out, _counters),
       _listener(_config.tcp, config.cookie_key, _isn, _ts, _control, _counters),
-      _own_rss(config.rss != nullptr ? nullptr : std::make_unique<base::rss_table>(1)),
-      _sources(config.sources.empty() ? wire::ipv4_range{config.local_ip, 1} : config.sources),
-      _ports(config.rss != nullptr ? *config.rss : *_own_rss, config.core, config.port_first,
-             config.port_last, _sources.count),
+      _ports(config.rss, config.core, config.port_first, config.port_last, config.sources,
+             config.local_ip),
       _snd_mem(_config.tcp.core_snd_mbufs, _config.tcp.snd_mbufs, _config.tcp.guaranteed_mbufs),
       _rcv_mem(_config.tcp.core_rcv_mbufs, _config.tcp.rcv_mbufs, _config.tcp.guaranteed_mbufs),
       _challenge_budget(config.isn_key, config.cookie_key, config.core,
                         config.tcp.challenge_ack_limit),
       _demux(table_name(config.id, this), config.max_conns, _config.tcp, _control, _ts, _ports,
-             _sources.first, _listener, _counters, _config.local_ip),
+             _listener, _counters, _config.local_ip),
       _cx{.tcp = _config.tcp,
           .pool = _config.pool,
           .counters = _counters,
@@ -54,6 +52,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
           .events = _events,
           .syn_queues = _listener.syn_queues(),
           .challenges = _challenge_budget,
+          .blocked = _blocked,
           .deferred = _deferred,
           .syn_waiting = _syn_waiting} {
   connection_table& table = _demux.connections();
@@ -145,7 +144,7 @@ tcb* tcp_layer::open_tcb(const four_tuple& t, lifecycle life, seq32 iss,
 void tcp_layer::detach(tcb& c) noexcept {
   _demux.connections().remove(c);
   _listener.leave_accept_queue(c);
-  if (c.holds_pool_port) give_back_port(c.tuple.local_ip, c.tuple.local_port);
+  if (c.holds_pool_port) _ports.give_back(c.tuple.local_ip, c.tuple.local_port);
   c.holds_pool_port = false;
 }
 
@@ -242,92 +241,6 @@ void tcp_layer::to_closed(tcb& c) noexcept {
   reap(c);
 }
 
-bool tcp_layer::send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
-  if (!may_queue_data(c.state) || c.fin_queued) return false;
-  std::uint16_t pieces = 0;
-  for (const rte_mbuf* s = payload; s != nullptr; s = s->next) pieces += s->data_len != 0 ? 1 : 0;
-  const std::uint32_t before = c.snd.segments();
-  if (pieces > _snd_mem.allowance(before)) {
-    // The core's send memory, or this connection's share of it, is spent
-    // (memory.cc): refused whole; kWritable once there is room.
-    _counters.snd_mem_refused.add();
-    block_sender(c);
-    return false;
-  }
-  if (!c.snd.append(payload)) return false;
-  conn(c).account_snd(before);
-  if (can_send(c.state)) conn(c).output(now_ns);
-  return true;
-}
-
-std::uint32_t tcp_layer::send_copy(tcb& c, std::span<const std::byte> data,
-                                   std::uint64_t now_ns) noexcept {
-  if (!may_queue_data(c.state) || c.fin_queued) return 0;
-  // Fill whole mbufs, then segment once: segment boundaries follow the MSS,
-  // not the copy chunks.
-  const std::uint32_t before = c.snd.segments();
-  const std::uint32_t taken = c.snd.append_copy(data, _config.pool, _snd_mem.allowance(before));
-  conn(c).account_snd(before);
-  if (taken < data.size() && c.snd.free_space() > 0) {
-    // Not for want of bytes: the mbuf budget (or the pool) cut it short.
-    _counters.snd_mem_refused.add();
-    block_sender(c);
-  }
-  if (taken > 0 && can_send(c.state)) conn(c).output(now_ns);
-  return taken;
-}
-
-rte_mbuf* tcp_layer::recv(tcb& c, std::uint64_t now_ns) noexcept {
-  rte_mbuf* data = c.rx_head;
-  if (data == nullptr) return nullptr;
-  const std::uint32_t before = conn(c).receive_space();
-  const std::uint32_t held = c.rcv_held_mbufs();
-  c.rx_head = c.rx_tail = nullptr;
-  c.rx_bytes = 0;
-  c.rx_mbufs = 0;
-  conn(c).account_rcv(held);
-  // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
-  // has grown by a full segment or half the buffer, not byte by byte.
-  const std::uint32_t after = conn(c).receive_space();
-  const std::uint32_t opened = after > before ? after - before : 0;
-  const std::uint32_t advertised = static_cast<std::uint32_t>(c.rcv_adv - c.rcv_nxt);
-  if (can_receive(c.state) &&
-      (advertised < c.snd_mss || opened >= c.rcv_buffer / 2) &&
-      after > advertised &&
-      after - advertised >= std::min<std::uint32_t>(c.rcv_buffer / 2, c.snd_mss)) {
-    conn(c).send_ack(now_ns);
-  }
-  return data;
-}
-
-void tcp_layer::shutdown(tcb& c, std::uint64_t now_ns) noexcept {
-  switch (c.state) {
-    case tcp_state::syn_sent:
-    case tcp_state::syn_rcvd:
-    case tcp_state::established:
-    case tcp_state::close_wait:
-      if (c.fin_queued) return;
-      c.fin_queued = true;
-      c.fin_seq = c.snd.end();
-      if (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_rcvd) {
-        // RFC 9293 §3.10.4 (SYN-RECEIVED): "queue for processing after
-        // entering ESTABLISHED": the FIN follows what send() already took,
-        // once the handshake is done (input.cc, ack.cc). For SYN-SENT the
-        // RFC deletes the TCB, which loses queued data and the half of the
-        // connection still open for reading; shutdown() is a half-close,
-        // so it is queued the same way. release() with nothing queued still
-        // deletes it.
-        return;
-      }
-      conn(c).set_state(c.state == tcp_state::established ? tcp_state::fin_wait_1
-                                                     : tcp_state::last_ack);
-      conn(c).output(now_ns);
-      return;
-    default:
-      return;  // already closing
-  }
-}
-
 void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
   (void)now_ns;
   // RFC 9293 §3.10.5: in synchronized states send RST <SEQ=SND.NXT>.
@@ -337,15 +250,6 @@ void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
   } else {
     to_closed(c);
   }
-}
-
-void tcp_layer::set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept {
-  if (!on) {
-    _wheel.cancel(c.idle_timer());
-    return;
-  }
-  c.keepalive_sent = 0;
-  _wheel.arm(c.idle_timer(), now_ns + _config.tcp.keepalive_idle_ns);
 }
 
 // RFC 9293 §3.10.7.4: FIN_WAIT_2 or CLOSING to TIME_WAIT. The TCB goes

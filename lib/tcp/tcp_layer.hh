@@ -39,6 +39,7 @@
 #include "tcp/listener.hh"
 #include "tcp/mbuf_budget.hh"
 #include "tcp/port_pool.hh"
+#include "tcp/source_ports.hh"
 #include "tcp/segment_builder.hh"
 #include "tcp/segment_queue.hh"
 #include "tcp/syn_cookie.hh"
@@ -132,29 +133,33 @@ class tcp_layer {
                std::uint16_t local_port = 0) noexcept;
   // Zero-copy send: takes `payload` (an mbuf chain) when it fits the send
   // buffer whole and returns true; otherwise the caller keeps it.
-  bool send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept;
+  // The calls on one connection are its own logic (user_calls.cc).
+  bool send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
+    return conn(c).send(payload, now_ns);
+  }
   // Copies as much of `data` as fits; returns the bytes taken.
-  std::uint32_t send_copy(tcb& c, std::span<const std::byte> data, std::uint64_t now_ns) noexcept;
+  std::uint32_t send_copy(tcb& c, std::span<const std::byte> data, std::uint64_t now_ns) noexcept {
+    return conn(c).send_copy(data, now_ns);
+  }
   // Takes the in-order data received so far as one mbuf chain (the caller
   // frees it), or nullptr. Reopens the receive window.
-  rte_mbuf* recv(tcb& c, std::uint64_t now_ns) noexcept;
+  rte_mbuf* recv(tcb& c, std::uint64_t now_ns) noexcept { return conn(c).recv(now_ns); }
   // Gives back the part of what recv() returned that the application did
   // not use: `rest` goes first in the receive queue again (its mbufs count
   // against this core's receive memory once more) and comes with the next
   // read. No kReadable: the application asks again (set_reading) when it can.
-  void unrecv(tcb& c, rte_mbuf* rest) noexcept;
+  void unrecv(tcb& c, rte_mbuf* rest) noexcept { conn(c).unrecv(rest); }
   // Our side is done sending: FIN after the queued data (half-close).
-  void shutdown(tcb& c, std::uint64_t now_ns) noexcept;
+  void shutdown(tcb& c, std::uint64_t now_ns) noexcept { conn(c).shutdown(now_ns); }
   // RST and forget (RFC 9293 §3.10.5 ABORT).
   void abort(tcb& c, std::uint64_t now_ns) noexcept;
   void set_nodelay(tcb& c, bool on) noexcept { c.nodelay = on; }
   // The application stops or resumes taking data; resuming with data
   // waiting reports kReadable again.
-  void set_reading(tcb& c, bool on) noexcept {
-    c.rx_paused = !on;
-    if (on && c.rx_head != nullptr) notify(c, event::kReadable);
+  void set_reading(tcb& c, bool on) noexcept { conn(c).set_reading(on); }
+  void set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept {
+    conn(c).set_keepalive(on, now_ns);
   }
-  void set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept;
   // The application lets go of `c` (after kClosed, or earlier: then it also
   // shuts its side down). Its TCB returns to the pool once the protocol is
   // done with it too; the handle must not be used again.
@@ -208,7 +213,7 @@ class tcp_layer {
   std::size_t queued_packets() const noexcept { return _out.size(); }
   base::timer_wheel& wheel() noexcept { return _wheel; }
   const time_wait_table& time_wait() const noexcept { return _demux.time_wait().table(); }
-  const port_pool& ports() const noexcept { return _ports; }
+  const port_pool& ports() const noexcept { return _ports.pool(); }
 
  private:
   friend struct tcp_timers;
@@ -233,7 +238,6 @@ class tcp_layer {
 
   // memory.cc: the core's mbuf budgets (mbuf_budget.hh)
   static tcp_layer_config resolve_memory(tcp_layer_config config) noexcept;
-  void block_sender(tcb& c) noexcept;
   void wake_blocked_senders() noexcept;
 
   // input.cc
@@ -253,18 +257,8 @@ class tcp_layer {
   void reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
                         const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
   // A source address and port for an active open to remote_ip:remote_port.
-  struct source_port {
-    wire::ipv4_addr ip;
-    std::uint16_t port = 0;
-  };
-  std::optional<source_port> take_port(wire::ipv4_addr remote_ip,
-                                       std::uint16_t remote_port) noexcept;
-  std::optional<source_port> take_from_sources(wire::ipv4_addr remote_ip,
-                                               std::uint16_t remote_port) noexcept;
-  // A pool port of a connection from `local_ip` goes back to that address's share.
-  void give_back_port(wire::ipv4_addr local_ip, std::uint16_t port) noexcept {
-    _ports.give_back(port, local_ip.value - _sources.first.value);
-  }
+  std::optional<source_ports::endpoint> take_port(wire::ipv4_addr remote_ip,
+                                                  std::uint16_t remote_port) noexcept;
   void input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
                       std::uint64_t now_ns) noexcept;
   void input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
@@ -294,10 +288,7 @@ class tcp_layer {
   segment_builder _builder;
   control_sender _control;  // segments with no TCB: RST, cookie SYN-ACK
   listener _listener;       // the ports, their SYN and accept queues, the cookies
-  std::unique_ptr<base::rss_table> _own_rss;  // when the config gives none
-  wire::ipv4_range _sources;       // config.sources, or local_ip alone
-  std::uint32_t _next_source = 0;  // the index the next active open tries first
-  port_pool _ports;
+  source_ports _ports;  // the local ends of active opens
   event_queue _events;
   mbuf_budget _snd_mem;
   mbuf_budget _rcv_mem;

@@ -35,13 +35,12 @@ bool syn_reopens(const time_wait_record& r, const wire::tcp_repr& syn, bool ts_e
 }  // namespace
 
 time_wait_keeper::time_wait_keeper(const tcp_config& config, control_sender& out,
-                                   const ts_clock& ts, port_pool& ports,
-                                   wire::ipv4_addr first_source, tcp_counters& counters)
+                                   const ts_clock& ts, source_ports& ports,
+                                   tcp_counters& counters)
     : _config(config),
       _out(out),
       _ts(ts),
       _ports(ports),
-      _first_source(first_source),
       _counters(counters),
       _table(std::max<std::uint32_t>(1, config.max_time_wait), 2 * config.msl_ns) {}
 
@@ -59,9 +58,7 @@ bool time_wait_keeper::enter(const time_wait_record& r, std::uint64_t now_ns) no
 // and, for an active open, its source port.
 void time_wait_keeper::forget(const time_wait_record& r) noexcept {
   _counters.states[kTimeWait].sub();
-  if (r.port_from_pool) {
-    _ports.give_back(r.tuple.local_port, r.tuple.local_ip.value - _first_source.value);
-  }
+  if (r.port_from_pool) _ports.give_back(r.tuple.local_ip, r.tuple.local_port);
 }
 
 void time_wait_keeper::end(time_wait_record& r) noexcept {

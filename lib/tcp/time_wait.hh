@@ -13,7 +13,7 @@
 #include "tcp/config.hh"
 #include "tcp/control_sender.hh"
 #include "tcp/counters.hh"
-#include "tcp/port_pool.hh"
+#include "tcp/source_ports.hh"
 #include "tcp/segment_builder.hh"
 #include "tcp/time_wait_table.hh"
 #include "wire/addr.hh"
@@ -33,10 +33,9 @@ class time_wait_keeper {
   static constexpr std::size_t kExpiryBatch = 4096;
 
   // The table (config.max_time_wait records, at least one, living 2 MSL)
-  // is allocated here. Pool ports of active opens go back to `ports`, in
-  // the share of their source address counted from `first_source`.
+  // is allocated here. Pool ports of active opens go back to `ports`.
   time_wait_keeper(const tcp_config& config, control_sender& out, const ts_clock& ts,
-                   port_pool& ports, wire::ipv4_addr first_source, tcp_counters& counters);
+                   source_ports& ports, tcp_counters& counters);
 
   // A connection enters TIME_WAIT as `r`. False when the table is full: the
   // connection skips TIME_WAIT (counted), as Linux does past
@@ -69,8 +68,7 @@ class time_wait_keeper {
   const tcp_config& _config;
   control_sender& _out;
   const ts_clock& _ts;
-  port_pool& _ports;
-  wire::ipv4_addr _first_source;
+  source_ports& _ports;
   tcp_counters& _counters;
   time_wait_table _table;
 };

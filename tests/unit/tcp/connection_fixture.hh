@@ -40,6 +40,7 @@ class Connection : public ::testing::Test, protected control_rig {
             .events = _events,
             .syn_queues = _syn_queues,
             .challenges = _challenges,
+            .blocked = _blocked,
             .deferred = _deferred,
             .syn_waiting = _syn_waiting},
         _c(64 * 1024, 64, 64 * 1024, 64) {
@@ -136,6 +137,7 @@ class Connection : public ::testing::Test, protected control_rig {
   event_queue _events;
   syn_queue_lengths _syn_queues;
   challenge_budget _challenges;
+  tcb_list<&tcb::blocked> _blocked;
   tcb_list<&tcb::deferred> _deferred;
   tcb_list<&tcb::syn_waiting> _syn_waiting;
   connection_context _cx;

@@ -29,14 +29,13 @@ class TimeWaitKeeper : public ::testing::Test, protected control_rig {
  protected:
   TimeWaitKeeper()
       : _rss(1),
-        _ports(_rss, 0, 40000, 40015, 2) {
+        _ports(&_rss, 0, 40000, 40015, {kFirstSource, 2}, kFirstSource) {
     _config.max_time_wait = 2;
   }
 
   time_wait_keeper& keeper() {
     if (!_keeper) {
-      _keeper = std::make_unique<time_wait_keeper>(_config, _control, _ts, _ports, kFirstSource,
-                                                   _counters);
+      _keeper = std::make_unique<time_wait_keeper>(_config, _control, _ts, _ports, _counters);
     }
     return *_keeper;
   }
@@ -55,7 +54,7 @@ class TimeWaitKeeper : public ::testing::Test, protected control_rig {
   tcp_config _config;
   ts_clock _ts;
   base::rss_table _rss;
-  port_pool _ports;
+  source_ports _ports;
   std::unique_ptr<time_wait_keeper> _keeper;
 };
 
@@ -145,18 +144,21 @@ TEST_F(TimeWaitKeeper, AnswersToInvalidSegmentsAreLimitedPerRecord) {
 // back in the share of its own source address.
 TEST_F(TimeWaitKeeper, ExpiryGivesAPoolPortBackToItsSource) {
   const ipv4_addr second{kFirstSource.value + 1};
-  const auto port = _ports.take(second, kPeer, 5555, 1);
-  ASSERT_TRUE(port.has_value());
-  const std::size_t free_before = _ports.available(1);
-  time_wait_record r = record(*port);
+  ASSERT_TRUE(_ports.take(kPeer, 5555).has_value());  // the first address's turn
+  const auto end = _ports.take(kPeer, 5555);
+  ASSERT_TRUE(end.has_value());
+  ASSERT_EQ(end->ip, second);
+  const port_pool& pool = _ports.pool();
+  const std::size_t free_before = pool.available(1);
+  time_wait_record r = record(end->port);
   r.tuple.local_ip = second;
   r.port_from_pool = true;
   ASSERT_TRUE(keeper().enter(r, kNow));
-  EXPECT_TRUE(_ports.is_taken(*port, 1));
+  EXPECT_TRUE(pool.is_taken(end->port, 1));
   keeper().expire(kNow + 2 * _config.msl_ns);
-  EXPECT_FALSE(_ports.is_taken(*port, 1));
-  EXPECT_EQ(_ports.available(1), free_before + 1);
-  EXPECT_EQ(_ports.ignored_give_backs(), 0U);
+  EXPECT_FALSE(pool.is_taken(end->port, 1));
+  EXPECT_EQ(pool.available(1), free_before + 1);
+  EXPECT_EQ(pool.ignored_give_backs(), 0U);
 }
 
 }  // namespace
