@@ -18,7 +18,6 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <span>
 #include <type_traits>
@@ -39,9 +38,9 @@
 #include "tcp/listener.hh"
 #include "tcp/mbuf_budget.hh"
 #include "tcp/port_pool.hh"
-#include "tcp/source_ports.hh"
 #include "tcp/segment_builder.hh"
 #include "tcp/segment_queue.hh"
+#include "tcp/source_ports.hh"
 #include "tcp/syn_cookie.hh"
 #include "tcp/tcb.hh"
 #include "tcp/tcb_list.hh"
@@ -131,9 +130,9 @@ class tcp_layer {
   // without them); with `local_port` the source is local_ip.
   tcb* connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port, std::uint64_t now_ns,
                std::uint16_t local_port = 0) noexcept;
+  // The calls on one connection are its own logic (user_calls.cc).
   // Zero-copy send: takes `payload` (an mbuf chain) when it fits the send
   // buffer whole and returns true; otherwise the caller keeps it.
-  // The calls on one connection are its own logic (user_calls.cc).
   bool send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
     return conn(c).send(payload, now_ns);
   }
