@@ -18,7 +18,7 @@ using kbt::tcp::syn_cookie_jar;
 using kbt::wire::ipv4_addr;
 using kbt::wire::seq32;
 
-constexpr std::uint64_t kNow = 1000 * syn_cookie_jar::kPeriodNs;
+constexpr kbt::base::instant kNow = kbt::base::instant_from_ns(1000 * syn_cookie_jar::kPeriodNs);
 constexpr std::size_t kAcks = 1024;  // distinct handshakes cycled through
 
 siphash_key fixed_key() {
@@ -71,7 +71,8 @@ BENCHMARK(BM_CookieMake);
 void BM_CookieCheckValid(benchmark::State& state) {
   const syn_cookie_jar jar(fixed_key());
   const acks a = make_acks(jar, false);
-  const std::uint64_t now = kNow + static_cast<std::uint64_t>(state.range(0)) * kbt::tcp::kSec;
+  const kbt::base::instant now =
+      kNow + kbt::base::nanos{static_cast<std::uint64_t>(state.range(0)) * kbt::tcp::kSec};
   std::size_t i = 0;
   for (auto _ : state) {
     const auto mss = jar.check(a.tuples[i], a.seqs[i], a.ack_nums[i], now);

@@ -20,7 +20,7 @@ namespace flag = wire::tcp_flag;
 
 // A rig with one passive connection established.
 struct bench_conn {
-  support::virtual_clock clock{0};
+  support::virtual_clock clock{base::instant{}};
   std::unique_ptr<support::tcp_rig> rig;
   support::rig_conn k;
 
@@ -29,14 +29,14 @@ struct bench_conn {
     rc.tcp.cc = tcp::cc_algorithm::cubic;
     rc.max_conns = 4;
     rc.pool = bench::mbuf_pool();
-    rc.tcp.delayed_ack_ns = 1'000'000'000'000ULL;  // ACKs every second segment only
+    rc.tcp.delayed_ack = base::nanos{1'000'000'000'000ULL};  // ACKs every second segment only
     rig = std::make_unique<support::tcp_rig>(rc, clock);
     k = support::established(*rig, support::side::passive);
     rig->set_capture(support::capture_mode::discard);
   }
   tcp::tcp_layer& layer() { return rig->layer(); }
   // The frame into the layer as the engine gives it.
-  void input(const support::prepared_segment& p, std::uint64_t now) {
+  void input(const support::prepared_segment& p, base::instant now) {
     layer().input(support::to_mbuf(p, bench::mbuf_pool()), p.ip, p.tcp, p.ip.header_len, now);
   }
 };
@@ -55,7 +55,7 @@ void BM_TcpInputInOrderData(benchmark::State& state) {
   spec.payload = payload;
   auto seg = on(b, spec);
   std::uint32_t seq = b.k.peer_nxt;
-  std::uint64_t now = 10;
+  base::instant now = base::instant_from_ns(10);
   for (auto _ : state) {
     seg.tcp.seq = wire::seq32{seq};
     b.input(seg, ++now);
@@ -73,7 +73,7 @@ void BM_TcpAckReleasesAndSends(benchmark::State& state) {
   tcp::tcb* c = b.k.c;
   b.layer().set_nodelay(*c, true);
   const std::vector<std::byte> chunk(1448 * 32, std::byte{'s'});
-  std::uint64_t now = 10;
+  base::instant now = base::instant_from_ns(10);
   b.layer().send_copy(*c, chunk, now);
   b.layer().flush();
   auto ack = on(b, support::ack(b.k.peer_nxt, b.k.stack_nxt));

@@ -20,7 +20,7 @@ using namespace kbt;
 constexpr auto kFlooder = wire::ipv4_addr::from_octets(198, 19, 0, 1);
 
 struct flooded {
-  support::virtual_clock clock{0};
+  support::virtual_clock clock{base::instant{}};
   std::unique_ptr<support::tcp_rig> rig;
 
   flooded() {
@@ -61,7 +61,7 @@ void BM_CookieSynAckAnswered(benchmark::State& state) {
   flooded f;
   auto syn = linux_syn();
   std::uint32_t n = 0;
-  std::uint64_t now = 1'000'000'000;
+  base::instant now = base::instant_from_ns(1'000'000'000);
   for (auto _ : state) {
     // A new spoofed source each time: no state may be found or kept.
     ++n;
@@ -85,7 +85,7 @@ void BM_CookieAckForgedDropped(benchmark::State& state) {
   flooded f;
   auto ack = from_flooder(support::ack(1001, 777));
   std::uint32_t n = 0;
-  std::uint64_t now = 1'000'000'000;
+  base::instant now = base::instant_from_ns(1'000'000'000);
   for (auto _ : state) {
     ++n;
     ack.tcp.src_port = static_cast<std::uint16_t>(n);

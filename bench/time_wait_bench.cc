@@ -15,6 +15,8 @@
 
 namespace {
 
+using kbt::base::instant_from_ns;
+using kbt::base::nanos;
 using kbt::tcp::four_tuple;
 using kbt::tcp::time_wait_record;
 using kbt::tcp::time_wait_table;
@@ -40,12 +42,12 @@ time_wait_record record_n(std::uint32_t k) {
 // lookups go in a shuffled order so each touches a cold record, as traffic
 // from a million peers would.
 struct million_table {
-  time_wait_table table{kMillion, 60 * kbt::tcp::kSec, kSeed};
+  time_wait_table table{kMillion, nanos{60 * kbt::tcp::kSec}, kSeed};
   std::vector<four_tuple> hits;
   std::vector<four_tuple> misses;
 
   million_table() {
-    for (std::uint32_t k = 0; k < kMillion; ++k) table.insert(record_n(k), 0);
+    for (std::uint32_t k = 0; k < kMillion; ++k) table.insert(record_n(k), instant_from_ns(0));
     std::vector<std::uint32_t> order(kMillion);
     for (std::uint32_t k = 0; k < kMillion; ++k) order[k] = k;
     std::shuffle(order.begin(), order.end(), std::mt19937(1));
@@ -96,9 +98,9 @@ BENCHMARK(BM_TimeWaitFindMiss);
 // one takes its place. One item = one expire() of one record + one insert().
 void BM_TimeWaitInsertExpire(benchmark::State& state) {
   const auto n = static_cast<std::uint32_t>(state.range(0));
-  time_wait_table t(n, n, kSeed);
-  for (std::uint32_t k = 0; k < n; ++k) t.insert(record_n(k), k);
-  std::uint64_t now = n;
+  time_wait_table t(n, nanos{n}, kSeed);
+  for (std::uint32_t k = 0; k < n; ++k) t.insert(record_n(k), instant_from_ns(k));
+  kbt::base::instant now = instant_from_ns(n);
   std::uint32_t next = n;
   std::size_t expired = 0;
   for (auto _ : state) {

@@ -11,14 +11,16 @@
 
 namespace {
 
+using kbt::base::instant;
+using kbt::base::nanos;
 using kbt::base::timer_node;
 using kbt::base::timer_wheel;
 
-constexpr std::uint64_t kUs = 1'000;
-constexpr std::uint64_t kMs = 1'000'000;
-constexpr std::uint64_t kDay = 24 * 3600 * 1'000 * kMs;
+constexpr nanos kUs{1'000};
+constexpr nanos kMs{1'000'000};
+constexpr nanos kDay = 24 * 3600 * 1'000 * kMs;
 
-void count_fire(timer_node&, std::uint64_t, void* ctx) noexcept {
+void count_fire(timer_node&, instant, void* ctx) noexcept {
   ++*static_cast<std::uint64_t*>(ctx);
 }
 
@@ -28,9 +30,11 @@ struct bench_node : timer_node {
 
 // Far-future timers that never fire during a run, to give the wheel a
 // realistic population (keepalives) without changing what is measured.
-void arm_background(timer_wheel& wheel, bench_node* nodes, std::size_t n, std::uint64_t now) {
+void arm_background(timer_wheel& wheel, bench_node* nodes, std::size_t n, instant now) {
   std::mt19937_64 rng(1);
-  for (std::size_t i = 0; i < n; ++i) wheel.arm(nodes[i], now + 30 * kDay + rng() % kDay);
+  for (std::size_t i = 0; i < n; ++i) {
+    wheel.arm(nodes[i], now + 30 * kDay + nanos{rng() % kDay.count()});
+  }
 }
 
 // One RTO armed on send and cancelled by the ACK.
@@ -39,9 +43,9 @@ void BM_ArmCancel(benchmark::State& state) {
   std::uint64_t fired = 0;
   timer_wheel wheel({}, &fired);
   auto others = std::make_unique<bench_node[]>(background);
-  arm_background(wheel, others.get(), background, 0);
+  arm_background(wheel, others.get(), background, instant{});
   bench_node node;
-  std::uint64_t now = 0;
+  instant now{};
   for (auto _ : state) {
     now += kUs;
     wheel.arm(node, now + 200 * kMs);
@@ -59,18 +63,18 @@ BENCHMARK(BM_ArmCancel)->Arg(0)->Arg(1 << 20);
 // (cascades included) and its callback.
 void BM_ArmExpire(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  const auto spread = static_cast<std::uint64_t>(state.range(1)) * kMs;
-  const auto step = static_cast<std::uint64_t>(state.range(2)) * kMs;
+  const nanos spread = static_cast<std::uint64_t>(state.range(1)) * kMs;
+  const nanos step = static_cast<std::uint64_t>(state.range(2)) * kMs;
   std::uint64_t fired = 0;
   timer_wheel wheel({}, &fired);
   auto nodes = std::make_unique<bench_node[]>(n);
-  std::vector<std::uint64_t> offsets(n);
+  std::vector<nanos> offsets(n);
   std::mt19937_64 rng(42);
-  for (auto& o : offsets) o = 1 + rng() % spread;
-  std::uint64_t now = 0;
+  for (auto& o : offsets) o = nanos{1 + rng() % spread.count()};
+  instant now{};
   for (auto _ : state) {
     for (std::size_t i = 0; i < n; ++i) wheel.arm(nodes[i], now + offsets[i]);
-    const std::uint64_t end = now + spread;
+    const instant end = now + spread;
     while (now < end) {
       now += step;
       wheel.advance(now);
@@ -96,12 +100,12 @@ void BM_RearmDelayedAck(benchmark::State& state) {
   std::uint64_t fired = 0;
   timer_wheel wheel({}, &fired);
   auto nodes = std::make_unique<bench_node[]>(conns);
-  std::uint64_t now = 0;
+  instant now{};
   for (std::size_t i = 0; i < conns; ++i) wheel.arm(nodes[i], now + 40 * kMs);
   std::size_t next = 0;
-  std::uint64_t next_tick = kMs;
+  instant next_tick = instant{} + kMs;
   for (auto _ : state) {
-    now += 100;
+    now += nanos{100};
     wheel.arm(nodes[next], now + 40 * kMs);
     if (++next == conns) next = 0;
     if (now >= next_tick) {
@@ -123,7 +127,7 @@ void BM_RearmMove(benchmark::State& state) {
   std::uint64_t flip = 0;
   for (auto _ : state) {
     flip ^= 1;
-    wheel.arm(node, 40 * kMs + flip * kMs);
+    wheel.arm(node, instant{40 * kMs + flip * kMs});
   }
   state.SetItemsProcessed(state.iterations());
   wheel.cancel(node);
@@ -137,8 +141,8 @@ void BM_AdvanceOneTick(benchmark::State& state) {
   std::uint64_t fired = 0;
   timer_wheel wheel({}, &fired);
   auto others = std::make_unique<bench_node[]>(background);
-  arm_background(wheel, others.get(), background, 0);
-  std::uint64_t now = 0;
+  arm_background(wheel, others.get(), background, instant{});
+  instant now{};
   for (auto _ : state) {
     now += kMs;
     benchmark::DoNotOptimize(wheel.advance(now));
@@ -153,9 +157,9 @@ BENCHMARK(BM_AdvanceOneTick)->Arg(0)->Arg(1 << 20);
 void BM_AdvanceWithinTick(benchmark::State& state) {
   std::uint64_t fired = 0;
   timer_wheel wheel({}, &fired);
-  std::uint64_t now = 0;
+  instant now{};
   for (auto _ : state) {
-    now += 100;
+    now += nanos{100};
     benchmark::DoNotOptimize(wheel.advance(now));
   }
   state.SetItemsProcessed(state.iterations());

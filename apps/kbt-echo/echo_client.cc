@@ -34,7 +34,7 @@ void echo_client::on_connected(api::connection c) {
 
 void echo_client::on_poll(api::core_context& ctx) {
   if (ctx.core != 0 || _stopping) return;
-  const std::uint64_t t = ctx.now_ns;
+  const std::uint64_t t = base::ns_since_start(ctx.now);
   if (_closed) {
     if (t >= _stop_at) {
       _stopping = true;

@@ -53,7 +53,7 @@ class echo_handler {
  protected:
   // Frees the connection's session; what it counted, or nullopt if it had none.
   std::optional<session_summary> end_session(api::connection c, api::close_reason why);
-  std::uint64_t now() const noexcept { return _ctx->now_ns; }
+  std::uint64_t now() const noexcept { return base::ns_since_start(_ctx->now); }
 
  private:
   // Per connection, from a pool made at start-up (index + 1 in user()).

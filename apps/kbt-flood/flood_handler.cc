@@ -62,7 +62,7 @@ flood_handler::flood_handler(api::core_context& ctx, const flood_config& cfg, fl
 }
 
 void flood_handler::on_poll(api::core_context& ctx) noexcept {
-  const std::uint64_t now = ctx.now_ns;
+  const std::uint64_t now = base::ns_since_start(ctx.now);
   if (_begin_ns == 0) {
     _begin_ns = now;
     _next_report_ns = now + kSecondNs;
@@ -93,7 +93,7 @@ void flood_handler::on_poll(api::core_context& ctx) noexcept {
 // The first SYNs wait in the ARP queue (the engine asks for the MAC); a
 // target that does not answer within --arp-timeout stops the run.
 bool flood_handler::target_ready(api::core_context& ctx) noexcept {
-  const std::uint64_t now = ctx.now_ns;
+  const std::uint64_t now = base::ns_since_start(ctx.now);
   if (ctx.engine->neighbours().lookup(_next_hop, now) != nullptr) return true;
   if (now - _begin_ns >= _cfg->arp_timeout_ns) {
     _run->unresolved.store(true, std::memory_order_relaxed);
@@ -140,7 +140,7 @@ void flood_handler::send(api::core_context& ctx, std::uint32_t n) noexcept {
       continue;
     }
     std::memcpy(p, buf.data(), len);
-    ctx.engine->send_ipv4(m[i], _cfg->target, ctx.now_ns);
+    ctx.engine->send_ipv4(m[i], _cfg->target, ctx.now);
     _tally->sent.add();
   }
   // Refusals of earlier bursts (this one's come at the flush).

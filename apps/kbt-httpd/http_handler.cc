@@ -83,10 +83,11 @@ void http_handler::on_closed(api::connection c, api::close_reason) noexcept {
 // at most a second off, and only when the send buffer had room for less than
 // the status line and first headers.
 void http_handler::on_poll(api::core_context& ctx) noexcept {
-  _timers->set_now(ctx.now_ns);
+  const std::uint64_t now_ns = base::ns_since_start(ctx.now);
+  _timers->set_now(now_ns);
   _timers->expire(kExpiryBatch, [this](http_session& s, wait_kind k) { expired(s, k); });
-  if (ctx.now_ns < _next_date_ns) return;
-  _next_date_ns = ctx.now_ns + kSecondNs;
+  if (now_ns < _next_date_ns) return;
+  _next_date_ns = now_ns + kSecondNs;
   const std::time_t now = std::time(nullptr);
   _responses->set_date(now);
   if (_files) _files->set_date(now);

@@ -54,7 +54,7 @@ std::uint64_t load_handler::take_origin(slot& s) noexcept {
 // ---- the poll: start, scheduled work, the end
 
 void load_handler::on_poll(api::core_context& ctx) noexcept {
-  const std::uint64_t t = ctx.now_ns;
+  const std::uint64_t t = base::ns_since_start(ctx.now);
   if (!_started) start(t);
   if (_finished) {
     // This core is done once the RSTs of its aborts have all gone (some may

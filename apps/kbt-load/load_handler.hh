@@ -82,7 +82,7 @@ class load_handler {
   };
 
   slot* slot_of(const api::connection& c) noexcept;
-  std::uint64_t now() const noexcept { return _ctx->now_ns; }
+  std::uint64_t now() const noexcept { return base::ns_since_start(_ctx->now); }
   bool open_loop() const noexcept { return _interval_ns != 0; }
   // The time the slot's next request may start (open loop: its schedule).
   std::uint64_t next_start(const slot& s) const noexcept {

@@ -30,15 +30,15 @@ class slot_timers {
   // Slot `i` wakes at `t`, or earlier if it was already to wake earlier.
   void wake_at(std::uint32_t i, std::uint64_t t) noexcept {
     node& n = _s->nodes[i];
-    if (n.armed() && _s->wheel.expiry_ns(n) <= t) return;
-    _s->wheel.arm(n, t);
+    if (n.armed() && base::ns_since_start(_s->wheel.expiry(n)) <= t) return;
+    _s->wheel.arm(n, base::instant_from_ns(t));
   }
   // Calls f(i) once for each slot whose wake time has come by `now_ns`;
   // f may ask for the slot's next wake (or any other's). Returns how many.
   template <class F>
   std::size_t run_due(std::uint64_t now_ns, F&& f) {
     _s->due.clear();
-    _s->wheel.advance(now_ns);
+    _s->wheel.advance(base::instant_from_ns(now_ns));
     // Each node fires at most once per advance (nothing re-arms inside it),
     // so `due` never outgrows the room reserved for every slot.
     for (const std::uint32_t i : _s->due) f(i);
@@ -54,7 +54,8 @@ class slot_timers {
   };
   struct state {
     explicit state(std::uint32_t n)
-        : wheel(base::timer_wheel_config{.tick_ns = kTickNs, .levels = 6, .start_ns = 0}, this),
+        : wheel(base::timer_wheel_config{
+                    .tick = base::nanos{kTickNs}, .levels = 6, .start = base::instant{}}, this),
           nodes(std::make_unique<node[]>(n)),
           count(n) {
       for (std::uint32_t i = 0; i < n; ++i) {
@@ -75,7 +76,7 @@ class slot_timers {
     std::uint32_t count;
     std::vector<std::uint32_t> due;  // the slots the running advance fired
   };
-  static void on_fire(base::timer_node& n, std::uint64_t, void* ctx) noexcept {
+  static void on_fire(base::timer_node& n, base::instant, void* ctx) noexcept {
     static_cast<state*>(ctx)->due.push_back(base::owner_of<node>(n).index);
   }
 

@@ -56,7 +56,7 @@ namespace kbt::api {
 inline connection connect(core_context& ctx, wire::ipv4_addr ip, std::uint16_t port,
                           void* user = nullptr, user_deleter deleter = nullptr) noexcept {
   if (ctx.tcp == nullptr) return {};  // the stack runs without TCP
-  const tcp::handle c(ctx.tcp->connect(ip, port, ctx.now_ns));
+  const tcp::handle c(ctx.tcp->connect(ip, port, ctx.now));
   if (!c) return {};
   ctx.set_user(c, user, deleter);
   return connection(&ctx, c);
@@ -84,7 +84,7 @@ inline bool stop_listening(core_context& ctx, std::uint16_t port) noexcept {
 inline timer_id schedule_timer(core_context& ctx, std::uint64_t after_ms, timer_callback fn,
                                void* arg = nullptr) noexcept {
   if (ctx.timers == nullptr) return 0;
-  return ctx.timers->schedule(ctx.now_ns, after_ms, fn, arg);
+  return ctx.timers->schedule(ctx.now, after_ms, fn, arg);
 }
 // Stops a pending timer of this core; false when it already ran, was
 // cancelled, or `id` is 0.
@@ -180,7 +180,7 @@ inline void dispatch_external(core_context& ctx, std::vector<tcp::handle>& stall
     // The last data before a close may use the reserve; otherwise only
     // hand data over while there is room, and pause reading until there is.
     if (closing || link.has_room()) {
-      if (rte_mbuf* m = ctx.tcp->recv(c.tcb_ref(), ctx.now_ns); m != nullptr) {
+      if (rte_mbuf* m = ctx.tcp->recv(c.tcb_ref(), ctx.now); m != nullptr) {
         if (!link.complete({kind::data, id, x.tag, m})) rte_pktmbuf_free(m);
       }
     } else {
@@ -197,7 +197,7 @@ inline void dispatch_external(core_context& ctx, std::vector<tcp::handle>& stall
     (void)link.complete({kind::closed, id, x.tag, nullptr, c.why_closed()});
     c.set_user(nullptr);
     x = external_conn{};
-    ctx.tcp->release(c.tcb_ref(), ctx.now_ns);
+    ctx.tcp->release(c.tcb_ref(), ctx.now);
   }
 }
 
@@ -233,7 +233,7 @@ void serve_links(app_core<H>& ac) noexcept {
     // Bounded per iteration, so one busy thread cannot starve the packets.
     for (int n = 0; n < 64 && link->take(r); ++n) {
       if (r.what == op::connect) {
-        const tcp::handle c(ctx.tcp != nullptr ? ctx.tcp->connect(r.ip, r.port, ctx.now_ns)
+        const tcp::handle c(ctx.tcp != nullptr ? ctx.tcp->connect(r.ip, r.port, ctx.now)
                                                : nullptr);
         if (!c) {
           (void)link->complete({thread_completion::kind::connect_failed, 0, r.tag});
@@ -250,25 +250,25 @@ void serve_links(app_core<H>& ac) noexcept {
       }
       switch (r.what) {
         case op::send:
-          if (!ctx.tcp->send(c.tcb_ref(), r.data, ctx.now_ns)) {
+          if (!ctx.tcp->send(c.tcb_ref(), r.data, ctx.now)) {
             ctx.want_writable(c);
             (void)link->complete({thread_completion::kind::send_refused, r.id,
                                   ac.external[c.slot()].tag, r.data});
           }
           break;
-        case op::shutdown: ctx.tcp->shutdown(c.tcb_ref(), ctx.now_ns); break;
+        case op::shutdown: ctx.tcp->shutdown(c.tcb_ref(), ctx.now); break;
         case op::close: {
           // thread_link.hh promises {closed}: the id dies here, while the
           // close handshake and TIME_WAIT go on without the thread.
           const std::uint64_t tag = ac.external[c.slot()].tag;
           c.set_user(nullptr);
           ac.external[c.slot()] = external_conn{};
-          ctx.tcp->release(c.tcb_ref(), ctx.now_ns);
+          ctx.tcp->release(c.tcb_ref(), ctx.now);
           (void)link->complete({thread_completion::kind::closed, r.id, tag, nullptr,
                                 tcp::close_reason::normal});
           break;
         }
-        case op::abort: ctx.tcp->abort(c.tcb_ref(), ctx.now_ns); break;
+        case op::abort: ctx.tcp->abort(c.tcb_ref(), ctx.now); break;
         case op::connect: break;
       }
     }
@@ -295,7 +295,7 @@ void dispatch(app_core<H>& ac, tcp::handle c, std::uint8_t ev) {
   }
   // Data first, then the FIN that follows it, then the close.
   if (delivers_data(c, ev) && conn.valid()) {
-    if (rte_mbuf* m = ctx.tcp->recv(c.tcb_ref(), ctx.now_ns); m != nullptr) {
+    if (rte_mbuf* m = ctx.tcp->recv(c.tcb_ref(), ctx.now); m != nullptr) {
       rx_data d(m);
       if constexpr (requires { h.on_data(conn, d); }) h.on_data(conn, d);
       if (rte_mbuf* rest = d.put_back(); rest != nullptr) {
@@ -323,16 +323,16 @@ void dispatch(app_core<H>& ac, tcp::handle c, std::uint8_t ev) {
     if constexpr (requires { h.on_closed(conn, why); }) h.on_closed(conn, why);
     if (conn.valid()) {
       ctx.release_user(c);  // after on_closed, which may still read it
-      ctx.tcp->release(c.tcb_ref(), ctx.now_ns);
+      ctx.tcp->release(c.tcb_ref(), ctx.now);
     }
   }
 }
 
 template <class H>
-void poll_hook(core::engine& e, std::uint64_t now_ns, void* ctx) {
+void poll_hook(core::engine& e, base::instant now, void* ctx) {
   auto& cores = *static_cast<std::vector<app_core<H>>*>(ctx);
   app_core<H>& ac = cores[e.config().core];
-  ac.ctx.now_ns = now_ns;
+  ac.ctx.now = now;
   if constexpr (requires { ac.handler->on_poll(ac.ctx); }) ac.handler->on_poll(ac.ctx);
   if (!ac.links.empty()) serve_links(ac);
   if (ac.ctx.tcp == nullptr) return;  // tcp_on = false: no connections

@@ -23,7 +23,7 @@ app_timers::~app_timers() {
   }
 }
 
-timer_id app_timers::schedule(std::uint64_t now_ns, std::uint64_t after_ms, timer_callback fn,
+timer_id app_timers::schedule(base::instant now, std::uint64_t after_ms, timer_callback fn,
                               void* arg) noexcept {
   if (_wheel == nullptr || _free.empty() || fn == nullptr) {
     _counters.refused.add();
@@ -35,7 +35,7 @@ timer_id app_timers::schedule(std::uint64_t now_ns, std::uint64_t after_ms, time
   n.arg = arg;
   // At most 2^40 ms (34 years), so that the sum in ns cannot wrap.
   constexpr std::uint64_t kMaxMs = std::uint64_t{1} << 40;
-  _wheel->arm(n, now_ns + std::min(after_ms, kMaxMs) * 1'000'000);
+  _wheel->arm(n, now + std::chrono::milliseconds(std::min(after_ms, kMaxMs)));
   _counters.scheduled.add();
   return (std::uint64_t{n.generation} << 32) | (std::uint64_t{n.slot} + 1);
 }
@@ -66,7 +66,7 @@ bool app_timers::cancel(timer_id id) noexcept {
   return true;
 }
 
-void app_timers::fire(base::timer_node& tn, std::uint64_t now_ns, void*) noexcept {
+void app_timers::fire(base::timer_node& tn, base::instant now, void*) noexcept {
   node& n = static_cast<node&>(tn);
   app_timers& self = *n.owner;
   const timer_callback fn = n.fn;
@@ -74,7 +74,7 @@ void app_timers::fire(base::timer_node& tn, std::uint64_t now_ns, void*) noexcep
   // Free before the call, so that the callback may schedule again.
   self.give_back(n);
   self._counters.fired.add();
-  self._ctx->now_ns = now_ns;
+  self._ctx->now = now;
   fn(*self._ctx, arg);
 }
 

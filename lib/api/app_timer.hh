@@ -46,7 +46,7 @@ class app_timers {
   app_timers(const app_timers&) = delete;
   app_timers& operator=(const app_timers&) = delete;
 
-  timer_id schedule(std::uint64_t now_ns, std::uint64_t after_ms, timer_callback fn,
+  timer_id schedule(base::instant now, std::uint64_t after_ms, timer_callback fn,
                     void* arg) noexcept;
   bool cancel(timer_id id) noexcept;
 
@@ -63,7 +63,7 @@ class app_timers {
     std::uint32_t generation = 0;
     std::uint32_t slot = 0;
   };
-  static void fire(base::timer_node& n, std::uint64_t now_ns, void* wheel_ctx) noexcept;
+  static void fire(base::timer_node& n, base::instant now, void* wheel_ctx) noexcept;
   node* find(timer_id id) noexcept;
   void give_back(node& n) noexcept;
 

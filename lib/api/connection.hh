@@ -55,7 +55,7 @@ struct core_context {
   tcp::tcp_layer* tcp = nullptr;
   rte_mempool* pool = nullptr;
   std::uint16_t core = 0;
-  std::uint64_t now_ns = 0;
+  base::instant now{};
   std::span<conn_state> conns;  // by TCB slot; empty: none (see state_of)
   app_timers* timers = nullptr;  // this core's application timers (app_timer.hh)
 
@@ -247,7 +247,7 @@ class connection {
     if (!valid() || !b) return 0;
     const std::size_t n = b.size();
     rte_mbuf* m = b.release();
-    if (_ctx->tcp->send(_c.tcb_ref(), m, _ctx->now_ns)) return n;
+    if (_ctx->tcp->send(_c.tcb_ref(), m, _ctx->now)) return n;
     b = tx_buffer(m);
     _ctx->want_writable(_c);
     return 0;
@@ -256,7 +256,7 @@ class connection {
   // on_writable comes once there is room again.
   std::size_t send_copy(std::span<const std::byte> bytes) noexcept {
     if (!valid()) return 0;
-    const std::size_t n = _ctx->tcp->send_copy(_c.tcb_ref(), bytes, _ctx->now_ns);
+    const std::size_t n = _ctx->tcp->send_copy(_c.tcb_ref(), bytes, _ctx->now);
     if (n < bytes.size()) _ctx->want_writable(_c);
     return n;
   }
@@ -274,26 +274,26 @@ class connection {
 
   // Our side is done sending: FIN after what is queued (half-close). Reading goes on.
   void shutdown() noexcept {
-    if (valid()) _ctx->tcp->shutdown(_c.tcb_ref(), _ctx->now_ns);
+    if (valid()) _ctx->tcp->shutdown(_c.tcb_ref(), _ctx->now);
   }
   // Done with it: FIN after what is queued, and no more callbacks; the
   // close handshake and TIME_WAIT go on without the application.
   void close() noexcept {
     if (valid()) {
       _ctx->release_user(_c);  // set_user's deleter, now
-      _ctx->tcp->release(_c.tcb_ref(), _ctx->now_ns);
+      _ctx->tcp->release(_c.tcb_ref(), _ctx->now);
     }
     _c = tcp::handle{};
   }
   // RST now (RFC 9293 §3.10.5); on_closed(aborted) follows.
   void abort() noexcept {
-    if (valid()) _ctx->tcp->abort(_c.tcb_ref(), _ctx->now_ns);
+    if (valid()) _ctx->tcp->abort(_c.tcb_ref(), _ctx->now);
   }
   void set_nodelay(bool on) noexcept {
     if (valid()) _ctx->tcp->set_nodelay(_c.tcb_ref(), on);
   }
   void set_keepalive(bool on) noexcept {
-    if (valid()) _ctx->tcp->set_keepalive(_c.tcb_ref(), on, _ctx->now_ns);
+    if (valid()) _ctx->tcp->set_keepalive(_c.tcb_ref(), on, _ctx->now);
   }
   // Backpressure on the receive side: while paused, received data stays in
   // the stack (its window closes as the buffer fills) and on_data waits;

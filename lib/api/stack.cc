@@ -254,8 +254,8 @@ int stack::lcore_main(void* arg) {
   }
   core::engine& e = *self->_engines[static_cast<std::size_t>(index)];
   const base::tsc_clock clock;
-  e.set_clock_origin(base::monotonic_ns());  // now_ns 0 is this moment since boot
-  if (index == 0) e.announce(clock.now_ns());
+  e.set_clock_origin(base::monotonic_ns());  // now 0 is this moment since boot
+  if (index == 0) e.announce(clock.now());
   // One line once every core polls: what a script waits for before it sends
   // (the banner comes before the loops begin, a stats line a whole interval
   // after).
@@ -266,7 +266,7 @@ int stack::lcore_main(void* arg) {
   const auto hook = self->_config.on_poll;
   void* const ctx = self->_config.poll_ctx;
   while (!dev::stop_requested()) {
-    const std::uint64_t now = clock.now_ns();
+    const base::instant now = clock.now();
     e.poll(now, hook, ctx);
   }
   return 0;

@@ -77,7 +77,7 @@ struct stack_config {
   // "The per-core loop"): one plain call per iteration, not per packet.
   // It runs inside engine::poll (core::engine::app_hook), before TCP's
   // output and the iteration's tx burst.
-  using poll_hook = void (*)(core::engine& engine, std::uint64_t now_ns, void* ctx);
+  using poll_hook = void (*)(core::engine& engine, base::instant now, void* ctx);
   poll_hook on_poll = nullptr;
   void* poll_ctx = nullptr;
   // The application's own counters for the stats line: appends

@@ -30,7 +30,7 @@ detail::tick_divider::tick_divider(std::uint64_t d) noexcept : _d(d == 0 ? 1 : d
 }
 
 const char* timer_wheel::check(const timer_wheel_config& cfg) noexcept {
-  if (cfg.tick_ns == 0) return "timer_wheel: tick_ns must be > 0 (e.g. 1000000 for 1 ms)";
+  if (cfg.tick.count() == 0) return "timer_wheel: tick must be > 0 (e.g. 1 ms)";
   if (cfg.levels < kMinLevels || cfg.levels > kMaxLevels) {
     return "timer_wheel: levels must be between 2 and 8 (6 covers 64^6 ticks)";
   }
@@ -38,7 +38,7 @@ const char* timer_wheel::check(const timer_wheel_config& cfg) noexcept {
 }
 
 timer_wheel::timer_wheel(const timer_wheel_config& cfg, void* ctx) noexcept
-    : _tick_ns(cfg.tick_ns == 0 ? 1 : cfg.tick_ns),
+    : _tick_ns(cfg.tick.count() == 0 ? 1 : cfg.tick.count()),
       _div(_tick_ns),
       _ctx(ctx),
       _levels(std::clamp(cfg.levels, kMinLevels, kMaxLevels)) {
@@ -47,7 +47,7 @@ timer_wheel::timer_wheel(const timer_wheel_config& cfg, void* ctx) noexcept
   _max_base_tick = std::numeric_limits<std::uint64_t>::max() / _tick_ns;
   for (link& head : _slots) head.prev = head.next = &head;
   _deferred.prev = _deferred.next = &_deferred;
-  set_base(std::min(cfg.start_ns / _tick_ns, kTickLimit - 1));
+  set_base(std::min(ns_since_start(cfg.start) / _tick_ns, kTickLimit - 1));
 }
 
 void timer_wheel::set_base(std::uint64_t tick) noexcept {
@@ -118,7 +118,7 @@ void timer_wheel::cascade(unsigned level, unsigned slot) noexcept {
   }
 }
 
-std::size_t timer_wheel::fire_list(link& pending, std::uint64_t now_ns) noexcept {
+std::size_t timer_wheel::fire_list(link& pending, instant now) noexcept {
   std::size_t fired = 0;
   // Pop one node at a time, so a callback may cancel or re-arm any node still
   // in `pending` (cancel unlinks it from here like from any list).
@@ -129,12 +129,12 @@ std::size_t timer_wheel::fire_list(link& pending, std::uint64_t now_ns) noexcept
     node.prev = node.next = nullptr;
     --_size;
     ++fired;
-    node._fn(node, now_ns, _ctx);
+    node._fn(node, now, _ctx);
   }
   return fired;
 }
 
-void timer_wheel::process_tick(std::uint64_t tick, std::uint64_t now_ns,
+void timer_wheel::process_tick(std::uint64_t tick, instant now,
                                std::size_t& fired) noexcept {
   _base = tick;
   // Re-file the slots that come round at this tick, coarsest first; what they
@@ -154,11 +154,11 @@ void timer_wheel::process_tick(std::uint64_t tick, std::uint64_t now_ns,
     link pending;
     splice(_slots[slot], pending);
     _bitmap[0] &= ~(std::uint64_t{1} << slot);
-    fired += fire_list(pending, now_ns);
+    fired += fire_list(pending, now);
   }
 }
 
-std::size_t timer_wheel::advance_slow(std::uint64_t target, std::uint64_t now_ns) noexcept {
+std::size_t timer_wheel::advance_slow(std::uint64_t target, instant now) noexcept {
   assert(!_in_advance && "timer_wheel::advance called from a timer callback");
   _in_advance = true;
   std::size_t fired = 0;
@@ -166,28 +166,28 @@ std::size_t timer_wheel::advance_slow(std::uint64_t target, std::uint64_t now_ns
     // Detach first: what these callbacks defer waits for the next call.
     link pending;
     splice(_deferred, pending);
-    fired += fire_list(pending, now_ns);
+    fired += fire_list(pending, now);
   }
   // Visit only ticks where some slot is occupied; callbacks may file new
   // timers before `target`, which the next lookup picks up.
   while (_base <= target) {
     const std::uint64_t tick = next_event_tick();
     if (tick > target) break;
-    process_tick(tick, now_ns, fired);
+    process_tick(tick, now, fired);
   }
   set_base(std::max(_base, target + 1));
   _in_advance = false;
   return fired;
 }
 
-std::optional<std::uint64_t> timer_wheel::next_expiry_ns() const noexcept {
+std::optional<instant> timer_wheel::next_expiry() const noexcept {
   if (_deferred.next != &_deferred) {
     // Already due: any advance() fires them; report the last processed tick.
-    return (_base == 0 ? 0 : _base - 1) * _tick_ns;
+    return instant_from_ns((_base == 0 ? 0 : _base - 1) * _tick_ns);
   }
   const std::uint64_t tick = next_event_tick();
   if (tick == std::numeric_limits<std::uint64_t>::max()) return std::nullopt;
-  return tick * _tick_ns;
+  return instant_from_ns(tick * _tick_ns);
 }
 
 }  // namespace kbt::base

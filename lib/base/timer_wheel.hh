@@ -4,9 +4,9 @@
 // timers for up to millions of connections per core.
 //
 // Shape:
-//  * Time is counted in ticks of `tick_ns` (default 1 ms). A timer armed for
-//    `expiry_ns` is due at tick ceil(expiry_ns / tick_ns), so it never fires
-//    before expiry_ns and fires at most one tick (plus the caller's advance
+//  * Time is counted in ticks of `tick` (default 1 ms). A timer armed for
+//    `expiry` is due at tick ceil(expiry / tick), so it never fires
+//    before expiry and fires at most one tick (plus the caller's advance
 //    granularity) after it.
 //  * `levels` wheels of 64 slots; level k slots are 64^k ticks wide, so the
 //    wheel covers 64^levels ticks (6 levels at 1 ms: ~795 days). A timer is
@@ -29,6 +29,8 @@
 #include <functional>
 #include <optional>
 
+#include "base/clock.hh"
+
 namespace kbt::base {
 
 class timer_node;
@@ -41,10 +43,10 @@ class timer_wheel;
 //  * it costs what a switch's jump table costs: one indirect branch, well
 //    predicted because a core has a handful of distinct targets;
 //  * the node is 32 bytes either way: a 1-byte kind would be padded to 8.
-// `now_ns` is the value passed to advance() (the engine's clock), not the
-// timer's due time; `wheel.expiry_ns(node)` gives the latter. `ctx` is the
+// `now` is the value passed to advance() (the engine's clock), not the
+// timer's due time; `wheel.expiry(node)` gives the latter. `ctx` is the
 // wheel's context pointer (typically the per-core engine).
-using timer_fn = void (*)(timer_node& node, std::uint64_t now_ns, void* ctx) noexcept;
+using timer_fn = void (*)(timer_node& node, instant now, void* ctx) noexcept;
 
 namespace detail {
 // The intrusive hook: slot heads are bare links (16 bytes), nodes derive from it.
@@ -125,9 +127,9 @@ template <class Owner>
 }
 
 struct timer_wheel_config {
-  std::uint64_t tick_ns = 1'000'000;  // resolution; > 0
-  unsigned levels = 6;                // kMinLevels..kMaxLevels; horizon = 64^levels ticks
-  std::uint64_t start_ns = 0;         // clock reading at construction
+  nanos tick{1'000'000};  // resolution; > 0
+  unsigned levels = 6;    // kMinLevels..kMaxLevels; horizon = 64^levels ticks
+  instant start{};        // clock reading at construction
 };
 
 class timer_wheel {
@@ -149,23 +151,23 @@ class timer_wheel {
   timer_wheel(const timer_wheel&) = delete;  // slot heads point at themselves
   timer_wheel& operator=(const timer_wheel&) = delete;
 
-  // Arms `node` to fire once at the first advance(now) with now >= expiry_ns
+  // Arms `node` to fire once at the first advance(now) with now >= expiry
   // (rounded up to a tick). Re-arming an armed node moves it. If the due tick
   // has already been processed (expiry in the past, or "now" from inside a
   // callback), the node fires on the NEXT advance() call, whatever its now:
   // never inside the advance() that is running, so a callback re-arming
   // itself for "now" cannot loop forever.
-  void arm(timer_node& node, std::uint64_t expiry_ns) noexcept;
+  void arm(timer_node& node, instant expiry) noexcept;
   // Unarms `node`; a no-op if it is not armed.
   void cancel(timer_node& node) noexcept;
 
-  // Processes every tick up to floor(now_ns / tick_ns), in order: timers of an
+  // Processes every tick up to floor(now / tick), in order: timers of an
   // earlier tick fire before those of a later one (same tick: any order).
   // Callbacks may arm and cancel any node, themselves included; a node armed
-  // for a tick that this call has yet to reach fires in this call. `now_ns`
+  // for a tick that this call has yet to reach fires in this call. `now`
   // must not go backwards (an earlier value processes nothing). Not reentrant.
   // Returns the number of timers fired.
-  std::size_t advance(std::uint64_t now_ns) noexcept;
+  std::size_t advance(instant now) noexcept;
 
   [[nodiscard]] std::size_t size() const noexcept { return _size; }
   [[nodiscard]] bool empty() const noexcept { return _size == 0; }
@@ -174,17 +176,17 @@ class timer_wheel {
   // timer is armed. Never later than the earliest due timer, but may be
   // earlier: if the next work is a cascade, this is the cascade's tick (each
   // timer causes at most levels-1 such early wake-ups). A simulator can step
-  // `now = max(now, *next_expiry_ns())` and never overshoot a timer.
-  [[nodiscard]] std::optional<std::uint64_t> next_expiry_ns() const noexcept;
+  // `now = max(now, *next_expiry())` and never overshoot a timer.
+  [[nodiscard]] std::optional<instant> next_expiry() const noexcept;
 
-  // When `node` is (or was last) due: its tick's start, >= the armed expiry_ns.
-  [[nodiscard]] std::uint64_t expiry_ns(const timer_node& node) const noexcept {
-    return node._expiry_tick * _tick_ns;
+  // When `node` is (or was last) due: its tick's start, >= the armed expiry.
+  [[nodiscard]] instant expiry(const timer_node& node) const noexcept {
+    return instant_from_ns(node._expiry_tick * _tick_ns);
   }
-  [[nodiscard]] std::uint64_t tick_ns() const noexcept { return _tick_ns; }
+  [[nodiscard]] nanos tick() const noexcept { return nanos{_tick_ns}; }
   [[nodiscard]] unsigned levels() const noexcept { return _levels; }
   // Timers further than this from the current tick are clamped and re-filed.
-  [[nodiscard]] std::uint64_t horizon_ns() const noexcept { return _span * _tick_ns; }
+  [[nodiscard]] nanos horizon() const noexcept { return nanos{_span * _tick_ns}; }
   // The first tick not yet processed.
   [[nodiscard]] std::uint64_t next_tick() const noexcept { return _base; }
   [[nodiscard]] void* context() const noexcept { return _ctx; }
@@ -205,19 +207,19 @@ class timer_wheel {
   void unlink(timer_node& node) noexcept;
   // Files an armed-state node whose _expiry_tick >= _base into its slot.
   void place(timer_node& node) noexcept;
-  [[nodiscard]] std::uint64_t due_tick(std::uint64_t expiry_ns) const noexcept {
-    const std::uint64_t t = _div.ceil(expiry_ns);
+  [[nodiscard]] std::uint64_t due_tick(instant expiry) const noexcept {
+    const std::uint64_t t = _div.ceil(ns_since_start(expiry));
     return t < kTickLimit ? t : kTickLimit;
   }
   // Sets _base and the fast path's _base_ns (saturated) together.
   void set_base(std::uint64_t tick) noexcept;
   [[nodiscard]] std::uint64_t next_event_tick() const noexcept;
-  std::size_t advance_slow(std::uint64_t target, std::uint64_t now_ns) noexcept;
-  void process_tick(std::uint64_t tick, std::uint64_t now_ns, std::size_t& fired) noexcept;
+  std::size_t advance_slow(std::uint64_t target, instant now) noexcept;
+  void process_tick(std::uint64_t tick, instant now, std::size_t& fired) noexcept;
   void cascade(unsigned level, unsigned slot) noexcept;
   // Moves all nodes of `from` to the (empty) list `to`.
   static void splice(link& from, link& to) noexcept;
-  std::size_t fire_list(link& pending, std::uint64_t now_ns) noexcept;
+  std::size_t fire_list(link& pending, instant now) noexcept;
 
   link _slots[kMaxLevels * kSlots];  // level-major; heads are circular lists
   std::uint64_t _bitmap[kMaxLevels] = {};
@@ -266,9 +268,9 @@ inline void timer_wheel::place(timer_node& node) noexcept {
   _bitmap[level] |= std::uint64_t{1} << slot;
 }
 
-inline void timer_wheel::arm(timer_node& node, std::uint64_t expiry_ns) noexcept {
+inline void timer_wheel::arm(timer_node& node, instant expiry) noexcept {
   assert(node._fn != nullptr && "arm: timer_node has no callback");
-  const std::uint64_t tick = due_tick(expiry_ns);
+  const std::uint64_t tick = due_tick(expiry);
   if (node.armed()) {
     // The delayed-ACK pattern re-arms within the same tick most of the time;
     // the node is then already where it belongs (slot, deferred or firing list).
@@ -293,12 +295,13 @@ inline void timer_wheel::cancel(timer_node& node) noexcept {
   --_size;
 }
 
-inline std::size_t timer_wheel::advance(std::uint64_t now_ns) noexcept {
+inline std::size_t timer_wheel::advance(instant now) noexcept {
+  const std::uint64_t now_ns = ns_since_start(now);
   // Fast path: the engine polls far more often than once per tick.
   if (now_ns < _base_ns && _deferred.next == &_deferred) return 0;
   std::uint64_t target = _div.floor(now_ns);
   if (target >= kTickLimit) target = kTickLimit - 1;
-  return advance_slow(target, now_ns);
+  return advance_slow(target, now);
 }
 
 }  // namespace kbt::base

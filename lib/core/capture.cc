@@ -162,7 +162,7 @@ void capture::take_burst(std::uint16_t core, std::uint16_t queue,
 
   lane& l = *_lanes[core];
   // Our time, not the library's (see the constructor).
-  const std::uint64_t ns = _epoch_ns + _clock.now_ns();
+  const std::uint64_t ns = _epoch_ns + base::ns_since_start(_clock.now());
   const rte_pcapng_direction d = to_pcapng(dir);
   std::array<rte_mbuf*, kBatch> copies;
   for (std::size_t done = 0; done < granted;) {

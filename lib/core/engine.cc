@@ -26,7 +26,7 @@ namespace {
 
 // How often the neighbour cache's timers are looked at: well under its 1 s
 // retry interval, rare enough to cost nothing per packet.
-constexpr std::uint64_t kNeighbourCheckNs = 100 * base::kNsPerMs;
+constexpr base::nanos kNeighbourCheck = std::chrono::milliseconds(100);
 
 drop_reason ipv4_drop(wire::ipv4_error e) noexcept {
   switch (e) {
@@ -80,7 +80,7 @@ std::size_t engine::tcp_flush(void* self, std::span<const tcp::out_packet> packe
   auto* e = static_cast<engine*>(self);
   next_hop_memo memo;
   for (std::size_t i = 0; i < packets.size(); ++i) {
-    if (!e->send_ipv4(packets[i].m, packets[i].dst, e->_now_ns, true, &memo)) return i;
+    if (!e->send_ipv4(packets[i].m, packets[i].dst, e->_now, true, &memo)) return i;
   }
   return packets.size();
 }
@@ -98,18 +98,18 @@ engine::~engine() {
   _tx_mbufs = 0;
 }
 
-void engine::announce(std::uint64_t now_ns) noexcept {
-  send_arp_request(_config.ip.addr, now_ns);
+void engine::announce(base::instant now) noexcept {
+  send_arp_request(_config.ip.addr, now);
   // At most ip::kMaxSourceAddresses more; transmit() flushes every burst.
   for (std::uint32_t i = 0; i < _config.sources.count; ++i) {
     const wire::ipv4_addr a = _config.sources.at(i);
-    if (a != _config.ip.addr) send_arp_request(a, now_ns, a);
+    if (a != _config.ip.addr) send_arp_request(a, now, a);
   }
   flush();
 }
 
-std::uint16_t engine::poll(std::uint64_t now_ns, app_hook hook, void* ctx) noexcept {
-  _now_ns = now_ns;
+std::uint16_t engine::poll(base::instant now, app_hook hook, void* ctx) noexcept {
+  _now = now;
   // What the port refused last time goes first; TCP may then fill what is left.
   if (_tx_count > 0) flush();
   if (_tcp) _tcp->set_tx_room(tx_room());
@@ -127,7 +127,7 @@ std::uint16_t engine::poll(std::uint64_t now_ns, app_hook hook, void* ctx) noexc
     }
     for (std::uint16_t i = 0; i < n; ++i) {
       if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
-      input_frame(rx[i], now_ns, false);
+      input_frame(rx[i], now, false);
     }
     total = static_cast<std::uint16_t>(total + n);
     if (n < kBurst) break;
@@ -135,34 +135,34 @@ std::uint16_t engine::poll(std::uint64_t now_ns, app_hook hook, void* ctx) noexc
   if (_config.steering != nullptr) {
     const std::size_t k = _config.steering->drain(_config.core, _steered);
     _counters.steered_in.add(k);
-    for (std::size_t i = 0; i < k; ++i) input_frame(_steered[i], now_ns, true);
+    for (std::size_t i = 0; i < k; ++i) input_frame(_steered[i], now, true);
   }
   process_tcp_burst();
-  if (_tcp) _tcp->advance(now_ns);
+  if (_tcp) _tcp->advance(now);
   // Before TCP's output: what the application sends (responses, requests,
   // new connections) leaves with what input and timers made, in one batch
   // of TCP output and one tx burst, not in a second burst after the loop's.
-  if (hook != nullptr) hook(*this, now_ns, ctx);
+  if (hook != nullptr) hook(*this, now, ctx);
   if (_tcp) _tcp->flush();
-  if (now_ns >= _next_neighbour_check_ns) {
-    service_neighbours(now_ns);
-    if (const std::uint32_t n = _reassembly.expire(now_ns); n > 0) {
+  if (now >= _next_neighbour_check) {
+    service_neighbours(now);
+    if (const std::uint32_t n = _reassembly.expire(base::ns_since_start(now)); n > 0) {
       _counters.drops[static_cast<std::size_t>(drop_reason::ip_frag_timeout)].add(n);
       count_fragments_held();
     }
-    _next_neighbour_check_ns = now_ns + kNeighbourCheckNs;
+    _next_neighbour_check = now + kNeighbourCheck;
   }
   flush();
   return total;
 }
 
-void engine::input(rte_mbuf* m, std::uint64_t now_ns) noexcept {
-  input_frame(m, now_ns, false);
+void engine::input(rte_mbuf* m, base::instant now) noexcept {
+  input_frame(m, now, false);
   process_tcp_burst();
 }
 
-void engine::input_frame(rte_mbuf* m, std::uint64_t now_ns, bool steered) noexcept {
-  _now_ns = now_ns;
+void engine::input_frame(rte_mbuf* m, base::instant now, bool steered) noexcept {
+  _now = now;
   _counters.rx_pkts.add();
   _counters.rx_bytes.add(rte_pktmbuf_pkt_len(m));
   // The parsers read headers from the first segment; a frame a NIC
@@ -174,13 +174,13 @@ void engine::input_frame(rte_mbuf* m, std::uint64_t now_ns, bool steered) noexce
     return drop(m, drop_reason::eth_not_for_us);
   }
   switch (eth->ether_type) {
-    case wire::kEthertypeArp: return input_arp(m, eth->header_len(), now_ns, steered);
+    case wire::kEthertypeArp: return input_arp(m, eth->header_len(), now, steered);
     case wire::kEthertypeIpv4: return input_ipv4(m, eth->header_len(), steered);
     default: return drop(m, drop_reason::eth_unknown_type);
   }
 }
 
-void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
+void engine::input_arp(rte_mbuf* m, std::size_t l2_len, base::instant now,
                        bool steered) noexcept {
   const auto arp = wire::parse_arp(wire::mbuf_bytes(m).subspan(l2_len));
   if (!arp) return drop(m, drop_reason::arp_malformed);
@@ -214,7 +214,8 @@ void engine::input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns,
   // only when it was addressed to us. Packets that waited for it go out now.
   if (!ip::is_martian(sender) && _config.ip.contains(arp->sender_ip)) {
     std::array<rte_mbuf*, ip::arp_cache_config::kMaxQueuePerNeighbour> released;
-    const std::size_t n = _arp.update(arp->sender_ip, arp->sender_mac, now_ns, for_us, released);
+    const std::size_t n = _arp.update(arp->sender_ip, arp->sender_mac, base::ns_since_start(now),
+                                      for_us, released);
     for (std::size_t i = 0; i < n; ++i) {
       wire::store_mac(rte_pktmbuf_mtod(released[i], std::byte*) + wire::ether_field::kDst,
                       arp->sender_mac);
@@ -282,7 +283,7 @@ void engine::input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept 
 void engine::input_fragment(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
                             bool steered) noexcept {
   _counters.ip_frags_in.add();
-  const auto r = _reassembly.add(m, l2_len, ip, _now_ns);
+  const auto r = _reassembly.add(m, l2_len, ip, base::ns_since_start(_now));
   _counters.drops[static_cast<std::size_t>(drop_reason::ip_frag_timeout)].add(r.expired);
   switch (r.outcome) {
     case ip::fragment_outcome::held: break;
@@ -340,18 +341,20 @@ void engine::input_udp(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& i
 void engine::send_unreachable(const rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
                               std::uint8_t code) noexcept {
   if (!ip::may_send_icmp_error(m, ip)) return;
-  if (!_icmp_errors.allow(_now_ns)) return _counters.icmp_errors_rate_limited.add();
+  if (!_icmp_errors.allow(base::ns_since_start(_now))) {
+    return _counters.icmp_errors_rate_limited.add();
+  }
   rte_mbuf* e = ip::build_unreachable(_config.pool, m, l2_len, ip, code, ip.dst);
   if (e == nullptr) return _counters.drop(drop_reason::no_mbuf);
   _counters.icmp_unreachable_out.add();
-  send_ipv4(e, ip.src, _now_ns);
+  send_ipv4(e, ip.src, _now);
 }
 
 void engine::count_fragments_held() noexcept {
-  const std::uint64_t now = _reassembly.fragments_held();
-  if (now > _frags_held_counted) _counters.ip_frags_held.add(now - _frags_held_counted);
-  if (now < _frags_held_counted) _counters.ip_frags_held.sub(_frags_held_counted - now);
-  _frags_held_counted = now;
+  const std::uint64_t held = _reassembly.fragments_held();
+  if (held > _frags_held_counted) _counters.ip_frags_held.add(held - _frags_held_counted);
+  if (held < _frags_held_counted) _counters.ip_frags_held.sub(_frags_held_counted - held);
+  _frags_held_counted = held;
 }
 
 // RFC 1122 §3.3.3: a host may fragment the datagrams it sends; Linux sends
@@ -432,10 +435,10 @@ void engine::process_tcp_burst() noexcept {
   if (_tcp_count == 0) return;
   const std::size_t n = _tcp_count;
   _tcp_count = 0;
-  _tcp->input_burst(std::span<const tcp::tcp_rx>(_tcp_burst.data(), n), _now_ns);
+  _tcp->input_burst(std::span<const tcp::tcp_rx>(_tcp_burst.data(), n), _now);
 }
 
-void engine::send_arp_request(wire::ipv4_addr target, std::uint64_t,
+void engine::send_arp_request(wire::ipv4_addr target, base::instant,
                               std::optional<wire::ipv4_addr> sender) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(_config.pool);
   if (m == nullptr) return _counters.drop(drop_reason::no_mbuf);
@@ -446,18 +449,18 @@ void engine::send_arp_request(wire::ipv4_addr target, std::uint64_t,
   transmit(m);
 }
 
-void engine::service_neighbours(std::uint64_t now_ns) noexcept {
+void engine::service_neighbours(base::instant now) noexcept {
   std::array<wire::ipv4_addr, 16> retry;
-  const std::size_t n = _arp.expire(now_ns, retry);
-  for (std::size_t i = 0; i < n; ++i) send_arp_request(retry[i], now_ns);
+  const std::size_t n = _arp.expire(base::ns_since_start(now), retry);
+  for (std::size_t i = 0; i < n; ++i) send_arp_request(retry[i], now);
 }
 
-bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
+bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, base::instant now,
                        bool keep_if_waiting) noexcept {
-  return send_ipv4(m, dst, now_ns, keep_if_waiting, nullptr);
+  return send_ipv4(m, dst, now, keep_if_waiting, nullptr);
 }
 
-bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns, bool keep_if_waiting,
+bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, base::instant now, bool keep_if_waiting,
                        next_hop_memo* memo) noexcept {
   // Nothing goes to an address no host can hold (ip/martian.hh), and no ARP
   // request asks for one. Input already drops such sources; this catches an
@@ -492,7 +495,7 @@ bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns, b
     transmit(m);
     return true;
   }
-  const auto r = _arp.resolve(next_hop, m, now_ns, keep_if_waiting);
+  const auto r = _arp.resolve(next_hop, m, base::ns_since_start(now), keep_if_waiting);
   if (r.ready()) {
     wire::store_mac(rte_pktmbuf_mtod(m, std::byte*) + wire::ether_field::kDst, *r.mac);
     if (memo != nullptr) *memo = {next_hop, *r.mac, true};
@@ -501,7 +504,7 @@ bool engine::send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns, b
              r.status == ip::resolve_status::dropped_send_request) {
     _counters.drop(drop_reason::arp_queue_full);  // the cache freed it
   }
-  if (r.send_request()) send_arp_request(next_hop, now_ns);
+  if (r.send_request()) send_arp_request(next_hop, now);
   if (r.refused()) {
     rte_pktmbuf_adj(m, wire::kEtherHeaderLen);  // as it came: an IPv4 packet
     return false;

@@ -75,9 +75,9 @@ class engine {
   engine& operator=(const engine&) = delete;
 
   // Announces our addresses with a gratuitous ARP each (RFC 5227 §3 announcement).
-  void announce(std::uint64_t now_ns) noexcept;
+  void announce(base::instant now) noexcept;
 
-  // CLOCK_MONOTONIC when this core's now_ns was 0: ISNs and TSvals count
+  // CLOCK_MONOTONIC when this core's now was 0: ISNs and TSvals count
   // from boot (tcp_layer::set_clock_origin). Before the first poll.
   void set_clock_origin(std::uint64_t boot_ns) noexcept {
     if (_tcp) _tcp->set_clock_origin(boot_ns);
@@ -85,16 +85,16 @@ class engine {
 
   // The application's turn in an iteration (api::run_app's handlers): one
   // plain call, after TCP's input and timers, before TCP's output.
-  using app_hook = void (*)(engine& e, std::uint64_t now_ns, void* ctx);
+  using app_hook = void (*)(engine& e, base::instant now, void* ctx);
 
   // One iteration of the loop; returns how many frames it received. What the
   // iteration and `hook` queued leaves in one tx burst, or in full bursts
   // and one last when more than a burst's worth was queued (transmit()).
-  std::uint16_t poll(std::uint64_t now_ns, app_hook hook = nullptr, void* ctx = nullptr) noexcept;
+  std::uint16_t poll(base::instant now, app_hook hook = nullptr, void* ctx = nullptr) noexcept;
 
   // Handles one received frame; takes ownership of `m`. Public so that the
   // unit tests and the simulator can feed frames without a port.
-  void input(rte_mbuf* m, std::uint64_t now_ns) noexcept;
+  void input(rte_mbuf* m, base::instant now) noexcept;
 
   // Sends the IPv4 packet `m` (starting at its IPv4 header) towards `dst`:
   // prepends the Ethernet header (in the mbuf's headroom), then on-link
@@ -103,7 +103,7 @@ class engine {
   // Takes ownership and returns true, except with `keep_if_waiting` when the
   // next hop is unresolved and its wait queue full: then false, `m`
   // unchanged and still the caller's, to send later.
-  bool send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns,
+  bool send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, base::instant now,
                  bool keep_if_waiting = false) noexcept;
 
   // Queues `m` for transmission on this core's tx queue; takes ownership.
@@ -136,8 +136,8 @@ class engine {
  private:
   // Classifies one frame; TCP segments wait in _tcp_burst for the bulk
   // lookup (process_tcp_burst). `steered`: another core sent it here.
-  void input_frame(rte_mbuf* m, std::uint64_t now_ns, bool steered) noexcept;
-  void input_arp(rte_mbuf* m, std::size_t l2_len, std::uint64_t now_ns, bool steered) noexcept;
+  void input_frame(rte_mbuf* m, base::instant now, bool steered) noexcept;
+  void input_arp(rte_mbuf* m, std::size_t l2_len, base::instant now, bool steered) noexcept;
   void input_ipv4(rte_mbuf* m, std::size_t l2_len, bool steered) noexcept;
   void input_fragment(rte_mbuf* m, std::size_t l2_len, const wire::ipv4_repr& ip,
                       bool steered) noexcept;
@@ -155,9 +155,9 @@ class engine {
   void share_arp(const rte_mbuf* m) noexcept;
   void process_tcp_burst() noexcept;
   // From `sender` (default: ip.addr); sender == target is an announcement.
-  void send_arp_request(wire::ipv4_addr target, std::uint64_t now_ns,
+  void send_arp_request(wire::ipv4_addr target, base::instant now,
                         std::optional<wire::ipv4_addr> sender = std::nullopt) noexcept;
-  void service_neighbours(std::uint64_t now_ns) noexcept;
+  void service_neighbours(base::instant now) noexcept;
   void drop(rte_mbuf* m, drop_reason why) noexcept;
   // The last next hop resolved in a batch of TCP output and its MAC: the
   // packets after it to the same neighbour skip the neighbour cache.
@@ -166,7 +166,7 @@ class engine {
     wire::mac_addr mac;
     bool valid = false;
   };
-  bool send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, std::uint64_t now_ns, bool keep_if_waiting,
+  bool send_ipv4(rte_mbuf* m, wire::ipv4_addr dst, base::instant now, bool keep_if_waiting,
                  next_hop_memo* memo) noexcept;
   static std::size_t tcp_flush(void* self, std::span<const tcp::out_packet> packets) noexcept;
 
@@ -177,8 +177,8 @@ class engine {
   std::uint64_t _frags_held_counted = 0;
   ip::icmp_rate_limit _icmp_errors;
   std::unique_ptr<tcp::tcp_layer> _tcp;
-  std::uint64_t _next_neighbour_check_ns = 0;
-  std::uint64_t _now_ns = 0;  // of the current poll, for TCP's flush hook
+  base::instant _next_neighbour_check{};
+  base::instant _now{};  // of the current poll, for TCP's flush hook
   // The transmit backlog: frames queued this iteration and those the port
   // refused earlier, oldest at _tx_head. TCP is told how much room is left
   // (tcp_layer::set_tx_room, tx_room()): frames less kTxControlReserve,

@@ -11,12 +11,12 @@ using wire::tcp_flag::kSyn;
 namespace {
 
 // RFC 7323 §5.5: TS.Recent older than 24 days is no basis for PAWS.
-constexpr std::uint64_t kPawsIdleNs = 24ULL * 24 * 3600 * kSec;
+constexpr base::nanos kPawsIdle = std::chrono::hours(24 * 24);
 
 }  // namespace
 
 // RFC 9293 §3.10.7.4 first, with PAWS (RFC 7323 §5.3) before it.
-bool connection::check_sequence(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept {
+bool connection::check_sequence(const wire::tcp_repr& seg, base::instant now) noexcept {
   tcb& c = _c;
   const auto& ts = seg.options.timestamps;
   // RFC 7323 §3.2: once timestamps are agreed, "if a non-<RST> segment is
@@ -28,7 +28,7 @@ bool connection::check_sequence(const wire::tcp_repr& seg, std::uint64_t now_ns)
     return false;
   }
   if (c.ts_ok && ts && !seg.has(kRst)) {
-    const bool stale = now_ns - c.ts_recent_stamp_ns > kPawsIdleNs;
+    const bool stale = now - c.ts_recent_stamp > kPawsIdle;
     if (static_cast<std::int32_t>(ts->tsval - c.ts_recent) < 0 && !stale) {
       // R1: "send an acknowledgement in reply", within the connection's
       // limit (RFC 5961 §7): a retransmission carries a fresh TSval, so
@@ -36,9 +36,9 @@ bool connection::check_sequence(const wire::tcp_repr& seg, std::uint64_t now_ns)
       // challenge ACK, as every SYN on a synchronized connection does.
       _cx.counters.paws_rejected.add();
       if (seg.has(kSyn)) {
-        send_challenge_ack(now_ns);
+        send_challenge_ack(now);
       } else {
-        send_invalid_ack(now_ns);
+        send_invalid_ack(now);
       }
       return false;
     }
@@ -59,14 +59,14 @@ bool connection::check_sequence(const wire::tcp_repr& seg, std::uint64_t now_ns)
   }
   if (!ok) {
     _cx.counters.out_of_window.add();
-    if (!seg.has(kRst)) answer_out_of_window(seg, wnd, now_ns);
+    if (!seg.has(kRst)) answer_out_of_window(seg, wnd, now);
     return false;
   }
   // RFC 7323 §4.3: update TS.Recent from a segment covering Last.ACK.sent.
   if (c.ts_ok && ts && seg.seq <= c.last_ack_sent &&
       c.last_ack_sent <= seg.seq + len) {
     c.ts_recent = ts->tsval;
-    c.ts_recent_stamp_ns = now_ns;
+    c.ts_recent_stamp = now;
   }
   return true;
 }
@@ -78,12 +78,12 @@ bool connection::check_sequence(const wire::tcp_repr& seg, std::uint64_t now_ns)
 // for a reason, and needs answered at once, are not. `wnd`: the receive
 // window as check_sequence() judged the segment against it.
 void connection::answer_out_of_window(const wire::tcp_repr& seg, std::uint32_t wnd,
-                                      std::uint64_t now_ns) noexcept {
+                                      base::instant now) noexcept {
   const tcb& c = _c;
   // RFC 5961 §4.2: a SYN, "irrespective of the sequence number", gets a
   // challenge ACK, with the core's budget on top of the connection's.
   if (seg.has(kSyn)) {
-    send_challenge_ack(now_ns);
+    send_challenge_ack(now);
     return;
   }
   const std::uint32_t len = seg.seg_len();
@@ -102,17 +102,17 @@ void connection::answer_out_of_window(const wire::tcp_repr& seg, std::uint32_t w
   // the peer was told: what the field says once scaled down.
   const bool window_probe = len == 0 && seg.seq + 1 == c.rcv_nxt && (wnd >> c.rcv_wscale) == 0;
   if (ack_was_lost || window_probe) {
-    send_ack(now_ns);
+    send_ack(now);
     return;
   }
-  send_invalid_ack(now_ns);
+  send_invalid_ack(now);
 }
 
 // RFC 9293 §3.10.7.4 second, as RFC 5961 §3.2 narrows it.
 rst_outcome connection::receive_rst(const wire::tcp_repr& seg) noexcept {
   if (seg.seq != _c.rcv_nxt) {
     // In the window but not exact: prove the sender sees our traffic.
-    send_challenge_ack(_c.last_rx_ns);
+    send_challenge_ack(_c.last_rx);
     return rst_outcome::challenged;
   }
   _cx.counters.rst_in.add();

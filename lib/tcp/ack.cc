@@ -11,24 +11,24 @@ namespace kbt::tcp {
 using wire::tcp_flag::kFin;
 using wire::tcp_flag::kSyn;
 
-ack_outcome connection::receive_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept {
+ack_outcome connection::receive_ack(const wire::tcp_repr& seg, base::instant now) noexcept {
   tcb& c = _c;
   // RFC 5961 §5.2: acceptable only in [SND.UNA - MAX.SND.WND, SND.NXT].
   // Beyond SND.NXT: "send an ACK, drop the segment" (RFC 9293 §3.10.7.4
   // fifth), within the connection's limit (RFC 5961 §7).
   if (seg.ack > c.snd_max) {
-    send_invalid_ack(now_ns);
+    send_invalid_ack(now);
     return ack_outcome::drop;
   }
   if (seg.ack < c.snd_una - std::max<std::uint32_t>(c.max_snd_wnd, 1)) {
-    send_challenge_ack(now_ns);
+    send_challenge_ack(now);
     return ack_outcome::drop;
   }
 
   const std::uint32_t old_wnd = c.snd_wnd;
   std::uint32_t newly_sacked = 0;
   if (c.snd_una < seg.ack) {
-    take_new_ack(seg, now_ns);
+    take_new_ack(seg, now);
     if (c.sack_ok) newly_sacked = c.scoreboard.update(c.snd_una, c.snd_max, seg.options.sacks());
   } else if (seg.ack == c.snd_una) {
     if (c.sack_ok) newly_sacked = c.scoreboard.update(c.snd_una, c.snd_max, seg.options.sacks());
@@ -38,7 +38,7 @@ ack_outcome connection::receive_ack(const wire::tcp_repr& seg, std::uint64_t now
     const bool dup = c.flight_size() > 0 && old_wnd > 0 && seg.payload_len == 0 && !seg.has(kSyn) &&
                      !seg.has(kFin) &&
                      ((std::uint32_t{seg.window} << c.snd_wscale) == old_wnd || newly_sacked > 0);
-    if (dup) take_dup_ack(now_ns);
+    if (dup) take_dup_ack(now);
   }
   update_send_window(seg);
 
@@ -46,7 +46,7 @@ ack_outcome connection::receive_ack(const wire::tcp_repr& seg, std::uint64_t now
     case tcp_state::fin_wait_1:
       if (c.fin_acked()) {
         set_state(tcp_state::fin_wait_2);
-        if (!c.app_holds()) arm_orphan_timeout(now_ns);
+        if (!c.app_holds()) arm_orphan_timeout(now);
       }
       break;
     case tcp_state::closing:
@@ -61,7 +61,7 @@ ack_outcome connection::receive_ack(const wire::tcp_repr& seg, std::uint64_t now
   return ack_outcome::go_on;
 }
 
-void connection::take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept {
+void connection::take_new_ack(const wire::tcp_repr& seg, base::instant now) noexcept {
   tcb& c = _c;
   const auto acked = static_cast<std::uint32_t>(seg.ack - c.snd_una);
   // RFC 7661: grow the window only while it is what limits the sender (as
@@ -81,10 +81,10 @@ void connection::take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) n
   // too), else from the one timed segment (Karn: never a retransmitted one).
   const auto& ts = seg.options.timestamps;
   if (c.ts_ok && ts && ts->tsecr != 0) {
-    const std::uint32_t ms = tsval(now_ns) - ts->tsecr;
+    const std::uint32_t ms = tsval(now) - ts->tsecr;
     if (ms < (1U << 30)) c.rtt.on_sample(std::max<std::uint64_t>(ms, 1) * kMs);
   } else if (c.rtt_timing && seg.ack > c.rtt_seq) {
-    c.rtt.on_sample(now_ns - c.rtt_start_ns);
+    c.rtt.on_sample((now - c.rtt_start).count());
   }
   if (c.rtt_timing && seg.ack > c.rtt_seq) c.rtt_timing = false;
   // RFC 3522 §2: the first ACK of new data after a timeout (retries > 0)
@@ -106,10 +106,10 @@ void connection::take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) n
     } else if (!c.sack_ok) {
       // RFC 6582 §3.2 step 5: a partial ACK; the next hole is lost too.
       c.cc.on_partial_ack(acked);
-      retransmit_first(now_ns);
+      retransmit_first(now);
     }
   } else if (cwnd_limited) {
-    c.cc.on_ack(acked, now_ns, c.rtt.srtt_ns());
+    c.cc.on_ack(acked, base::ns_since_start(now), c.rtt.srtt_ns());
   }
   c.dupacks = 0;
   if (c.high_rxt < c.snd_una) c.high_rxt = c.snd_una;
@@ -118,7 +118,7 @@ void connection::take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) n
   if (c.snd_una == c.snd_max) {
     _cx.wheel.cancel(c.rto_timer());
   } else {
-    arm_rto(now_ns);
+    arm_rto(now);
   }
   if (freed > 0) {
     c.acked_unreported += freed;
@@ -127,7 +127,7 @@ void connection::take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) n
   }
 }
 
-void connection::take_dup_ack(std::uint64_t now_ns) noexcept {
+void connection::take_dup_ack(base::instant now) noexcept {
   tcb& c = _c;
   _cx.counters.dup_acks_in.add();
   if (c.in_recovery) {
@@ -144,13 +144,13 @@ void connection::take_dup_ack(std::uint64_t now_ns) noexcept {
   c.in_recovery = true;
   c.recover = c.snd_max;
   c.high_rxt = c.snd_una;
-  c.cc.on_enter_recovery(c.flight_size(), now_ns,
+  c.cc.on_enter_recovery(c.flight_size(), base::ns_since_start(now),
                          c.sack_ok ? recovery_kind::sack : recovery_kind::newreno);
   _cx.counters.fast_retransmits.add();
   // RFC 6675 §5 step (4.2) / RFC 6582 §3.2 step 2: the first hole goes out
   // at once; with SACK, output() then follows NextSeg().
-  retransmit_first(now_ns);
-  arm_rto(now_ns);
+  retransmit_first(now);
+  arm_rto(now);
 }
 
 // RFC 9293 §3.10.7.4 fifth: take the window from the newest segment only.

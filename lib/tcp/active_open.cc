@@ -26,7 +26,7 @@ std::optional<source_ports::endpoint> tcp_layer::take_port(wire::ipv4_addr remot
 }
 
 tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
-                        std::uint64_t now_ns, std::uint16_t local_port) noexcept {
+                        base::instant now, std::uint16_t local_port) noexcept {
   four_tuple t{_config.local_ip, remote_ip, local_port, remote_port};
   const bool from_pool = local_port == 0;
   if (from_pool) {
@@ -39,7 +39,7 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
   }
   // RFC 6528 §3's M counts from boot: with the boot key (core/boot_key.hh)
   // a tuple's ISN keeps growing across processes.
-  tcb* c = open_tcb(t, lifecycle::application, _isn.generate(t, _ts.since_boot(now_ns)), now_ns);
+  tcb* c = open_tcb(t, lifecycle::application, _isn.generate(t, _ts.since_boot(now)), now);
   if (c == nullptr) {
     if (from_pool) _ports.give_back(t.local_ip, t.local_port);
     return nullptr;
@@ -47,7 +47,7 @@ tcb* tcp_layer::connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port,
   c->holds_pool_port = from_pool;
   conn(*c).set_state(tcp_state::syn_sent);
   _counters.active_opens.add();
-  conn(*c).send_syn(now_ns);
+  conn(*c).send_syn(now);
   return c;
 }
 

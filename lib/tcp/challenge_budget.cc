@@ -36,10 +36,10 @@ std::uint32_t challenge_budget::draw() noexcept {
   return (_limit + 1) / 2 + scaled;
 }
 
-bool challenge_budget::take(std::uint64_t now_ns) noexcept {
+bool challenge_budget::take(base::instant now) noexcept {
   // Seconds of the clock, as Linux counts jiffies / HZ: a flood that straddles
   // a boundary meets two budgets, each unknown.
-  const std::uint64_t second = now_ns / kSec;
+  const std::uint64_t second = base::ns_since_start(now) / kSec;
   if (second != _second) {
     _second = second;
     _drawn = _limit == 0 ? 0 : draw();

@@ -22,6 +22,7 @@
 // reproducible, and this is the packet path.
 #include <cstdint>
 
+#include "base/clock.hh"
 #include "tcp/isn.hh"
 
 namespace kbt::tcp {
@@ -31,9 +32,9 @@ class challenge_budget {
   challenge_budget(const siphash_key& isn_key, const siphash_key& cookie_key, std::uint16_t core,
                    std::uint32_t limit) noexcept;
 
-  // Takes one challenge ACK from the budget of now_ns's second (drawing
+  // Takes one challenge ACK from the budget of now's second (drawing
   // that budget first if the second is new); false when it is spent.
-  [[nodiscard]] bool take(std::uint64_t now_ns) noexcept;
+  [[nodiscard]] bool take(base::instant now) noexcept;
 
   // The budget drawn for the second of the last take(), spent or not.
   [[nodiscard]] std::uint32_t drawn() const noexcept { return _drawn; }
@@ -44,7 +45,7 @@ class challenge_budget {
   siphash_key _key{};
   std::uint32_t _limit;
   std::uint32_t _draws = 0;           // the counter of the counter mode
-  std::uint64_t _second = ~0ULL;      // now_ns / 1 s of the budget in hand (none yet)
+  std::uint64_t _second = ~0ULL;      // now / 1 s of the budget in hand (none yet)
   std::uint32_t _drawn = 0;
   std::uint32_t _left = 0;
 };

@@ -1,7 +1,10 @@
 #pragma once
 // Tunables of one core's TCP. Defaults follow the RFCs, and Linux where the
 // RFCs leave a choice; each says where it comes from.
+#include <chrono>
 #include <cstdint>
+
+#include "base/clock.hh"
 
 namespace kbt::tcp {
 
@@ -57,11 +60,11 @@ struct tcp_config {
   cc_algorithm cc = cc_algorithm::cubic;
 
   // RFC 9293 §3.4.2: MSL; TIME_WAIT lasts 2*MSL. Linux uses 60 s for TIME_WAIT.
-  std::uint64_t msl_ns = 30 * kSec;
+  base::nanos msl = std::chrono::seconds(30);
   // A released connection in FIN_WAIT_2 waits this long for the peer's FIN,
   // then goes (Linux's tcp_fin_timeout): nobody would ever close it, and a
   // peer whose RST or FIN was lost would hold its TCB for ever.
-  std::uint64_t orphan_fin_wait_2_ns = 60 * kSec;
+  base::nanos orphan_fin_wait_2 = std::chrono::seconds(60);
   // RFC 1337: ignore RST in TIME_WAIT (default). true honours it (counted).
   bool time_wait_honours_rst = false;
   // TIME_WAIT records per core (compact, time_wait_table.hh). When full a
@@ -84,12 +87,12 @@ struct tcp_config {
   std::uint8_t max_synack_retries = 5;  // SYN-ACK (Linux tcp_synack_retries)
 
   // RFC 1122 §4.2.3.2: delayed ACK at most 0.5 s; 40 ms like Linux's minimum.
-  std::uint64_t delayed_ack_ns = 40 * kMs;
+  base::nanos delayed_ack = std::chrono::milliseconds(40);
 
   // RFC 1122 §4.2.3.6: keepalive off by default, 2 h idle, then probes.
   bool keepalive = false;
-  std::uint64_t keepalive_idle_ns = 7200 * kSec;
-  std::uint64_t keepalive_interval_ns = 75 * kSec;
+  base::nanos keepalive_idle = std::chrono::hours(2);
+  base::nanos keepalive_interval = std::chrono::seconds(75);
   std::uint8_t keepalive_probes = 9;
 
   // RFC 5961 §7: challenge ACKs per second per core, the base of a budget
@@ -102,10 +105,10 @@ struct tcp_config {
   // out of window, PAWS-rejected, acknowledging what we never sent, and
   // the challenge ACKs themselves (Linux tcp_invalid_ratelimit, 500 ms).
   // Whole milliseconds; 0 turns the per-connection limit off.
-  std::uint64_t invalid_ack_interval_ns = 500 * kMs;
+  base::nanos invalid_ack_interval = std::chrono::milliseconds(500);
 
   // RFC 1122 §4.2.2.17: persist probes back off up to this interval.
-  std::uint64_t persist_max_ns = 60 * kSec;
+  base::nanos persist_max = std::chrono::seconds(60);
   // A connection the application has released, whose peer keeps its window
   // shut, is reset after this many zero-window probes (Linux
   // tcp_orphan_retries, 8): nobody will ever read the peer's answers, and

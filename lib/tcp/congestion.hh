@@ -9,8 +9,9 @@
 // algorithm means a case in each switch and a member in the union.
 //
 // All quantities are bytes (byte counting, RFC 3465) with the connection's
-// SMSS. Time is the caller's now_ns; nothing here reads a clock or
-// allocates.
+// SMSS. Time is the caller's now as a count of ns (the connection passes
+// base::ns_since_start(now)): RFC 9438's formulas are arithmetic on
+// numbers, and so are its tests. Nothing here reads a clock or allocates.
 //
 // Loss recovery: the sender owns the recovery procedure and tells this
 // class what happens, in one of two styles chosen when recovery starts:

@@ -113,54 +113,54 @@ class connection {
   // Sends what the state, the windows, Nagle and SWS avoidance allow: data
   // (by NextSeg() in SACK recovery), the FIN, an owed ACK; arms persist
   // when data waits behind a window it cannot use.
-  void output(std::uint64_t now_ns) noexcept;
+  void output(base::instant now) noexcept;
   // Builds and queues one segment of `len` bytes from the send buffer at
   // `seq` (0 for control segments). Returns false when out of mbufs or of
   // tx room (then the connection's output runs again later).
   bool send_segment(seq32 seq, std::uint32_t len, std::uint8_t flags,
-                    std::uint64_t now_ns) noexcept;
-  void send_ack(std::uint64_t now_ns) noexcept;
-  void send_challenge_ack(std::uint64_t now_ns) noexcept;
+                    base::instant now) noexcept;
+  void send_ack(base::instant now) noexcept;
+  void send_challenge_ack(base::instant now) noexcept;
   // An ACK in answer to an invalid segment (out of window, PAWS, beyond
   // SND.NXT), within the connection's limit.
-  void send_invalid_ack(std::uint64_t now_ns) noexcept;
+  void send_invalid_ack(base::instant now) noexcept;
   // SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), first time or again.
-  void send_syn(std::uint64_t now_ns) noexcept;
+  void send_syn(base::instant now) noexcept;
   // Sends the first unacknowledged segment again; returns the sequence
   // number just past what it covers.
-  seq32 retransmit_first(std::uint64_t now_ns) noexcept;
+  seq32 retransmit_first(base::instant now) noexcept;
   // The window field of a non-SYN segment (receiver-side SWS avoidance).
   std::uint16_t advertised_window() noexcept;
   // The bytes the receive side may still take: buffer and mbufs.
   std::uint32_t receive_space() const noexcept;
   std::uint32_t effective_mss() const noexcept;
   std::uint32_t data_mss() const noexcept;
-  void arm_rto(std::uint64_t now_ns) noexcept {
-    _cx.wheel.arm(_c.rto_timer(), now_ns + _c.rtt.rto_ns());
+  void arm_rto(base::instant now) noexcept {
+    _cx.wheel.arm(_c.rto_timer(), now + _c.rtt.rto());
   }
   // timers.cc: what the wheel drives (RFC 6298 retransmission, SYN and
   // SYN-ACK included; delayed ACK; persist, RFC 9293 §3.8.6.1; keepalive,
   // RFC 1122 §4.2.3.6, and an orphan's FIN_WAIT_2 limit on the idle timer).
-  timer_outcome on_rto(std::uint64_t now_ns) noexcept;
-  void on_delack(std::uint64_t now_ns) noexcept;
-  timer_outcome on_persist(std::uint64_t now_ns) noexcept;
-  timer_outcome on_idle_timeout(std::uint64_t now_ns) noexcept;
-  void arm_orphan_timeout(std::uint64_t now_ns) noexcept;
+  timer_outcome on_rto(base::instant now) noexcept;
+  void on_delack(base::instant now) noexcept;
+  timer_outcome on_persist(base::instant now) noexcept;
+  timer_outcome on_idle_timeout(base::instant now) noexcept;
+  void arm_orphan_timeout(base::instant now) noexcept;
   void cancel_timers() noexcept;
 
   // handshake.cc: every field a connection starts from, for all three
   // ways of opening (connect, a SYN-queue entry, a cookie's ACK), with its
   // ISS and TSval offset; each then sets only what differs.
-  void reset_for_open(seq32 iss, std::uint32_t ts_offset, std::uint64_t now_ns) noexcept;
+  void reset_for_open(seq32 iss, std::uint32_t ts_offset, base::instant now) noexcept;
   // A listener's SYN-queue entry (RFC 9293 §3.10.7.2): the peer's SYN
   // taken, SYN_RCVD, our SYN-ACK <SEQ=ISS>.
-  void open_from_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
+  void open_from_syn(const wire::tcp_repr& syn, base::instant now) noexcept;
   // A valid cookie's ACK (RFC 4987 §3.6): ESTABLISHED, with what the cookie
   // and the echoed timestamp kept of the handshake.
   void open_from_cookie(const wire::tcp_repr& ack, const cookie_grant& g,
-                        std::uint64_t now_ns) noexcept;
+                        base::instant now) noexcept;
   // The peer's SYN: its ISN, window and options (RFC 9293 §3.10.7.2).
-  void take_peer_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
+  void take_peer_syn(const wire::tcp_repr& syn, base::instant now) noexcept;
   // RFC 9293 §3.10.7.4 fifth, SYN_RCVD: whether SEG.ACK acknowledges our
   // SYN (SND.UNA < SEG.ACK =< SND.NXT); the owner answers one that does
   // not with <SEQ=SEG.ACK><CTL=RST>.
@@ -178,22 +178,22 @@ class connection {
   // makes it FIN_WAIT_1).
   void enter_established() noexcept;
   // RFC 9293 §3.10.7.3: a segment in SYN_SENT. Its payload is the owner's.
-  syn_sent_outcome receive_syn_sent(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+  syn_sent_outcome receive_syn_sent(const wire::tcp_repr& seg, base::instant now) noexcept;
 
   // acceptance.cc: RFC 9293 §3.10.7.4 first, the sequence number (and
   // PAWS): whether the segment goes on; one that does not is answered (an
   // ACK, within the connection's limit) and counted.
-  bool check_sequence(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+  bool check_sequence(const wire::tcp_repr& seg, base::instant now) noexcept;
   // Second: a RST that check_sequence() let through.
   rst_outcome receive_rst(const wire::tcp_repr& seg) noexcept;
   // ack.cc: fifth, the ACK field once the handshake is over: the send
   // window, RTT, congestion control and loss recovery, our FIN's fate.
-  ack_outcome receive_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
+  ack_outcome receive_ack(const wire::tcp_repr& seg, base::instant now) noexcept;
 
   // receive.cc: RFC 9293 §3.10.7.4 seventh and eighth, the segment's text
   // and FIN, for a segment whose ACK was taken.
   receive_outcome receive_text(const wire::tcp_repr& seg, rte_mbuf* payload,
-                               std::uint64_t now_ns) noexcept;
+                               base::instant now) noexcept;
   // memory.cc: the receive side held `before` mbufs; the core's budget and
   // gauge follow what it holds now.
   void account_rcv(std::uint32_t before) noexcept;
@@ -202,12 +202,12 @@ class connection {
 
   // user_calls.cc: the application's calls on this connection (RFC 9293
   // §3.10), as tcp_layer.hh describes them.
-  bool send(rte_mbuf* payload, std::uint64_t now_ns) noexcept;
-  std::uint32_t send_copy(std::span<const std::byte> data, std::uint64_t now_ns) noexcept;
-  rte_mbuf* recv(std::uint64_t now_ns) noexcept;
+  bool send(rte_mbuf* payload, base::instant now) noexcept;
+  std::uint32_t send_copy(std::span<const std::byte> data, base::instant now) noexcept;
+  rte_mbuf* recv(base::instant now) noexcept;
   void unrecv(rte_mbuf* rest) noexcept;
-  void shutdown(std::uint64_t now_ns) noexcept;
-  void set_keepalive(bool on, std::uint64_t now_ns) noexcept;
+  void shutdown(base::instant now) noexcept;
+  void set_keepalive(bool on, base::instant now) noexcept;
   void set_reading(bool on) noexcept;
 
   // The one place a live connection's state changes: the state gauges and,
@@ -232,12 +232,12 @@ class connection {
   // No tx room: the output runs again in a later iteration.
   void defer() noexcept;
   // The TSval a segment of this connection carries now.
-  std::uint32_t tsval(std::uint64_t now_ns) const noexcept {
-    return _cx.ts.tsval(now_ns, _c.ts_offset);
+  std::uint32_t tsval(base::instant now) const noexcept {
+    return _cx.ts.tsval(now, _c.ts_offset);
   }
 
  private:
-  bool send_data(std::uint64_t now_ns) noexcept;
+  bool send_data(base::instant now) noexcept;
   // handshake.cc: MSS, window scale, timestamps, SACK, as both sides offered.
   void take_options(const wire::tcp_options& o) noexcept;
   // ISS, and the send sequence and buffer that start from it.
@@ -245,10 +245,10 @@ class connection {
   // An out-of-window segment's ACK, limited unless the peer has a reason
   // to send it; `wnd` is the window check_sequence() judged it against.
   void answer_out_of_window(const wire::tcp_repr& seg, std::uint32_t wnd,
-                            std::uint64_t now_ns) noexcept;
+                            base::instant now) noexcept;
   // ack.cc
-  void take_new_ack(const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
-  void take_dup_ack(std::uint64_t now_ns) noexcept;
+  void take_new_ack(const wire::tcp_repr& seg, base::instant now) noexcept;
+  void take_dup_ack(base::instant now) noexcept;
   void update_send_window(const wire::tcp_repr& seg) noexcept;
   // receive.cc
   struct text_part {
@@ -268,8 +268,8 @@ class connection {
   void append_rx(rte_mbuf* data, std::uint32_t len) noexcept;
   bool rcv_memory_allows(rte_mbuf* payload, std::uint32_t len, seq32 seq) const noexcept;
   std::uint32_t ooo_room() const noexcept;
-  bool send_one_new(std::uint64_t now_ns, std::uint32_t mss, bool pipe_limited) noexcept;
-  bool send_recovery(std::uint64_t now_ns) noexcept;
+  bool send_one_new(base::instant now, std::uint32_t mss, bool pipe_limited) noexcept;
+  bool send_recovery(base::instant now) noexcept;
 
   tcb& _c;
   connection_context& _cx;

@@ -8,8 +8,8 @@ using wire::tcp_flag::kAck;
 using wire::tcp_flag::kSyn;
 
 void cookie_handshake::send_synack(const four_tuple& t, const wire::tcp_repr& syn,
-                                   std::uint32_t ts_offset, std::uint64_t now_ns) noexcept {
-  const wire::seq32 iss = entry_iss(t, syn, now_ns);
+                                   std::uint32_t ts_offset, base::instant now) noexcept {
+  const wire::seq32 iss = entry_iss(t, syn, now);
   wire::tcp_options o;
   o.mss = _config.mss;
   if (_config.timestamps && syn.options.timestamps.has_value()) {
@@ -21,21 +21,21 @@ void cookie_handshake::send_synack(const four_tuple& t, const wire::tcp_repr& sy
       o.window_scale = rcv_wscale_for(_config);
     }
     o.sack_permitted = sack;
-    const std::uint32_t ts_now = _ts.tsval(now_ns, ts_offset);
+    const std::uint32_t ts_now = _ts.tsval(now, ts_offset);
     o.timestamps = wire::tcp_timestamps{syn_cookie_jar::encode_ts(ts_now, peer_ws, sack),
                                         syn.options.timestamps->tsval};
   }
   const auto window =
       static_cast<std::uint16_t>(std::min<std::uint32_t>(_config.rcv_buffer, 0xffff));
   _out.send(t, iss, syn.seq + 1, kSyn | kAck, window, o);
-  _last_sent_ns = std::max<std::uint64_t>(now_ns, 1);
+  _last_sent = now;
   _counters.syncookies_sent.add();
 }
 
 std::optional<std::uint16_t> cookie_handshake::check_ack(const four_tuple& t,
                                                          const wire::tcp_repr& ack,
-                                                         std::uint64_t now_ns) noexcept {
-  const auto mss = _jar.check(t, ack.seq, ack.ack, now_ns);
+                                                         base::instant now) noexcept {
+  const auto mss = _jar.check(t, ack.seq, ack.ack, now);
   if (!mss) _counters.syncookies_invalid.add();
   return mss;
 }

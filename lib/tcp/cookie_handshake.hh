@@ -35,9 +35,9 @@ class cookie_handshake {
   // Whether an ACK in LISTEN is checked as a cookie: always; in automatic
   // mode only if cookies went out in the last two periods (Linux's
   // tcp_synq_no_recent_overflow). Otherwise it is answered with a RST.
-  bool checks_ack(std::uint64_t now_ns) const noexcept {
+  bool checks_ack(base::instant now) const noexcept {
     const bool recent =
-        _last_sent_ns != 0 && now_ns - _last_sent_ns <= 2 * syn_cookie_jar::kPeriodNs;
+        _last_sent && now - *_last_sent <= 2 * base::nanos{syn_cookie_jar::kPeriodNs};
     return _config.syncookies == syncookies_mode::always ||
            (_config.syncookies == syncookies_mode::automatic && recent);
   }
@@ -46,23 +46,23 @@ class cookie_handshake {
   // finds it again). Without timestamps there is nowhere to keep window
   // scale and SACK, so this SYN-ACK offers neither.
   void send_synack(const four_tuple& t, const wire::tcp_repr& syn, std::uint32_t ts_offset,
-                   std::uint64_t now_ns) noexcept;
+                   base::instant now) noexcept;
   // A SYN-queue entry's ISS is a cookie too (as FreeBSD's syncache), so
   // the handshake completes even if the entry is dropped.
   wire::seq32 entry_iss(const four_tuple& t, const wire::tcp_repr& syn,
-                        std::uint64_t now_ns) const noexcept {
-    return _jar.make(t, syn.seq, syn.options.mss.value_or(_config.default_peer_mss), now_ns);
+                        base::instant now) const noexcept {
+    return _jar.make(t, syn.seq, syn.options.mss.value_or(_config.default_peer_mss), now);
   }
   // The MSS the ACK's cookie carries; nullopt (counted) when it is not ours.
   std::optional<std::uint16_t> check_ack(const four_tuple& t, const wire::tcp_repr& ack,
-                                         std::uint64_t now_ns) noexcept;
+                                         base::instant now) noexcept;
   // The options the cookie SYN-ACK kept in its TSval, which the ACK echoes;
   // nullopt (counted) when that TSval does not decode.
   std::optional<cookie_grant> grant(const wire::tcp_repr& ack, std::uint16_t mss) noexcept;
   // Whether an entry's ISS still decodes as a cookie (a debug check).
   bool is_cookie(const four_tuple& t, wire::seq32 seg_seq, wire::seq32 seg_ack,
-                 std::uint64_t now_ns) const noexcept {
-    return _jar.check(t, seg_seq, seg_ack, now_ns).has_value();
+                 base::instant now) const noexcept {
+    return _jar.check(t, seg_seq, seg_ack, now).has_value();
   }
 
  private:
@@ -71,7 +71,7 @@ class cookie_handshake {
   control_sender& _out;
   const ts_clock& _ts;
   tcp_counters& _counters;
-  std::uint64_t _last_sent_ns = 0;  // when a cookie was last sent (0: never)
+  std::optional<base::instant> _last_sent;  // when a cookie was last sent
 };
 
 }  // namespace kbt::tcp

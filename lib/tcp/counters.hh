@@ -26,11 +26,11 @@ struct alignas(64) tcp_counters {
   // RFC 5961 §7: not sent, the core's budget for this second spent.
   base::counter challenge_acks_suppressed;
   // RFC 5961 §7: not sent, the connection had an ACK for an invalid segment
-  // (or a challenge ACK) within invalid_ack_interval_ns.
+  // (or a challenge ACK) within invalid_ack_interval.
   base::counter challenge_acks_conn_limited;
   // RFC 5961 §7: ACKs not sent to out-of-window, PAWS-rejected (RFC 7323
   // §5.3) or beyond-SND.NXT (RFC 5961 §5.2) segments, connections and
-  // TIME_WAIT records alike, within invalid_ack_interval_ns of the last.
+  // TIME_WAIT records alike, within invalid_ack_interval of the last.
   base::counter invalid_acks_suppressed;
   base::counter dup_acks_in;
   base::counter out_of_window;       // unacceptable segments (ACKed, within the limit above)

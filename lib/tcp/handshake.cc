@@ -29,7 +29,7 @@ void connection::take_options(const wire::tcp_options& o) noexcept {
   c.ws_ok = t.window_scaling && o.window_scale.has_value();
   c.ts_ok = t.timestamps && o.timestamps.has_value();
   c.sack_ok = t.sack && o.sack_permitted;
-  c.cc.init(t.cc, effective_mss(), c.last_rx_ns);
+  c.cc.init(t.cc, effective_mss(), base::ns_since_start(c.last_rx));
 }
 
 void connection::start_sequence(seq32 iss) noexcept {
@@ -44,7 +44,7 @@ void connection::start_sequence(seq32 iss) noexcept {
 }
 
 void connection::reset_for_open(seq32 iss, std::uint32_t ts_offset,
-                                std::uint64_t now_ns) noexcept {
+                                base::instant now) noexcept {
   tcb& c = _c;
   const tcp_config& t = _cx.tcp;
   start_sequence(iss);
@@ -58,7 +58,7 @@ void connection::reset_for_open(seq32 iss, std::uint32_t ts_offset,
   c.ts_ok = false;
   c.sack_ok = false;
   c.ts_recent = 0;
-  c.ts_recent_stamp_ns = 0;
+  c.ts_recent_stamp = {};
   c.ts_offset = ts_offset;
   c.last_invalid_ack_ms = 0;  // a new connection has answered nothing yet
   c.fin_queued = false;
@@ -72,10 +72,10 @@ void connection::reset_for_open(seq32 iss, std::uint32_t ts_offset,
   c.rtt_timing = false;
   c.persist_backoff = 0;
   c.probes_unanswered = 0;
-  c.probe_sent_ns = 0;
+  c.probe_sent = {};
   c.keepalive_sent = 0;
-  c.last_rx_ns = now_ns;
-  c.last_send_ns = now_ns;
+  c.last_rx = now;
+  c.last_send = now;
   c.rcv_buffer = t.rcv_buffer;
   c.unacked_segs = 0;
   c.ack_now = false;
@@ -86,20 +86,20 @@ void connection::reset_for_open(seq32 iss, std::uint32_t ts_offset,
   c.reason = close_reason::normal;
   c.scoreboard.reset();
   if (t.window_scaling) c.rcv_wscale = rcv_wscale_for(t);
-  c.cc.init(t.cc, c.snd_mss, now_ns);
+  c.cc.init(t.cc, c.snd_mss, base::ns_since_start(now));
 }
 
-void connection::open_from_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
-  take_peer_syn(syn, now_ns);
+void connection::open_from_syn(const wire::tcp_repr& syn, base::instant now) noexcept {
+  take_peer_syn(syn, now);
   _c.snd_wl2 = _c.iss;
   set_state(tcp_state::syn_rcvd);
-  send_syn(now_ns);
+  send_syn(now);
 }
 
 // The ISS was the cookie (ACK - 1); what the SYN would have told us comes
 // from the cookie's MSS and the options kept in our SYN-ACK's TSval.
 void connection::open_from_cookie(const wire::tcp_repr& ack, const cookie_grant& g,
-                                  std::uint64_t now_ns) noexcept {
+                                  base::instant now) noexcept {
   tcb& c = _c;
   const tcp_config& cfg = _cx.tcp;
   c.snd_una = c.snd_nxt = c.snd_max = ack.ack;  // the SYN-ACK is acknowledged
@@ -118,9 +118,9 @@ void connection::open_from_cookie(const wire::tcp_repr& ack, const cookie_grant&
   c.rcv_wscale = c.ws_ok ? rcv_wscale_for(cfg) : 0;
   if (g.ts_ok) {
     c.ts_recent = ack.options.timestamps->tsval;
-    c.ts_recent_stamp_ns = now_ns;
+    c.ts_recent_stamp = now;
   }
-  c.cc.init(cfg.cc, effective_mss(), now_ns);
+  c.cc.init(cfg.cc, effective_mss(), base::ns_since_start(now));
   c.snd_wnd = std::uint32_t{ack.window} << c.snd_wscale;
   c.max_snd_wnd = c.snd_wnd;
   c.snd_wl1 = ack.seq;
@@ -130,7 +130,7 @@ void connection::open_from_cookie(const wire::tcp_repr& ack, const cookie_grant&
 
 // RFC 9293 §3.10.7.2 and §3.10.7.3 fourth: what the peer's SYN tells us,
 // its ISN, its window (RFC 7323 §2.2: a SYN's is never scaled) and options.
-void connection::take_peer_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept {
+void connection::take_peer_syn(const wire::tcp_repr& syn, base::instant now) noexcept {
   tcb& c = _c;
   c.irs = syn.seq;
   c.rcv_nxt = syn.seq + 1;
@@ -138,7 +138,7 @@ void connection::take_peer_syn(const wire::tcp_repr& syn, std::uint64_t now_ns) 
   take_options(syn.options);
   if (c.ts_ok) {
     c.ts_recent = syn.options.timestamps->tsval;
-    c.ts_recent_stamp_ns = now_ns;
+    c.ts_recent_stamp = now;
   }
   c.snd_wnd = syn.window;
   c.max_snd_wnd = c.snd_wnd;
@@ -161,7 +161,7 @@ void connection::enter_established() noexcept {
 
 // RFC 9293 §3.10.7.3: SYN_SENT.
 syn_sent_outcome connection::receive_syn_sent(const wire::tcp_repr& seg,
-                                              std::uint64_t now_ns) noexcept {
+                                              base::instant now) noexcept {
   tcb& c = _c;
   bool ack_ok = false;
   if (seg.has(kAck)) {
@@ -180,13 +180,13 @@ syn_sent_outcome connection::receive_syn_sent(const wire::tcp_repr& seg,
   if (!seg.has(kSyn)) return syn_sent_outcome::go_on;  // fifth: neither SYN nor RST
 
   // fourth: the SYN.
-  take_peer_syn(seg, now_ns);
+  take_peer_syn(seg, now);
   c.snd_wl2 = seg.ack;
   if (ack_ok) {
     // Our SYN is acknowledged: ESTABLISHED, and ACK <SEQ=SND.NXT><ACK=RCV.NXT>.
     c.snd_una = seg.ack;
     if (c.rtt_timing && seg.ack > c.rtt_seq) {
-      c.rtt.on_sample(now_ns - c.rtt_start_ns);
+      c.rtt.on_sample((now - c.rtt_start).count());
     } else if (c.retries > 0) {
       // RFC 6298 §5.7: after a lost SYN, data starts with a 3 s RTO.
       c.rtt.on_handshake_after_syn_timeout();
@@ -197,7 +197,7 @@ syn_sent_outcome connection::receive_syn_sent(const wire::tcp_repr& seg,
   } else {
     // Simultaneous open (RFC 9293 §3.5 figure 8): SYN_RCVD, SYN-ACK <SEQ=ISS>.
     set_state(tcp_state::syn_rcvd);
-    send_syn(now_ns);
+    send_syn(now);
   }
   return syn_sent_outcome::go_on;
 }

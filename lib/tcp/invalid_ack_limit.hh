@@ -17,10 +17,10 @@ namespace kbt::tcp {
 // in `limited`. Every such answer asks here, challenge ACKs first of all.
 // The stamp is 32 bits of milliseconds: after 24.8 days of silence the
 // difference reads negative and the answer goes, which is what it should.
-inline bool may_answer_invalid(std::uint32_t& last_ms, std::uint64_t now_ns,
-                               std::uint64_t interval_ns, base::counter& limited) noexcept {
-  const auto now_ms = static_cast<std::uint32_t>(now_ns / kMs);
-  const auto interval_ms = static_cast<std::int64_t>(interval_ns / kMs);
+inline bool may_answer_invalid(std::uint32_t& last_ms, base::instant now,
+                               base::nanos interval, base::counter& limited) noexcept {
+  const auto now_ms = static_cast<std::uint32_t>(base::ns_since_start(now) / kMs);
+  const auto interval_ms = static_cast<std::int64_t>(interval.count() / kMs);
   if (last_ms != 0) {
     const auto elapsed = static_cast<std::int32_t>(now_ms - last_ms);
     if (elapsed >= 0 && elapsed < interval_ms) {

@@ -15,7 +15,7 @@ using wire::tcp_flag::kRst;
 using wire::tcp_flag::kSyn;
 
 listen_verdict listener::on_segment(const listening_port& p, const four_tuple& t,
-                                    const wire::tcp_repr& seg, std::uint64_t now_ns,
+                                    const wire::tcp_repr& seg, base::instant now,
                                     bool pool_full, std::optional<seq32> min_iss) noexcept {
   if (seg.has(kRst)) return {};
   // RFC 9293 §3.10.7.2 second check: any ACK-bearing segment is bad in
@@ -23,7 +23,7 @@ listen_verdict listener::on_segment(const listening_port& p, const four_tuple& t
   // someone else's flood must not take SYN-queue entries); only a plain
   // ACK may first complete a cookie handshake.
   if (seg.has(kAck)) {
-    if (!seg.has(kSyn) && _cookies.checks_ack(now_ns)) return on_cookie_ack(p, t, seg, now_ns);
+    if (!seg.has(kSyn) && _cookies.checks_ack(now)) return on_cookie_ack(p, t, seg, now);
     _out.rst(t, seg.ack, seq32{}, false);
     return {};
   }
@@ -31,15 +31,15 @@ listen_verdict listener::on_segment(const listening_port& p, const four_tuple& t
   // peer sends it again after the handshake. SYN+FIN is a scanner's probe,
   // not an open: dropped, as Linux does.
   if (!seg.has(kSyn) || seg.has(kFin)) return {};
-  return on_syn(p, t, seg, now_ns, pool_full, min_iss);
+  return on_syn(p, t, seg, now, pool_full, min_iss);
 }
 
 listen_verdict listener::on_syn(const listening_port& p, const four_tuple& t,
-                                const wire::tcp_repr& syn, std::uint64_t now_ns, bool pool_full,
+                                const wire::tcp_repr& syn, base::instant now, bool pool_full,
                                 std::optional<seq32> min_iss) noexcept {
   const bool queue_full = _ports.syn_queue(p) >= _config.syn_queue_max;
   if (_cookies.answers_syn(queue_full, pool_full)) {
-    _cookies.send_synack(t, syn, _isn.ts_offset(t), now_ns);
+    _cookies.send_synack(t, syn, _isn.ts_offset(t), now);
     return {};
   }
   if (queue_full) {
@@ -52,11 +52,11 @@ listen_verdict listener::on_syn(const listening_port& p, const four_tuple& t,
     // As FreeBSD's syncache: the entry's ISS is the cookie too, so the
     // handshake completes even if the entry is dropped, and debug builds
     // check every such ISS decodes (enter_accept_queue).
-    v.iss = _cookies.entry_iss(t, syn, now_ns);
+    v.iss = _cookies.entry_iss(t, syn, now);
     v.kind = open_kind::passive_cookie_iss;
   } else {
     // RFC 6528 §3's M counts from boot, as for every open.
-    v.iss = _isn.generate(t, _ts.since_boot(now_ns));
+    v.iss = _isn.generate(t, _ts.since_boot(now));
   }
   // RFC 1122 §4.2.2.13 / RFC 6191: a SYN that reopens a TIME_WAIT tuple
   // must start above everything the old incarnation sent.
@@ -72,8 +72,8 @@ listen_verdict listener::on_syn(const listening_port& p, const four_tuple& t,
 // timestamp. Nothing to open (counted) when the cookie is not ours or the
 // accept queue is full.
 listen_verdict listener::on_cookie_ack(const listening_port& p, const four_tuple& t,
-                                       const wire::tcp_repr& ack, std::uint64_t now_ns) noexcept {
-  const auto mss = _cookies.check_ack(t, ack, now_ns);
+                                       const wire::tcp_repr& ack, base::instant now) noexcept {
+  const auto mss = _cookies.check_ack(t, ack, now);
   if (!mss) return {};
   if (p.accept_queue >= _config.accept_queue_max) {
     _counters.accept_queue_overflow.add();
@@ -93,7 +93,7 @@ void listener::adopt(tcb& c, listening_port& p, open_kind kind) noexcept {
   if (c.life == lifecycle::accept_queue) ++p.accept_queue;
 }
 
-bool listener::enter_accept_queue(tcb& c, [[maybe_unused]] std::uint64_t now_ns) noexcept {
+bool listener::enter_accept_queue(tcb& c, [[maybe_unused]] base::instant now) noexcept {
   if (c.listener_slot == tcb::kNoListener) return true;
   listening_port& p = _ports.at(c.listener_slot);
   // Linux's choice when the accept queue is full: ignore the ACK and stay
@@ -105,7 +105,7 @@ bool listener::enter_accept_queue(tcb& c, [[maybe_unused]] std::uint64_t now_ns)
 #ifndef NDEBUG
   // FreeBSD's self-check: the cookie this entry's SYN-ACK carried decodes,
   // as it would have with no entry.
-  if (c.iss_is_cookie() && !_cookies.is_cookie(c.tuple, c.irs + 1, c.iss + 1, now_ns)) {
+  if (c.iss_is_cookie() && !_cookies.is_cookie(c.tuple, c.irs + 1, c.iss + 1, now)) {
     _counters.syncookies_self_check_failed.add();
   }
 #endif

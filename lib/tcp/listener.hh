@@ -71,7 +71,7 @@ class listener {
   // answer instead). `min_iss`: the SYN reopens a TIME_WAIT tuple, and the
   // ISS must be above what the old incarnation sent (RFC 6191 §2).
   listen_verdict on_segment(const listening_port& p, const four_tuple& t,
-                            const wire::tcp_repr& seg, std::uint64_t now_ns, bool pool_full,
+                            const wire::tcp_repr& seg, base::instant now, bool pool_full,
                             std::optional<wire::seq32> min_iss) noexcept;
   // The TCB the owner opened on p's verdict: from now on it counts in p's
   // queues (its SYN queue through set_state, its accept queue when it
@@ -79,16 +79,16 @@ class listener {
   void adopt(tcb& c, listening_port& p, open_kind kind) noexcept;
   // A passive open's SYN_RCVD whose SYN-ACK is acknowledged: into the
   // accept queue. False (counted) when that is full: the ACK is ignored.
-  bool enter_accept_queue(tcb& c, std::uint64_t now_ns) noexcept;
+  bool enter_accept_queue(tcb& c, base::instant now) noexcept;
   // The application is told of `c`, or it closes first: out of the queue.
   void leave_accept_queue(tcb& c) noexcept;
 
  private:
   listen_verdict on_syn(const listening_port& p, const four_tuple& t, const wire::tcp_repr& syn,
-                        std::uint64_t now_ns, bool pool_full,
+                        base::instant now, bool pool_full,
                         std::optional<wire::seq32> min_iss) noexcept;
   listen_verdict on_cookie_ack(const listening_port& p, const four_tuple& t,
-                               const wire::tcp_repr& ack, std::uint64_t now_ns) noexcept;
+                               const wire::tcp_repr& ack, base::instant now) noexcept;
 
   const tcp_config& _config;
   const isn_generator& _isn;

@@ -81,7 +81,7 @@ void connection::defer() noexcept {
 // `seq` (0 for control segments). Returns false when out of mbufs or of
 // tx room (then the connection's output runs again later).
 bool connection::send_segment(seq32 seq, std::uint32_t len, std::uint8_t flags,
-                             std::uint64_t now_ns) noexcept {
+                             base::instant now) noexcept {
   // A full out queue the owner cannot take now counts as no room: this
   // segment waits with its connection rather than being dropped.
   if (!_cx.out.has_room()) {
@@ -114,7 +114,7 @@ bool connection::send_segment(seq32 seq, std::uint32_t len, std::uint8_t flags,
     if (active ? _cx.tcp.window_scaling : _c.ws_ok) r.options.window_scale = _c.rcv_wscale;
     r.options.sack_permitted = active ? _cx.tcp.sack : _c.sack_ok;
     if (active ? _cx.tcp.timestamps : _c.ts_ok) {
-      std::uint32_t ts = tsval(now_ns);
+      std::uint32_t ts = tsval(now);
       // A SYN-queue entry whose ISS is a cookie also carries the cookie's
       // options in its TSval, as cookie_handshake::send_synack() does:
       // should the entry be evicted (evict_embryonic), the peer's ACK
@@ -127,7 +127,7 @@ bool connection::send_segment(seq32 seq, std::uint32_t len, std::uint8_t flags,
     }
   } else {
     r.window = (flags & kRst) != 0 ? 0 : advertised_window();
-    if (_c.ts_ok) r.options.timestamps = wire::tcp_timestamps{tsval(now_ns), _c.ts_recent};
+    if (_c.ts_ok) r.options.timestamps = wire::tcp_timestamps{tsval(now), _c.ts_recent};
     if (_c.sack_ok && (flags & kAck) != 0 && !_c.out_of_order.empty()) {
       std::array<wire::sack_block, wire::kTcpMaxSackBlocks> blocks;
       // RFC 2018 §3: 3 blocks fit beside timestamps, 4 without.
@@ -157,7 +157,7 @@ bool connection::send_segment(seq32 seq, std::uint32_t len, std::uint8_t flags,
   if (_c.snd_max < end) _c.snd_max = end;
   _cx.counters.segs_out.add();
   if ((flags & kRst) != 0) _cx.counters.rst_out.add();
-  _c.last_send_ns = now_ns;
+  _c.last_send = now;
   if (!_cx.out.push(h, _c.tuple.remote_ip)) _cx.counters.tx_dropped.add();
   return true;
 }
@@ -166,20 +166,20 @@ bool connection::send_segment(seq32 seq, std::uint32_t len, std::uint8_t flags,
 // for retransmission, an ACK numbered below what the peer already has would
 // fail its acceptability test and the ACK in it would never be read (as
 // FreeBSD's tcp_output notes for the same reason).
-void connection::send_ack(std::uint64_t now_ns) noexcept {
+void connection::send_ack(base::instant now) noexcept {
   // SND.MAX, unless it lies past the peer's window (a peer that shrank its
   // window): then the right edge, which a peer with a shut window takes as
   // its RCV.NXT. Numbered past it, our ACKs would fail its acceptability
   // test (RFC 9293 §3.10.7.4) and it would never see its FIN acknowledged
   // (Linux's tcp_acceptable_seq does the same).
   const seq32 edge = _c.snd_una + _c.snd_wnd;
-  send_segment(_c.snd_max <= edge ? _c.snd_max : edge, 0, kAck, now_ns);
+  send_segment(_c.snd_max <= edge ? _c.snd_max : edge, 0, kAck, now);
 }
 
-void connection::send_invalid_ack(std::uint64_t now_ns) noexcept {
-  if (may_answer_invalid(_c.last_invalid_ack_ms, now_ns, _cx.tcp.invalid_ack_interval_ns,
+void connection::send_invalid_ack(base::instant now) noexcept {
+  if (may_answer_invalid(_c.last_invalid_ack_ms, now, _cx.tcp.invalid_ack_interval,
                          _cx.counters.invalid_acks_suppressed)) {
-    send_ack(now_ns);
+    send_ack(now);
   }
 }
 
@@ -188,30 +188,30 @@ void connection::send_invalid_ack(std::uint64_t now_ns) noexcept {
 // answers to invalid segments, so that one connection under attack does
 // not spend the core's budget; then the core's budget for this second,
 // whose size is random (challenge_budget.hh: CVE-2016-5696).
-void connection::send_challenge_ack(std::uint64_t now_ns) noexcept {
-  if (!may_answer_invalid(_c.last_invalid_ack_ms, now_ns, _cx.tcp.invalid_ack_interval_ns,
+void connection::send_challenge_ack(base::instant now) noexcept {
+  if (!may_answer_invalid(_c.last_invalid_ack_ms, now, _cx.tcp.invalid_ack_interval,
                           _cx.counters.challenge_acks_conn_limited)) {
     return;
   }
-  if (!_cx.challenges.take(now_ns)) {
+  if (!_cx.challenges.take(now)) {
     _cx.counters.challenge_acks_suppressed.add();
     return;
   }
   _cx.counters.challenge_acks.add();
-  send_ack(now_ns);
+  send_ack(now);
 }
 
 // SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), first time or again.
-void connection::send_syn(std::uint64_t now_ns) noexcept {
+void connection::send_syn(base::instant now) noexcept {
   const std::uint8_t flags = _c.state == tcp_state::syn_rcvd ? (kSyn | kAck) : kSyn;
   const bool first = _c.snd_max == _c.iss;
   if (first && flags == kSyn && !_cx.out.syn_allowed()) {
     _cx.syn_waiting.push_back(_c);  // a later iteration's budget
     return;
   }
-  if (!send_segment(_c.iss, 0, flags, now_ns)) {
+  if (!send_segment(_c.iss, 0, flags, now)) {
     // No mbuf: the timer tries again (no tx room: run_deferred, sooner).
-    if (!_c.rto_timer().armed()) arm_rto(now_ns);
+    if (!_c.rto_timer().armed()) arm_rto(now);
     return;
   }
   if (first && flags == kSyn) _cx.out.count_syn();
@@ -219,14 +219,14 @@ void connection::send_syn(std::uint64_t now_ns) noexcept {
     // Karn: only the first transmission is timed.
     _c.rtt_timing = true;
     _c.rtt_seq = _c.iss;
-    _c.rtt_start_ns = now_ns;
+    _c.rtt_start = now;
   }
   _c.snd_nxt = _c.iss + 1;
   if (_c.snd_max < _c.snd_nxt) _c.snd_max = _c.snd_nxt;
-  arm_rto(now_ns);
+  arm_rto(now);
 }
 
-seq32 connection::retransmit_first(std::uint64_t now_ns) noexcept {
+seq32 connection::retransmit_first(base::instant now) noexcept {
   // Inside the peer's window, as any segment (RFC 9293 §3.8.6.2.1): a full
   // MSS into a smaller window put SND.MAX past its edge (found by the soak).
   const std::uint32_t room = std::min(data_mss(), _c.snd_wnd);
@@ -236,7 +236,7 @@ seq32 connection::retransmit_first(std::uint64_t now_ns) noexcept {
   if (len == 0 && !fin) return end;
   std::uint8_t flags = kAck;
   if (fin) flags |= kFin;
-  if (!send_segment(_c.snd_una, len, flags, now_ns)) return _c.snd_una;  // sent again later
+  if (!send_segment(_c.snd_una, len, flags, now)) return _c.snd_una;  // sent again later
   _cx.counters.retransmits.add();
   _c.high_rxt = end;
   if (_c.rtt_timing) _c.rtt_timing = false;  // Karn: the timed segment went twice
@@ -245,12 +245,12 @@ seq32 connection::retransmit_first(std::uint64_t now_ns) noexcept {
 
 // Sends new (or, after an RTO, again) data and the FIN as far as the
 // windows, Nagle and SWS avoidance allow. Returns true if it sent anything.
-bool connection::send_data(std::uint64_t now_ns) noexcept {
+bool connection::send_data(base::instant now) noexcept {
   bool sent = false;
   const std::uint32_t mss = data_mss();
   // Bounded: each round sends a segment or stops.
   for (int round = 0; round < 4096; ++round) {
-    if (!send_one_new(now_ns, mss, false)) break;
+    if (!send_one_new(now, mss, false)) break;
     sent = true;
   }
   return sent;
@@ -258,7 +258,7 @@ bool connection::send_data(std::uint64_t now_ns) noexcept {
 
 // One segment of data (and/or the FIN) at SND.NXT, if the windows, Nagle
 // and SWS avoidance allow it.
-bool connection::send_one_new(std::uint64_t now_ns, std::uint32_t mss,
+bool connection::send_one_new(base::instant now, std::uint32_t mss,
                              bool pipe_limited) noexcept {
   const std::uint32_t unsent = _c.snd.bytes_unsent(_c.snd_nxt);
   const bool fin_pending = _c.fin_queued && _c.snd_nxt <= _c.fin_seq;
@@ -291,7 +291,7 @@ bool connection::send_one_new(std::uint64_t now_ns, std::uint32_t mss,
   if (fin) flags |= kFin;
   if (len > 0 && len == unsent) flags |= kPsh;
   const bool again = _c.snd_nxt < _c.snd_max;
-  if (!send_segment(_c.snd_nxt, len, flags, now_ns)) return false;
+  if (!send_segment(_c.snd_nxt, len, flags, now)) return false;
   if (again) {
     _cx.counters.retransmits.add();
   } else {
@@ -299,19 +299,19 @@ bool connection::send_one_new(std::uint64_t now_ns, std::uint32_t mss,
     if (!_c.rtt_timing && len > 0) {
       _c.rtt_timing = true;
       _c.rtt_seq = _c.snd_nxt;
-      _c.rtt_start_ns = now_ns;
+      _c.rtt_start = now;
     }
   }
   _c.snd_nxt += len + (fin ? 1 : 0);
   if (_c.snd_max < _c.snd_nxt) _c.snd_max = _c.snd_nxt;
-  if (!_c.rto_timer().armed()) arm_rto(now_ns);
+  if (!_c.rto_timer().armed()) arm_rto(now);
   return true;
 }
 
 // RFC 6675 §5 (C): during SACK recovery, send while cwnd - pipe >= SMSS,
 // choosing each segment with NextSeg(): lost holes first, then new data,
 // then holes not yet deemed lost.
-bool connection::send_recovery(std::uint64_t now_ns) noexcept {
+bool connection::send_recovery(base::instant now) noexcept {
   const std::uint32_t mss = data_mss();
   bool sent = false;
   for (int round = 0; round < 1024; ++round) {
@@ -327,7 +327,7 @@ bool connection::send_recovery(std::uint64_t now_ns) noexcept {
       // New data goes out through the ordinary path, one segment.
       const seq32 before = _c.snd_max;
       _c.snd_nxt = _c.snd_max;
-      send_one_new(now_ns, mss, true);
+      send_one_new(now, mss, true);
       if (_c.snd_max == before) break;
       sent = true;
       continue;
@@ -337,7 +337,7 @@ bool connection::send_recovery(std::uint64_t now_ns) noexcept {
     if (len == 0 && !fin) break;
     std::uint8_t flags = wire::tcp_flag::kAck;
     if (fin) flags |= wire::tcp_flag::kFin;
-    if (!send_segment(next.seq, len, flags, now_ns)) break;
+    if (!send_segment(next.seq, len, flags, now)) break;
     _cx.counters.retransmits.add();
     _c.rtt_timing = false;  // Karn
     const seq32 end = next.seq + len + (fin ? 1 : 0);
@@ -347,19 +347,19 @@ bool connection::send_recovery(std::uint64_t now_ns) noexcept {
   return sent;
 }
 
-void connection::output(std::uint64_t now_ns) noexcept {
+void connection::output(base::instant now) noexcept {
   bool sent = false;
   const bool may_send = may_transmit(_c.state);
   if (may_send) {
-    sent = _c.in_recovery && _c.sack_ok ? send_recovery(now_ns) : send_data(now_ns);
+    sent = _c.in_recovery && _c.sack_ok ? send_recovery(now) : send_data(now);
   }
-  if (!sent && _c.ack_now) send_ack(now_ns);
+  if (!sent && _c.ack_now) send_ack(now);
   // Data waits with nothing in flight: behind a zero window (RFC 9293
   // §3.8.6.1, probe it) or behind a window too small to fill (§3.8.6.2.1,
   // the override timeout). The persist timer serves both.
   if (may_send && _c.snd_nxt == _c.snd_una && _c.snd.bytes_unsent(_c.snd_nxt) > 0 &&
       !_c.rto_timer().armed() && !_c.persist_timer().armed()) {
-    _cx.wheel.arm(_c.persist_timer(), now_ns + _c.rtt.rto_ns());
+    _cx.wheel.arm(_c.persist_timer(), now + _c.rtt.rto());
   }
 }
 

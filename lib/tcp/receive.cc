@@ -11,7 +11,7 @@ namespace kbt::tcp {
 using wire::tcp_flag::kFin;
 
 receive_outcome connection::receive_text(const wire::tcp_repr& seg, rte_mbuf* payload,
-                                         std::uint64_t now_ns) noexcept {
+                                         base::instant now) noexcept {
   tcb& c = _c;
   if (!can_receive(c.state)) {
     // After the peer's FIN nothing more can come; a retransmitted FIN or
@@ -54,7 +54,7 @@ receive_outcome connection::receive_text(const wire::tcp_repr& seg, rte_mbuf* pa
     // segment, otherwise within the delayed-ACK time.
     if (len > 0 && ++c.unacked_segs >= 2) c.ack_now = true;
     if (!c.ack_now && !c.delack_timer().armed()) {
-      _cx.wheel.arm(c.delack_timer(), now_ns + _cx.tcp.delayed_ack_ns);
+      _cx.wheel.arm(c.delack_timer(), now + _cx.tcp.delayed_ack);
     }
     return out;
   }

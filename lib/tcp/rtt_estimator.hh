@@ -4,7 +4,7 @@
 // the latest and the smallest RTT seen (for congestion control: HyStart,
 // delay signals).
 //
-// Pure arithmetic: the caller measures an RTT (now_ns minus the send time it
+// Pure arithmetic: the caller measures an RTT (now minus the send time it
 // remembered, or minus the time echoed in TSecr) and hands it in; nothing
 // here reads a clock or allocates.
 //
@@ -19,6 +19,8 @@
 // as (3*RTTVAR + |SRTT-R|)/4 and (7*SRTT + R)/8, so the only rounding is one
 // truncated nanosecond per sample, far below the clock granularity G.
 #include <cstdint>
+
+#include "base/clock.hh"
 
 namespace kbt::tcp {
 
@@ -72,6 +74,7 @@ class rtt_estimator {
 
   // The current retransmission timeout, backoff included.
   [[nodiscard]] std::uint64_t rto_ns() const noexcept { return _rto_ns; }
+  [[nodiscard]] base::nanos rto() const noexcept { return base::nanos{_rto_ns}; }
   // SRTT and RTTVAR; 0 until the first sample.
   [[nodiscard]] std::uint64_t srtt_ns() const noexcept { return _srtt_ns; }
   [[nodiscard]] std::uint64_t rttvar_ns() const noexcept { return _rttvar_ns; }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <span>
 
+#include "base/clock.hh"
 #include "tcp/tuple.hh"
 #include "wire/tcp.hh"
 
@@ -26,13 +27,13 @@ struct ts_clock {
   static constexpr std::uint64_t kNsPerTick = 1'000'000;
   std::uint64_t origin_ns = 0;  // CLOCK_MONOTONIC at the loop clock's zero
 
-  // The loop clock's `now_ns` as time since boot, which TSval and the
+  // The loop clock's `now` as time since boot, which TSval and the
   // ISN's clock M count (tcp_layer::set_clock_origin).
-  constexpr std::uint64_t since_boot(std::uint64_t now_ns) const noexcept {
-    return now_ns + origin_ns;
+  constexpr std::uint64_t since_boot(base::instant now) const noexcept {
+    return base::ns_since_start(now) + origin_ns;
   }
-  constexpr std::uint32_t tsval(std::uint64_t now_ns, std::uint32_t offset) const noexcept {
-    return static_cast<std::uint32_t>(since_boot(now_ns) / kNsPerTick) + offset;
+  constexpr std::uint32_t tsval(base::instant now, std::uint32_t offset) const noexcept {
+    return static_cast<std::uint32_t>(since_boot(now) / kNsPerTick) + offset;
   }
 };
 

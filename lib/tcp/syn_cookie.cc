@@ -12,8 +12,8 @@ namespace {
 
 // The time counter of the layout: 64-second periods since the engine's clock
 // started. Truncation to 32 bits wraps after ~8700 years.
-std::uint32_t counter_at(std::uint64_t now_ns) noexcept {
-  return static_cast<std::uint32_t>(now_ns / syn_cookie_jar::kPeriodNs);
+std::uint32_t counter_at(base::instant now) noexcept {
+  return static_cast<std::uint32_t>(base::ns_since_start(now) / syn_cookie_jar::kPeriodNs);
 }
 
 }  // namespace
@@ -46,22 +46,22 @@ std::uint8_t syn_cookie_jar::mss_index(std::uint16_t peer_mss) noexcept {
 }
 
 seq32 syn_cookie_jar::make(const four_tuple& t, seq32 peer_isn, std::uint16_t peer_mss,
-                           std::uint64_t now_ns) const noexcept {
+                           base::instant now) const noexcept {
   const std::uint32_t idx = mss_index(peer_mss);
-  const std::uint32_t h = hash(t, peer_isn, counter_at(now_ns), idx);
+  const std::uint32_t h = hash(t, peer_isn, counter_at(now), idx);
   return seq32{(h & ~kMssIndexMask) | idx};
 }
 
 std::optional<std::uint16_t> syn_cookie_jar::check(const four_tuple& t, seq32 seg_seq,
                                                    seq32 seg_ack,
-                                                   std::uint64_t now_ns) const noexcept {
+                                                   base::instant now) const noexcept {
   // RFC 4987 §3.6: the ACK acknowledges ISS + 1 and, carrying no data
   // before it, sits at the peer's ISN + 1.
   const seq32 peer_isn = seg_seq - 1;
   const std::uint32_t cookie = (seg_ack - 1).value;
   const std::uint32_t idx = cookie & kMssIndexMask;
   const std::uint32_t want = cookie & ~kMssIndexMask;
-  const std::uint32_t counter = counter_at(now_ns);
+  const std::uint32_t counter = counter_at(now);
   // The current period first: a handshake normally completes within one RTT.
   if ((hash(t, peer_isn, counter, idx) & ~kMssIndexMask) == want) return kMssTable[idx];
   // The previous period, unless the clock has not run one yet (counter - 1

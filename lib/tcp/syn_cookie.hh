@@ -15,7 +15,7 @@
 //   H       = low 32 bits of SipHash-2-4 under the jar's key over 24 bytes
 //             local_ip (4) | remote_ip (4) | local_port (2) | remote_port (2) |
 //             peer_isn (4) | counter (4) | mss_idx (4), network byte order.
-//   counter = now_ns / kPeriodNs (truncated to 32 bits).
+//   counter = now / kPeriodNs (truncated to 32 bits).
 //   mss_idx = index into kMssTable of the MSS we will use.
 //
 // Why so:
@@ -28,7 +28,7 @@
 //   index, which it can choose): one chance in 2^29 per try.
 // - The counter is not in the cookie; check() tries the current counter and
 //   the one before (two hashes worst case). So a cookie made during period c
-//   is accepted while now_ns / kPeriodNs is c or c + 1: between 64 s (made at
+//   is accepted while now / kPeriodNs is c or c + 1: between 64 s (made at
 //   the end of a period) and 128 s (made at its start) after it was sent,
 //   which covers SYN-ACK retransmissions and an ACK lost on the way, and
 //   nothing older. A counter "from the future" (check earlier than make) is
@@ -95,7 +95,7 @@ class syn_cookie_jar {
   // the peer's ISN `peer_isn` and the MSS it offered (536 when none): the
   // largest table MSS <= peer_mss (index 0 when smaller).
   [[nodiscard]] wire::seq32 make(const four_tuple& t, wire::seq32 peer_isn, std::uint16_t peer_mss,
-                                 std::uint64_t now_ns) const noexcept;
+                                 base::instant now) const noexcept;
 
   // Validates the ACK completing a cookie handshake: `seg_seq` and `seg_ack`
   // are the ACK segment's seq and ack numbers (so peer_isn = seg_seq - 1 and
@@ -103,7 +103,7 @@ class syn_cookie_jar {
   // forged/tampered, for another tuple, or older than two periods.
   [[nodiscard]] std::optional<std::uint16_t> check(const four_tuple& t, wire::seq32 seg_seq,
                                                    wire::seq32 seg_ack,
-                                                   std::uint64_t now_ns) const noexcept;
+                                                   base::instant now) const noexcept;
 
   // Linux-style timestamp encoding: the SYN-ACK's TSval carries the peer's
   // window scale and SACK-permitted in its low 6 bits: bits 0-3 wscale (0xf =

@@ -122,7 +122,7 @@ struct tcb : base::tagged_timer<rto_tag>,
   bool ts_ok = false;
   bool sack_ok = false;
   std::uint32_t ts_recent = 0;          // RFC 7323 §4.3 TS.Recent
-  std::uint64_t ts_recent_stamp_ns = 0; // when TS.Recent was set (PAWS 24-day rule)
+  base::instant ts_recent_stamp{};      // when TS.Recent was set (PAWS 24-day rule)
   std::uint32_t ts_offset = 0;          // random per connection, so TSval leaks no clock
   seq32 last_ack_sent;                  // RFC 7323 §4.3 Last.ACK.sent
   // RFC 5961 §7: when an ACK last answered an invalid segment (or went as a
@@ -155,13 +155,13 @@ struct tcb : base::tagged_timer<rto_tag>,
   // RTT timing without timestamps (Karn): one segment timed at a time.
   bool rtt_timing = false;
   seq32 rtt_seq;
-  std::uint64_t rtt_start_ns = 0;
-  std::uint64_t last_send_ns = 0;
+  base::instant rtt_start{};
+  base::instant last_send{};
   std::uint8_t persist_backoff = 0;
   std::uint8_t probes_unanswered = 0;  // zero-window probes with no segment since
-  std::uint64_t probe_sent_ns = 0;
+  base::instant probe_sent{};
   std::uint8_t keepalive_sent = 0;
-  std::uint64_t last_rx_ns = 0;
+  base::instant last_rx{};
 
   // --- receiving
   reassembly out_of_order;  // segments past RCV.NXT, waiting for the gap to fill

@@ -27,7 +27,7 @@ tcp_layer::tcp_layer(const tcp_layer_config& config, tx_flush_fn flush_fn, void*
     : _config(resolve_memory(config)),
       _out(flush_fn, flush_ctx),
       _isn(config.isn_key),
-      _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = config.start_ns},
+      _wheel(base::timer_wheel_config{.tick = base::nanos{kMs}, .levels = 6, .start = config.start},
              this),
       _builder(config.pool, config.tx_cksum_offload),
       _control(_builder, _out, _counters),
@@ -132,9 +132,9 @@ tcb* tcp_layer::alloc_tcb(const four_tuple& t, lifecycle life) noexcept {
 }
 
 tcb* tcp_layer::open_tcb(const four_tuple& t, lifecycle life, seq32 iss,
-                        std::uint64_t now_ns) noexcept {
+                        base::instant now) noexcept {
   tcb* c = alloc_tcb(t, life);
-  if (c != nullptr) conn(*c).reset_for_open(iss, _isn.ts_offset(t), now_ns);
+  if (c != nullptr) conn(*c).reset_for_open(iss, _isn.ts_offset(t), now);
   return c;
 }
 
@@ -182,7 +182,7 @@ void tcp_layer::report_closed(tcb& c, close_reason why) noexcept {
   notify(c, event::kClosed);
 }
 
-void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
+void tcp_layer::release(tcb& c, base::instant now) noexcept {
   c.user = nullptr;
   _listener.leave_accept_queue(c);
   c.life = lifecycle::orphan;
@@ -192,11 +192,11 @@ void tcp_layer::release(tcb& c, std::uint64_t now_ns) noexcept {
   } else if (is_synchronized(c.state) && (c.rx_bytes > 0 || !c.out_of_order.empty())) {
     reset_data_lost(c);
   } else if (c.state == tcp_state::fin_wait_2) {
-    conn(c).arm_orphan_timeout(now_ns);
+    conn(c).arm_orphan_timeout(now);
   } else if (c.state != tcp_state::closed) {
     // Still open: our side is done, so send the FIN; the close handshake and
     // TIME_WAIT go on without the application.
-    shutdown(c, now_ns);
+    shutdown(c, now);
   }
   reap(c);
 }
@@ -241,8 +241,8 @@ void tcp_layer::to_closed(tcb& c) noexcept {
   reap(c);
 }
 
-void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
-  (void)now_ns;
+void tcp_layer::abort(tcb& c, base::instant now) noexcept {
+  (void)now;
   // RFC 9293 §3.10.5: in synchronized states send RST <SEQ=SND.NXT>.
   report_closed(c, close_reason::aborted);
   if (is_synchronized(c.state)) {
@@ -254,10 +254,10 @@ void tcp_layer::abort(tcb& c, std::uint64_t now_ns) noexcept {
 
 // RFC 9293 §3.10.7.4: FIN_WAIT_2 or CLOSING to TIME_WAIT. The TCB goes
 // back to the pool; a compact record (time_wait.hh) keeps the tuple for 2 MSL.
-void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
+void tcp_layer::enter_time_wait(tcb& c, base::instant now) noexcept {
   // The ACK of the peer's FIN goes now: the TCB will not be there for the
   // output that follows input.
-  if (c.ack_now) conn(c).send_ack(now_ns);
+  if (c.ack_now) conn(c).send_ack(now);
   time_wait_record r;
   r.tuple = c.tuple;
   r.snd_nxt = c.snd_max;  // just past our FIN
@@ -272,7 +272,7 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
   report_closed(c, close_reason::normal);
   // When the table is full the connection skips TIME_WAIT (counted) and
   // the port goes back with the TCB.
-  if (_demux.time_wait().enter(r, now_ns)) {
+  if (_demux.time_wait().enter(r, now)) {
     c.holds_pool_port = false;  // the record gives the port back on expiry
   }
   to_closed(c);
@@ -280,11 +280,11 @@ void tcp_layer::enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept {
 
 // Oldest first; a connection that fills the queue again goes back to the
 // end of the list.
-void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
+void tcp_layer::run_deferred(base::instant now) noexcept {
   while (!_syn_waiting.empty() && _out.syn_allowed() && _out.room_left()) {
     tcb& c = *_syn_waiting.front();
     _syn_waiting.remove(c);
-    conn(c).send_syn(now_ns);
+    conn(c).send_syn(now);
   }
   for (std::size_t n = _demux.connections().live(); n > 0 && _out.room_left() && !_deferred.empty();
        --n) {
@@ -295,9 +295,9 @@ void tcp_layer::run_deferred(std::uint64_t now_ns) noexcept {
       c.owes_rst = false;
       reap(c);
     } else if (c.state == tcp_state::syn_sent || c.state == tcp_state::syn_rcvd) {
-      conn(c).send_syn(now_ns);
+      conn(c).send_syn(now);
     } else if (c.state != tcp_state::closed) {
-      conn(c).output(now_ns);
+      conn(c).output(now);
     }
   }
 }

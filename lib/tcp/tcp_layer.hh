@@ -9,7 +9,7 @@
 // the outcomes those parts return (input.cc, timers.cc).
 //
 // No I/O here (smoltcp's process/dispatch split): segments come in through
-// input() with `now_ns`; segments go out as IPv4 packets into an out queue
+// input() with `now`; segments go out as IPv4 packets into an out queue
 // that the owner (the engine or the simulator) drains through its flush
 // hook. Application events are collected on the TCBs and handed out by
 // poll_events(), so the hot path makes no indirect call per packet.
@@ -68,7 +68,7 @@ struct tcp_layer_config {
   // Source addresses of active opens (ip/source_range.hh), taken in turn,
   // each with the whole port range; empty: local_ip alone.
   wire::ipv4_range sources;
-  std::uint64_t start_ns = 0;       // the clock at construction
+  base::instant start{};            // the clock at construction
   std::uint32_t id = 0;             // for unique DPDK object names
 };
 
@@ -90,12 +90,12 @@ class tcp_layer {
   // A validated segment: `m` is the whole frame (ownership taken), `l4_offset`
   // where the TCP header starts in it.
   void input(rte_mbuf* m, const wire::ipv4_repr& ip, const wire::tcp_repr& seg,
-             std::uint32_t l4_offset, std::uint64_t now_ns) noexcept;
+             std::uint32_t l4_offset, base::instant now) noexcept;
   // A burst of them (at most kMaxBurst), looked up in the table in one bulk
   // call; processed in order.
-  void input_burst(std::span<const tcp_rx> burst, std::uint64_t now_ns) noexcept;
+  void input_burst(std::span<const tcp_rx> burst, base::instant now) noexcept;
   // Runs due timers (retransmission, delayed ACK, persist, keepalive, 2MSL).
-  void advance(std::uint64_t now_ns) noexcept;
+  void advance(base::instant now) noexcept;
   // Hands everything queued to the flush hook.
   void flush() noexcept { _out.flush(); }
   // How many more packets the owner's transmit queue takes now; the owner
@@ -128,51 +128,51 @@ class tcp_layer {
   // from this core's pool, so that the replies reach this core, and the
   // source address is the next of config().sources in turn (local_ip
   // without them); with `local_port` the source is local_ip.
-  tcb* connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port, std::uint64_t now_ns,
+  tcb* connect(wire::ipv4_addr remote_ip, std::uint16_t remote_port, base::instant now,
                std::uint16_t local_port = 0) noexcept;
   // The calls on one connection are its own logic (user_calls.cc).
   // Zero-copy send: takes `payload` (an mbuf chain) when it fits the send
   // buffer whole and returns true; otherwise the caller keeps it.
-  bool send(tcb& c, rte_mbuf* payload, std::uint64_t now_ns) noexcept {
-    return conn(c).send(payload, now_ns);
+  bool send(tcb& c, rte_mbuf* payload, base::instant now) noexcept {
+    return conn(c).send(payload, now);
   }
   // Copies as much of `data` as fits; returns the bytes taken.
-  std::uint32_t send_copy(tcb& c, std::span<const std::byte> data, std::uint64_t now_ns) noexcept {
-    return conn(c).send_copy(data, now_ns);
+  std::uint32_t send_copy(tcb& c, std::span<const std::byte> data, base::instant now) noexcept {
+    return conn(c).send_copy(data, now);
   }
   // Takes the in-order data received so far as one mbuf chain (the caller
   // frees it), or nullptr. Reopens the receive window.
-  rte_mbuf* recv(tcb& c, std::uint64_t now_ns) noexcept { return conn(c).recv(now_ns); }
+  rte_mbuf* recv(tcb& c, base::instant now) noexcept { return conn(c).recv(now); }
   // Gives back the part of what recv() returned that the application did
   // not use: `rest` goes first in the receive queue again (its mbufs count
   // against this core's receive memory once more) and comes with the next
   // read. No kReadable: the application asks again (set_reading) when it can.
   void unrecv(tcb& c, rte_mbuf* rest) noexcept { conn(c).unrecv(rest); }
   // Our side is done sending: FIN after the queued data (half-close).
-  void shutdown(tcb& c, std::uint64_t now_ns) noexcept { conn(c).shutdown(now_ns); }
+  void shutdown(tcb& c, base::instant now) noexcept { conn(c).shutdown(now); }
   // RST and forget (RFC 9293 §3.10.5 ABORT).
-  void abort(tcb& c, std::uint64_t now_ns) noexcept;
+  void abort(tcb& c, base::instant now) noexcept;
   void set_nodelay(tcb& c, bool on) noexcept { c.nodelay = on; }
   // The application stops or resumes taking data; resuming with data
   // waiting reports kReadable again.
   void set_reading(tcb& c, bool on) noexcept { conn(c).set_reading(on); }
-  void set_keepalive(tcb& c, bool on, std::uint64_t now_ns) noexcept {
-    conn(c).set_keepalive(on, now_ns);
+  void set_keepalive(tcb& c, bool on, base::instant now) noexcept {
+    conn(c).set_keepalive(on, now);
   }
   // The application lets go of `c` (after kClosed, or earlier: then it also
   // shuts its side down). Its TCB returns to the pool once the protocol is
   // done with it too; the handle must not be used again.
-  void release(tcb& c, std::uint64_t now_ns) noexcept;
+  void release(tcb& c, base::instant now) noexcept;
 
   // Returns `c` to the pool when it is CLOSED and nobody holds it.
   void reap(tcb& c) noexcept;
 
-  // The time since boot (CLOCK_MONOTONIC, ns) at which now_ns was 0. The
+  // The time since boot (CLOCK_MONOTONIC, ns) at which now was 0. The
   // ISN's clock M (RFC 6528 §3) and TSval (RFC 7323 §5.4) count from boot,
   // so that on a 4-tuple reused by the next process, within the peer's
   // TIME_WAIT, both are higher than the old incarnation's (RFC 6191 §2);
-  // timers keep using now_ns. Set once at start-up, before any connection;
-  // 0 (the default: tests, the simulator) counts from now_ns's zero.
+  // timers keep using now. Set once at start-up, before any connection;
+  // 0 (the default: tests, the simulator) counts from now's zero.
   void set_clock_origin(std::uint64_t boot_ns) noexcept { _ts.origin_ns = boot_ns; }
 
   // Calls f(handle, events) for each connection with news, once each; or
@@ -221,7 +221,7 @@ class tcp_layer {
   // A TCB for `t`, in the table, starting its life as `life`.
   tcb* alloc_tcb(const four_tuple& t, lifecycle life) noexcept;
   // ... with every field an open starts from (connection::reset_for_open).
-  tcb* open_tcb(const four_tuple& t, lifecycle life, seq32 iss, std::uint64_t now_ns) noexcept;
+  tcb* open_tcb(const four_tuple& t, lifecycle life, seq32 iss, base::instant now) noexcept;
   bool evict_embryonic() noexcept;
   bool evict_orphan() noexcept;
   void free_tcb(tcb& c) noexcept;
@@ -243,36 +243,36 @@ class tcp_layer {
   // A segment where the demux found it goes (demux.hh).
   void input_one(destination to, rte_mbuf* m, const wire::ipv4_repr& ip,
                  const wire::tcp_repr& seg, std::uint32_t l4_offset,
-                 std::uint64_t now_ns) noexcept;
+                 base::instant now) noexcept;
   void input_no_tcb(const wire::ipv4_repr& ip, const wire::tcp_repr& seg) noexcept;
   // passive_open.cc: LISTEN (RFC 9293 §3.10.7.2): what the listener's
   // verdict opens. Takes `payload` (delivered when a cookie ACK makes a
   // connection); `min_iss` as for listener::on_segment.
   void input_listen(listening_port& p, const four_tuple& t, const wire::tcp_repr& seg,
-                    rte_mbuf* payload, std::uint64_t now_ns,
+                    rte_mbuf* payload, base::instant now,
                     std::optional<seq32> min_iss) noexcept;
   // A SYN at a tuple in TIME_WAIT that may open it anew (RFC 6191 §2):
   // to the listener, or answered by the record when none listens.
   void reopen_time_wait(time_wait_record& r, const wire::ipv4_repr& ip,
-                        const wire::tcp_repr& syn, std::uint64_t now_ns) noexcept;
+                        const wire::tcp_repr& syn, base::instant now) noexcept;
   // A source address and port for an active open to remote_ip:remote_port.
   std::optional<source_ports::endpoint> take_port(wire::ipv4_addr remote_ip,
                                                   std::uint16_t remote_port) noexcept;
   void input_syn_sent(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
-                      std::uint64_t now_ns) noexcept;
+                      base::instant now) noexcept;
   void input_synchronized(tcb& c, const wire::tcp_repr& seg, rte_mbuf* payload,
-                          std::uint64_t now_ns) noexcept;
+                          base::instant now) noexcept;
   // RFC 9293 §3.10.7.4 second and fifth: what the connection's RST and
   // ACK handling (connection.hh) leave to the owner, carried out.
   void take_rst(tcb& c, const wire::tcp_repr& seg) noexcept;
-  bool process_ack(tcb& c, const wire::tcp_repr& seg, std::uint64_t now_ns) noexcept;
-  void enter_time_wait(tcb& c, std::uint64_t now_ns) noexcept;
+  bool process_ack(tcb& c, const wire::tcp_repr& seg, base::instant now) noexcept;
+  void enter_time_wait(tcb& c, base::instant now) noexcept;
 
   // The connection's own logic (connection.hh), seen through _cx.
   connection conn(tcb& c) noexcept { return connection(c, _cx); }
   // Output that found no tx room or no SYN slot, oldest first, while the
   // transmit queue has room (tcp_layer.cc).
-  void run_deferred(std::uint64_t now_ns) noexcept;
+  void run_deferred(base::instant now) noexcept;
 
   // timers.cc
   // Ends `c` as its timer said (connection.hh).

@@ -42,11 +42,11 @@ time_wait_keeper::time_wait_keeper(const tcp_config& config, control_sender& out
       _ts(ts),
       _ports(ports),
       _counters(counters),
-      _table(std::max<std::uint32_t>(1, config.max_time_wait), 2 * config.msl_ns) {}
+      _table(std::max<std::uint32_t>(1, config.max_time_wait), 2 * config.msl) {}
 
 // RFC 9293 §3.6: 2 MSL before the tuple may be used again.
-bool time_wait_keeper::enter(const time_wait_record& r, std::uint64_t now_ns) noexcept {
-  if (_table.insert(r, now_ns) == nullptr) {
+bool time_wait_keeper::enter(const time_wait_record& r, base::instant now) noexcept {
+  if (_table.insert(r, now) == nullptr) {
     _counters.time_wait_overflow.add();
     return false;
   }
@@ -73,33 +73,33 @@ wire::seq32 time_wait_keeper::reopen(time_wait_record& r) noexcept {
   return old_snd_nxt;
 }
 
-void time_wait_keeper::expire(std::uint64_t now_ns) noexcept {
-  _table.expire(now_ns, kExpiryBatch, [this](const time_wait_record& r) { forget(r); });
+void time_wait_keeper::expire(base::instant now) noexcept {
+  _table.expire(now, kExpiryBatch, [this](const time_wait_record& r) { forget(r); });
 }
 
-void time_wait_keeper::send_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept {
+void time_wait_keeper::send_ack(const time_wait_record& r, base::instant now) noexcept {
   wire::tcp_options o;
   if (r.ts_ok) {
-    o.timestamps = wire::tcp_timestamps{_ts.tsval(now_ns, r.ts_offset), r.ts_recent};
+    o.timestamps = wire::tcp_timestamps{_ts.tsval(now, r.ts_offset), r.ts_recent};
   }
   _out.send(r.tuple, r.snd_nxt, r.rcv_nxt, kAck, r.window, o);
 }
 
 // RFC 5961 §7 per record, as Linux's tcp_timewait_check_oow_rate_limit():
 // a flood of segments at a tuple in TIME_WAIT draws two ACKs a second.
-void time_wait_keeper::answer_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept {
-  if (may_answer_invalid(r.last_invalid_ack_ms, now_ns, _config.invalid_ack_interval_ns,
+void time_wait_keeper::answer_invalid(time_wait_record& r, base::instant now) noexcept {
+  if (may_answer_invalid(r.last_invalid_ack_ms, now, _config.invalid_ack_interval,
                          _counters.invalid_acks_suppressed)) {
-    send_ack(r, now_ns);
+    send_ack(r, now);
   }
 }
 
-void time_wait_keeper::refuse_reopen(time_wait_record& r, std::uint64_t now_ns) noexcept {
-  answer_invalid(r, now_ns);
+void time_wait_keeper::refuse_reopen(time_wait_record& r, base::instant now) noexcept {
+  answer_invalid(r, now);
 }
 
 time_wait_verdict time_wait_keeper::input(time_wait_record& r, const wire::tcp_repr& seg,
-                                          rte_mbuf* payload, std::uint64_t now_ns) noexcept {
+                                          rte_mbuf* payload, base::instant now) noexcept {
   rte_pktmbuf_free(payload);  // nothing can be delivered any more
   if (seg.has(kRst)) {
     // RFC 1337: a RST must not cut TIME_WAIT short (TIME-WAIT assassination).
@@ -126,15 +126,15 @@ time_wait_verdict time_wait_keeper::input(time_wait_record& r, const wire::tcp_r
   // LAST_ACK until one arrives (no limit, unlike Linux, which lets
   // tcp_timewait_check_oow_rate_limit() hold this one back too).
   if (seg.has(kFin) && seg.seq + seg.seg_len() == r.rcv_nxt) {
-    send_ack(r, now_ns);
-    _table.restart(r, now_ns);
+    send_ack(r, now);
+    _table.restart(r, now);
     return time_wait_verdict::done;
   }
   // RFC 7323 §5.3: an old timestamp is a duplicate from the past; ACK it
   // (within the record's limit, RFC 5961 §7).
   if (r.ts_ok && ts.has_value() && static_cast<std::int32_t>(ts->tsval - r.ts_recent) < 0) {
     _counters.paws_rejected.add();
-    answer_invalid(r, now_ns);
+    answer_invalid(r, now);
     return time_wait_verdict::done;
   }
   // RFC 9293 §3.10.7.4 first: an unacceptable segment gets an ACK (within
@@ -142,7 +142,7 @@ time_wait_verdict time_wait_keeper::input(time_wait_record& r, const wire::tcp_r
   // gets nothing, or two hosts would ACK each other forever.
   if (seg.seg_len() > 0 || seg.seq != r.rcv_nxt) {
     _counters.out_of_window.add();
-    answer_invalid(r, now_ns);
+    answer_invalid(r, now);
   }
   return time_wait_verdict::done;
 }

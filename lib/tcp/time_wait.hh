@@ -40,20 +40,20 @@ class time_wait_keeper {
   // A connection enters TIME_WAIT as `r`. False when the table is full: the
   // connection skips TIME_WAIT (counted), as Linux does past
   // tcp_max_tw_buckets, and the caller keeps what `r` would have given back.
-  bool enter(const time_wait_record& r, std::uint64_t now_ns) noexcept;
+  bool enter(const time_wait_record& r, base::instant now) noexcept;
   // A segment at `r`'s tuple (its payload is freed: nothing is delivered).
   time_wait_verdict input(time_wait_record& r, const wire::tcp_repr& seg, rte_mbuf* payload,
-                          std::uint64_t now_ns) noexcept;
+                          base::instant now) noexcept;
   // A SYN that may reopen the tuple found no listener: as for a SYN on a
   // synchronized connection (RFC 5961 §4), say where we are, within the
   // record's limit.
-  void refuse_reopen(time_wait_record& r, std::uint64_t now_ns) noexcept;
+  void refuse_reopen(time_wait_record& r, base::instant now) noexcept;
   // A SYN reopens the tuple: the record ends; returns its SND.NXT, which
   // the new incarnation's ISS must exceed.
   wire::seq32 reopen(time_wait_record& r) noexcept;
   // The record ends before 2 MSL (RST honoured, port recycled).
   void end(time_wait_record& r) noexcept;
-  void expire(std::uint64_t now_ns) noexcept;
+  void expire(base::instant now) noexcept;
 
   time_wait_record* find(const four_tuple& t) noexcept { return _table.find(t); }
   void prefetch(const four_tuple& t) const noexcept { _table.prefetch(t); }
@@ -61,8 +61,8 @@ class time_wait_keeper {
   const time_wait_table& table() const noexcept { return _table; }
 
  private:
-  void send_ack(const time_wait_record& r, std::uint64_t now_ns) noexcept;
-  void answer_invalid(time_wait_record& r, std::uint64_t now_ns) noexcept;
+  void send_ack(const time_wait_record& r, base::instant now) noexcept;
+  void answer_invalid(time_wait_record& r, base::instant now) noexcept;
   void forget(const time_wait_record& r) noexcept;
 
   const tcp_config& _config;

@@ -89,10 +89,10 @@ T* allocate_array(std::size_t n, std::size_t& bytes) {
 
 void time_wait_table::free_deleter::operator()(void* p) const noexcept { std::free(p); }
 
-time_wait_table::time_wait_table(std::uint32_t capacity, std::uint64_t lifetime_ns,
+time_wait_table::time_wait_table(std::uint32_t capacity, base::nanos lifetime,
                                  std::optional<std::uint32_t> hash_seed)
     : _capacity(checked_capacity(capacity)),
-      _lifetime_ns(lifetime_ns),
+      _lifetime(lifetime),
       _slot_mask(static_cast<std::uint32_t>(std::bit_ceil(std::uint64_t{2} * capacity) - 1)),
       _seed(hash_seed ? *hash_seed : random_seed()),
       _records(allocate_array<time_wait_record>(capacity, _bytes)),
@@ -143,7 +143,7 @@ time_wait_record* time_wait_table::find(const four_tuple& t) noexcept {
 }
 
 time_wait_record* time_wait_table::insert(const time_wait_record& r,
-                                          std::uint64_t now_ns) noexcept {
+                                          base::instant now) noexcept {
   if (_size == _capacity) return nullptr;
   const std::uint32_t h = hash_of(r.tuple);
   const std::uint32_t slot = find_slot(r.tuple, h);
@@ -153,16 +153,16 @@ time_wait_record* time_wait_table::insert(const time_wait_record& r,
   _free = rec.fifo_next;
   rec = r;
   rec.hash = h;
-  rec.deadline_ns = now_ns + _lifetime_ns;
+  rec.deadline = now + _lifetime;
   link_tail(idx);
   _slots[slot] = slot_of(h, idx);
   ++_size;
   return &rec;
 }
 
-void time_wait_table::restart(time_wait_record& r, std::uint64_t now_ns) noexcept {
+void time_wait_table::restart(time_wait_record& r, base::instant now) noexcept {
   const std::uint32_t idx = index_of(r);
-  r.deadline_ns = now_ns + _lifetime_ns;
+  r.deadline = now + _lifetime;
   // The newest deadline belongs at the tail, which keeps the FIFO sorted.
   if (idx != _tail) {
     unlink(idx);
@@ -261,7 +261,7 @@ bool time_wait_table::check_invariants() const noexcept {
     if (i >= _capacity || ++n > _size) return false;
     const time_wait_record& r = _records[i];
     if (r.fifo_prev != prev) return false;
-    if (prev != kNil && _records[prev].deadline_ns > r.deadline_ns) return false;
+    if (prev != kNil && _records[prev].deadline > r.deadline) return false;
     if (_slots[find_slot(r.tuple, r.hash)] != slot_of(r.hash, i)) return false;
     prev = i;
   }

@@ -30,7 +30,7 @@
 // - expiry: a doubly-linked FIFO through the records. Every record lives the
 //   same lifetime, so appending on insert() and moving to the tail on
 //   restart() keeps the FIFO in deadline order: the head is always next to
-//   expire, and expire() costs O(records expired). This needs now_ns to be
+//   expire, and expire() costs O(records expired). This needs now to be
 //   non-decreasing across calls (the engine clock is); were it to step back,
 //   records would only expire late by the step, never early.
 #include <cstddef>
@@ -38,6 +38,7 @@
 #include <memory>
 #include <optional>
 
+#include "base/clock.hh"
 #include "tcp/tuple.hh"
 #include "wire/seq32.hh"
 
@@ -59,11 +60,11 @@ struct time_wait_record {
   std::uint32_t last_invalid_ack_ms = 0;
 
   // The table's bookkeeping: insert() and restart() set these, whatever the
-  // caller passed in; callers may read deadline_ns, never write any of them.
+  // caller passed in; callers may read deadline, never write any of them.
   std::uint32_t hash = 0;         // of `tuple`: deletion finds slots without rehashing
   std::uint32_t fifo_prev = 0;    // expiry FIFO neighbours (record indices)
   std::uint32_t fifo_next = 0;    // ... also the free-list link of an unused record
-  std::uint64_t deadline_ns = 0;  // expires when now_ns >= this: last (re)start + lifetime
+  base::instant deadline{};  // expires when now >= this: last (re)start + lifetime
 };
 
 // 56 today. A cache line at most: a find() hit reads one record, and a
@@ -80,7 +81,7 @@ class time_wait_table {
   // (16M). hash_seed: the index's jhash seed; random (getrandom(2), which
   // throws std::runtime_error if the kernel cannot supply it) when absent.
   // Tests and benchmarks pass one to be reproducible.
-  time_wait_table(std::uint32_t capacity, std::uint64_t lifetime_ns,
+  time_wait_table(std::uint32_t capacity, base::nanos lifetime,
                   std::optional<std::uint32_t> hash_seed = std::nullopt);
 
   // nullptr when absent.
@@ -90,29 +91,29 @@ class time_wait_table {
   // segment without a connection (a SYN of a flood) looks here.
   void prefetch(const four_tuple& t) const noexcept;
 
-  // Copies `r` in with deadline now_ns + lifetime. nullptr when full or the
+  // Copies `r` in with deadline now + lifetime. nullptr when full or the
   // tuple is already present.
-  time_wait_record* insert(const time_wait_record& r, std::uint64_t now_ns) noexcept;
+  time_wait_record* insert(const time_wait_record& r, base::instant now) noexcept;
 
   // 2MSL anew (RFC 9293 §3.10.7.4: a retransmitted FIN restarts the 2 MSL
   // timeout): deadline now + lifetime. `r` is a record of this table.
-  void restart(time_wait_record& r, std::uint64_t now_ns) noexcept;
+  void restart(time_wait_record& r, base::instant now) noexcept;
 
   // Early end (RFC 6191 reuse by a new SYN, an RST honoured against RFC
   // 1337's advice). `r` is a record of this table; it is gone afterwards.
   void erase(time_wait_record& r) noexcept;
 
-  // Removes up to `max` records whose deadline is <= now_ns, oldest first,
+  // Removes up to `max` records whose deadline is <= now, oldest first,
   // calling f(const time_wait_record&) for each before it goes (to hand back
   // a pooled port, count, ...); returns how many. Bounded work per call so
   // one poll never stalls. f must not call into this table.
   template <class F>
-  std::size_t expire(std::uint64_t now_ns, std::size_t max, F&& f) noexcept {
+  std::size_t expire(base::instant now, std::size_t max, F&& f) noexcept {
     std::size_t n = 0;
     while (n < max && _head != kNil) {
       const std::uint32_t idx = _head;
       const time_wait_record& r = _records[idx];
-      if (r.deadline_ns > now_ns) break;
+      if (r.deadline > now) break;
       // The next to expire: its record is cold (written a lifetime ago).
       if (r.fifo_next != kNil) __builtin_prefetch(&_records[r.fifo_next]);
       f(r);
@@ -134,7 +135,7 @@ class time_wait_table {
   // Everything this table allocated (records + index), as allocated: rounded
   // to cache lines, or to 2 MiB for arrays of 2 MiB and more.
   [[nodiscard]] std::size_t memory_bytes() const noexcept;
-  [[nodiscard]] std::uint64_t lifetime_ns() const noexcept { return _lifetime_ns; }
+  [[nodiscard]] base::nanos lifetime() const noexcept { return _lifetime; }
 
   // For tests, O(capacity): every live record is in the index exactly once
   // and reachable from its home slot, the FIFO links agree both ways and run
@@ -154,7 +155,7 @@ class time_wait_table {
   void remove(std::uint32_t idx) noexcept;
 
   std::uint32_t _capacity;
-  std::uint64_t _lifetime_ns;
+  base::nanos _lifetime;
   std::uint32_t _slot_mask;  // slots - 1
   std::uint32_t _seed;
   std::size_t _bytes = 0;  // both allocations, as rounded (set while they are made)

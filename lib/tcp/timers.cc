@@ -10,24 +10,24 @@ namespace kbt::tcp {
 // layer from the wheel's context. No virtual call. The connection runs the
 // timer; the layer ends it when the timer says so (connection.hh).
 struct tcp_timers {
-  static void rto(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+  static void rto(base::timer_node& n, base::instant now, void* ctx) noexcept {
     auto& c = base::owner_of<tcb, rto_tag>(n);
     auto* layer = static_cast<tcp_layer*>(ctx);
-    layer->end_if(c, layer->conn(c).on_rto(now_ns));
+    layer->end_if(c, layer->conn(c).on_rto(now));
   }
-  static void delack(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+  static void delack(base::timer_node& n, base::instant now, void* ctx) noexcept {
     auto& c = base::owner_of<tcb, delack_tag>(n);
-    static_cast<tcp_layer*>(ctx)->conn(c).on_delack(now_ns);
+    static_cast<tcp_layer*>(ctx)->conn(c).on_delack(now);
   }
-  static void persist(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+  static void persist(base::timer_node& n, base::instant now, void* ctx) noexcept {
     auto& c = base::owner_of<tcb, persist_tag>(n);
     auto* layer = static_cast<tcp_layer*>(ctx);
-    layer->end_if(c, layer->conn(c).on_persist(now_ns));
+    layer->end_if(c, layer->conn(c).on_persist(now));
   }
-  static void idle(base::timer_node& n, std::uint64_t now_ns, void* ctx) noexcept {
+  static void idle(base::timer_node& n, base::instant now, void* ctx) noexcept {
     auto& c = base::owner_of<tcb, idle_tag>(n);
     auto* layer = static_cast<tcp_layer*>(ctx);
-    layer->end_if(c, layer->conn(c).on_idle_timeout(now_ns));
+    layer->end_if(c, layer->conn(c).on_idle_timeout(now));
   }
 };
 
@@ -38,11 +38,11 @@ void install_timer_callbacks(tcb& c) noexcept {
   c.idle_timer().set_callback(&tcp_timers::idle);
 }
 
-void tcp_layer::advance(std::uint64_t now_ns) noexcept {
-  _wheel.advance(now_ns);
-  _demux.time_wait().expire(now_ns);
+void tcp_layer::advance(base::instant now) noexcept {
+  _wheel.advance(now);
+  _demux.time_wait().expire(now);
   wake_blocked_senders();
-  run_deferred(now_ns);
+  run_deferred(now);
 }
 
 void tcp_layer::end_if(tcb& c, timer_outcome what) noexcept {
@@ -72,7 +72,7 @@ void connection::cancel_timers() noexcept {
   _cx.wheel.cancel(_c.idle_timer());
 }
 
-timer_outcome connection::on_rto(std::uint64_t now_ns) noexcept {
+timer_outcome connection::on_rto(base::instant now) noexcept {
   switch (_c.state) {
     case tcp_state::syn_sent:
     case tcp_state::syn_rcvd: {
@@ -84,7 +84,7 @@ timer_outcome connection::on_rto(std::uint64_t now_ns) noexcept {
       _cx.counters.retransmits.add();
       _cx.counters.syn_retransmits.add();
       if (_c.syn_retransmits < UINT8_MAX) ++_c.syn_retransmits;
-      send_syn(now_ns);
+      send_syn(now);
       return timer_outcome::go_on;
     }
     case tcp_state::closed:
@@ -106,7 +106,7 @@ timer_outcome connection::on_rto(std::uint64_t now_ns) noexcept {
     _c.in_recovery = false;
     _c.dupacks = 0;
     _c.scoreboard.reset();
-    return on_persist(now_ns);
+    return on_persist(now);
   }
   // RFC 1122 §4.2.3.5 R2: give up and tell the application.
   if (++_c.retries > _cx.tcp.max_retries) return timer_outcome::timed_out;
@@ -114,26 +114,26 @@ timer_outcome connection::on_rto(std::uint64_t now_ns) noexcept {
   // RFC 5681 §3.1 eq. 4 / RFC 6298 §5.4-5.6: collapse the window, back off,
   // and send again from the first unacknowledged byte (go-back-N; with
   // SACK the scoreboard is forgotten, RFC 6675 §5.1).
-  _c.cc.on_rto(_c.flight_size(), now_ns, _c.retries > 1);
+  _c.cc.on_rto(_c.flight_size(), base::ns_since_start(now), _c.retries > 1);
   _c.rtt.on_timeout();
   _c.rtt_timing = false;
   _c.in_recovery = false;
   _c.dupacks = 0;
   _c.recover = _c.snd_max;
   _c.scoreboard.reset();
-  _c.snd_nxt = retransmit_first(now_ns);
+  _c.snd_nxt = retransmit_first(now);
   if (_c.ts_ok && _c.retries == 1) {
     // RFC 3522 §2: remember the first retransmission's TSval (a retransmission
     // that waits for tx room goes out later, with a larger one: still newer
     // than the original's).
-    _c.rto_retransmit_tsval = tsval(now_ns);
+    _c.rto_retransmit_tsval = tsval(now);
   }
-  arm_rto(now_ns);
+  arm_rto(now);
   return timer_outcome::go_on;
 }
 
-void connection::on_delack(std::uint64_t now_ns) noexcept {
-  if (_c.unacked_segs > 0 || _c.ack_now) send_ack(now_ns);
+void connection::on_delack(base::instant now) noexcept {
+  if (_c.unacked_segs > 0 || _c.ack_now) send_ack(now);
 }
 
 // Zero window and data waiting: a probe with an old sequence number makes
@@ -142,7 +142,7 @@ void connection::on_delack(std::uint64_t now_ns) noexcept {
 // (RFC 1122 §4.2.2.17); a peer silent through max_retries probes in a row
 // is gone, as after max_retries RTOs (else it would hold the TCB and its
 // data forever: found by fuzz_tcp_established).
-timer_outcome connection::on_persist(std::uint64_t now_ns) noexcept {
+timer_outcome connection::on_persist(base::instant now) noexcept {
   // Nothing to send and nothing outstanding: no probing. A FIN alone still
   // outstanding is probed for like data, or a peer that closed its window
   // and fell silent would keep the connection for ever (fuzz_tcp_established).
@@ -155,11 +155,11 @@ timer_outcome connection::on_persist(std::uint64_t now_ns) noexcept {
     // rule held the data back: the override timeout has run, send what fits.
     _c.persist_backoff = 0;
     _c.sws_override = true;
-    output(now_ns);
+    output(now);
     _c.sws_override = false;
     return timer_outcome::go_on;
   }
-  if (_c.last_rx_ns >= _c.probe_sent_ns) _c.probes_unanswered = 0;
+  if (_c.last_rx >= _c.probe_sent) _c.probes_unanswered = 0;
   if (++_c.probes_unanswered > _cx.tcp.max_retries) return timer_outcome::timed_out;
   // Released, and the peer's window stays shut: nobody will read what it
   // might take, and the send buffer holds the core's mbufs. Linux resets
@@ -168,31 +168,31 @@ timer_outcome connection::on_persist(std::uint64_t now_ns) noexcept {
     _cx.counters.orphan_probe_timeouts.add();
     return timer_outcome::reset;
   }
-  _c.probe_sent_ns = now_ns;
+  _c.probe_sent = now;
   _cx.counters.zero_window_probes.add();
-  send_segment(_c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
+  send_segment(_c.snd_una - 1, 0, wire::tcp_flag::kAck, now);
   if (_c.persist_backoff < 16) ++_c.persist_backoff;
-  const std::uint64_t wait =
-      std::min<std::uint64_t>(_c.rtt.rto_ns() << _c.persist_backoff, _cx.tcp.persist_max_ns);
-  _cx.wheel.arm(_c.persist_timer(), now_ns + wait);
+  const base::nanos wait =
+      std::min(base::nanos{_c.rtt.rto_ns() << _c.persist_backoff}, _cx.tcp.persist_max);
+  _cx.wheel.arm(_c.persist_timer(), now + wait);
   return timer_outcome::go_on;
 }
 
 // The idle timer of a released connection in FIN_WAIT_2 (as Linux
 // uses it): keepalive is the application's, and it has gone.
-void connection::arm_orphan_timeout(std::uint64_t now_ns) noexcept {
-  _cx.wheel.arm(_c.idle_timer(), now_ns + _cx.tcp.orphan_fin_wait_2_ns);
+void connection::arm_orphan_timeout(base::instant now) noexcept {
+  _cx.wheel.arm(_c.idle_timer(), now + _cx.tcp.orphan_fin_wait_2);
 }
 
-timer_outcome connection::on_idle_timeout(std::uint64_t now_ns) noexcept {
+timer_outcome connection::on_idle_timeout(base::instant now) noexcept {
   if (_c.state == tcp_state::fin_wait_2 && !_c.app_holds()) {
     _cx.counters.orphan_fin_wait_2_timeouts.add();
     return timer_outcome::closed;
   }
   if (!is_synchronized(_c.state) || _c.state == tcp_state::time_wait) return timer_outcome::go_on;
   const tcp_config& t = _cx.tcp;
-  if (now_ns - _c.last_rx_ns < t.keepalive_idle_ns && _c.keepalive_sent == 0) {
-    _cx.wheel.arm(_c.idle_timer(), _c.last_rx_ns + t.keepalive_idle_ns);
+  if (now - _c.last_rx < t.keepalive_idle && _c.keepalive_sent == 0) {
+    _cx.wheel.arm(_c.idle_timer(), _c.last_rx + t.keepalive_idle);
     return timer_outcome::go_on;
   }
   // Data or a FIN outstanding: the retransmission (or persist) timer is
@@ -201,7 +201,7 @@ timer_outcome connection::on_idle_timeout(std::uint64_t now_ns) noexcept {
   // against a live connection (found by the soak), so wait, as Linux does.
   if (_c.snd_una != _c.snd_max) {
     _c.keepalive_sent = 0;
-    _cx.wheel.arm(_c.idle_timer(), now_ns + t.keepalive_idle_ns);
+    _cx.wheel.arm(_c.idle_timer(), now + t.keepalive_idle);
     return timer_outcome::go_on;
   }
   if (_c.keepalive_sent >= t.keepalive_probes) return timer_outcome::timed_out;
@@ -209,8 +209,8 @@ timer_outcome connection::on_idle_timeout(std::uint64_t now_ns) noexcept {
   // data: an old sequence number, so the peer must answer with an ACK.
   ++_c.keepalive_sent;
   _cx.counters.keepalive_probes.add();
-  send_segment(_c.snd_una - 1, 0, wire::tcp_flag::kAck, now_ns);
-  _cx.wheel.arm(_c.idle_timer(), now_ns + t.keepalive_interval_ns);
+  send_segment(_c.snd_una - 1, 0, wire::tcp_flag::kAck, now);
+  _cx.wheel.arm(_c.idle_timer(), now + t.keepalive_interval);
   return timer_outcome::go_on;
 }
 

@@ -9,7 +9,7 @@
 
 namespace kbt::tcp {
 
-bool connection::send(rte_mbuf* payload, std::uint64_t now_ns) noexcept {
+bool connection::send(rte_mbuf* payload, base::instant now) noexcept {
   if (!may_queue_data(_c.state) || _c.fin_queued) return false;
   std::uint16_t pieces = 0;
   for (const rte_mbuf* s = payload; s != nullptr; s = s->next) pieces += s->data_len != 0 ? 1 : 0;
@@ -23,12 +23,12 @@ bool connection::send(rte_mbuf* payload, std::uint64_t now_ns) noexcept {
   }
   if (!_c.snd.append(payload)) return false;
   account_snd(before);
-  if (can_send(_c.state)) output(now_ns);
+  if (can_send(_c.state)) output(now);
   return true;
 }
 
 std::uint32_t connection::send_copy(std::span<const std::byte> data,
-                                    std::uint64_t now_ns) noexcept {
+                                    base::instant now) noexcept {
   if (!may_queue_data(_c.state) || _c.fin_queued) return 0;
   // Fill whole mbufs, then segment once: segment boundaries follow the MSS,
   // not the copy chunks.
@@ -40,11 +40,11 @@ std::uint32_t connection::send_copy(std::span<const std::byte> data,
     _cx.counters.snd_mem_refused.add();
     _cx.blocked.push_back(_c);
   }
-  if (taken > 0 && can_send(_c.state)) output(now_ns);
+  if (taken > 0 && can_send(_c.state)) output(now);
   return taken;
 }
 
-rte_mbuf* connection::recv(std::uint64_t now_ns) noexcept {
+rte_mbuf* connection::recv(base::instant now) noexcept {
   rte_mbuf* data = _c.rx_head;
   if (data == nullptr) return nullptr;
   const std::uint32_t before = receive_space();
@@ -62,7 +62,7 @@ rte_mbuf* connection::recv(std::uint64_t now_ns) noexcept {
       (advertised < _c.snd_mss || opened >= _c.rcv_buffer / 2) &&
       after > advertised &&
       after - advertised >= std::min<std::uint32_t>(_c.rcv_buffer / 2, _c.snd_mss)) {
-    send_ack(now_ns);
+    send_ack(now);
   }
   return data;
 }
@@ -86,7 +86,7 @@ void connection::unrecv(rte_mbuf* rest) noexcept {
   account_rcv(before);
 }
 
-void connection::shutdown(std::uint64_t now_ns) noexcept {
+void connection::shutdown(base::instant now) noexcept {
   switch (_c.state) {
     case tcp_state::syn_sent:
     case tcp_state::syn_rcvd:
@@ -107,20 +107,20 @@ void connection::shutdown(std::uint64_t now_ns) noexcept {
       }
       set_state(_c.state == tcp_state::established ? tcp_state::fin_wait_1
                                                    : tcp_state::last_ack);
-      output(now_ns);
+      output(now);
       return;
     default:
       return;  // already closing
   }
 }
 
-void connection::set_keepalive(bool on, std::uint64_t now_ns) noexcept {
+void connection::set_keepalive(bool on, base::instant now) noexcept {
   if (!on) {
     _cx.wheel.cancel(_c.idle_timer());
     return;
   }
   _c.keepalive_sent = 0;
-  _cx.wheel.arm(_c.idle_timer(), now_ns + _cx.tcp.keepalive_idle_ns);
+  _cx.wheel.arm(_c.idle_timer(), now + _cx.tcp.keepalive_idle);
 }
 
 void connection::set_reading(bool on) noexcept {

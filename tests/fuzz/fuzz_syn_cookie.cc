@@ -15,6 +15,7 @@
 
 namespace {
 
+using kbt::base::instant_from_ns;
 using kbt::tcp::four_tuple;
 using kbt::tcp::siphash_key;
 using kbt::tcp::syn_cookie_jar;
@@ -100,14 +101,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              "mss_index(%u) = %u is not the largest table MSS <= the offer", peer_mss, idx);
 
   const syn_cookie_jar jar(key);
-  const seq32 cookie = jar.make(t, isn, peer_mss, now);
+  const seq32 cookie = jar.make(t, isn, peer_mss, instant_from_ns(now));
   FUZZ_CHECK((cookie.value & syn_cookie_jar::kMssIndexMask) == idx,
              "cookie %08x does not carry MSS index %u", cookie.value, idx);
 
   // Fresh: same period or the next one.
   const std::uint64_t period = syn_cookie_jar::kPeriodNs;
   const std::uint64_t fresh_at = now + later % period;
-  const auto ok = jar.check(t, isn + 1, cookie + 1, fresh_at);
+  const auto ok = jar.check(t, isn + 1, cookie + 1, instant_from_ns(fresh_at));
   FUZZ_CHECK(ok && *ok == table[idx],
              "a cookie made at %llu ns fails check() at %llu ns (tuple %08x:%u -> %08x:%u, isn "
              "%u, mss %u)",
@@ -119,29 +120,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // exactly when the cookie's counter is the previous one.
   const std::uint64_t counter_made = now / period;
   const std::uint64_t edge = (counter_made + 1) * period + later % period;
-  const auto ok_next = jar.check(t, isn + 1, cookie + 1, edge);
+  const auto ok_next = jar.check(t, isn + 1, cookie + 1, instant_from_ns(edge));
   FUZZ_CHECK(ok_next && *ok_next == table[idx], "a cookie fails in the period after it was made");
 
   // Stale (two periods on) or from the future: rejected unless the hash collides.
-  count(jar.check(t, isn + 1, cookie + 1, (counter_made + 2) * period + later % period)
+  count(jar.check(t, isn + 1, cookie + 1,
+                  instant_from_ns((counter_made + 2) * period + later % period))
             .has_value(),
         g_tallies.stale_tries, g_tallies.stale_passed);
   if (counter_made > 0) {
-    count(jar.check(t, isn + 1, cookie + 1, now - period - now % period).has_value(),
+    count(jar.check(t, isn + 1, cookie + 1, instant_from_ns(now - period - now % period))
+              .has_value(),
           g_tallies.stale_tries, g_tallies.stale_passed);
   }
 
   // Tampered: one bit of the cookie, another tuple, another ISN, any values.
   const seq32 tampered{cookie.value ^ (1U << (flip % 32))};
-  count(jar.check(t, isn + 1, tampered + 1, fresh_at).has_value(), g_tallies.tampered_tries,
-        g_tallies.tampered_passed);
+  count(jar.check(t, isn + 1, tampered + 1, instant_from_ns(fresh_at)).has_value(),
+        g_tallies.tampered_tries, g_tallies.tampered_passed);
   four_tuple other = t;
   other.remote_port = static_cast<std::uint16_t>(other.remote_port ^ (1U << (flip % 16)));
-  count(jar.check(other, isn + 1, cookie + 1, fresh_at).has_value(), g_tallies.tampered_tries,
-        g_tallies.tampered_passed);
-  count(jar.check(t, isn + 2, cookie + 1, fresh_at).has_value(), g_tallies.tampered_tries,
-        g_tallies.tampered_passed);
-  const auto any = jar.check(t, any_seq, any_ack, fresh_at);
+  count(jar.check(other, isn + 1, cookie + 1, instant_from_ns(fresh_at)).has_value(),
+        g_tallies.tampered_tries, g_tallies.tampered_passed);
+  count(jar.check(t, isn + 2, cookie + 1, instant_from_ns(fresh_at)).has_value(),
+        g_tallies.tampered_tries, g_tallies.tampered_passed);
+  const auto any = jar.check(t, any_seq, any_ack, instant_from_ns(fresh_at));
   if (any) {
     FUZZ_CHECK(*any == table[(any_ack - 1).value & syn_cookie_jar::kMssIndexMask],
                "check() returned an MSS other than the table entry the cookie names");

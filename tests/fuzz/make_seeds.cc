@@ -94,7 +94,7 @@ std::vector<frame> run(const scenario& s) {
                  r.done ? "done" : "NOT done", static_cast<double>(r.now_ns - wc.start_ns) / 1e9,
                  frames.size());
     // Let the TIME_WAIT side finish so the world ends clean.
-    w.run_for(3 * s.server.msl_ns, 2'000'000);
+    w.run_for(3 * s.server.msl.count(), 2'000'000);
   }
   return frames;
 }
@@ -323,7 +323,7 @@ int main(int argc, char** argv) {
   if (pool == nullptr) return 1;
 
   tcp::tcp_config modern;  // timestamps, SACK, window scaling: the defaults
-  modern.msl_ns = 2 * sim::kSec;
+  modern.msl = base::nanos{2 * sim::kSec};
   tcp::tcp_config plain = modern;
   plain.timestamps = false;
   plain.sack = false;

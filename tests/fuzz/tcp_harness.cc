@@ -165,8 +165,8 @@ class harness {
   harness_options _opts;
   std::uint8_t _stack_cfg;
   std::uint8_t _peer_cfg;
-  support::virtual_clock _clock{kStartNs};
-  std::uint64_t& _now = _clock.ns;
+  support::virtual_clock _clock{base::instant_from_ns(kStartNs)};
+  base::instant& _now = _clock.now;
   std::unique_ptr<support::tcp_rig> _rig;
   tcp::tcp_layer* _layer = nullptr;  // the rig's
   std::array<peer_view, kTuples.size()> _view{};
@@ -201,7 +201,7 @@ rte_mbuf* harness::build(std::size_t tuple, bool seq_rel, bool ack_rel, const sc
     o.window_scale = s.wscale;
     o.sack_permitted = s.sack_permitted;
     if (s.ts) {
-      const auto now_ms = static_cast<std::uint32_t>(_now / 1'000'000);
+      const auto now_ms = static_cast<std::uint32_t>(base::ns_since_start(_now) / 1'000'000);
       o.timestamps = wire::tcp_timestamps{now_ms + (*s.ts)[0], v.ts_base + (*s.ts)[1]};
     }
     for (const auto& b : s.sacks) {
@@ -270,7 +270,7 @@ void harness::app_op(const script_op& op) {
   tcb* c = held(op.tuple);
   if (tracing()) {
     std::fprintf(stderr, "%10.6f app t%u kind=%u action=%u length=%u (%s)\n",
-                 static_cast<double>(_now - kStartNs) / 1e9, op.tuple,
+                 static_cast<double>(base::ns_since_start(_now) - kStartNs) / 1e9, op.tuple,
                  static_cast<unsigned>(op.kind), static_cast<unsigned>(op.action), op.length,
                  c != nullptr ? std::string(tcp::to_string(c->state)).c_str() : "not held");
   }
@@ -487,7 +487,7 @@ void harness::run(script_reader& in) {
     }
     deliver_burst();
     if (op.kind == op_kind::advance) {
-      _now += (std::uint64_t{op.count} + 1) * kTimeUnitsNs[op.unit];
+      _now += base::nanos{(std::uint64_t{op.count} + 1) * kTimeUnitsNs[op.unit]};
       _layer->advance(_now);
       settle();
     } else {
@@ -508,7 +508,7 @@ void harness::finish(unsigned mbufs_before) {
   // Three hours on, in ten-minute steps: retransmissions give up, SYN_RCVD
   // entries and TIME_WAIT records expire.
   for (int i = 0; i < 18; ++i) {
-    _now += 600 * tcp::kSec;
+    _now += base::nanos{600 * tcp::kSec};
     _layer->advance(_now);
     settle();
   }

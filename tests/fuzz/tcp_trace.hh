@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/clock.hh"
 #include "tcp_script.hh"
 #include "wire/tcp.hh"
 
@@ -19,11 +20,11 @@ inline bool tracing() {
 }
 
 inline void trace_segment(const char* dir, std::size_t tuple, const wire::tcp_repr& t,
-                          std::uint64_t now) {
+                          base::instant now) {
   if (!tracing()) return;
   std::fprintf(stderr, "%10.6f %s t%zu flags=%02x seq=%u ack=%u len=%u wnd=%u",
-               static_cast<double>(now - kStartNs) / 1e9, dir, tuple, t.flags, t.seq.value,
-               t.ack.value, t.payload_len, t.window);
+               static_cast<double>(base::ns_since_start(now) - kStartNs) / 1e9, dir, tuple,
+               t.flags, t.seq.value, t.ack.value, t.payload_len, t.window);
   if (t.options.mss) std::fprintf(stderr, " mss=%u", *t.options.mss);
   if (t.options.window_scale) std::fprintf(stderr, " ws=%u", *t.options.window_scale);
   if (t.options.sack_permitted) std::fprintf(stderr, " sackok");

@@ -32,7 +32,7 @@ BUFFER = 256 * 1024      # rcv_buffer: the most a connection holds and offers
 STACK_MSS = 1460         # mss advertised in the stack's SYN and SYN-ACK
 STACK_WSCALE = 3         # rcv_wscale_for_buffer(): smallest s with BUFFER >> s <= 65535
 SYN_WINDOW = 65535       # min(receive_space, 0xffff), unscaled (RFC 7323 §2.2)
-DELAYED_ACK = 0.040      # delayed_ack_ns
+DELAYED_ACK = 0.040      # delayed_ack
 MIN_RTO = 0.200          # rtt_config::min_rto_ns; after a sub-ms handshake RTO is this
 
 # lib/tcp/syn_cookie.hh kMssTable: a cookie's low 3 bits index it.

@@ -19,7 +19,7 @@ using namespace kbt;
 // Echoes what waits on `c`; what the send buffer cannot take yet stays in
 // the connection's user pointer, and nothing more is read until it went,
 // so a slow reader on the other side closes our receive window.
-void pump(tcp::tcp_layer& t, tcp::tcb& c, std::uint64_t now) {
+void pump(tcp::tcp_layer& t, tcp::tcb& c, base::instant now) {
   for (int round = 0; round < 64; ++round) {
     auto* pending = static_cast<rte_mbuf*>(c.user);
     if (pending == nullptr) pending = t.recv(c, now);
@@ -32,7 +32,7 @@ void pump(tcp::tcp_layer& t, tcp::tcb& c, std::uint64_t now) {
   }
 }
 
-void on_poll(core::engine& e, std::uint64_t now, void*) {
+void on_poll(core::engine& e, base::instant now, void*) {
   tcp::tcp_layer& t = *e.tcp();
   t.poll_events([&](tcp::tcb& c, std::uint8_t ev) {
     if ((ev & (tcp::event::kConnected | tcp::event::kReadable | tcp::event::kWritable |

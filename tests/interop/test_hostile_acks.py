@@ -9,7 +9,7 @@ ACK, and every answer is counted and checked field by field.
   handful of challenge ACKs and leaves the budget to the others.
 - ACKs for invalid segments (out of window, ACK beyond SND.NXT, PAWS) and
   the challenge ACKs for SYNs on the established tuple: at most one per
-  connection per tcp_config::invalid_ack_interval_ns (500 ms, Linux's
+  connection per tcp_config::invalid_ack_interval (500 ms, Linux's
   tcp_invalid_ratelimit), not one per segment.
 Each flood is paced in batches under the TAP's queue; what the stack
 received is read from its own counters (`kbt stats:` lines, tcp_segs_in),
@@ -37,7 +37,7 @@ from conformance_peer import add, build_frame, echo_path, sub  # noqa: E402
 from test_conformance import ConformanceCase  # noqa: E402
 
 ECHO_PORT = 7
-INTERVAL = 0.5      # tcp_config::invalid_ack_interval_ns
+INTERVAL = 0.5      # tcp_config::invalid_ack_interval
 SLACK = 2           # ACKs over elapsed / INTERVAL a run may see: the first, and rounding
 LARGEST_BUDGET = 1499  # challenge_ack_limit 1000: budgets are drawn from [500, 1500)
 BATCH = 250         # frames per driver command

@@ -22,7 +22,7 @@ struct app_rig {
     api::detail::init_core(cores[0], host.engine(), w.pool(s), 0);
     cores[0].handler = std::make_unique<H>(std::move(handler));
     w.set_poll(s, [this, &host](std::uint64_t now) {
-      host.engine().poll(now, &api::detail::poll_hook<H>, &cores);
+      host.engine().poll(base::instant_from_ns(now), &api::detail::poll_hook<H>, &cores);
     });
   }
   ~app_rig() { world.set_poll(where, nullptr); }

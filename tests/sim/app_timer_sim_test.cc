@@ -30,7 +30,7 @@ struct closes_later {
 
   void on_accept(api::connection c) {
     ASSERT_LT(conns->size(), conns->capacity());
-    conns->push_back({c, ctx->now_ns});
+    conns->push_back({c, base::ns_since_start(ctx->now)});
     c.set_user(&conns->back());
     EXPECT_NE(api::schedule_timer(*ctx, kDelayMs, &fire, &conns->back()), 0u);
   }
@@ -38,11 +38,11 @@ struct closes_later {
     for (auto s : d) EXPECT_EQ(c.send_copy(s), s.size());
   }
   void on_closed(api::connection c, api::close_reason) {
-    static_cast<timed_conn*>(c.user())->closed_ns = ctx->now_ns;
+    static_cast<timed_conn*>(c.user())->closed_ns = base::ns_since_start(ctx->now);
   }
   static void fire(api::core_context& ctx, void* arg) {
     auto* t = static_cast<timed_conn*>(arg);
-    t->fired_ns = ctx.now_ns;
+    t->fired_ns = base::ns_since_start(ctx.now);
     t->conn.shutdown();  // the peer has closed its side long before
   }
 };

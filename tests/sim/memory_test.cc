@@ -30,7 +30,7 @@ std::unique_ptr<core::engine> make_engine(sim_world& w, side s, wire::mac_addr m
   core::engine_config ec = w.endpoint_config(s, mac, ip);
   ec.tcp = true;
   ec.tcp_layer.max_conns = 64;
-  ec.tcp_layer.tcp.msl_ns = 2 * kSec;
+  ec.tcp_layer.tcp.msl = base::nanos{2 * kSec};
   ec.tcp_layer.tcp.snd_buffer = snd_buffer;
   for (std::size_t i = 0; i < ec.tcp_layer.isn_key.size(); ++i) {
     ec.tcp_layer.isn_key[i] = static_cast<std::uint8_t>(w.endpoint_seed(s) >> (i % 8 * 8));
@@ -47,14 +47,14 @@ class bulk_server {
       : _w(w), _bytes(bytes), _engine(make_engine(w, side::b, kMacB, kIpB, _counters, snd_buffer)) {
     _engine->tcp()->listen(kPort);
     _sent.assign(64, 0);
-    w.set_poll(side::b, [this](std::uint64_t now) { poll(now); });
+    w.set_poll(side::b, [this](std::uint64_t now) { poll(base::instant_from_ns(now)); });
   }
   ~bulk_server() { _w.set_poll(side::b, nullptr); }
   tcp::tcp_layer& tcp() { return *_engine->tcp(); }
   std::uint64_t lowest_free_mbufs() const { return _lowest_free; }
 
  private:
-  void poll(std::uint64_t now) {
+  void poll(base::instant now) {
     _engine->poll(now);
     _engine->tcp()->poll_events([&](tcp::tcb& c, std::uint8_t ev) {
       tcp::tcp_layer& l = *_engine->tcp();
@@ -68,7 +68,7 @@ class bulk_server {
     _engine->flush_all();
     _lowest_free = std::min<std::uint64_t>(_lowest_free, rte_mempool_avail_count(_w.pool(side::b)));
   }
-  void pump(tcp::tcb& c, std::uint64_t now) {
+  void pump(tcp::tcb& c, base::instant now) {
     static const std::array<std::byte, 16384> chunk{};
     for (int round = 0; round < 64 && _sent[c.index] < _bytes; ++round) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), _bytes - _sent[c.index]));
@@ -91,13 +91,13 @@ class bulk_server {
 class clients {
  public:
   explicit clients(sim_world& w) : _w(w), _engine(make_engine(w, side::a, kMacA, kIpA, _counters)) {
-    w.set_poll(side::a, [this](std::uint64_t now) { poll(now); });
+    w.set_poll(side::a, [this](std::uint64_t now) { poll(base::instant_from_ns(now)); });
   }
   ~clients() { _w.set_poll(side::a, nullptr); }
 
   // Returns the connection's index.
   std::size_t open(bool reads) {
-    tcp::tcb* c = _engine->tcp()->connect(kIpB, kPort, _w.now_ns());
+    tcp::tcb* c = _engine->tcp()->connect(kIpB, kPort, _w.now());
     EXPECT_NE(c, nullptr);
     _conns.push_back({c, reads, 0, false});
     c->user = reinterpret_cast<void*>(_conns.size());
@@ -112,7 +112,7 @@ class clients {
   }
   void abort(std::size_t i) {
     if (_conns[i].closed) return;
-    _engine->tcp()->abort(*_conns[i].c, _w.now_ns());
+    _engine->tcp()->abort(*_conns[i].c, _w.now());
     _engine->flush_all();
   }
 
@@ -123,7 +123,7 @@ class clients {
     std::uint64_t received;
     bool closed;
   };
-  void poll(std::uint64_t now) {
+  void poll(base::instant now) {
     _engine->poll(now);
     _engine->tcp()->poll_events([&](tcp::tcb& c, std::uint8_t ev) {
       conn& x = _conns[reinterpret_cast<std::uintptr_t>(c.user) - 1];

@@ -36,7 +36,7 @@ class two_core_host {
       : _world(w), _delivery(d), _rss(kCores), _steering(kCores), _rng(seed) {
     for (std::uint16_t core = 0; core < kCores; ++core) {
       swarm_config c{.mac = kMacB, .ip = kIpB};
-      c.tcp.msl_ns = 2 * kSec;
+      c.tcp.msl = base::nanos{2 * kSec};
       c.key_seed = seed + core;
       c.rss = &_rss;
       c.core = core;
@@ -59,7 +59,9 @@ class two_core_host {
     const std::uint16_t port = _world.port(side::b).port_id;
     for (int burst = 0; burst < 64; ++burst) {
       const std::uint16_t n = rte_eth_rx_burst(port, 0, rx.data(), rx.size());
-      for (std::uint16_t i = 0; i < n; ++i) _cores[target(rx[i])]->engine().input(rx[i], now);
+      for (std::uint16_t i = 0; i < n; ++i) {
+        _cores[target(rx[i])]->engine().input(rx[i], base::instant_from_ns(now));
+      }
       if (n < rx.size()) break;
     }
     for (auto& c : _cores) c->poll(now);
@@ -100,7 +102,7 @@ world_config clean_world(std::uint64_t seed) {
 
 swarm_config side_a(std::uint64_t seed) {
   swarm_config c{.mac = kMacA, .ip = kIpA};
-  c.tcp.msl_ns = 2 * kSec;
+  c.tcp.msl = base::nanos{2 * kSec};
   c.key_seed = seed + 100;
   return c;
 }

@@ -118,7 +118,7 @@ struct endpoint {
 
   endpoint(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip) {
     engine = std::make_unique<core::engine>(w.endpoint_config(s, mac, ip), counters);
-    w.set_poll(s, [e = engine.get()](std::uint64_t now) { e->poll(now); });
+    w.set_poll(s, [e = engine.get()](std::uint64_t now) { e->poll(base::instant_from_ns(now)); });
   }
 };
 
@@ -141,7 +141,7 @@ ping_outcome run_ping(std::uint64_t seed, const ping_options& opt) {
     auto ping = [&] {
       rte_mbuf* m = make_echo_request(w.pool(side::a), seq++);
       if (m == nullptr) return;
-      a.engine->send_ipv4(m, kIpB, w.now_ns());
+      a.engine->send_ipv4(m, kIpB, w.now());
       a.engine->flush();
       ++out.requests_sent;
     };

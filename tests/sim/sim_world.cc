@@ -102,7 +102,7 @@ core::engine_config sim_world::endpoint_config(side s, wire::mac_addr mac,
   ec.mac = mac;
   ec.ip = {ip, 24};
   ec.offloads = port(s).offloads;
-  ec.tcp_layer.start_ns = now_ns();
+  ec.tcp_layer.start = now();
   return ec;
 }
 

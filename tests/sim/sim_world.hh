@@ -120,6 +120,8 @@ class sim_world {
   std::uint64_t endpoint_seed(side s) const noexcept;
 
   std::uint64_t now_ns() const noexcept { return _clock.now_ns(); }
+  // The same reading as the stack's clock type, for calls into the stack.
+  base::instant now() const noexcept { return base::instant_from_ns(_clock.now_ns()); }
   virtual_clock& clock() noexcept { return _clock; }
   const world_config& config() const noexcept { return _config; }
   const world_counters& counters() const noexcept { return _counters; }

@@ -46,12 +46,12 @@ tcp::tcp_config draw_tcp(prng& r) {
   t.nagle = r.chance(0.7);
   t.rcv_buffer = kBuffers[r.below(3)];
   t.snd_buffer = kBuffers[r.below(3)];
-  t.delayed_ack_ns = r.chance(0.5) ? 40 * kMs : between(r, 1 * kMs, 200 * kMs);
-  t.persist_max_ns = r.chance(0.5) ? 60 * kSec : 5 * kSec;
+  t.delayed_ack = base::nanos{r.chance(0.5) ? 40 * kMs : between(r, 1 * kMs, 200 * kMs)};
+  t.persist_max = base::nanos{r.chance(0.5) ? 60 * kSec : 5 * kSec};
   // TIME_WAIT must outlast the longest RTO (60 s), as the default 2 x 30 s
   // does: shorter, and a FIN whose ACK was lost comes back after the
   // peer's TIME_WAIT ended and is answered with a RST, a false failure.
-  t.msl_ns = 30 * kSec;
+  t.msl = base::nanos{30 * kSec};
   // A lost SYN seven times over is likely once in 10^5 connections at 10 %
   // loss each way: the default 6 retries would make the soak flaky. Ten
   // makes a handshake timeout a sign of a bug, not of bad luck.
@@ -59,8 +59,8 @@ tcp::tcp_config draw_tcp(prng& r) {
   t.max_synack_retries = 10;
   // Keepalive is what ends an idle connection whose peer aborted and whose
   // RST was lost; nine probes keep a false timeout below 10^-6.
-  t.keepalive_idle_ns = 5 * kSec;
-  t.keepalive_interval_ns = 1 * kSec;
+  t.keepalive_idle = base::nanos{5 * kSec};
+  t.keepalive_interval = base::nanos{1 * kSec};
   t.keepalive_probes = 9;
   return t;
 }
@@ -156,8 +156,8 @@ std::string describe_tcp(const tcp::tcp_config& t, tcp::cc_algorithm cc) {
                 "%s sack=%d ts=%d wscale=%d nagle=%d rcv=%u snd=%u delack=%.0fms persist_max=%.0fs",
                 cc == tcp::cc_algorithm::cubic ? "cubic" : "newreno", t.sack, t.timestamps,
                 t.window_scaling, t.nagle, t.rcv_buffer, t.snd_buffer,
-                static_cast<double>(t.delayed_ack_ns) / 1e6,
-                static_cast<double>(t.persist_max_ns) / 1e9);
+                static_cast<double>(t.delayed_ack.count()) / 1e6,
+                static_cast<double>(t.persist_max.count()) / 1e9);
   return line;
 }
 

@@ -162,9 +162,10 @@ soak_run::soak_run(sim_world& w, const world_plan& plan) : _world(w), _plan(plan
     api::detail::init_core(_cores[i][0], *_engines[i], w.pool(s), 0);
     _cores[i][0].handler = std::make_unique<soak_app>(soak_app{this, s});
     w.set_poll(s, [this, s](std::uint64_t now_ns) {
+      const base::instant now = base::instant_from_ns(now_ns);
       core::engine& e = engine(s);
-      e.poll(now_ns);
-      api::detail::poll_hook<soak_app>(e, now_ns, &_cores[index(s)]);
+      e.poll(now);
+      api::detail::poll_hook<soak_app>(e, now, &_cores[index(s)]);
       e.flush_all();
       check_layer(s);
     });
@@ -307,7 +308,7 @@ void soak_run::pump(end_state& e) {
 }
 
 void soak_run::poll_app(side s, api::core_context& ctx) {
-  const std::uint64_t t = ctx.now_ns;
+  const std::uint64_t t = base::ns_since_start(ctx.now);
   const std::uint64_t start = _world.config().start_ns;
   for (end_state& e : _ends) {
     if (e.where != s || e.finished()) continue;

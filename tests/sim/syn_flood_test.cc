@@ -77,11 +77,11 @@ TEST(SynFlood, RealClientsSucceedUnderAMillionSpoofedSyns) {
     swarm_config server_cfg{.mac = kMacB, .ip = kIpB, .gateway = kIpA};
     server_cfg.tcp.syncookies = tcp::syncookies_mode::automatic;
     server_cfg.tcp.syn_queue_max = kSynQueue;
-    server_cfg.tcp.msl_ns = 2 * kSec;
+    server_cfg.tcp.msl = base::nanos{2 * kSec};
     server_cfg.max_conns = 2048;
     server_cfg.key_seed = seed;
     swarm_config client_cfg{.mac = kMacA, .ip = kIpA};
-    client_cfg.tcp.msl_ns = 2 * kSec;
+    client_cfg.tcp.msl = base::nanos{2 * kSec};
     client_cfg.key_seed = seed + 1;
     tcp_swarm server(w, side::b, server_cfg);
     tcp_swarm clients(w, side::a, client_cfg);
@@ -115,7 +115,7 @@ TEST(SynFlood, RealClientsSucceedUnderAMillionSpoofedSyns) {
           ++no_mbuf;
           continue;
         }
-        server.engine().input(m, w.now_ns());
+        server.engine().input(m, w.now());
       }
       server.engine().flush_all();
       const std::size_t clients_due = std::min<std::size_t>(kClients, kClients * elapsed / kFloodNs);

@@ -28,7 +28,7 @@ tcp_peer::tcp_peer(sim_world& w, side s, wire::mac_addr mac, wire::ipv4_addr ip,
     ec.tcp_layer.isn_key[i] = static_cast<std::uint8_t>((k >> ((i % 8) * 8)) + i);
   }
   _engine = std::make_unique<core::engine>(ec, _counters);
-  w.set_poll(s, [this](std::uint64_t now) { poll(now); });
+  w.set_poll(s, [this](std::uint64_t now) { poll(base::instant_from_ns(now)); });
 }
 
 // The world must not poll an endpoint that is gone.
@@ -37,23 +37,23 @@ tcp_peer::~tcp_peer() { _world.set_poll(_side, nullptr); }
 void tcp_peer::listen(std::uint16_t port) { _engine->tcp()->listen(port); }
 
 void tcp_peer::connect(wire::ipv4_addr ip, std::uint16_t port, std::uint16_t local_port) {
-  _conn = _engine->tcp()->connect(ip, port, _world.now_ns(), local_port);
+  _conn = _engine->tcp()->connect(ip, port, _world.now(), local_port);
   if (_conn == nullptr) _error = "connect failed";
   _engine->flush_all();
 }
 
-void tcp_peer::poll(std::uint64_t now_ns) {
-  _engine->poll(now_ns);
+void tcp_peer::poll(base::instant now) {
+  _engine->poll(now);
   _engine->tcp()->poll_events(
-      [this, now_ns](tcp::tcb& c, std::uint8_t ev) { on_event(c, ev, now_ns); });
+      [this, now](tcp::tcb& c, std::uint8_t ev) { on_event(c, ev, now); });
   if (_conn != nullptr && _connected) {
-    if (_plan.read) read_all(now_ns);
-    pump(now_ns);
+    if (_plan.read) read_all(now);
+    pump(now);
   }
   _engine->flush_all();
 }
 
-void tcp_peer::on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns) {
+void tcp_peer::on_event(tcp::tcb& c, std::uint8_t ev, base::instant now) {
   if ((ev & tcp::event::kConnected) != 0) {
     if (_conn == nullptr) _conn = &c;  // accepted
     if (&c != _conn) {
@@ -63,22 +63,23 @@ void tcp_peer::on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns) {
     _connected = true;
   }
   if (&c != _conn) return;
-  if ((ev & tcp::event::kReadable) != 0 && _plan.read) read_all(now_ns);
+  if ((ev & tcp::event::kReadable) != 0 && _plan.read) read_all(now);
   if ((ev & tcp::event::kPeerFin) != 0) _peer_fin = true;
   if ((ev & tcp::event::kClosed) != 0) {
-    if (_plan.read) read_all(now_ns);
+    if (_plan.read) read_all(now);
     _closed = true;
     _reason = c.reason;
     _at_close = describe();
     _at_close += " snd.una=" + std::to_string(c.snd.una().value) +
-                 " snd.bytes=" + std::to_string(c.snd.bytes()) + " t=" + std::to_string(now_ns);
-    _engine->tcp()->release(c, now_ns);
+                 " snd.bytes=" + std::to_string(c.snd.bytes()) +
+                 " t=" + std::to_string(base::ns_since_start(now));
+    _engine->tcp()->release(c, now);
     _conn = nullptr;
   }
 }
 
-void tcp_peer::read_all(std::uint64_t now_ns) {
-  rte_mbuf* m = _engine->tcp()->recv(*_conn, now_ns);
+void tcp_peer::read_all(base::instant now) {
+  rte_mbuf* m = _engine->tcp()->recv(*_conn, now);
   for (rte_mbuf* s = m; s != nullptr; s = s->next) {
     const auto* p = rte_pktmbuf_mtod(s, const std::uint8_t*);
     for (std::uint16_t i = 0; i < s->data_len; ++i) {
@@ -94,7 +95,7 @@ void tcp_peer::read_all(std::uint64_t now_ns) {
 
 // One write of 1..max_write bytes in an mbuf of its own; false when the
 // pool or the send buffer has no room for it now.
-bool tcp_peer::write_piece(std::uint64_t now_ns) {
+bool tcp_peer::write_piece(base::instant now) {
   const auto want = static_cast<std::uint16_t>(std::min<std::uint64_t>(
       {1 + _write_sizes.below(_plan.max_write), _plan.send_bytes - _sent,
        RTE_MBUF_DEFAULT_DATAROOM}));
@@ -102,7 +103,7 @@ bool tcp_peer::write_piece(std::uint64_t now_ns) {
   if (m == nullptr) return false;
   auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, want));
   for (std::uint16_t i = 0; i < want; ++i) p[i] = pattern_byte(_plan.tx_seed, _sent + i);
-  if (!_engine->tcp()->send(*_conn, m, now_ns)) {
+  if (!_engine->tcp()->send(*_conn, m, now)) {
     rte_pktmbuf_free(m);
     return false;
   }
@@ -110,11 +111,11 @@ bool tcp_peer::write_piece(std::uint64_t now_ns) {
   return true;
 }
 
-void tcp_peer::pump(std::uint64_t now_ns) {
+void tcp_peer::pump(base::instant now) {
   std::array<std::uint8_t, 16384> chunk;
   for (int round = 0; round < 64 && _sent < _plan.send_bytes; ++round) {
     if (_plan.max_write != 0) {
-      if (!write_piece(now_ns)) break;
+      if (!write_piece(now)) break;
       continue;
     }
     // Only what the send buffer takes: making the pattern costs time.
@@ -123,14 +124,14 @@ void tcp_peer::pump(std::uint64_t now_ns) {
     if (n == 0) break;
     for (std::size_t i = 0; i < n; ++i) chunk[i] = pattern_byte(_plan.tx_seed, _sent + i);
     const std::uint32_t took =
-        _engine->tcp()->send_copy(*_conn, std::as_bytes(std::span(chunk.data(), n)), now_ns);
+        _engine->tcp()->send_copy(*_conn, std::as_bytes(std::span(chunk.data(), n)), now);
     _sent += took;
     if (took < n) break;  // the send buffer is full; kWritable comes later
   }
   const bool may_close = !_plan.wait_for_peer_fin || _peer_fin;
   if (_plan.shutdown_when_sent && !_fin_sent && _sent == _plan.send_bytes && may_close) {
     _fin_sent = true;
-    _engine->tcp()->shutdown(*_conn, now_ns);
+    _engine->tcp()->shutdown(*_conn, now);
   }
 }
 

@@ -70,11 +70,11 @@ class tcp_peer {
   }
 
  private:
-  void poll(std::uint64_t now_ns);
-  void on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns);
-  void read_all(std::uint64_t now_ns);
-  void pump(std::uint64_t now_ns);
-  bool write_piece(std::uint64_t now_ns);
+  void poll(base::instant now);
+  void on_event(tcp::tcb& c, std::uint8_t ev, base::instant now);
+  void read_all(base::instant now);
+  void pump(base::instant now);
+  bool write_piece(base::instant now);
 
   sim_world& _world;
   side _side;

@@ -40,7 +40,7 @@ world_config world_for(std::uint64_t seed) {
 
 tcp::tcp_config settings() {
   tcp::tcp_config t;
-  t.msl_ns = 2 * kSec;
+  t.msl = base::nanos{2 * kSec};
   return t;
 }
 
@@ -67,7 +67,7 @@ TEST(TcpScenarioTest, SimultaneousOpen) {
       EXPECT_EQ(a.error() + b.error(), "");
       EXPECT_GE(bare_syns, 1) << "a SYN without ACK must have crossed";
       EXPECT_EQ(a.tcp().counters().passive_opens.get() + b.tcp().counters().passive_opens.get(), 0U);
-      w.run_for(2 * settings().msl_ns + kSec, 5'000'000);
+      w.run_for(2 * settings().msl.count() + kSec, 5'000'000);
       EXPECT_EQ(a.tcp().connections() + b.tcp().connections(), 0U);
     }
     EXPECT_TRUE(w.run_until([&] { return w.quiescent(); }, 10 * kSec, 1'000'000).done);
@@ -94,8 +94,8 @@ TEST(TcpScenarioTest, SimultaneousCloseEndsInTimeWaitOnBothSides) {
                             b.conn()->snd.bytes() == 0;
                    }, 60 * kSec, 5'000'000).done);
       // Both close in the same instant: the FINs cross on the wire.
-      a.tcp().shutdown(*a.conn(), w.now_ns());
-      b.tcp().shutdown(*b.conn(), w.now_ns());
+      a.tcp().shutdown(*a.conn(), w.now());
+      b.tcp().shutdown(*b.conn(), w.now());
       int closing_seen = 0;
       const auto r = w.run_until([&] {
         closing_seen += static_cast<int>(a.in_state(tcp::tcp_state::closing) +
@@ -108,7 +108,7 @@ TEST(TcpScenarioTest, SimultaneousCloseEndsInTimeWaitOnBothSides) {
       EXPECT_EQ(b.in_state(tcp::tcp_state::time_wait), 1U);
       EXPECT_EQ(a.reason(), tcp::close_reason::normal);
       EXPECT_EQ(b.reason(), tcp::close_reason::normal);
-      w.run_for(2 * settings().msl_ns + kSec, 5'000'000);
+      w.run_for(2 * settings().msl.count() + kSec, 5'000'000);
       EXPECT_EQ(a.tcp().connections() + b.tcp().connections(), 0U);
     }
     EXPECT_TRUE(w.run_until([&] { return w.quiescent(); }, 10 * kSec, 1'000'000).done);
@@ -157,7 +157,7 @@ TEST(TcpScenarioTest, LostFinalAckIsAnsweredAgainFromTimeWait) {
         }
         return true;
       });
-      a.tcp().shutdown(*a.conn(), w.now_ns());
+      a.tcp().shutdown(*a.conn(), w.now());
       const auto r = w.run_until([&] { return a.done() && b.done(); }, 120 * kSec, 5'000'000);
       ASSERT_TRUE(r.done) << "A: " << a.describe() << "\nB: " << b.describe();
       EXPECT_EQ(fins_at_a, 2) << "B sent its FIN again";
@@ -166,7 +166,7 @@ TEST(TcpScenarioTest, LostFinalAckIsAnsweredAgainFromTimeWait) {
       EXPECT_EQ(b.tcp().connections(), 0U);
       // TIME_WAIT restarted with the FIN that came again: A is still there
       // just before 2MSL after that FIN, gone just after.
-      const std::uint64_t end = last_fin_at_a + 2 * settings().msl_ns;
+      const std::uint64_t end = last_fin_at_a + 2 * settings().msl.count();
       w.run_until([&] { return w.now_ns() >= end - 10 * kMs; }, 10 * kSec, 5'000'000);
       EXPECT_EQ(a.in_state(tcp::tcp_state::time_wait), 1U);
       w.run_until([&] { return w.now_ns() >= end + 10 * kMs; }, 10 * kSec, 5'000'000);
@@ -234,7 +234,7 @@ TEST(TcpScenarioTest, ZeroWindowHeldTenSecondsThenReopened) {
       ASSERT_TRUE(r.done) << "A: " << a.describe() << "\nB: " << b.describe();
       EXPECT_EQ(b.error(), "");
       EXPECT_EQ(b.received(), kBytes);
-      w.run_for(2 * settings().msl_ns + kSec, 5'000'000);
+      w.run_for(2 * settings().msl.count() + kSec, 5'000'000);
       EXPECT_EQ(a.tcp().connections() + b.tcp().connections(), 0U);
     }
     EXPECT_TRUE(w.run_until([&] { return w.quiescent(); }, 30 * kSec, 1'000'000).done);
@@ -278,7 +278,7 @@ TEST(TcpScenarioTest, AnAckDelaySpikePastTheRtoIsASpuriousTimeoutAndLosesNothing
       EXPECT_EQ(c.spurious_rtos.get(), c.rto_expiries.get());
       EXPECT_EQ(w.link_from(side::a).counters().lost + w.link_from(side::b).counters().lost, 0U);
       // TIME_WAIT's 2MSL, and the last frames on the 1.5 s path, while both still poll.
-      w.run_for(2 * settings().msl_ns + 2 * kSec, 5'000'000);
+      w.run_for(2 * settings().msl.count() + 2 * kSec, 5'000'000);
       EXPECT_EQ(a.tcp().connections() + b.tcp().connections(), 0U);
     }
     EXPECT_TRUE(w.run_until([&] { return w.quiescent(); }, 10 * kSec, 1'000'000).done);

@@ -36,7 +36,7 @@ void tcp_swarm::serve(std::uint16_t port) {
 
 std::optional<std::size_t> tcp_swarm::open(wire::ipv4_addr ip, std::uint16_t port,
                                            std::uint32_t request_bytes) {
-  tcp::tcb* c = _engine->tcp()->connect(ip, port, _world.now_ns());
+  tcp::tcb* c = _engine->tcp()->connect(ip, port, _world.now());
   if (c == nullptr) return std::nullopt;
   const std::size_t index = _results.size();
   _results.emplace_back();
@@ -48,41 +48,42 @@ std::optional<std::size_t> tcp_swarm::open(wire::ipv4_addr ip, std::uint16_t por
 }
 
 void tcp_swarm::poll(std::uint64_t now_ns) {
-  _engine->poll(now_ns);
+  const base::instant now = base::instant_from_ns(now_ns);
+  _engine->poll(now);
   _engine->tcp()->poll_events(
-      [this, now_ns](tcp::tcb& c, std::uint8_t ev) { on_event(c, ev, now_ns); });
+      [this, now](tcp::tcb& c, std::uint8_t ev) { on_event(c, ev, now); });
   _engine->flush_all();
 }
 
-void tcp_swarm::on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns) {
+void tcp_swarm::on_event(tcp::tcb& c, std::uint8_t ev, base::instant now) {
   if (_server) {
-    server_event(c, ev, now_ns);
+    server_event(c, ev, now);
   } else {
-    client_event(c, ev, now_ns);
+    client_event(c, ev, now);
   }
 }
 
-void tcp_swarm::server_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns) {
+void tcp_swarm::server_event(tcp::tcb& c, std::uint8_t ev, base::instant now) {
   tcp::tcp_layer& l = *_engine->tcp();
   if ((ev & tcp::event::kReadable) != 0) {
-    rte_mbuf* m = l.recv(c, now_ns);
+    rte_mbuf* m = l.recv(c, now);
     std::array<std::uint8_t, 2048> copy;
     for (rte_mbuf* s = m; s != nullptr; s = s->next) {
       const auto n = std::min<std::size_t>(s->data_len, copy.size());
       std::memcpy(copy.data(), rte_pktmbuf_mtod(s, const void*), n);
       // The echo is small: it fits the send buffer whole.
-      l.send_copy(c, std::as_bytes(std::span(copy.data(), n)), now_ns);
+      l.send_copy(c, std::as_bytes(std::span(copy.data(), n)), now);
     }
     rte_pktmbuf_free(m);
   }
-  if ((ev & tcp::event::kPeerFin) != 0) l.shutdown(c, now_ns);
+  if ((ev & tcp::event::kPeerFin) != 0) l.shutdown(c, now);
   if ((ev & tcp::event::kClosed) != 0) {
     ++_served;
-    l.release(c, now_ns);
+    l.release(c, now);
   }
 }
 
-void tcp_swarm::client_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns) {
+void tcp_swarm::client_event(tcp::tcb& c, std::uint8_t ev, base::instant now) {
   tcp::tcp_layer& l = *_engine->tcp();
   const auto index = reinterpret_cast<std::size_t>(c.user) - 1;
   if (index >= _results.size()) return;
@@ -92,10 +93,10 @@ void tcp_swarm::client_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns)
     r.connected = true;
     std::vector<std::uint8_t> req(want);
     for (std::uint32_t i = 0; i < want; ++i) req[i] = request_byte(index, i);
-    l.send_copy(c, std::as_bytes(std::span(req)), now_ns);  // small: fits whole
+    l.send_copy(c, std::as_bytes(std::span(req)), now);  // small: fits whole
   }
   if ((ev & tcp::event::kReadable) != 0) {
-    rte_mbuf* m = l.recv(c, now_ns);
+    rte_mbuf* m = l.recv(c, now);
     for (rte_mbuf* s = m; s != nullptr; s = s->next) {
       const auto* p = rte_pktmbuf_mtod(s, const std::uint8_t*);
       for (std::uint16_t i = 0; i < s->data_len; ++i) {
@@ -103,12 +104,12 @@ void tcp_swarm::client_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns)
       }
     }
     rte_pktmbuf_free(m);
-    if (r.echoed == want) l.shutdown(c, now_ns);
+    if (r.echoed == want) l.shutdown(c, now);
   }
   if ((ev & tcp::event::kClosed) != 0) {
     r.closed = true;
     r.reason = c.reason;
-    l.release(c, now_ns);
+    l.release(c, now);
   }
 }
 

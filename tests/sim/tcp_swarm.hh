@@ -32,13 +32,13 @@ struct swarm_config {
 // TIME_WAIT ends soon on the virtual clock, and keys drawn from `key_seed`.
 inline swarm_config host_a(std::uint64_t key_seed) {
   swarm_config c{.mac = kMacA, .ip = kIpA};
-  c.tcp.msl_ns = 2 * kSec;
+  c.tcp.msl = base::nanos{2 * kSec};
   c.key_seed = key_seed;
   return c;
 }
 inline swarm_config host_b(std::uint64_t key_seed) {
   swarm_config c{.mac = kMacB, .ip = kIpB};
-  c.tcp.msl_ns = 2 * kSec;
+  c.tcp.msl = base::nanos{2 * kSec};
   c.key_seed = key_seed;
   return c;
 }
@@ -78,9 +78,9 @@ class tcp_swarm {
   std::uint64_t served() const noexcept { return _served; }  // server: connections closed
 
  private:
-  void on_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns);
-  void client_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns);
-  void server_event(tcp::tcb& c, std::uint8_t ev, std::uint64_t now_ns);
+  void on_event(tcp::tcb& c, std::uint8_t ev, base::instant now);
+  void client_event(tcp::tcb& c, std::uint8_t ev, base::instant now);
+  void server_event(tcp::tcb& c, std::uint8_t ev, base::instant now);
 
   sim_world& _world;
   side _side;

@@ -40,7 +40,7 @@ link_config impaired() {
 
 tcp::tcp_config tcp_settings() {
   tcp::tcp_config t;
-  t.msl_ns = 5 * kSec;  // keeps TIME_WAIT short in virtual time; 2MSL is still checked
+  t.msl = base::nanos{5 * kSec};  // keeps TIME_WAIT short in virtual time; 2MSL is still checked
   return t;
 }
 
@@ -154,7 +154,7 @@ void run_transfer(std::uint64_t seed, std::uint64_t bytes, const link_config& li
     EXPECT_EQ(a.in_state(tcp::tcp_state::time_wait), 1U);
     EXPECT_EQ(b.tcp().connections(), 0U);
     // 2MSL later A is CLOSED too.
-    w.run_for(2 * tcp_settings().msl_ns + kSec, 50'000'000);
+    w.run_for(2 * tcp_settings().msl.count() + kSec, 50'000'000);
     EXPECT_EQ(a.tcp().connections(), 0U);
     EXPECT_EQ(a.in_state(tcp::tcp_state::time_wait), 0U);
     EXPECT_TRUE(w.run_until([&] { return w.quiescent(); }, 10 * kSec, 1'000'000).done);

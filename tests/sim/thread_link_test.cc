@@ -35,7 +35,7 @@ struct link_core {
     links.attach(1);
     api::detail::attach_links(cores[0], links, 0, max_conns);
     w.set_poll(side::b, [this, &client](std::uint64_t now) {
-      client.engine().poll(now, &api::detail::poll_hook<no_handler>, &cores);
+      client.engine().poll(base::instant_from_ns(now), &api::detail::poll_hook<no_handler>, &cores);
     });
   }
   link_core(const link_core&) = delete;

@@ -62,7 +62,7 @@ TEST(TxBacklog, AFullWindowThroughASmallRingArrivesWithoutAnRto) {
   for_each_seed(seeds_to_run(5), [](std::uint64_t seed) {
     sim_world w(small_rings(seed));
     tcp::tcp_config t;
-    t.msl_ns = 2 * kSec;
+    t.msl = base::nanos{2 * kSec};
     t.rcv_buffer = 1 << 20;
     t.snd_buffer = 1 << 20;
     {

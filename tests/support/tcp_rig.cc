@@ -12,7 +12,7 @@ tcp_rig::tcp_rig(const rig_config& config, virtual_clock& clock, rig_failure_fn 
   lc.pool = config.pool;
   lc.isn_key = kIsnKey;
   lc.cookie_key = config.cookie_key;
-  lc.start_ns = clock.ns;
+  lc.start = clock.now;
   lc.port_first = config.port_first;
   lc.port_last = config.port_last;
   lc.sources = config.sources;
@@ -38,13 +38,13 @@ void tcp_rig::input(segment_spec s) {
     fail("mbuf pool empty");
     return;
   }
-  _layer->input(m, p.ip, p.tcp, p.ip.header_len, _clock.ns);
+  _layer->input(m, p.ip, p.tcp, p.ip.header_len, _clock.now);
   if (auto_poll) poll();
 }
 
 void tcp_rig::advance_ns(std::uint64_t ns) {
-  _clock.ns += ns;
-  _layer->advance(_clock.ns);
+  _clock.now += base::nanos{ns};
+  _layer->advance(_clock.now);
   if (auto_poll) poll();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "segment_capture.hh"
+#include "base/clock.hh"
 #include "segment_factory.hh"
 #include "tcp/tcp_layer.hh"
 #include "wire/ipv4.hh"
@@ -31,7 +32,7 @@ inline constexpr tcp::siphash_key kCookieKey = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1,
 // MockClock). It outlives the rig, so a test can rebuild the layer and keep
 // its time.
 struct virtual_clock {
-  std::uint64_t ns = 1'000'000'000;
+  base::instant now = base::instant_from_ns(1'000'000'000);
 };
 
 struct rig_config {
@@ -63,13 +64,13 @@ class tcp_rig {
   tcp_rig& operator=(const tcp_rig&) = delete;
 
   tcp::tcp_layer& layer() noexcept { return *_layer; }
-  std::uint64_t now() const noexcept { return _clock.ns; }
+  base::instant now() const noexcept { return _clock.now; }
   rte_mempool* pool() const noexcept { return _pool; }
 
   // The peer sends `s` now: unset addresses become kPeerIp -> kStackIp; the
   // bytes are parsed back as the engine would before tcp_layer::input.
   void input(segment_spec s);
-  // Moves the clock and runs the timers.
+  // Moves the clock by `ns` nanoseconds and runs the timers.
   void advance_ns(std::uint64_t ns);
 
   // Everything sent since the last call, parsed and checked (flushes first).

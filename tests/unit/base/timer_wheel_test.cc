@@ -36,7 +36,7 @@ struct recorder : timer_node {
   }
   recorder(const recorder&) = delete;
   recorder& operator=(const recorder&) = delete;
-  static void on_fire(base::timer_node& node, std::uint64_t now_ns, void* ctx) noexcept;
+  static void on_fire(base::timer_node& node, instant now, void* ctx) noexcept;
 
   std::uint64_t want_ns = 0;
   int fires = 0;
@@ -47,7 +47,8 @@ struct recorder : timer_node {
   base::timer_wheel* home = nullptr;
 };
 
-void recorder::on_fire(base::timer_node& node, std::uint64_t now_ns, void* ctx) noexcept {
+void recorder::on_fire(base::timer_node& node, instant now, void* ctx) noexcept {
+  const std::uint64_t now_ns = ns_since_start(now);
   auto& self = owner_of<recorder>(node);
   auto& book = *static_cast<fire_log*>(ctx);
   EXPECT_FALSE(self.armed()) << "a firing node is unarmed, so it may re-arm itself";
@@ -60,24 +61,25 @@ void recorder::on_fire(base::timer_node& node, std::uint64_t now_ns, void* ctx) 
   if (self.action != nullptr) self.action(self, book, now_ns);
 }
 
-// A wheel plus its book, and helpers that keep the two in step.
+// A wheel plus its book, and helpers that keep the two in step. The tests
+// count time in ns since the clock's start; instants are made at the wheel's edge.
 struct rig {
   explicit rig(timer_wheel_config cfg = {}) : wheel(cfg, &book) { book.wheel = &wheel; }
   void arm(recorder& r, std::uint64_t want_ns) {
     r.want_ns = want_ns;
     r.home = &wheel;
-    wheel.arm(r, want_ns);
+    wheel.arm(r, instant_from_ns(want_ns));
   }
   std::size_t advance(std::uint64_t now_ns) {
     ++book.call;
     nows.push_back(now_ns);
-    return wheel.advance(now_ns);
+    return wheel.advance(instant_from_ns(now_ns));
   }
   // The simulator's pattern: jump to the next event until nothing is armed.
   std::size_t run_by_next_expiry(std::uint64_t& now_ns, std::size_t max_steps) {
     std::size_t steps = 0;
-    while (auto next = wheel.next_expiry_ns()) {
-      now_ns = std::max(now_ns, *next);
+    while (auto next = wheel.next_expiry()) {
+      now_ns = std::max(now_ns, ns_since_start(*next));
       advance(now_ns);
       if (++steps > max_steps) break;
     }
@@ -85,7 +87,7 @@ struct rig {
   }
   // Start of the tick a timer armed for `want_ns` is due at.
   [[nodiscard]] std::uint64_t due_ns(std::uint64_t want_ns) const {
-    const std::uint64_t t = wheel.tick_ns();
+    const std::uint64_t t = wheel.tick().count();
     return (want_ns + t - 1) / t * t;
   }
   // The timer fired at the first advance() whose now reached its due tick.
@@ -125,7 +127,7 @@ TEST(TimerWheel, NodeIsSmall) { EXPECT_EQ(sizeof(base::timer_node), 32U); }
 
 TEST(TimerWheel, RejectsBadConfigWithAReason) {
   EXPECT_EQ(base::timer_wheel::check({}), nullptr);
-  EXPECT_NE(base::timer_wheel::check({.tick_ns = 0}), nullptr);
+  EXPECT_NE(base::timer_wheel::check({.tick = nanos{0}}), nullptr);
   EXPECT_NE(base::timer_wheel::check({.levels = 1}), nullptr);
   EXPECT_NE(base::timer_wheel::check({.levels = base::timer_wheel::kMaxLevels + 1}), nullptr);
 }
@@ -267,7 +269,7 @@ TEST(TimerWheel, CascadesFromEveryLevelOnTime) {
   // Start mid-tick and off every level boundary, so distances and absolute
   // slot digits disagree and cascades happen at odd distances.
   const std::uint64_t start = 12'345'678 * kMs + 321 * kUs;
-  rig r({.start_ns = start});
+  rig r({.start = instant_from_ns(start)});
   std::vector<std::uint64_t> offsets;
   std::uint64_t span = 1;
   for (unsigned level = 0; level < 6; ++level, span *= 64) {
@@ -290,18 +292,18 @@ TEST(TimerWheel, CascadesFromEveryLevelOnTime) {
 
 TEST(TimerWheel, NextExpiryIsNeverLaterThanTheEarliestTimer) {
   rig r;
-  EXPECT_FALSE(r.wheel.next_expiry_ns().has_value());
+  EXPECT_FALSE(r.wheel.next_expiry().has_value());
   std::mt19937_64 rng(5);
   std::vector<recorder> timers(2000);
   for (auto& t : timers) r.arm(t, rng() % (3 * kHour));
   std::uint64_t now = 0;
-  while (auto next = r.wheel.next_expiry_ns()) {
+  while (auto next = r.wheel.next_expiry()) {
     std::uint64_t earliest = UINT64_MAX;
     for (auto& t : timers) {
       if (t.armed()) earliest = std::min(earliest, r.due_ns(t.want_ns));
     }
-    ASSERT_LE(*next, earliest);
-    now = std::max(now, *next);
+    ASSERT_LE(ns_since_start(*next), earliest);
+    now = std::max(now, ns_since_start(*next));
     r.advance(now);
   }
   for (auto& t : timers) {
@@ -316,8 +318,8 @@ TEST(TimerWheel, CallbackArmingALaterTickFiresInTheSameAdvance) {
   recorder ka;
   ka.action = [](recorder& self, fire_log& book, std::uint64_t) {
     if (self.fires < 10) {
-      self.want_ns = book.wheel->expiry_ns(self) + 75 * kSec;
-      book.wheel->arm(self, self.want_ns);
+      self.want_ns = ns_since_start(book.wheel->expiry(self)) + 75 * kSec;
+      book.wheel->arm(self, instant_from_ns(self.want_ns));
     }
   };
   r.arm(ka, 2 * kHour);
@@ -337,9 +339,9 @@ TEST(TimerWheel, CallbackArmingDueNowFiresOnTheNextAdvanceCall) {
   self_rearm.action = [](recorder& self, fire_log& book, std::uint64_t now_ns) {
     if (self.fires == 1) {
       self.want_ns = now_ns;
-      book.wheel->arm(self, now_ns);
+      book.wheel->arm(self, instant_from_ns(now_ns));
       self.partner->want_ns = now_ns - kMs;  // in the past
-      book.wheel->arm(*self.partner, now_ns - kMs);
+      book.wheel->arm(*self.partner, instant_from_ns(now_ns - kMs));
     }
   };
   r.arm(self_rearm, 10 * kMs);
@@ -347,7 +349,7 @@ TEST(TimerWheel, CallbackArmingDueNowFiresOnTheNextAdvanceCall) {
   EXPECT_EQ(self_rearm.fires, 1);
   EXPECT_EQ(other.fires, 0);
   EXPECT_EQ(r.wheel.size(), 2U);
-  EXPECT_EQ(r.wheel.next_expiry_ns().value_or(UINT64_MAX), 10 * kMs);
+  EXPECT_EQ(ns_since_start(r.wheel.next_expiry().value_or(instant::max())), 10 * kMs);
   EXPECT_EQ(r.advance(10 * kMs), 2U);  // same now
   EXPECT_EQ(self_rearm.fires, 2);
   EXPECT_EQ(other.fires, 1);
@@ -381,7 +383,7 @@ TEST(TimerWheel, CallbackMayCancelAndRearmOthers) {
   c.action = [](recorder& self, fire_log& book, std::uint64_t) {
     book.wheel->cancel(*self.partner);
     self.partner->want_ns = 30 * kMs;
-    book.wheel->arm(*self.partner, 30 * kMs);
+    book.wheel->arm(*self.partner, instant_from_ns(30 * kMs));
   };
   r.arm(c, 20 * kMs);
   r.arm(d, 90 * kMs);
@@ -389,13 +391,13 @@ TEST(TimerWheel, CallbackMayCancelAndRearmOthers) {
   EXPECT_EQ(a.fires + b.fires, 1);
   EXPECT_EQ(c.fires, 1);
   EXPECT_EQ(d.fires, 1);
-  EXPECT_EQ(r.wheel.expiry_ns(d), 30 * kMs);
+  EXPECT_EQ(ns_since_start(r.wheel.expiry(d)), 30 * kMs);
   EXPECT_EQ(r.wheel.size(), 0U);
 }
 
 TEST(TimerWheel, ClampsTimersBeyondTheHorizonAndNeverFiresThemEarly) {
-  rig r({.tick_ns = kMs, .levels = 2});  // horizon 4096 ticks = 4.096 s
-  EXPECT_EQ(r.wheel.horizon_ns(), 4096 * kMs);
+  rig r({.tick = nanos{kMs}, .levels = 2});  // horizon 4096 ticks = 4.096 s
+  EXPECT_EQ(r.wheel.horizon().count(), 4096 * kMs);
   const std::uint64_t wants[] = {4095 * kMs, 4096 * kMs, 10 * kSec + 1, kHour, kHour + kMs,
                                  3 * 24 * kHour};
   std::vector<recorder> timers(std::size(wants));
@@ -410,8 +412,8 @@ TEST(TimerWheel, ClampsTimersBeyondTheHorizonAndNeverFiresThemEarly) {
 }
 
 TEST(TimerWheel, ClampsWithNanosecondTicks) {
-  rig r({.tick_ns = 1});  // 6 levels: horizon 2^36 ns, about 68.7 s
-  EXPECT_EQ(r.wheel.horizon_ns(), std::uint64_t{1} << 36);
+  rig r({.tick = nanos{1}});  // 6 levels: horizon 2^36 ns, about 68.7 s
+  EXPECT_EQ(r.wheel.horizon().count(), std::uint64_t{1} << 36);
   recorder far, farther;
   r.arm(far, 10 * kMin + 1);
   r.arm(farther, 2 * kHour);
@@ -439,24 +441,26 @@ TEST(TimerWheel, SizeCountsArmedTimers) {
   EXPECT_EQ(r.wheel.size(), 1U);
   r.advance(kHour);
   EXPECT_TRUE(r.wheel.empty());
-  EXPECT_FALSE(r.wheel.next_expiry_ns().has_value());
+  EXPECT_FALSE(r.wheel.next_expiry().has_value());
 }
 
 TEST(TimerWheel, EmptyWheelAdvancesOverHoursCheaply) {
   rig r;
   std::size_t fired = 0;
-  for (std::uint64_t now = 0; now <= kHour; now += kMs) fired += r.wheel.advance(now);
-  fired += r.wheel.advance(10'000 * kHour);
+  for (std::uint64_t now = 0; now <= kHour; now += kMs) {
+    fired += r.wheel.advance(instant_from_ns(now));
+  }
+  fired += r.wheel.advance(instant_from_ns(10'000 * kHour));
   EXPECT_EQ(fired, 0U);
   EXPECT_EQ(r.wheel.next_tick(), 10'000 * kHour / kMs + 1);
   // Still works after the jump.
   recorder a;
   r.arm(a, 10'000 * kHour + 5 * kMs);
-  EXPECT_EQ(r.wheel.advance(10'000 * kHour + 5 * kMs), 1U);
+  EXPECT_EQ(r.wheel.advance(instant_from_ns(10'000 * kHour + 5 * kMs)), 1U);
 }
 
 TEST(TimerWheel, TimeGoingBackwardsFiresNothing) {
-  rig r({.start_ns = 5 * kHour});
+  rig r({.start = instant_from_ns(5 * kHour)});
   recorder a;
   r.arm(a, 5 * kHour + 2 * kMs);
   EXPECT_EQ(r.advance(kHour), 0U);
@@ -475,18 +479,18 @@ TEST(TimerWheel, OwnerOfRecoversTheEmbeddingObject) {
   conn c;
   auto& rto = static_cast<base::tagged_timer<rto_tag>&>(c);
   auto& delack = static_cast<base::tagged_timer<delack_tag>&>(c);
-  rto.set_callback([](base::timer_node& n, std::uint64_t, void*) noexcept {
+  rto.set_callback([](base::timer_node& n, instant, void*) noexcept {
     ++base::owner_of<conn, rto_tag>(n).rto_fired;
   });
-  delack.set_callback([](base::timer_node& n, std::uint64_t, void*) noexcept {
+  delack.set_callback([](base::timer_node& n, instant, void*) noexcept {
     ++base::owner_of<conn, delack_tag>(n).delack_fired;
   });
-  wheel.arm(rto, 200 * kMs);
-  wheel.arm(delack, 40 * kMs);
-  wheel.advance(100 * kMs);
+  wheel.arm(rto, instant_from_ns(200 * kMs));
+  wheel.arm(delack, instant_from_ns(40 * kMs));
+  wheel.advance(instant_from_ns(100 * kMs));
   EXPECT_EQ(c.delack_fired, 1);
   EXPECT_EQ(c.rto_fired, 0);
-  wheel.advance(200 * kMs);
+  wheel.advance(instant_from_ns(200 * kMs));
   EXPECT_EQ(c.rto_fired, 1);
 }
 
@@ -494,8 +498,8 @@ TEST(TimerWheel, DestroyingTheWheelUnarmsItsNodes) {
   recorder a, b;
   {
     base::timer_wheel wheel;
-    wheel.arm(a, kMs);
-    wheel.arm(b, kHour);
+    wheel.arm(a, instant_from_ns(kMs));
+    wheel.arm(b, instant_from_ns(kHour));
   }
   EXPECT_FALSE(a.armed());
   EXPECT_FALSE(b.armed());
@@ -528,7 +532,7 @@ TEST(TimerWheel, RandomOperationsKeepTheInvariants) {
     pick.want_ns = now_ns + (*g_chaos.rng)() % (20 * kSec);
     pick.want_ns = pick.want_ns > kSec ? pick.want_ns - kSec : 0;
     pick.home = book.wheel;
-    book.wheel->arm(pick, pick.want_ns);
+    book.wheel->arm(pick, instant_from_ns(pick.want_ns));
     const auto idx = static_cast<std::size_t>(&pick - g_chaos.nodes->data());
     (*g_chaos.deferred)[idx] = pick.expiry_tick() < book.wheel->next_tick();
   };

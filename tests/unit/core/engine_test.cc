@@ -149,7 +149,7 @@ class EngineTest : public testing::Test {
   engine_config _config;
   core_counters _counters;
   std::unique_ptr<engine> _engine;
-  std::uint64_t _now = 1'000'000'000;
+  base::instant _now = base::instant_from_ns(1'000'000'000);
 };
 
 TEST_F(EngineTest, AnswersArpRequestForOurAddress) {
@@ -159,7 +159,7 @@ TEST_F(EngineTest, AnswersArpRequestForOurAddress) {
   EXPECT_EQ(out[0], kArpReply);
   EXPECT_EQ(_counters.arp_replies_out.get(), 1U);
   // RFC 826 merge: the requester is now known without asking.
-  EXPECT_NE(_engine->neighbours().lookup(kPeerIp, _now), nullptr);
+  EXPECT_NE(_engine->neighbours().lookup(kPeerIp, base::ns_since_start(_now)), nullptr);
 }
 
 TEST_F(EngineTest, IgnoresArpRequestForAnotherAddress) {
@@ -169,7 +169,7 @@ TEST_F(EngineTest, IgnoresArpRequestForAnotherAddress) {
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(dropped(drop_reason::arp_not_for_us), 1U);
   // Not addressed to us: RFC 826 creates no entry for the sender.
-  EXPECT_EQ(_engine->neighbours().lookup(kPeerIp, _now), nullptr);
+  EXPECT_EQ(_engine->neighbours().lookup(kPeerIp, base::ns_since_start(_now)), nullptr);
 }
 
 TEST_F(EngineTest, AnswersPingWithExactReply) {
@@ -271,7 +271,7 @@ TEST_F(EngineTest, LoneFragmentIsHeldUntilItsTimeout) {
   EXPECT_EQ(_counters.drops_total(), 0U);
   // Linux's ipfrag_time, 30 s: then it is freed and counted (TearDown checks
   // that the mbuf is back).
-  _now += 31'000'000'000ULL;
+  _now += base::nanos{31'000'000'000ULL};
   _engine->poll(_now);
   EXPECT_EQ(_counters.ip_frags_held.get(), 0U);
   EXPECT_EQ(dropped(drop_reason::ip_frag_timeout), 1U);
@@ -639,7 +639,7 @@ TEST_F(EngineMartianTest, ArpFromMartianSenderIsNeitherLearnedNorAnswered) {
     n += 2;
     EXPECT_TRUE(sent().empty());
     EXPECT_EQ(_engine->neighbours().size(), 0U);
-    EXPECT_EQ(_engine->neighbours().lookup(src, _now), nullptr);
+    EXPECT_EQ(_engine->neighbours().lookup(src, base::ns_since_start(_now)), nullptr);
     EXPECT_EQ(dropped(drop_reason::arp_martian_sender), n);
     EXPECT_EQ(_counters.drops_total(), n);
   }
@@ -855,7 +855,7 @@ class EngineLoopTest : public EngineTest {
     } a{connects};
     _engine->poll(
         _now,
-        [](engine& e, std::uint64_t now, void* ctx) {
+        [](engine& e, base::instant now, void* ctx) {
           auto* x = static_cast<app*>(ctx);
           for (int i = 0; i < x->connects; ++i) {
             x->opened += e.tcp()->connect(kPeerIp, 80, now) != nullptr ? 1 : 0;
@@ -953,7 +953,7 @@ TEST_F(EngineTest, ConnectionsRunTheConfiguredCongestionControl) {
     tcp::tcb* c = _engine->tcp()->connect(kPeerIp, 80, _now);
     ASSERT_NE(c, nullptr);
     EXPECT_EQ(c->cc.algorithm(), algo);
-    c->cc.on_rto(40'000, _now);
+    c->cc.on_rto(40'000, base::ns_since_start(_now));
     EXPECT_EQ(c->cc.ssthresh(), algo == tcp::cc_algorithm::newreno ? 20'000U : 28'000U);
     _engine->flush_all();
     sent();  // the ARP request; the SYN waits for the answer

@@ -3,7 +3,7 @@
 // connection's limit and then the core's budget, drawn anew each second
 // (challenge_budget.hh, CVE-2016-5696); the ACKs for out-of-window,
 // PAWS-rejected (RFC 7323 §5.3) and beyond-SND.NXT (RFC 5961 §5.2)
-// segments through the connection's limit, one per invalid_ack_interval_ns.
+// segments through the connection's limit, one per invalid_ack_interval.
 // What a live peer needs answered at once is not limited: a retransmission
 // after our ACK was lost, zero-window probes, in-window data.
 #include <algorithm>
@@ -104,7 +104,7 @@ TEST_F(ChallengeAck, GlobalBudgetIsRandomisedPerSecond) {
   tcp_config cfg;
   cfg.max_time_wait = 1024;
   cfg.challenge_ack_limit = 20;
-  cfg.invalid_ack_interval_ns = 0;
+  cfg.invalid_ack_interval = base::nanos{0};
   make_layer(cfg);
   tcb* c = established_passive();
   ASSERT_NE(c, nullptr);
@@ -141,7 +141,7 @@ TEST(ChallengeBudget, TheSameKeysDrawTheSameBudgetsOtherKeysOthers) {
   int differs_key = 0;
   int differs_core = 0;
   for (std::uint64_t s = 0; s < 100; ++s) {
-    const std::uint64_t now = s * kSec + 123;
+    const base::instant now = base::instant_from_ns(s * kSec + 123);
     EXPECT_TRUE(a.take(now));
     EXPECT_TRUE(same.take(now));
     EXPECT_TRUE(other_key.take(now));
@@ -160,14 +160,14 @@ TEST(ChallengeBudget, ABudgetIsSpentWithinItsSecond) {
   const siphash_key k{7};
   challenge_budget b(k, k, 0, 3);  // [2, 5)
   std::uint32_t taken = 0;
-  for (int i = 0; i < 10; ++i) taken += b.take(5 * kSec + 1) ? 1 : 0;
+  for (int i = 0; i < 10; ++i) taken += b.take(base::instant_from_ns(5 * kSec + 1)) ? 1 : 0;
   EXPECT_EQ(taken, b.drawn());
   EXPECT_GE(taken, 2U);
   EXPECT_LE(taken, 4U);
-  EXPECT_FALSE(b.take(6 * kSec - 1)) << "the same second";
-  EXPECT_TRUE(b.take(6 * kSec)) << "a new second, a new budget";
+  EXPECT_FALSE(b.take(base::instant_from_ns(6 * kSec - 1))) << "the same second";
+  EXPECT_TRUE(b.take(base::instant_from_ns(6 * kSec))) << "a new second, a new budget";
   challenge_budget none(k, k, 0, 0);
-  EXPECT_FALSE(none.take(kSec)) << "limit 0: no challenge ACKs";
+  EXPECT_FALSE(none.take(base::instant_from_ns(kSec))) << "limit 0: no challenge ACKs";
 }
 
 TEST_F(InvalidAck, OutOfWindowDataIsAnsweredOncePerInterval) {

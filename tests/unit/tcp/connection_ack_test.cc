@@ -169,10 +169,10 @@ TEST_F(Connection, AnOutOfWindowSegmentIsAnsweredWithinTheLimit) {
   auto s = sent();
   ASSERT_EQ(s.size(), 1U);
   EXPECT_EQ(s[0].ack, 7000U);
-  EXPECT_FALSE(conn().check_sequence(from_peer(90000, 100), kNow + kMs));
+  EXPECT_FALSE(conn().check_sequence(from_peer(90000, 100), kNow + base::nanos{kMs}));
   EXPECT_TRUE(sent().empty()) << "limited";
   EXPECT_EQ(_counters.invalid_acks_suppressed.get(), 1U);
-  EXPECT_FALSE(conn().check_sequence(from_peer(90000, 0, flag::kRst), kNow + kSec));
+  EXPECT_FALSE(conn().check_sequence(from_peer(90000, 0, flag::kRst), kNow + base::nanos{kSec}));
   EXPECT_TRUE(sent().empty()) << "no answer to a RST";
 }
 
@@ -181,7 +181,8 @@ TEST_F(Connection, AnOutOfWindowSegmentIsAnsweredWithinTheLimit) {
 TEST_F(Connection, ARetransmissionOfAckedDataIsAnsweredAtOnce) {
   _c.rcv_adv = _c.rcv_nxt + 1000;
   _c.last_ack_sent = seq32{7000};
-  _c.last_invalid_ack_ms = static_cast<std::uint32_t>(kNow / kMs);  // the limit is spent
+  // The limit is spent.
+  _c.last_invalid_ack_ms = static_cast<std::uint32_t>(base::ns_since_start(kNow) / kMs);
   EXPECT_FALSE(conn().check_sequence(from_peer(6900, 100), kNow));
   auto s = sent();
   ASSERT_EQ(s.size(), 1U);
@@ -194,7 +195,7 @@ TEST_F(Connection, ARetransmissionOfAckedDataIsAnsweredAtOnce) {
 TEST_F(Connection, PawsDropsOldTimestampsAndSegmentsWithout) {
   _c.ts_ok = true;
   _c.ts_recent = 5000;
-  _c.ts_recent_stamp_ns = kNow;
+  _c.ts_recent_stamp = kNow;
   _c.last_ack_sent = seq32{7000};
   auto seg = from_peer(7000, 10);
   EXPECT_FALSE(conn().check_sequence(seg, kNow));
@@ -216,16 +217,16 @@ TEST_F(Connection, PawsDropsOldTimestampsAndSegmentsWithout) {
 TEST_F(Connection, AnAckEchoingTheOriginalAfterATimeoutCountsItSpurious) {
   _c.ts_ok = true;
   data_outstanding(1460);
-  const std::uint32_t original = conn().tsval(kNow - 300 * kMs);
+  const std::uint32_t original = conn().tsval(kNow - base::nanos{300 * kMs});
   EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
   ASSERT_EQ(sent().size(), 1U);
   auto ack = ack_of(1000 + 730);
   ack.options.timestamps = wire::tcp_timestamps{.tsval = 1, .tsecr = original};
-  EXPECT_EQ(conn().receive_ack(ack, kNow + kMs), ack_outcome::go_on);
+  EXPECT_EQ(conn().receive_ack(ack, kNow + base::nanos{kMs}), ack_outcome::go_on);
   EXPECT_EQ(_counters.spurious_rtos.get(), 1U);
   ack = ack_of(1000 + 1460);
   ack.options.timestamps = wire::tcp_timestamps{.tsval = 2, .tsecr = original};
-  EXPECT_EQ(conn().receive_ack(ack, kNow + 2 * kMs), ack_outcome::go_on);
+  EXPECT_EQ(conn().receive_ack(ack, kNow + base::nanos{2 * kMs}), ack_outcome::go_on);
   EXPECT_EQ(_counters.spurious_rtos.get(), 1U) << "only the first ACK after the timeout";
 }
 
@@ -233,13 +234,13 @@ TEST_F(Connection, AnAckEchoingTheOriginalAfterATimeoutCountsItSpurious) {
 TEST_F(Connection, EveryBackoffOfASpuriousTimeoutCountsSpurious) {
   _c.ts_ok = true;
   data_outstanding(1460);
-  const std::uint32_t original = conn().tsval(kNow - 300 * kMs);
+  const std::uint32_t original = conn().tsval(kNow - base::nanos{300 * kMs});
   EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
-  EXPECT_EQ(conn().on_rto(kNow + 400 * kMs), timer_outcome::go_on);
+  EXPECT_EQ(conn().on_rto(kNow + base::nanos{400 * kMs}), timer_outcome::go_on);
   EXPECT_EQ(sent().size(), 2U);
   auto ack = ack_of(1000 + 1460);
   ack.options.timestamps = wire::tcp_timestamps{.tsval = 1, .tsecr = original};
-  EXPECT_EQ(conn().receive_ack(ack, kNow + 500 * kMs), ack_outcome::go_on);
+  EXPECT_EQ(conn().receive_ack(ack, kNow + base::nanos{500 * kMs}), ack_outcome::go_on);
   EXPECT_EQ(_counters.rto_expiries.get(), 2U);
   EXPECT_EQ(_counters.spurious_rtos.get(), 2U);
 }
@@ -250,7 +251,7 @@ TEST_F(Connection, AnAckEchoingTheRetransmissionLeavesTheTimeoutReal) {
   EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
   auto ack = ack_of(1000 + 1460);
   ack.options.timestamps = wire::tcp_timestamps{.tsval = 1, .tsecr = conn().tsval(kNow)};
-  EXPECT_EQ(conn().receive_ack(ack, kNow + 50 * kMs), ack_outcome::go_on);
+  EXPECT_EQ(conn().receive_ack(ack, kNow + base::nanos{50 * kMs}), ack_outcome::go_on);
   EXPECT_EQ(_counters.rto_expiries.get(), 1U);
   EXPECT_EQ(_counters.spurious_rtos.get(), 0U);
 }
@@ -258,7 +259,7 @@ TEST_F(Connection, AnAckEchoingTheRetransmissionLeavesTheTimeoutReal) {
 TEST_F(Connection, WithoutTimestampsNoTimeoutIsCalledSpurious) {
   data_outstanding(1460);
   EXPECT_EQ(conn().on_rto(kNow), timer_outcome::go_on);
-  EXPECT_EQ(conn().receive_ack(ack_of(1000 + 1460), kNow + kMs), ack_outcome::go_on);
+  EXPECT_EQ(conn().receive_ack(ack_of(1000 + 1460), kNow + base::nanos{kMs}), ack_outcome::go_on);
   EXPECT_EQ(_counters.spurious_rtos.get(), 0U);
 }
 

@@ -17,14 +17,14 @@ using wire::ipv4_addr;
 using wire::seq32;
 namespace flag = wire::tcp_flag;
 
-constexpr std::uint64_t kNow = 10 * kSec;
+constexpr base::instant kNow = base::instant_from_ns(10 * kSec);
 
 using sent_segment = support::segment_header;
 
 class Connection : public ::testing::Test, protected control_rig {
  protected:
   Connection()
-      : _wheel(base::timer_wheel_config{.tick_ns = kMs, .levels = 6, .start_ns = 0}),
+      : _wheel(base::timer_wheel_config{.tick = base::nanos{kMs}, .levels = 6, .start = {}}),
         _snd_mem(1024, 64, 4),
         _rcv_mem(1024, 64, 4),
         _challenges(siphash_key{}, siphash_key{1, 2}, 0, 1000),
@@ -66,7 +66,7 @@ class Connection : public ::testing::Test, protected control_rig {
       n->set_callback(&timer_must_not_fire);
     }
   }
-  static void timer_must_not_fire(base::timer_node&, std::uint64_t, void*) noexcept {
+  static void timer_must_not_fire(base::timer_node&, base::instant, void*) noexcept {
     ADD_FAILURE() << "a timer fired: no test here advances the wheel";
   }
   ~Connection() override {

@@ -25,7 +25,7 @@ TEST_F(Connection, TheRtoResendsUntilMaxRetriesThenTimesOut) {
   EXPECT_EQ(_counters.rto_expiries.get(), 1U);
 
   _c.retries = _config.max_retries;
-  EXPECT_EQ(conn().on_rto(kNow + kSec), timer_outcome::timed_out);
+  EXPECT_EQ(conn().on_rto(kNow + base::nanos{kSec}), timer_outcome::timed_out);
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(_c.state, tcp_state::established) << "the owner closes it, not the connection";
 }
@@ -52,7 +52,7 @@ TEST_F(Connection, PersistProbesAShutWindowAndResetsAnOrphanAtItsLimit) {
 
   _c.life = lifecycle::orphan;
   _c.persist_backoff = _config.orphan_probes;
-  EXPECT_EQ(conn().on_persist(kNow + kSec), timer_outcome::reset);
+  EXPECT_EQ(conn().on_persist(kNow + base::nanos{kSec}), timer_outcome::reset);
   EXPECT_TRUE(sent().empty()) << "the owner sends the RST";
   EXPECT_EQ(_counters.orphan_probe_timeouts.get(), 1U);
 }
@@ -60,14 +60,14 @@ TEST_F(Connection, PersistProbesAShutWindowAndResetsAnOrphanAtItsLimit) {
 // RFC 1122 §4.2.3.6: a keepalive probe is SND.NXT - 1 with no data; past
 // keepalive_probes unanswered the peer is gone.
 TEST_F(Connection, KeepaliveProbesThenTimesOut) {
-  _c.last_rx_ns = 0;
-  EXPECT_EQ(conn().on_idle_timeout(kNow + _config.keepalive_idle_ns), timer_outcome::go_on);
+  _c.last_rx = base::instant_from_ns(0);
+  EXPECT_EQ(conn().on_idle_timeout(kNow + _config.keepalive_idle), timer_outcome::go_on);
   auto s = sent();
   ASSERT_EQ(s.size(), 1U);
   EXPECT_EQ(s[0].seq, 999U);
   EXPECT_EQ(_c.keepalive_sent, 1U);
   _c.keepalive_sent = _config.keepalive_probes;
-  EXPECT_EQ(conn().on_idle_timeout(kNow + 2 * _config.keepalive_idle_ns),
+  EXPECT_EQ(conn().on_idle_timeout(kNow + 2 * _config.keepalive_idle),
             timer_outcome::timed_out);
   EXPECT_TRUE(sent().empty());
 }
@@ -76,10 +76,10 @@ TEST_F(Connection, KeepaliveProbesThenTimesOut) {
 // one the application holds does not.
 TEST_F(Connection, AnOrphansFinWait2RunsOutOnTheIdleTimer) {
   _c.state = tcp_state::fin_wait_2;
-  _c.last_rx_ns = kNow;
-  EXPECT_EQ(conn().on_idle_timeout(kNow + kSec), timer_outcome::go_on);
+  _c.last_rx = kNow;
+  EXPECT_EQ(conn().on_idle_timeout(kNow + base::nanos{kSec}), timer_outcome::go_on);
   _c.life = lifecycle::orphan;
-  EXPECT_EQ(conn().on_idle_timeout(kNow + kSec), timer_outcome::closed);
+  EXPECT_EQ(conn().on_idle_timeout(kNow + base::nanos{kSec}), timer_outcome::closed);
   EXPECT_EQ(_counters.orphan_fin_wait_2_timeouts.get(), 1U);
 }
 

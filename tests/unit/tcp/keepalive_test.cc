@@ -56,8 +56,8 @@ TEST_F(Keepalive, NoProbesWhileDataIsOutstanding) {
   // keepalive probed at SND.MAX - 1 (inside the peer's window: no answer)
   // and timed a live connection out. The retransmission timer owns that.
   tcp_config cfg;
-  cfg.keepalive_idle_ns = 10'000'000'000;
-  cfg.keepalive_interval_ns = 1'000'000'000;
+  cfg.keepalive_idle = base::nanos{10'000'000'000};
+  cfg.keepalive_interval = base::nanos{1'000'000'000};
   cfg.keepalive_probes = 2;
   make_layer(cfg);
   tcb* c = established_passive();

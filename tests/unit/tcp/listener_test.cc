@@ -276,7 +276,8 @@ TEST_F(Listener, NeverModeUsesTheRfc6528Isn) {
   with(syncookies_mode::never);
   const auto sa = syn_from(41000);
   const isn_generator isn(siphash_key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
-  EXPECT_EQ(sa.h.seq, isn.generate(kStackIp, kServerPort, kPeerIp, 41000, _now));
+  EXPECT_EQ(sa.h.seq,
+            isn.generate(kStackIp, kServerPort, kPeerIp, 41000, base::ns_since_start(_now)));
 }
 
 // Closing a listener (tcp_layer::unlisten, api::stop_listening): RFC 9293

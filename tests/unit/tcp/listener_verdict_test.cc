@@ -16,7 +16,7 @@ using wire::ipv4_addr;
 using wire::seq32;
 namespace flag = wire::tcp_flag;
 
-constexpr std::uint64_t kNow = 10 * kSec;
+constexpr base::instant kNow = base::instant_from_ns(10 * kSec);
 constexpr std::uint16_t kPort = 80;
 constexpr siphash_key kIsnKey{7, 7, 7};
 constexpr siphash_key kCookieKey{9, 9, 9};
@@ -95,7 +95,7 @@ TEST_F(ListenerAlone, WithoutCookiesTheEntryIssComesFromTheIsnClockSinceBoot) {
   const listen_verdict v = verdict(syn());
   EXPECT_EQ(v.open, passive_open::syn_entry);
   EXPECT_EQ(v.kind, open_kind::passive);
-  EXPECT_EQ(v.iss, _isn.generate(kTuple, kNow + 123 * kSec));
+  EXPECT_EQ(v.iss, _isn.generate(kTuple, base::ns_since_start(kNow) + 123 * kSec));
 }
 
 TEST_F(ListenerAlone, AFullSynQueueIsAnsweredWithACookieSynAckAndOpensNothing) {

@@ -1,6 +1,6 @@
 // A 4-tuple reused by the next process (RFC 6191 §2 from the peer's side):
 // with the same boot key, a new tcp_layer whose clock origin is later
-// (set_clock_origin: CLOCK_MONOTONIC at its now_ns 0) sends ISNs (RFC 6528
+// (set_clock_origin: CLOCK_MONOTONIC at its now of 0) sends ISNs (RFC 6528
 // §3) and TSvals (RFC 7323 §5.4) above the earlier layer's, so a peer still
 // in TIME_WAIT takes its SYN. Each test makes two layers, one per
 // "process", with the fixture's fixed key, and compares what they send.
@@ -14,7 +14,7 @@ constexpr std::uint16_t kLocalPort = 40'000;
 
 class Restart : public TcpFixture {
  protected:
-  // A new layer ("process") whose now_ns 0 was `origin_ns` after boot; it
+  // A new layer ("process") whose now of 0 was `origin_ns` after boot; it
   // runs `run_ns` of its own time, then sends what `act` makes it send.
   template <class F>
   seg_out in_process(std::uint64_t origin_ns, std::uint64_t run_ns, F&& act) {
@@ -24,7 +24,7 @@ class Restart : public TcpFixture {
     c.syncookies = syncookies_mode::never;
     make_layer(c);
     _layer->set_clock_origin(origin_ns);
-    _now += run_ns;
+    _now += base::nanos{run_ns};
     act();
     return sent_one();
   }
@@ -50,7 +50,7 @@ TEST_F(Restart, TheNextProcessesSynHasAHigherIsnAndTsval) {
   // The first process starts 10 s after boot and connects 20 s later; the
   // second starts 1 s after that and connects at once (its own clock is
   // back near the fixture's start, as a new process's is).
-  const std::uint64_t start = _now;
+  const base::instant start = _now;
   const seg_out first = syn_in_process(10 * kSec, 20 * kSec);
   _now = start;
   const seg_out second = syn_in_process(31 * kSec, 1'000'000);
@@ -61,7 +61,7 @@ TEST_F(Restart, TheNextProcessesSynHasAHigherIsnAndTsval) {
 }
 
 TEST_F(Restart, TheNextProcessesSynAckHasAHigherIsnAndTsval) {
-  const std::uint64_t start = _now;
+  const base::instant start = _now;
   const seg_out first = synack_in_process(5 * kSec, 3 * kSec);
   _now = start;
   const seg_out second = synack_in_process(10 * kSec, 0);
@@ -74,7 +74,7 @@ TEST_F(Restart, WithoutAClockOriginTheNextProcessStartsBelow) {
   // What set_clock_origin() is for: each clock restarts at the fixture's
   // start, so the second process's SYN repeats the past and a peer's
   // TIME_WAIT (which remembers the first's) would not take it.
-  const std::uint64_t start = _now;
+  const base::instant start = _now;
   const seg_out first = syn_in_process(0, 20 * kSec);
   _now = start;
   const seg_out second = syn_in_process(0, 1'000'000);

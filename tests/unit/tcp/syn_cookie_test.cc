@@ -18,7 +18,7 @@ namespace {
 using wire::ipv4_addr;
 using wire::seq32;
 
-constexpr std::uint64_t kPeriod = syn_cookie_jar::kPeriodNs;
+constexpr base::nanos kPeriod{syn_cookie_jar::kPeriodNs};
 
 // Key 00 01 .. 0f, as in the SipHash paper's test vectors.
 siphash_key counting_key() {
@@ -40,13 +40,13 @@ const four_tuple kTuple{.local_ip = ipv4_addr::from_octets(198, 18, 0, 1),
                         .remote_port = 40'000};
 constexpr seq32 kPeerIsn{0x12345678U};
 // Some time into the run, at the start of a period.
-constexpr std::uint64_t kT0 = 1000 * kPeriod;
+constexpr base::instant kT0{1000 * kPeriod};
 
 // check() as the listener calls it on the handshake's final ACK: SEG.SEQ is
 // the peer's ISN + 1, SEG.ACK our ISS (the cookie) + 1.
 std::optional<std::uint16_t> check_ack(const syn_cookie_jar& jar, const four_tuple& t,
-                                       seq32 peer_isn, seq32 cookie, std::uint64_t now_ns) {
-  return jar.check(t, peer_isn + 1, cookie + 1, now_ns);
+                                       seq32 peer_isn, seq32 cookie, base::instant now) {
+  return jar.check(t, peer_isn + 1, cookie + 1, now);
 }
 
 TEST(SynCookie, MssTableIsSortedAndFitsTheIndexBits) {
@@ -93,7 +93,7 @@ TEST(SynCookie, CookieIsTheDocumentedLayout) {
   crypto_shorthash_siphash24(out, msg, sizeof(msg), counting_key().data());
   const std::uint32_t h = std::uint32_t{out[0]} | (std::uint32_t{out[1]} << 8) |
                           (std::uint32_t{out[2]} << 16) | (std::uint32_t{out[3]} << 24);
-  ASSERT_EQ(kT0 / kPeriod, counter);
+  ASSERT_EQ(kT0.time_since_epoch() / kPeriod, counter);
   // 1460 is index 6.
   EXPECT_EQ(jar.make(kTuple, kPeerIsn, 1460, kT0).value, (h & ~7U) | 6U);
 }
@@ -114,7 +114,7 @@ TEST(SynCookie, RoundTripsEveryMssWindowScaleAndSack) {
         t.remote_port = static_cast<std::uint16_t>(40'000 + n);
         const seq32 peer_isn{0x9e3779b9U * n};
         const std::uint16_t mss = syn_cookie_jar::kMssTable[idx];
-        const std::uint64_t now = kT0 + n * 7 * kSec;
+        const base::instant now = kT0 + base::nanos{n * 7 * kSec};
 
         const seq32 cookie = jar.make(t, peer_isn, mss, now);
         EXPECT_EQ(cookie.value & 7U, idx);
@@ -139,34 +139,37 @@ TEST(SynCookie, AcceptedForTwoPeriodsAtMost) {
   // Made at the very start of period c (kT0): accepted while the counter is
   // c or c + 1, i.e. up to kT0 + 2 periods - 1 ns, 128 s minus 1 ns later.
   const seq32 early = jar.make(kTuple, kPeerIsn, 1460, kT0);
-  for (const std::uint64_t dt : {std::uint64_t{0}, kPeriod - 1, kPeriod, 2 * kPeriod - 1}) {
-    EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, early, kT0 + dt), 1460) << "dt " << dt;
+  constexpr base::nanos k1ns{1};
+  for (const base::nanos dt : {base::nanos{0}, kPeriod - k1ns, kPeriod, 2 * kPeriod - k1ns}) {
+    EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, early, kT0 + dt), 1460) << "dt " << dt.count();
   }
-  for (const std::uint64_t dt : {2 * kPeriod, 2 * kPeriod + 1, 3 * kPeriod, 100 * kPeriod}) {
-    EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, early, kT0 + dt), std::nullopt) << "dt " << dt;
+  for (const base::nanos dt : {2 * kPeriod, 2 * kPeriod + k1ns, 3 * kPeriod, 100 * kPeriod}) {
+    EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, early, kT0 + dt), std::nullopt)
+        << "dt " << dt.count();
   }
 
   // Made at the last nanosecond of period c: the same end, only 64 s later.
-  const std::uint64_t t_late = kT0 + kPeriod - 1;
+  const base::instant t_late = kT0 + kPeriod - k1ns;
   const seq32 late = jar.make(kTuple, kPeerIsn, 1460, t_late);
   EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, late, t_late + kPeriod), 1460);
-  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, late, t_late + kPeriod + 1), std::nullopt);
+  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, late, t_late + kPeriod + k1ns), std::nullopt);
 }
 
 TEST(SynCookie, CounterFromTheFutureIsRejected) {
   const syn_cookie_jar jar(counting_key());
   const seq32 cookie = jar.make(kTuple, kPeerIsn, 1460, kT0);
-  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, kT0 - 1), std::nullopt);
+  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, kT0 - base::nanos{1}), std::nullopt);
   EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, kT0 - kPeriod), std::nullopt);
 }
 
 TEST(SynCookie, WorksFromClockZero) {
   // The first period has no previous one to try; nothing wraps.
   const syn_cookie_jar jar(counting_key());
-  const seq32 cookie = jar.make(kTuple, kPeerIsn, 536, 0);
-  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, 0), 536);
-  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, 2 * kPeriod - 1), 536);
-  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, 2 * kPeriod), std::nullopt);
+  const base::instant zero = base::instant_from_ns(0);
+  const seq32 cookie = jar.make(kTuple, kPeerIsn, 536, zero);
+  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, zero), 536);
+  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, zero + 2 * kPeriod - base::nanos{1}), 536);
+  EXPECT_EQ(check_ack(jar, kTuple, kPeerIsn, cookie, zero + 2 * kPeriod), std::nullopt);
 }
 
 TEST(SynCookie, RejectsEveryFlippedBit) {

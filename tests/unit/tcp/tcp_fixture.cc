@@ -88,7 +88,7 @@ tcb* TcpFixture::established_active(const wire::tcp_options& synack_options) {
 
 std::string text(const seg_out& s) { return {s.payload.begin(), s.payload.end()}; }
 
-std::string read_all(tcp_layer& l, tcb& c, std::uint64_t now) {
+std::string read_all(tcp_layer& l, tcb& c, base::instant now) {
   rte_mbuf* m = l.recv(c, now);
   std::string out;
   for (rte_mbuf* s = m; s != nullptr; s = s->next) {

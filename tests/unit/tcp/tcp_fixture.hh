@@ -80,7 +80,7 @@ class TcpFixture : public testing::Test {
   support::tcp_rig& rig() { return *_rig; }
 
   support::virtual_clock _clock;
-  std::uint64_t& _now = _clock.ns;
+  base::instant& _now = _clock.now;
   std::unique_ptr<support::tcp_rig> _rig;
   tcp_layer* _layer = nullptr;  // the rig's
   std::uint32_t _iss = 0;  // the stack's ISN in the current connection
@@ -101,6 +101,6 @@ inline constexpr siphash_key kCookieKey = support::kCookieKey;
 // The payload as a string, for short assertions.
 std::string text(const seg_out& s);
 // Reads everything the stack received on `c` as a string (frees the mbufs).
-std::string read_all(tcp_layer& l, tcb& c, std::uint64_t now);
+std::string read_all(tcp_layer& l, tcb& c, base::instant now);
 
 }  // namespace kbt::tcp::test

@@ -21,7 +21,7 @@ namespace flag = wire::tcp_flag;
 constexpr auto kTw = static_cast<std::size_t>(tcp_state::time_wait);
 const ipv4_addr kFirstSource = ipv4_addr::from_octets(198, 18, 0, 1);
 const ipv4_addr kPeer = ipv4_addr::from_octets(198, 18, 0, 2);
-constexpr std::uint64_t kNow = 10 * kSec;
+constexpr base::instant kNow = base::instant_from_ns(10 * kSec);
 
 using sent_packet = support::segment_header;
 
@@ -82,7 +82,7 @@ TEST_F(TimeWaitKeeper, ARetransmittedFinIsAckedAndRestartsTwoMsl) {
   ASSERT_TRUE(keeper().enter(record(80), kNow));
   time_wait_record* r = keeper().find(record(80).tuple);
   ASSERT_NE(r, nullptr);
-  const std::uint64_t later = kNow + 50 * kSec;
+  const base::instant later = kNow + base::nanos{50 * kSec};
   EXPECT_EQ(keeper().input(*r, segment(flag::kFin | flag::kAck, 7000), nullptr, later),
             time_wait_verdict::done);
   const auto s = sent();
@@ -90,9 +90,9 @@ TEST_F(TimeWaitKeeper, ARetransmittedFinIsAckedAndRestartsTwoMsl) {
   EXPECT_EQ(s[0].flags, flag::kAck);
   EXPECT_EQ(s[0].seq, 1001U);
   EXPECT_EQ(s[0].ack, 7001U);
-  keeper().expire(kNow + 2 * _config.msl_ns);
+  keeper().expire(kNow + 2 * _config.msl);
   EXPECT_NE(keeper().find(record(80).tuple), nullptr) << "restarted at `later`";
-  keeper().expire(later + 2 * _config.msl_ns);
+  keeper().expire(later + 2 * _config.msl);
   EXPECT_EQ(keeper().find(record(80).tuple), nullptr);
   EXPECT_EQ(_counters.states[kTw].get(), 0U);
 }
@@ -134,9 +134,9 @@ TEST_F(TimeWaitKeeper, AnswersToInvalidSegmentsAreLimitedPerRecord) {
   for (int i = 0; i < 5; ++i) keeper().input(*r, segment(flag::kAck, 123), nullptr, kNow);
   EXPECT_EQ(sent().size(), 1U);
   EXPECT_EQ(_counters.invalid_acks_suppressed.get(), 4U);
-  keeper().input(*r, segment(flag::kAck, 123), nullptr, kNow + _config.invalid_ack_interval_ns);
+  keeper().input(*r, segment(flag::kAck, 123), nullptr, kNow + _config.invalid_ack_interval);
   EXPECT_EQ(sent().size(), 1U) << "the next interval answers again";
-  keeper().input(*r, segment(flag::kAck, 7001), nullptr, kNow + 10 * kSec);
+  keeper().input(*r, segment(flag::kAck, 7001), nullptr, kNow + base::nanos{10 * kSec});
   EXPECT_TRUE(sent().empty()) << "a bare ACK at RCV.NXT gets nothing";
 }
 
@@ -155,7 +155,7 @@ TEST_F(TimeWaitKeeper, ExpiryGivesAPoolPortBackToItsSource) {
   r.port_from_pool = true;
   ASSERT_TRUE(keeper().enter(r, kNow));
   EXPECT_TRUE(pool.is_taken(end->port, 1));
-  keeper().expire(kNow + 2 * _config.msl_ns);
+  keeper().expire(kNow + 2 * _config.msl);
   EXPECT_FALSE(pool.is_taken(end->port, 1));
   EXPECT_EQ(pool.available(1), free_before + 1);
   EXPECT_EQ(pool.ignored_give_backs(), 0U);

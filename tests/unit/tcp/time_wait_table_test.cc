@@ -1,6 +1,6 @@
 // Compact TIME-WAIT records (RFC 9293 §3.10.7.4): an open-addressing index
 // with backward-shift deletion and an expiry FIFO, driven by a virtual clock
-// (now_ns is just a number passed in).
+// (now is just an instant passed in).
 #include "tcp/time_wait_table.hh"
 
 #include <gtest/gtest.h>
@@ -26,8 +26,11 @@ namespace {
 using wire::ipv4_addr;
 using wire::seq32;
 
-constexpr std::uint64_t kLifetime = 60 * kSec;  // Linux's TIME_WAIT
+constexpr base::nanos kLifetime{60 * kSec};  // Linux's TIME_WAIT
 constexpr std::uint32_t kSeed = 0x6191'1337U;
+
+// The instant `ns` after the loop clock's start.
+constexpr base::instant at(std::uint64_t ns) { return base::instant_from_ns(ns); }
 
 // We are 198.18.0.1:80; the k-th peer varies its address and port.
 four_tuple tuple_n(std::uint32_t k) {
@@ -63,10 +66,10 @@ TEST(TimeWaitTable, RejectsCapacityOutOfRange) {
                std::invalid_argument);
   const time_wait_table one(1, kLifetime, kSeed);
   EXPECT_EQ(one.capacity(), 1U);
-  EXPECT_EQ(one.lifetime_ns(), kLifetime);
+  EXPECT_EQ(one.lifetime(), kLifetime);
   // A random seed (no seed given) works the same.
   time_wait_table unseeded(8, kLifetime);
-  ASSERT_NE(unseeded.insert(record_n(1), 0), nullptr);
+  ASSERT_NE(unseeded.insert(record_n(1), at(0)), nullptr);
   EXPECT_NE(unseeded.find(tuple_n(1)), nullptr);
 }
 
@@ -88,7 +91,7 @@ TEST(TimeWaitTable, InsertFindErase) {
   EXPECT_EQ(t.find(tuple_n(5)), nullptr);
   EXPECT_EQ(t.oldest(), nullptr);
 
-  time_wait_record* r = t.insert(record_n(5), 123);
+  time_wait_record* r = t.insert(record_n(5), at(123));
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(t.size(), 1U);
   EXPECT_EQ(t.find(tuple_n(5)), r);
@@ -104,7 +107,7 @@ TEST(TimeWaitTable, InsertFindErase) {
   EXPECT_EQ(r->last_invalid_ack_ms, 5005U);
   EXPECT_TRUE(r->ts_ok);
   EXPECT_TRUE(r->port_from_pool);
-  EXPECT_EQ(r->deadline_ns, 123 + kLifetime);
+  EXPECT_EQ(r->deadline, at(123) + kLifetime);
 
   // The reverse direction of the same connection is another tuple.
   four_tuple rev = tuple_n(5);
@@ -121,32 +124,32 @@ TEST(TimeWaitTable, InsertFindErase) {
 
 TEST(TimeWaitTable, DuplicateInsertRefused) {
   time_wait_table t(16, kLifetime, kSeed);
-  time_wait_record* first = t.insert(record_n(1), 0);
+  time_wait_record* first = t.insert(record_n(1), at(0));
   ASSERT_NE(first, nullptr);
   time_wait_record dup = record_n(1);
   dup.snd_nxt = seq32{99};
-  EXPECT_EQ(t.insert(dup, 10), nullptr);
+  EXPECT_EQ(t.insert(dup, at(10)), nullptr);
   EXPECT_EQ(t.size(), 1U);
   // The first one is untouched, deadline included.
   EXPECT_EQ(t.find(tuple_n(1)), first);
   EXPECT_EQ(first->snd_nxt, seq32{1001});
-  EXPECT_EQ(first->deadline_ns, kLifetime);
+  EXPECT_EQ(first->deadline, at(0) + kLifetime);
   EXPECT_TRUE(t.check_invariants());
 }
 
 TEST(TimeWaitTable, FullTableRefusesUntilErase) {
   time_wait_table t(4, kLifetime, kSeed);
-  for (std::uint32_t k = 0; k < 4; ++k) ASSERT_NE(t.insert(record_n(k), k), nullptr);
+  for (std::uint32_t k = 0; k < 4; ++k) ASSERT_NE(t.insert(record_n(k), at(k)), nullptr);
   EXPECT_EQ(t.size(), 4U);
-  EXPECT_EQ(t.insert(record_n(4), 5), nullptr);
+  EXPECT_EQ(t.insert(record_n(4), at(5)), nullptr);
   EXPECT_EQ(t.find(tuple_n(4)), nullptr);
   t.erase(*t.find(tuple_n(2)));
-  time_wait_record* r = t.insert(record_n(4), 6);
+  time_wait_record* r = t.insert(record_n(4), at(6));
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(t.find(tuple_n(4)), r);
   EXPECT_EQ(t.find(tuple_n(2)), nullptr);
   for (const std::uint32_t k : {0U, 1U, 3U}) EXPECT_NE(t.find(tuple_n(k)), nullptr) << k;
-  EXPECT_EQ(t.insert(record_n(5), 7), nullptr);
+  EXPECT_EQ(t.insert(record_n(5), at(7)), nullptr);
   EXPECT_TRUE(t.check_invariants());
 }
 
@@ -156,37 +159,37 @@ TEST(TimeWaitTable, IgnoresTheCallersBookkeepingFields) {
   junk.hash = 0xdeadbeefU;
   junk.fifo_prev = 5;
   junk.fifo_next = 6;
-  junk.deadline_ns = 1;
-  time_wait_record* r = t.insert(junk, 100);
+  junk.deadline = at(1);
+  time_wait_record* r = t.insert(junk, at(100));
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->deadline_ns, 100 + kLifetime);
+  EXPECT_EQ(r->deadline, at(100) + kLifetime);
   EXPECT_EQ(t.find(tuple_n(3)), r);
   EXPECT_TRUE(t.check_invariants());
 }
 
 TEST(TimeWaitTable, RestartMovesTheDeadline) {
   time_wait_table t(8, kLifetime, kSeed);
-  time_wait_record* a = t.insert(record_n(0), 0);
-  ASSERT_NE(t.insert(record_n(1), 10), nullptr);
+  time_wait_record* a = t.insert(record_n(0), at(0));
+  ASSERT_NE(t.insert(record_n(1), at(10)), nullptr);
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(t.oldest(), a);
   // A retransmitted FIN at 50 ns restarts a's 2MSL (RFC 9293 §3.10.7.4).
-  t.restart(*a, 50);
-  EXPECT_EQ(a->deadline_ns, 50 + kLifetime);
+  t.restart(*a, at(50));
+  EXPECT_EQ(a->deadline, at(50) + kLifetime);
   EXPECT_EQ(t.oldest()->tuple, tuple_n(1));
   EXPECT_TRUE(t.check_invariants());
 
   std::vector<four_tuple> gone;
   const auto collect = [&gone](const time_wait_record& r) { gone.push_back(r.tuple); };
   // a's first deadline passes: only the other record goes.
-  EXPECT_EQ(t.expire(kLifetime + 10, 100, collect), 1U);
+  EXPECT_EQ(t.expire(at(10) + kLifetime, 100, collect), 1U);
   ASSERT_EQ(gone.size(), 1U);
   EXPECT_EQ(gone[0], tuple_n(1));
   EXPECT_EQ(t.find(tuple_n(0)), a);
-  EXPECT_EQ(t.expire(50 + kLifetime - 1, 100, collect), 0U);
+  EXPECT_EQ(t.expire(at(50) + kLifetime - base::nanos{1}, 100, collect), 0U);
   EXPECT_EQ(t.find(tuple_n(0)), a);
   // At the new deadline, a goes.
-  EXPECT_EQ(t.expire(50 + kLifetime, 100, collect), 1U);
+  EXPECT_EQ(t.expire(at(50) + kLifetime, 100, collect), 1U);
   ASSERT_EQ(gone.size(), 2U);
   EXPECT_EQ(gone[1], tuple_n(0));
   EXPECT_EQ(t.size(), 0U);
@@ -195,47 +198,47 @@ TEST(TimeWaitTable, RestartMovesTheDeadline) {
 
 TEST(TimeWaitTable, RestartOfTheNewestOnlyMovesItsDeadline) {
   time_wait_table t(8, kLifetime, kSeed);
-  ASSERT_NE(t.insert(record_n(0), 0), nullptr);
-  time_wait_record* b = t.insert(record_n(1), 1);
-  t.restart(*b, 2);
-  EXPECT_EQ(b->deadline_ns, 2 + kLifetime);
+  ASSERT_NE(t.insert(record_n(0), at(0)), nullptr);
+  time_wait_record* b = t.insert(record_n(1), at(1));
+  t.restart(*b, at(2));
+  EXPECT_EQ(b->deadline, at(2) + kLifetime);
   EXPECT_EQ(t.oldest()->tuple, tuple_n(0));
   EXPECT_TRUE(t.check_invariants());
 }
 
 TEST(TimeWaitTable, ExpireRespectsMaxAndOrder) {
   time_wait_table t(32, kLifetime, kSeed);
-  for (std::uint32_t k = 0; k < 10; ++k) ASSERT_NE(t.insert(record_n(k), k), nullptr);
+  for (std::uint32_t k = 0; k < 10; ++k) ASSERT_NE(t.insert(record_n(k), at(k)), nullptr);
   std::vector<std::uint32_t> order;
   const auto collect = [&order](const time_wait_record& r) {
     // The record is whole while f runs.
     order.push_back(r.snd_nxt.value - 1000);
   };
-  EXPECT_EQ(t.expire(kLifetime + 100, 0, collect), 0U);
-  EXPECT_EQ(t.expire(kLifetime + 100, 3, collect), 3U);
+  EXPECT_EQ(t.expire(at(100) + kLifetime, 0, collect), 0U);
+  EXPECT_EQ(t.expire(at(100) + kLifetime, 3, collect), 3U);
   EXPECT_EQ(order, (std::vector<std::uint32_t>{0, 1, 2}));
   EXPECT_EQ(t.size(), 7U);
   EXPECT_EQ(t.oldest()->tuple, tuple_n(3));
   // Only those due by now: records 3..5 have deadlines kLifetime + 3..5.
-  EXPECT_EQ(t.expire(kLifetime + 5, 100, collect), 3U);
+  EXPECT_EQ(t.expire(at(5) + kLifetime, 100, collect), 3U);
   EXPECT_EQ(order, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5}));
-  EXPECT_EQ(t.expire(kLifetime + 100, 100, collect), 4U);
+  EXPECT_EQ(t.expire(at(100) + kLifetime, 100, collect), 4U);
   EXPECT_EQ(order, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
   EXPECT_EQ(t.size(), 0U);
   EXPECT_EQ(t.oldest(), nullptr);
-  EXPECT_EQ(t.expire(kLifetime * 10, 100, collect), 0U);
+  EXPECT_EQ(t.expire(at(0) + kLifetime * 10, 100, collect), 0U);
   EXPECT_TRUE(t.check_invariants());
 }
 
 TEST(TimeWaitTable, ErasedRecordsDoNotExpire) {
   time_wait_table t(8, kLifetime, kSeed);
-  for (std::uint32_t k = 0; k < 3; ++k) ASSERT_NE(t.insert(record_n(k), k), nullptr);
+  for (std::uint32_t k = 0; k < 3; ++k) ASSERT_NE(t.insert(record_n(k), at(k)), nullptr);
   t.erase(*t.find(tuple_n(0)));  // the head
   t.erase(*t.find(tuple_n(2)));  // the tail
   std::vector<four_tuple> gone;
-  EXPECT_EQ(
-      t.expire(kLifetime * 2, 100, [&gone](const time_wait_record& r) { gone.push_back(r.tuple); }),
-      1U);
+  EXPECT_EQ(t.expire(at(0) + kLifetime * 2, 100,
+                     [&gone](const time_wait_record& r) { gone.push_back(r.tuple); }),
+            1U);
   ASSERT_EQ(gone.size(), 1U);
   EXPECT_EQ(gone[0], tuple_n(1));
   EXPECT_TRUE(t.check_invariants());
@@ -266,7 +269,7 @@ TEST(TimeWaitTable, CollidingKeysSurviveBackwardShift) {
   }
   std::mt19937 rng(6191);
   std::shuffle(keys.begin(), keys.end(), rng);
-  for (const std::uint32_t k : keys) ASSERT_NE(t.insert(record_n(k), 0), nullptr);
+  for (const std::uint32_t k : keys) ASSERT_NE(t.insert(record_n(k), at(0)), nullptr);
   ASSERT_TRUE(t.check_invariants());
 
   std::set<std::uint32_t> present(keys.begin(), keys.end());
@@ -298,15 +301,16 @@ TEST(TimeWaitTable, MatchesAModelUnderRandomOps) {
   for (const std::uint32_t cap : {1U, 2U, 7U, 64U, 1000U}) {
     SCOPED_TRACE(testing::Message() << "capacity " << cap);
     time_wait_table t(cap, kLifetime, kSeed + cap);
-    std::map<std::uint32_t, std::uint64_t> model;  // key -> deadline
+    std::map<std::uint32_t, base::instant> model;  // key -> deadline
     std::mt19937 rng(cap);
     const std::uint32_t universe = 3 * cap + 2;  // absent keys are common too
-    std::uint64_t now = 0;
+    base::instant now = at(0);
     const auto pick = [&rng](std::uint32_t n) {  // 0 .. n - 1
       return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng);
     };
     for (int op = 0; op < 5000; ++op) {
-      now += std::uniform_int_distribution<std::uint64_t>(0, kLifetime / cap / 2)(rng);
+      now += base::nanos{
+          std::uniform_int_distribution<std::uint64_t>(0, kLifetime.count() / cap / 2)(rng)};
       const std::uint32_t k = pick(universe);
       const auto it = model.find(k);
       switch (pick(5)) {
@@ -348,7 +352,7 @@ TEST(TimeWaitTable, MatchesAModelUnderRandomOps) {
           });
           ASSERT_EQ(n, gone.size());
           // The model's due keys, earliest deadline first.
-          std::vector<std::pair<std::uint64_t, std::uint32_t>> due;
+          std::vector<std::pair<base::instant, std::uint32_t>> due;
           for (const auto& [key, deadline] : model) {
             if (deadline <= now) due.emplace_back(deadline, key);
           }
@@ -371,7 +375,7 @@ TEST(TimeWaitTable, MatchesAModelUnderRandomOps) {
           const auto m = model.find(q);
           ASSERT_EQ(r != nullptr, m != model.end()) << "op " << op << " key " << q;
           if (r != nullptr) {
-            ASSERT_EQ(r->deadline_ns, m->second) << "op " << op;
+            ASSERT_EQ(r->deadline, m->second) << "op " << op;
           }
         }
       }
@@ -382,7 +386,7 @@ TEST(TimeWaitTable, MatchesAModelUnderRandomOps) {
 TEST(TimeWaitTable, OneMillionRecordsFitIn128MB) {
   constexpr std::uint32_t kCount = 1'000'000;
   time_wait_table t(kCount, kLifetime, kSeed);
-  const std::uint64_t t0 = 5 * kSec;
+  const base::instant t0 = at(5 * kSec);
   for (std::uint32_t k = 0; k < kCount; ++k) {
     ASSERT_NE(t.insert(record_n(k), t0), nullptr) << "record " << k;
   }
@@ -410,7 +414,7 @@ TEST(TimeWaitTable, OneMillionRecordsFitIn128MB) {
   // in bounded chunks.
   std::size_t seen = 0;
   const auto count = [&seen](const time_wait_record&) { ++seen; };
-  EXPECT_EQ(t.expire(t0 + kLifetime - 1, kCount, count), 0U);
+  EXPECT_EQ(t.expire(t0 + kLifetime - base::nanos{1}, kCount, count), 0U);
   EXPECT_EQ(t.size(), kCount);
   constexpr std::size_t kChunk = 65'536;
   std::size_t expired = 0;

@@ -119,11 +119,11 @@ TEST(TxRoomOwner, PacketsTheOwnerCannotTakeWaitInOrder) {
     lc.local_ip = kStackIp;
     lc.max_conns = 16;
     lc.pool = kbt::test::mbuf_pool();
-    lc.start_ns = 1'000'000'000;
+    lc.start = base::instant_from_ns(1'000'000'000);
     tcp_layer l(lc, &take_some, &sink);
     l.set_tx_room(100);
     for (std::uint16_t i = 0; i < 5; ++i) {
-      ASSERT_NE(l.connect(kPeerIp, kServerPort, lc.start_ns, static_cast<std::uint16_t>(30000 + i)),
+      ASSERT_NE(l.connect(kPeerIp, kServerPort, lc.start, static_cast<std::uint16_t>(30000 + i)),
                 nullptr);
     }
     sink.take = 2;

@@ -249,7 +249,7 @@ TEST_F(TimeWait, DataAfterTheFinGetsAnAckButABareAckGetsNothing) {
 }
 
 // RFC 5961 §7 on a record: what is not the peer's FIN again draws at most
-// one ACK per invalid_ack_interval_ns (Linux: tw_last_oow_ack_time).
+// one ACK per invalid_ack_interval (Linux: tw_last_oow_ack_time).
 TEST_F(TimeWait, OutOfWindowAnswersThrottled) {
   to_time_wait(true);
   const auto late = [this](std::uint32_t tsval) {
